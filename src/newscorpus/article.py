@@ -1,0 +1,155 @@
+r"""The corpus record models: the single source of truth of the schema.
+
+The Arrow schema, the Hugging Face ``Features``, the JSON Schema snapshots in
+``schemas/`` and the Label Studio config are all derived from these models.
+
+Offset rule: every ``start``/``end`` counts Python code points over ``text``,
+which is NFC with ``\\n`` newlines; every span satisfies
+``text[start:end] == span.text``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from newscorpus.labels import label_sets
+from newscorpus.offsets import sha256_text, span_problem
+
+OFFSET_RULE = (
+    "Offsets count Python code points over `text`, which is NFC with `\\n` newlines; "
+    "every span satisfies text[start:end] == span text."
+)
+MAX_TEXT_CHARS = 1_000_000
+"""An article's text may hold at most this many code points; a longer one is rejected."""
+
+EntityLabel = Literal[label_sets().entity_names()]  # type: ignore[valid-type]
+Topic = Literal[label_sets().topic_names()]  # type: ignore[valid-type]
+BlockKind = Literal["kicker", "headline", "lead", "caption", "credit", "subheading", "paragraph"]
+Split = Literal["train", "validation", "test"]
+AnnotationStatus = Literal["unannotated", "gold", "needs_review", "needs_adjudication"]
+ArticleId = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z0-9][a-z0-9._-]{0,159}$",
+        description="Stable id, derived from the raw file's name or the article's URL, never from its text.",
+    ),
+]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Offset = Annotated[int, Field(ge=0, description=OFFSET_RULE)]
+
+
+class Record(BaseModel):
+    """Base of every record: strict types, no unknown fields, immutable."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Block(Record):
+    """A stand-off structural block of the text: ``text[start:end]`` is the block."""
+
+    kind: BlockKind
+    start: Offset
+    end: Offset
+
+
+class Entity(Record):
+    """A gold named-entity span over the article text."""
+
+    start: Offset
+    end: Offset
+    label: EntityLabel = Field(description="A NoSta-D label from schemas/labels.yaml.")
+    level: Literal[0, 1] = Field(0, description="Nesting level: 0 outer, 1 inner (GermEval 2014 nests two).")
+    text: str = Field(description="The covered text; always equal to text[start:end] of the article.")
+
+
+class Annotation(Record):
+    """Where an article's gold came from and how far it got."""
+
+    status: AnnotationStatus = "unannotated"
+    source: str | None = Field(None, description="label-studio, or the public corpus the gold was imported from.")
+    annotators: list[str] = Field(default_factory=list, description="Pseudonymous annotator ids.")
+    annotated_at: AwareDatetime | None = None
+
+
+class Article(Record):
+    """One news article: its text, its structure, its metadata and its gold."""
+
+    id: ArticleId
+    split: Split
+    source: str | None = Field(None, description="The outlet, if known (t-online, DER STANDARD).")
+    url: str | None = Field(None, pattern=r"^https?://\S+$")
+    agency: str | None = Field(None, description="News agency named in the byline (dpa, AFP).")
+    authors: list[str] = Field(default_factory=list, description="Authors named in the byline.")
+    published_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+    language: str = Field("de", pattern=r"^de$")
+    reading_time_minutes: int | None = Field(None, ge=0)
+    license: str = Field(min_length=1, description="SPDX id, or LicenseRef-… for a custom licence.")
+    redistributable: bool
+    text: str = Field(
+        min_length=1,
+        max_length=MAX_TEXT_CHARS,
+        description="Everything annotators see, blocks separated by a blank line. " + OFFSET_RULE,
+    )
+    blocks: list[Block]
+    entities: list[Entity] = Field(default_factory=list)
+    topic: Topic | None = None  # type: ignore[valid-type]
+    annotation: Annotation = Field(default_factory=Annotation)
+    raw_file: str = Field(description="The raw file, relative to the corpus folder, with / separators.")
+    raw_line: int | None = Field(None, ge=1, description="Line of the record in a multi-record raw file.")
+    raw_encoding: str = Field(description="The encoding the raw file was decoded from.")
+    raw_sha256: Sha256 = Field(description="sha256 of the raw bytes: the file, or the line of a JSONL file.")
+    text_sha256: Sha256 = Field(description="sha256 of `text` as UTF-8.")
+
+    @model_validator(mode="after")
+    def _check_offsets(self) -> Article:
+        text = self.text
+        if unicodedata.normalize("NFC", text) != text:
+            raise ValueError("text is not NFC")
+        if "\r" in text:
+            raise ValueError("text holds a \\r; newlines must be \\n")
+        if sha256_text(text) != self.text_sha256:
+            raise ValueError("text_sha256 is not the sha256 of text")
+        previous_end = 0
+        for i, block in enumerate(self.blocks):
+            if problem := span_problem(text, block.start, block.end):
+                raise ValueError(f"blocks[{i}]: {problem}")
+            if block.start < previous_end:
+                raise ValueError(f"blocks[{i}] overlaps the block before it or is out of order")
+            previous_end = block.end
+        seen: set[tuple[int, int, str, int]] = set()
+        for i, entity in enumerate(self.entities):
+            if problem := span_problem(text, entity.start, entity.end, entity.text):
+                raise ValueError(f"entities[{i}]: {problem}")
+            key = (entity.start, entity.end, entity.label, entity.level)
+            if key in seen:
+                raise ValueError(f"entities[{i}] duplicates another span {key}")
+            seen.add(key)
+        if self.published_at and self.updated_at and self.updated_at < self.published_at:
+            raise ValueError("updated_at is before published_at")
+        return self
+
+    def block_text(self, kind: BlockKind) -> str | None:
+        """Return the text of the first block of ``kind``, or None."""
+        for block in self.blocks:
+            if block.kind == kind:
+                return self.text[block.start : block.end]
+        return None
+
+    @property
+    def kicker(self) -> str | None:
+        """The kicker (Dachzeile), a slice of ``text``."""
+        return self.block_text("kicker")
+
+    @property
+    def headline(self) -> str | None:
+        """The headline, a slice of ``text``."""
+        return self.block_text("headline")
+
+    @property
+    def lead(self) -> str | None:
+        """The lead (teaser), a slice of ``text``."""
+        return self.block_text("lead")

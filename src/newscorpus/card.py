@@ -1,0 +1,91 @@
+"""The dataset card: ``dataset_card.md`` rendered with the release's figures and YAML metadata."""
+
+from __future__ import annotations
+
+from datasets import DatasetInfo, SplitDict, SplitInfo
+from datasets.info import DatasetInfosDict
+from datasets.utils.metadata import MetadataConfigs
+from huggingface_hub import DatasetCard, DatasetCardData
+
+from newscorpus.article import OFFSET_RULE, Article
+from newscorpus.features import article_features
+from newscorpus.ids import SPLITS
+from newscorpus.labels import label_sets
+from newscorpus.manifest import Manifest
+from newscorpus.resources import project_path
+
+_SIZE_CATEGORIES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")]
+_HF_LICENSES = {"cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "cc-by-nc-sa-4.0", "cc0-1.0", "apache-2.0", "mit"}
+
+
+def hub_license(spdx: str) -> str:
+    """Return the Hub's licence id for an SPDX id; custom ``LicenseRef-…`` licences are ``other``."""
+    return spdx.lower() if spdx.lower() in _HF_LICENSES else "other"
+
+
+def size_category(n: int) -> str:
+    """Return the Hub's size category for ``n`` rows."""
+    return next((name for bound, name in _SIZE_CATEGORIES if n < bound), "n>1M")
+
+
+def published_splits(rows: dict[str, int]) -> dict[str, int]:
+    """Return the splits a config publishes: ``load_dataset`` refuses a split without rows."""
+    return {split: n for split, n in rows.items() if n}
+
+
+def data_files(config: str, rows: dict[str, int]) -> list[dict[str, str]]:
+    """Return the ``data_files`` of one config, per published split, as the card's YAML lists them."""
+    return [{"split": split, "path": f"data/{config}/{split}-*.parquet"} for split in published_splits(rows)]
+
+
+def card_data(manifest: Manifest) -> DatasetCardData:
+    """Return the card's YAML metadata: licence, tasks, size, configs and features."""
+    data = DatasetCardData(
+        language=["de"],
+        license=sorted({hub_license(name) for name in manifest.statistics.licenses}) or ["other"],
+        pretty_name="newscorpus",
+        task_categories=["token-classification", "text-classification"],
+        task_ids=["named-entity-recognition", "topic-classification"],
+        size_categories=[size_category(manifest.statistics.articles)],
+    )
+    MetadataConfigs(
+        {c: {"data_files": data_files(c, rows)} for c, rows in manifest.splits.items()}
+    ).to_dataset_card_data(data)
+    infos = {
+        config: DatasetInfo(
+            features=article_features(),
+            config_name=config,
+            splits=SplitDict({s: SplitInfo(name=s, num_examples=n) for s, n in published_splits(rows).items()}),
+        )
+        for config, rows in manifest.splits.items()
+    }
+    DatasetInfosDict(infos).to_dataset_card_data(data)
+    return data
+
+
+def render_card(manifest: Manifest) -> str:
+    """Render the dataset card of a release."""
+    features = article_features()
+    fields = [
+        {
+            "name": name,
+            "type": type(features[name]).__name__,
+            "description": (field.description or "").replace("|", "\\|"),
+        }
+        for name, field in Article.model_fields.items()
+    ]
+    card = DatasetCard.from_template(
+        card_data(manifest),
+        template_path=str(project_path("dataset_card.md")),
+        version=manifest.version,
+        schema_version=manifest.schema_version,
+        inputs_sha256=manifest.inputs_sha256,
+        splits=SPLITS,
+        configs=manifest.splits,
+        statistics=manifest.statistics,
+        licenses=manifest.statistics.licenses,
+        offset_rule=OFFSET_RULE,
+        fields=fields,
+        entity_labels=label_sets().entity_labels,
+    )
+    return str(card)

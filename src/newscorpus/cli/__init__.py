@@ -1,0 +1,22 @@
+"""The ``newscorpus`` command line: a thin layer over the library, one module per command."""
+
+from __future__ import annotations
+
+import typer
+
+from newscorpus.cli import build, publish, summary, validate, verify
+
+app = typer.Typer(
+    name="newscorpus",
+    help="Build, validate and publish the newscorpus German news corpus.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+for module in (validate, build, verify, publish, summary):
+    app.command(name=module.NAME)(module.command)
+
+
+def main() -> None:
+    """Run the CLI."""
+    app()

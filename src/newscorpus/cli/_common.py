@@ -1,0 +1,70 @@
+"""What every command shares: options, error handling, report printing, progress bars."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from newscorpus.errors import InvalidInput, NewscorpusError
+from newscorpus.report import Problem, Report
+
+console = Console()
+err_console = Console(stderr=True)
+
+CorpusOption = Annotated[Path, typer.Option("--corpus", help="The corpus folder, holding raw/ and annotations/.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn a ``NewscorpusError`` into ``Error: …`` on stderr and the error's exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except NewscorpusError as exc:
+            if isinstance(exc, InvalidInput) and isinstance(exc.report, Report):
+                print_report(exc.report.problems, to=err_console)
+            err_console.print(f"[bold red]Error:[/] {exc}", highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+def print_report(problems: Sequence[Problem], to: Console = console) -> None:
+    """Print problems as a table."""
+    if not problems:
+        return
+    table = Table(show_lines=False, expand=False)
+    for column in ("severity", "file", "line", "field", "message"):
+        table.add_column(column, overflow="fold")
+    for p in problems:
+        colour = "red" if p.severity == "error" else "yellow"
+        table.add_row(f"[{colour}]{p.severity}[/]", p.file, str(p.line or ""), p.field or "", p.message)
+    to.print(table)
+
+
+@contextmanager
+def progress_bar(description: str, total: int) -> Iterator[Callable[[], None]]:
+    """Show a progress bar on stderr; yield the function that advances it by one."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda: progress.advance(task)

@@ -1,0 +1,34 @@
+"""``newscorpus build``: build an immutable, reproducible release."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from newscorpus.cli._common import CorpusOption, console, handles_errors, print_report, progress_bar
+from newscorpus.corpus import check_corpus, raw_files
+from newscorpus.release import build
+
+NAME = "build"
+
+
+@handles_errors
+def command(
+    version: Annotated[str, typer.Option("--version", help="The release version, X.Y.Z.")],
+    corpus: CorpusOption = Path("corpus"),
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Leave invalid inputs out and list them in the manifest.")
+    ] = False,
+) -> None:
+    """Build release VERSION of the corpus into DIR/releases/VERSION/."""
+    with progress_bar("Building", len(raw_files(check_corpus(corpus)))) as advance:
+        result = build(corpus, version, skip_invalid=skip_invalid, on_file=advance)
+    manifest = result.manifest
+    if manifest.rejected:
+        console.print(f"[yellow]{len(manifest.rejected)} inputs were left out:[/]")
+        print_report(manifest.rejected)
+    verb = {"built": "Built", "unchanged": "Unchanged:", "restored": "Restored the data files of"}[result.status]
+    rows = ", ".join(f"{split} {n}" for split, n in manifest.splits["documents"].items())
+    console.print(f"{verb} release {version} at {result.path} ({rows}).")

@@ -1,0 +1,27 @@
+"""``newscorpus validate``: report every problem in the corpus at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from newscorpus.cli._common import CorpusOption, JsonOption, console, handles_errors, print_report, progress_bar
+from newscorpus.corpus import check_corpus, raw_files, validate
+
+NAME = "validate"
+
+
+@handles_errors
+def command(corpus: CorpusOption = Path("corpus"), json: JsonOption = False) -> None:
+    """Parse every raw file and annotation file; list all problems. Exit 1 if any is an error."""
+    with progress_bar("Validating", len(raw_files(check_corpus(corpus)))) as advance:
+        report = validate(corpus, on_file=advance)
+    if json:
+        console.print_json(report.model_dump_json())
+    else:
+        print_report(report.problems)
+        verdict = "[green]valid[/]" if report.valid else f"[red]invalid[/]: {len(report.errors)} errors"
+        console.print(f"{report.files_checked} files, {report.articles_valid} valid articles: {verdict}")
+    if not report.valid:
+        raise typer.Exit(1)

@@ -1,0 +1,135 @@
+"""Reading a corpus folder: raw articles, their sidecars and their gold.
+
+``iter_corpus`` is the one pass every command builds on. It yields articles
+(deduplicated, gold applied) and problems in a fixed order, streaming: it
+keeps only ids and hashes in memory, never texts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from newscorpus.article import Article
+from newscorpus.errors import UsageError
+from newscorpus.gold import ANNOTATIONS_DIR, apply_gold, gold_path, load_gold
+from newscorpus.parsers import parse_file
+from newscorpus.report import Problem, Report
+from newscorpus.sidecar import SIDECAR_SUFFIX
+
+RAW_DIR = "raw"
+
+
+def check_corpus(corpus: Path) -> Path:
+    """Return ``corpus`` if it looks like a corpus folder, else raise a usage error naming the fix."""
+    if not (corpus / RAW_DIR).is_dir():
+        raise UsageError(f"{corpus} has no {RAW_DIR}/ folder. Try --corpus DIR with the folder that holds raw/.")
+    return corpus
+
+
+def _files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def relative_name(corpus: Path, path: Path) -> str:
+    """Return how a file is named in reports and manifests: relative to the corpus, with /."""
+    return path.relative_to(corpus).as_posix()
+
+
+def raw_files(corpus: Path) -> list[Path]:
+    """Return the raw article files in their fixed reading order (sidecars excluded)."""
+    return [p for p in _files(corpus / RAW_DIR) if not p.name.endswith(SIDECAR_SUFFIX)]
+
+
+def input_files(corpus: Path) -> list[Path]:
+    """Return every file a release is built from: raw files, sidecars and gold files."""
+    return _files(corpus / RAW_DIR) + _files(corpus / ANNOTATIONS_DIR)
+
+
+def sha256_file(path: Path) -> str:
+    """Return the hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _orphans(corpus: Path, ids: dict[str, str]) -> Iterator[Problem]:
+    raw = set(raw_files(corpus))
+    for path in _files(corpus / RAW_DIR):
+        if path.name.endswith(SIDECAR_SUFFIX) and not any(
+            path.with_name(path.name.removesuffix(SIDECAR_SUFFIX) + s) in raw for s in (".txt", ".json", ".jsonl")
+        ):
+            yield Problem(file=relative_name(corpus, path), message="is a sidecar without a raw file beside it")
+    for path in _files(corpus / ANNOTATIONS_DIR):
+        if path.suffix != ".json" or path.stem not in ids:
+            yield Problem(
+                file=relative_name(corpus, path),
+                message=f"is gold for {path.stem!r}, which is no article in {RAW_DIR}/",
+                article_id=path.stem,
+            )
+
+
+def iter_corpus(corpus: Path, on_file: Callable[[], None] | None = None) -> Iterator[Article | Problem]:
+    """Yield every valid article (gold applied) and every problem, in a fixed order."""
+    ids: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    for path in raw_files(check_corpus(corpus)):
+        name = relative_name(corpus, path)
+        for result in parse_file(path, name):
+            if isinstance(result, Problem):
+                yield result
+                continue
+            where = f"{name}:{result.raw_line}" if result.raw_line else name
+            if result.id in ids:
+                yield Problem(
+                    file=name,
+                    line=result.raw_line,
+                    field="id",
+                    article_id=result.id,
+                    message=f"repeats the id of {ids[result.id]}. Give one of them another id (`id:` in a sidecar).",
+                )
+                continue
+            if result.text_sha256 in texts:
+                yield Problem(
+                    file=name,
+                    line=result.raw_line,
+                    severity="warning",
+                    article_id=result.id,
+                    message=f"is an exact duplicate of {texts[result.text_sha256]}; only that copy is kept",
+                )
+                continue
+            ids[result.id] = where
+            texts[result.text_sha256] = where
+            gold_file = gold_path(corpus, result.id)
+            if gold_file.is_file():
+                gold_name = relative_name(corpus, gold_file)
+                gold = load_gold(gold_file, gold_name)
+                applied = gold if isinstance(gold, list) else apply_gold(result, gold, gold_name)
+                if isinstance(applied, list):
+                    yield from applied
+                else:
+                    result = applied
+            yield result
+        if on_file:
+            on_file()
+    yield from _orphans(corpus, ids)
+
+
+def validate(corpus: Path, on_file: Callable[[], None] | None = None) -> Report:
+    """Parse every raw file and gold file of ``corpus`` and report every problem at once."""
+    report = Report(files_checked=len(input_files(check_corpus(corpus))))
+    for result in iter_corpus(corpus, on_file):
+        if isinstance(result, Problem):
+            report.problems.append(result)
+        else:
+            report.articles_valid += 1
+    return report

@@ -1,0 +1,72 @@
+"""Decoding raw bytes into text, or a rejection that says why not.
+
+UTF-8 (with or without BOM) is read as is; UTF-16 needs its BOM; anything else
+is detected among the Western encodings a German newsroom produces (cp1252,
+Latin-1, Latin-9) with charset-normalizer. Text that decodes but looks like
+mojibake (``MÃ¼nchen``) is refused rather than stored.
+"""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+from dataclasses import dataclass
+
+import charset_normalizer
+import ftfy.badness
+
+from newscorpus.errors import NewscorpusError
+
+_LEGACY_ENCODINGS = ["cp1252", "latin_1", "iso8859_15"]
+_ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+
+
+class UndecodableError(NewscorpusError):
+    """The bytes are not text this corpus can take; the message says why."""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Text decoded from raw bytes, with the encoding it was read as."""
+
+    text: str
+    encoding: str
+
+
+def _decode_bytes(data: bytes) -> Decoded:
+    if data.startswith(codecs.BOM_UTF8):
+        return Decoded(data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return Decoded(data.decode("utf-16"), "utf-16")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise UndecodableError(f"holds a NUL byte at byte {nul}: a binary file, or text with NUL bytes")
+    try:
+        return Decoded(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    best = charset_normalizer.from_bytes(data, cp_isolation=_LEGACY_ENCODINGS).best()
+    if best is None:
+        raise UndecodableError(
+            f"is neither UTF-8 ({utf8_error.reason} at byte {utf8_error.start}) nor cp1252/Latin-1 text"
+        )
+    return Decoded(str(best), best.encoding)
+
+
+def decode_text(data: bytes) -> Decoded:
+    """Decode raw bytes, refusing binary data, control characters and mojibake."""
+    decoded = _decode_bytes(data)
+    text = decoded.text
+    if not text.strip():
+        raise UndecodableError("is empty or holds only whitespace")
+    for i, char in enumerate(text):
+        if char not in _ALLOWED_CONTROLS and unicodedata.category(char) == "Cc":
+            raise UndecodableError(f"holds the control character U+{ord(char):04X} at character {i}: a binary file?")
+    if ftfy.badness.is_bad(text):
+        sample = ftfy.fix_text(text) != text
+        hint = " (ftfy would change it)" if sample else ""
+        raise UndecodableError(
+            f"looks like mojibake{hint}, e.g. 'Ã¼' for 'ü': it was decoded with the wrong encoding "
+            "somewhere upstream. Fix the file's encoding and add it again."
+        )
+    return decoded

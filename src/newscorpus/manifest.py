@@ -1,0 +1,94 @@
+"""Release manifests: what a release holds and what it was built from, with hashes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+
+from newscorpus.article import Record, Sha256
+from newscorpus.errors import ReleaseError, SchemaError
+from newscorpus.report import Problem
+from newscorpus.schema import schema_version
+from newscorpus.semver import SEMVER_PATTERN, parse_semver
+
+MANIFEST = "manifest.json"
+RELEASES_DIR = "releases"
+
+
+class FileEntry(Record):
+    """One data file of a release."""
+
+    path: str
+    sha256: Sha256
+    bytes: int
+    rows: int
+
+
+class InputEntry(Record):
+    """One input file (raw, sidecar or gold) a release was built from."""
+
+    path: str
+    sha256: Sha256
+
+
+class Statistics(Record):
+    """Counts over a release, for the manifest and the dataset card."""
+
+    articles: int
+    words: int = Field(description="Whitespace-separated words over all texts.")
+    entities: dict[str, int]
+    topics: dict[str, int]
+    status: dict[str, int]
+    licenses: dict[str, int]
+
+
+class Manifest(Record):
+    """The manifest of one release: enough to verify it and to rebuild it byte for byte."""
+
+    name: str = "newscorpus"
+    version: str = Field(pattern=SEMVER_PATTERN)
+    schema_version: str = Field(pattern=SEMVER_PATTERN)
+    splits: dict[str, dict[str, int]] = Field(description="Rows per split, per config.")
+    statistics: Statistics
+    files: list[FileEntry]
+    inputs: list[InputEntry]
+    inputs_sha256: Sha256 = Field(description="sha256 over the sorted input paths and hashes.")
+    rejected: list[Problem] = Field(description="Every input left out of the release, with its reason.")
+
+    def to_json(self) -> str:
+        """Serialise deterministically, for byte-identical rebuilds."""
+        return self.model_dump_json(indent=2) + "\n"
+
+
+def release_dir(corpus: Path, version: str) -> Path:
+    """Return the folder of release ``version``."""
+    parse_semver(version)
+    return corpus / RELEASES_DIR / version
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Read a manifest file, or raise a release error saying what is wrong with it."""
+    try:
+        return Manifest.model_validate_json(path.read_bytes())
+    except FileNotFoundError as exc:
+        raise ReleaseError(
+            f"No release at {path.parent}. Try `newscorpus build --version {path.parent.name}`."
+        ) from exc
+    except ValidationError as exc:
+        raise ReleaseError(
+            f"{path} is not a valid manifest: {exc.error_count()} problems, first: {exc.errors()[0]['msg']}"
+        ) from exc
+
+
+def load_manifest(corpus: Path, version: str) -> Manifest:
+    """Read the manifest of release ``version``, refusing one built with another schema major."""
+    manifest = read_manifest(release_dir(corpus, version) / MANIFEST)
+    code = schema_version()
+    if parse_semver(manifest.schema_version)[0] != parse_semver(code)[0]:
+        raise SchemaError(
+            f"Release {version} was built with schema {manifest.schema_version}, but this code has schema {code}. "
+            "A different major version is incompatible and is not reinterpreted. "
+            f"Check out the code of schema {manifest.schema_version} to use it, or rebuild the corpus as a new release."
+        )
+    return manifest

@@ -1,0 +1,142 @@
+"""Raw files in, articles or problems out: one parser per raw format.
+
+Every raw file yields at least one article or one problem, so nothing is lost
+silently. The formats are chosen by file suffix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from newscorpus.article import Article
+from newscorpus.encoding import UndecodableError, decode_text
+from newscorpus.errors import InvalidInput
+from newscorpus.ids import assign_split, id_from_filename, id_from_url
+from newscorpus.offsets import assemble, normalize_text, sha256_text
+from newscorpus.parsers.jsonl import JsonArticle
+from newscorpus.parsers.pagecopy import PageCopyError, parse_page_copy
+from newscorpus.report import Problem, problems_from_validation
+from newscorpus.sidecar import SIDECAR_SUFFIX, Sidecar, load_sidecar, sidecar_path
+
+SUFFIXES = (".txt", ".json", ".jsonl")
+MAX_FILE_BYTES = 8 * 1024 * 1024
+"""A single-article raw file may be at most this large; JSONL files are read line by line."""
+DEFAULTS: dict[str, object] = {"license": "LicenseRef-unknown", "redistributable": False}
+"""What an article gets when neither the raw file nor its sidecar names a licence: not redistributable."""
+
+ParseResult = Article | Problem
+
+
+def make_article(
+    *,
+    parts: list[tuple[str, str]],
+    metadata: dict[str, object],
+    raw_file: str,
+    raw_sha256: str,
+    encoding: str,
+    fallback_id: str | None,
+    line: int | None = None,
+) -> ParseResult | list[Problem]:
+    """Assemble text and blocks from parts and validate the article; return it or its problems."""
+    text, blocks = assemble(parts)
+    fields = {**DEFAULTS, **metadata}
+    if "id" not in fields:
+        url = fields.get("url")
+        fields["id"] = id_from_url(url) if isinstance(url, str) else fallback_id
+    if not fields["id"]:
+        return [Problem(file=raw_file, line=line, field="id", message="has neither an id nor a url to derive one from")]
+    fields.setdefault("split", assign_split(str(fields["id"])))
+    try:
+        return Article.model_validate(
+            {
+                **fields,
+                "text": text,
+                "blocks": [{"kind": k, "start": s, "end": e} for k, s, e in blocks],
+                "raw_file": raw_file,
+                "raw_line": line,
+                "raw_encoding": encoding,
+                "raw_sha256": raw_sha256,
+                "text_sha256": sha256_text(text),
+            }
+        )
+    except ValidationError as exc:
+        return problems_from_validation(exc, raw_file, line, article_id=str(fields["id"]))
+
+
+def _page_copy(data: bytes, name: str, stem: str, sidecar: Sidecar) -> Iterator[ParseResult]:
+    decoded = decode_text(data)
+    try:
+        page = parse_page_copy(normalize_text(decoded.text), sidecar)
+    except PageCopyError as exc:
+        yield Problem(file=name, line=exc.line, field=exc.field, message=str(exc))
+        return
+    result = make_article(
+        parts=page.parts,
+        metadata={**page.metadata, **sidecar.overrides()},
+        raw_file=name,
+        raw_sha256=hashlib.sha256(data).hexdigest(),
+        encoding=decoded.encoding,
+        fallback_id=id_from_filename(stem),
+    )
+    yield from result if isinstance(result, list) else [result]
+
+
+def _json_object(data: bytes, name: str, stem: str | None, sidecar: Sidecar, line: int | None) -> Iterator[ParseResult]:
+    decoded = decode_text(data)
+    try:
+        obj = JsonArticle.model_validate_json(decoded.text)
+    except ValidationError as exc:
+        yield from problems_from_validation(exc, name, line)
+        return
+    result = make_article(
+        parts=obj.parts(),
+        metadata={**obj.metadata(), **sidecar.overrides()},
+        raw_file=name,
+        raw_sha256=hashlib.sha256(data).hexdigest(),
+        encoding=decoded.encoding,
+        fallback_id=id_from_filename(stem) if stem else None,
+        line=line,
+    )
+    yield from result if isinstance(result, list) else [result]
+
+
+def _guarded(results: Iterator[ParseResult], name: str, line: int | None = None) -> Iterator[ParseResult]:
+    """Turn a decoding failure inside a parser into a problem for that file or line."""
+    try:
+        yield from results
+    except UndecodableError as exc:
+        yield Problem(file=name, line=line, message=f"{'this line' if line else 'the file'} {exc}")
+
+
+def parse_file(path: Path, name: str) -> Iterator[ParseResult]:
+    """Parse one raw file (shown as ``name``) into articles and problems."""
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        yield Problem(
+            file=name, message=f"has an unsupported format {suffix or '(no suffix)'}; use one of {', '.join(SUFFIXES)}"
+        )
+        return
+    try:
+        sidecar = load_sidecar(sidecar_path(path), name.rsplit(".", 1)[0] + SIDECAR_SUFFIX)
+    except InvalidInput as exc:
+        yield from exc.report or [Problem(file=name, field="sidecar", message=str(exc))]  # type: ignore[misc]
+        return
+    if suffix == ".jsonl":
+        with path.open("rb") as lines:
+            for number, raw in enumerate(lines, start=1):
+                if raw.strip():
+                    yield from _guarded(_json_object(raw.rstrip(b"\r\n"), name, None, sidecar, number), name, number)
+        return
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        yield Problem(file=name, message=f"is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} for one article")
+        return
+    data = path.read_bytes()
+    if suffix == ".json":
+        yield from _guarded(_json_object(data, name, path.stem, sidecar, None), name)
+    else:
+        yield from _guarded(_page_copy(data, name, path.stem, sidecar), name)

@@ -1,0 +1,234 @@
+"""Building and verifying releases: versioned, immutable, reproducible Arrow datasets.
+
+A release is ``corpus/releases/X.Y.Z/`` holding ``manifest.json`` and one Arrow
+IPC stream per split (``documents/{split}.arrow``, readable by
+``datasets.Dataset.from_file``). Builds stream article by article into a temp
+folder and rename it into place, so a kill leaves no half release.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pyarrow as pa
+from filelock import FileLock
+
+from newscorpus.article import Article
+from newscorpus.atomic import atomic_write_text, default_mode
+from newscorpus.corpus import input_files, iter_corpus, relative_name, sha256_file
+from newscorpus.errors import InvalidInput, ReleaseError
+from newscorpus.features import article_schema, record_batch
+from newscorpus.ids import SPLITS
+from newscorpus.manifest import (
+    MANIFEST,
+    RELEASES_DIR,
+    FileEntry,
+    InputEntry,
+    Manifest,
+    Statistics,
+    load_manifest,
+    read_manifest,
+    release_dir,
+)
+from newscorpus.report import Problem, Report
+from newscorpus.schema import schema_version
+from newscorpus.semver import bump, parse_semver
+
+CONFIG = "documents"
+BATCH_ROWS = 256
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What ``build`` did: ``built`` a new release, found it ``unchanged``, or ``restored`` its data files."""
+
+    manifest: Manifest
+    status: Literal["built", "unchanged", "restored"]
+    path: Path
+
+
+class _Stats:
+    """Counters filled while articles stream past."""
+
+    def __init__(self) -> None:
+        self.articles = self.words = 0
+        self.entities: Counter[str] = Counter()
+        self.topics: Counter[str] = Counter()
+        self.status: Counter[str] = Counter()
+        self.licenses: Counter[str] = Counter()
+
+    def add(self, article: Article) -> None:
+        self.articles += 1
+        self.words += len(article.text.split())
+        self.entities.update(e.label for e in article.entities)
+        self.topics.update([article.topic] if article.topic else [])
+        self.status[article.annotation.status] += 1
+        self.licenses[article.license] += 1
+
+    def freeze(self) -> Statistics:
+        return Statistics(
+            articles=self.articles,
+            words=self.words,
+            **{k: dict(sorted(getattr(self, k).items())) for k in ("entities", "topics", "status", "licenses")},
+        )
+
+
+def _write_splits(corpus: Path, out: Path, on_file: Callable[[], None] | None) -> tuple[Report, _Stats, dict[str, int]]:
+    folder = out / CONFIG
+    folder.mkdir(parents=True)
+    report, stats = Report(), _Stats()
+    rows = dict.fromkeys(SPLITS, 0)
+    pending: dict[str, list[Article]] = {s: [] for s in SPLITS}
+    writers = {s: pa.ipc.new_stream(str(folder / f"{s}.arrow"), article_schema()) for s in SPLITS}
+    try:
+        for result in iter_corpus(corpus, on_file):
+            if isinstance(result, Problem):
+                report.problems.append(result)
+                continue
+            stats.add(result)
+            report.articles_valid += 1
+            batch = pending[result.split]
+            batch.append(result)
+            if len(batch) >= BATCH_ROWS:
+                writers[result.split].write_batch(record_batch(batch))
+                rows[result.split] += len(batch)
+                batch.clear()
+        for split, batch in pending.items():
+            if batch:
+                writers[split].write_batch(record_batch(batch))
+                rows[split] += len(batch)
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return report, stats, rows
+
+
+def _inputs(corpus: Path) -> tuple[list[InputEntry], str]:
+    entries = [InputEntry(path=relative_name(corpus, p), sha256=sha256_file(p)) for p in input_files(corpus)]
+    combined = hashlib.sha256("".join(f"{e.path}\0{e.sha256}\n" for e in entries).encode()).hexdigest()
+    return entries, combined
+
+
+def _changed_inputs(old: Manifest, new: Manifest) -> list[str]:
+    before = {e.path: e.sha256 for e in old.inputs}
+    after = {e.path: e.sha256 for e in new.inputs}
+    return sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+
+
+def _install(tmp: Path, target: Path, manifest: Manifest) -> Literal["built", "unchanged", "restored"]:
+    if not target.exists():
+        tmp.rename(target)
+        return "built"
+    existing = read_manifest(target / MANIFEST)
+    if existing.to_json() != manifest.to_json():
+        changed = _changed_inputs(existing, manifest)
+        what = (
+            f"{len(changed)} input files changed ({', '.join(changed[:5])}{', …' if len(changed) > 5 else ''})"
+            if changed
+            else "the build differs"
+        )
+        raise ReleaseError(
+            f"Release {manifest.version} already exists and {what}. Releases are immutable. "
+            f"Try `newscorpus build --version {bump(manifest.version, 'minor')}`."
+        )
+    restored = False
+    for entry in manifest.files:
+        final = target / entry.path
+        if not final.is_file() or sha256_file(final) != entry.sha256:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            (tmp / entry.path).replace(final)
+            restored = True
+    return "restored" if restored else "unchanged"
+
+
+def build(
+    corpus: Path, version: str, *, skip_invalid: bool = False, on_file: Callable[[], None] | None = None
+) -> BuildResult:
+    """Build release ``version`` of ``corpus``; a no-op if it exists with the same content.
+
+    Refuses with ``InvalidInput`` (holding the report) if any input is invalid,
+    unless ``skip_invalid``; then every rejected input is listed in the manifest.
+    """
+    target = release_dir(corpus, version)
+    releases = corpus / RELEASES_DIR
+    releases.mkdir(parents=True, exist_ok=True)
+    with FileLock(releases / ".lock"):
+        for stale in releases.glob(".tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by a killed build; we hold the lock
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=releases))
+        tmp.chmod(default_mode(directory=True))
+        try:
+            report, stats, rows = _write_splits(corpus, tmp, on_file)
+            if not report.articles_valid:
+                raise InvalidInput(
+                    f"No valid article in {corpus}; there is nothing to release. See `newscorpus validate`.", report
+                )
+            if report.errors and not skip_invalid:
+                raise InvalidInput(
+                    f"{len(report.errors)} problems in the inputs; release {version} was not built. "
+                    "Fix them (see `newscorpus validate`) or build with --skip-invalid.",
+                    report,
+                )
+            files = []
+            for split in SPLITS:
+                path = tmp / CONFIG / f"{split}.arrow"
+                files.append(
+                    FileEntry(
+                        path=path.relative_to(tmp).as_posix(),
+                        sha256=sha256_file(path),
+                        bytes=path.stat().st_size,
+                        rows=rows[split],
+                    )
+                )
+            inputs, inputs_sha256 = _inputs(corpus)
+            manifest = Manifest(
+                version=version,
+                schema_version=schema_version(),
+                splits={CONFIG: rows},
+                statistics=stats.freeze(),
+                files=files,
+                inputs=inputs,
+                inputs_sha256=inputs_sha256,
+                rejected=report.problems,
+            )
+            atomic_write_text(tmp / MANIFEST, manifest.to_json())
+            status = _install(tmp, target, manifest)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return BuildResult(manifest=manifest, status=status, path=target)
+
+
+def verify(corpus: Path, version: str) -> Report:
+    """Recompute the hashes of release ``version`` against its manifest; report every mismatch."""
+    manifest = load_manifest(corpus, version)
+    folder = release_dir(corpus, version)
+    report = Report(files_checked=len(manifest.files))
+    rebuild = f"Try `newscorpus build --version {version}` to rebuild it from the committed inputs."
+    for entry in manifest.files:
+        path = folder / entry.path
+        name = relative_name(corpus, path)
+        if not path.is_file():
+            report.problems.append(Problem(file=name, message=f"is missing. {rebuild}"))
+        elif (actual := sha256_file(path)) != entry.sha256:
+            report.problems.append(
+                Problem(file=name, message=f"has sha256 {actual}, but the manifest says {entry.sha256}. {rebuild}")
+            )
+    listed = {entry.path for entry in manifest.files} | {MANIFEST}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.relative_to(folder).as_posix() not in listed:
+            report.problems.append(Problem(file=relative_name(corpus, path), message="is not listed in the manifest"))
+    return report
+
+
+def release_versions(corpus: Path) -> list[str]:
+    """Return the versions of every release in ``corpus``, oldest first."""
+    folder = corpus / RELEASES_DIR
+    found = [p.name for p in folder.iterdir() if (p / MANIFEST).is_file()] if folder.is_dir() else []
+    return sorted(found, key=parse_semver)

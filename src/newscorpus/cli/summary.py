@@ -21,7 +21,8 @@ def command(
 ) -> None:
     """Load FOLDER with `datasets.load_dataset` and print articles per split, entities and topics."""
     summary = summarize(folder, config)
-    table = Table(title=f"load_dataset({str(folder)!r}, {config!r})")
+    console.print(f"datasets.load_dataset({str(folder)!r}, {config!r}):")
+    table = Table()
     table.add_column("split")
     table.add_column("rows", justify="right")
     for split, rows in summary.rows.items():

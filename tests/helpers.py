@@ -1,0 +1,59 @@
+"""Small builders for test corpora."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+
+from newscorpus.article import Article
+from newscorpus.features import articles_from_batch
+from newscorpus.offsets import sha256_text
+
+
+def add_json_articles(corpus: Path, n: int, name: str = "bulk.jsonl", **extra: object) -> Path:
+    """Write ``n`` distinct JSON articles as one JSONL raw file."""
+    path = corpus / "raw" / name
+    with path.open("w", encoding="utf-8") as handle:
+        for i in range(n):
+            record = {
+                "url": f"https://example.org/artikel/{name}-{i}.html",
+                "headline": f"Überschrift {i} aus {name}: Straße in München gesperrt",
+                "body": f"Absatz {i} mit „Zitat“ und Größe.\n\nZweiter Absatz über Köln ({i}).",
+                **extra,
+            }
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return path
+
+
+def read_release(release: Path) -> dict[str, list[Article]]:
+    """Read every split of a release back into articles."""
+    out = {}
+    for path in sorted((release / "documents").glob("*.arrow")):
+        with pa.ipc.open_stream(path) as reader:
+            out[path.stem] = list(articles_from_batch(reader.read_all()))
+    return out
+
+
+def write_gold(
+    corpus: Path, article: Article, spans: list[tuple[str, str]], topic: str | None = "International"
+) -> Path:
+    """Write a gold file for ``article`` with one span per (surface, label), found in its text."""
+    entities = []
+    for surface, label in spans:
+        start = article.text.index(surface)
+        entities.append({"start": start, "end": start + len(surface), "label": label, "level": 0, "text": surface})
+    gold = {
+        "article_id": article.id,
+        "text_sha256": sha256_text(article.text),
+        "status": "gold",
+        "topic": topic,
+        "entities": entities,
+        "annotations": [
+            {"annotator": "annotator-1", "task_id": 1, "annotation_id": 1, "created_at": "2025-09-05T10:00:00+00:00"}
+        ],
+    }
+    path = corpus / "annotations" / f"{article.id}.json"
+    path.write_text(json.dumps(gold, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.conftest import REPO
+from typer.testing import CliRunner
+
+from newscorpus.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_validate_valid_corpus_exits_0(corpus: Path) -> None:
+    result = run("validate", "--corpus", str(corpus))
+    assert result.exit_code == 0, result.output
+    assert "valid" in result.stdout
+
+
+def test_validate_json_lists_every_problem_and_exits_1(corpus: Path) -> None:
+    (corpus / "raw" / "leer.txt").write_bytes(b"")
+    (corpus / "raw" / "zeilen.jsonl").write_text(
+        '{"url": "https://x.de/a", "body": "Text a."}\n{kaputt\n', encoding="utf-8"
+    )
+    (corpus / "raw" / "bild.png").write_bytes(b"\x89PNG\r\n")
+    result = run("validate", "--corpus", str(corpus), "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    problems = {(p["file"], p["line"]) for p in report["problems"]}
+    assert problems == {("raw/leer.txt", None), ("raw/zeilen.jsonl", 2), ("raw/bild.png", None)}
+    assert report["articles_valid"] == 2
+    assert all({"file", "line", "field", "message"} <= p.keys() for p in report["problems"])
+
+
+def test_build_refusal_lists_all_problems_and_names_the_way_out(corpus: Path) -> None:
+    (corpus / "raw" / "a.txt").write_bytes(b"")
+    (corpus / "raw" / "b.json").write_text("{", encoding="utf-8")
+    result = run("build", "--version", "1.0.0", "--corpus", str(corpus))
+    assert result.exit_code == 1
+    assert "raw/a.txt" in result.stderr
+    assert "raw/b.json" in result.stderr
+    assert "--skip-invalid" in result.stderr
+    skipped = run("build", "--version", "1.0.0", "--corpus", str(corpus), "--skip-invalid")
+    assert skipped.exit_code == 0, skipped.output
+    assert "2 inputs were left out" in skipped.stdout
+
+
+def test_build_verify_publish_summary(corpus: Path, tmp_path: Path) -> None:
+    assert run("build", "--version", "1.0.0", "--corpus", str(corpus)).exit_code == 0
+    again = run("build", "--version", "1.0.0", "--corpus", str(corpus))
+    assert again.exit_code == 0
+    assert "Unchanged" in again.stdout
+    assert run("verify", "1.0.0", "--corpus", str(corpus)).exit_code == 0
+    out = tmp_path / "pub"
+    assert run("publish", "1.0.0", "--out", str(out), "--corpus", str(corpus)).exit_code == 0
+    summary = run("summary", str(out))
+    assert summary.exit_code == 0, summary.output
+    assert re.search(r"train\s*│\s*1", summary.stdout)
+
+
+def test_verify_mismatch_exits_1_naming_the_file(corpus: Path) -> None:
+    run("build", "--version", "1.0.0", "--corpus", str(corpus))
+    (corpus / "releases" / "1.0.0" / "documents" / "test.arrow").write_bytes(b"tampered")
+    result = run("verify", "1.0.0", "--corpus", str(corpus), "--json")
+    assert result.exit_code == 1
+    (problem,) = json.loads(result.stdout)["problems"]
+    assert problem["file"] == "releases/1.0.0/documents/test.arrow"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (("build", "--version", "1.0"), 2, "X.Y.Z"),
+        (("verify", "9.9.9"), 1, "newscorpus build --version 9.9.9"),
+    ],
+)
+def test_errors_say_what_to_do(corpus: Path, args: tuple[str, ...], code: int, needle: str) -> None:
+    result = run(*args, "--corpus", str(corpus))
+    assert result.exit_code == code
+    assert "Error:" in result.stderr
+    assert needle in result.stderr
+
+
+def test_missing_corpus_folder_is_a_usage_error(tmp_path: Path) -> None:
+    result = run("validate", "--corpus", str(tmp_path / "nope"))
+    assert result.exit_code == 2
+    assert "Try --corpus" in result.stderr
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    result = subprocess.run([sys.executable, "-m", "newscorpus", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    assert "validate" in result.stdout
+
+
+def test_readme_documents_every_command() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert readme.lstrip().startswith("# newscorpus")
+    assert readme.index("./scripts/demo") < readme.index("./scripts/test") < readme.index("## Command reference")
+    for command in app.registered_commands:
+        assert f"`newscorpus {command.name}" in readme, command.name

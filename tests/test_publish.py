@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from datasets import ClassLabel, load_dataset
+from tests.conftest import REPO
+from tests.helpers import add_json_articles, write_gold
+
+from newscorpus.corpus import iter_corpus
+from newscorpus.errors import ReleaseError
+from newscorpus.labels import label_sets
+from newscorpus.manifest import MANIFEST
+from newscorpus.publish import publish
+from newscorpus.release import build
+from newscorpus.summary import summarize
+
+
+@pytest.fixture
+def gold_corpus(corpus: Path) -> Path:
+    article = next(a for a in iter_corpus(corpus) if hasattr(a, "text"))
+    write_gold(corpus, article, [("Emmanuel Macron", "PER"), ("Nato-Staaten", "ORGpart"), ("Pariser", "LOCderiv")])
+    return corpus
+
+
+def card_yaml(folder: Path) -> dict:
+    text = (folder / "README.md").read_text(encoding="utf-8")
+    return yaml.safe_load(text.split("---\n")[1])
+
+
+def test_load_dataset_returns_the_seed_with_classlabels(gold_corpus: Path, tmp_path: Path) -> None:
+    build(gold_corpus, "1.0.0")
+    out = tmp_path / "published"
+    publish(gold_corpus, "1.0.0", out)
+    loaded = load_dataset(str(out), "documents", cache_dir=str(tmp_path / "cache"))
+    (split,) = loaded.keys()
+    data = loaded[split]
+    features = data.features
+    entity_label = features["entities"].feature["label"]
+    assert isinstance(entity_label, ClassLabel)
+    assert entity_label.names == list(label_sets().entity_names())
+    assert isinstance(features["topic"], ClassLabel)
+    assert features["topic"].names == list(label_sets().topic_names())
+    assert isinstance(features["blocks"].feature["kind"], ClassLabel)
+
+    row = data[0]
+    assert row["id"] == "koalition-der-willigen-paris"
+    assert row["agency"] == "dpa"
+    assert row["source"] == "t-online"
+    assert row["reading_time_minutes"] == 4
+    assert row["updated_at"] == dt.datetime(2025, 9, 4, 14, 7, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    assert row["redistributable"] is False
+    kinds = features["blocks"].feature["kind"]
+    blocks = {kinds.int2str(b["kind"]): row["text"][b["start"] : b["end"]] for b in row["blocks"]}
+    assert blocks["kicker"] == "Beratungen in Paris"
+    assert blocks["headline"] == "Koalition der Willigen ringt um Militärhilfe für Ukraine"
+    spans = [(entity_label.int2str(e["label"]), row["text"][e["start"] : e["end"]], e["text"]) for e in row["entities"]]
+    expected = [("PER", "Emmanuel Macron"), ("ORGpart", "Nato-Staaten"), ("LOCderiv", "Pariser")]
+    assert sorted(spans) == sorted((label, text, text) for label, text in expected)
+    assert features["topic"].int2str(row["topic"]) == "International"
+
+
+def test_card_metadata_matches_the_data(gold_corpus: Path, tmp_path: Path) -> None:
+    add_json_articles(gold_corpus, 40, license="CC-BY-4.0", redistributable=True)
+    manifest = build(gold_corpus, "1.0.0").manifest
+    out = tmp_path / "published"
+    publish(gold_corpus, "1.0.0", out)
+    meta = card_yaml(out)
+    assert meta["language"] == ["de"]
+    assert meta["license"] == ["cc-by-4.0", "other"]
+    (config,) = meta["configs"]
+    assert config["config_name"] == "documents"
+    published = {s: n for s, n in manifest.splits["documents"].items() if n}
+    assert [f["split"] for f in config["data_files"]] == list(published)
+    for split in published:
+        assert (out / "data" / "documents" / f"{split}-00000-of-00001.parquet").is_file()
+    info_splits = {s["name"]: s["num_examples"] for s in meta["dataset_info"]["splits"]}
+    assert info_splits == published
+    entity_feature = next(f for f in meta["dataset_info"]["features"] if f["name"] == "entities")
+    label = next(f for f in entity_feature["list"] if f["name"] == "label")
+    assert list(label["dtype"]["class_label"]["names"].values()) == list(label_sets().entity_names())
+    body = (out / "README.md").read_text(encoding="utf-8")
+    assert "mixes licences" in body
+    assert "| CC-BY-4.0 | 40 |" in body
+    assert f"- Articles: {manifest.statistics.articles}" in body
+    for label_name, count in manifest.statistics.entities.items():
+        assert f"| {label_name} | {count} |" in body
+    summary = summarize(out)
+    assert summary.rows == published
+    assert dict(summary.entities) == manifest.statistics.entities
+    assert dict(summary.topics) == manifest.statistics.topics
+
+
+def test_republish_replaces_and_foreign_folder_is_refused(corpus: Path, tmp_path: Path) -> None:
+    build(corpus, "1.0.0")
+    out = tmp_path / "published"
+    publish(corpus, "1.0.0", out)
+    (out / "stale.txt").write_text("from an older publication", encoding="utf-8")
+    publish(corpus, "1.0.0", out)
+    assert not (out / "stale.txt").exists()
+    assert not list(tmp_path.glob(".published*"))
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(ReleaseError, match="not a newscorpus publication"):
+        publish(corpus, "1.0.0", foreign)
+    assert (foreign / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_tampered_release_is_not_published(corpus: Path, tmp_path: Path) -> None:
+    result = build(corpus, "1.0.0")
+    path = result.path / "documents" / "train.arrow"
+    path.write_bytes(path.read_bytes()[:-1])
+    with pytest.raises(ReleaseError, match="does not match its manifest"):
+        publish(corpus, "1.0.0", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_committed_release_manifests_rebuild_from_committed_inputs(tmp_path: Path) -> None:
+    """What `verify` proves on a fresh clone: every committed manifest is what the inputs build."""
+    committed = sorted((REPO / "corpus" / "releases").glob(f"*/{MANIFEST}"))
+    assert committed, "no release manifest is committed"
+    for path in committed:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        copy = tmp_path / manifest["version"] / "corpus"
+        for entry in manifest["inputs"]:
+            (copy / entry["path"]).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(REPO / "corpus" / entry["path"], copy / entry["path"])
+        (copy / "raw").mkdir(exist_ok=True)
+        rebuilt = build(copy, manifest["version"]).manifest
+        assert rebuilt.to_json() == path.read_text(encoding="utf-8")

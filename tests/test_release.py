@@ -1,0 +1,216 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from tests.helpers import add_json_articles, read_release, write_gold
+
+from newscorpus.corpus import iter_corpus, validate
+from newscorpus.errors import InvalidInput, ReleaseError, SchemaError, UsageError
+from newscorpus.manifest import MANIFEST, load_manifest
+from newscorpus.release import build, release_versions, verify
+from newscorpus.schema import schema_version
+
+
+def seed_article(corpus: Path):
+    return next(a for a in iter_corpus(corpus) if hasattr(a, "text"))
+
+
+def test_build_writes_splits_and_manifest(corpus: Path) -> None:
+    add_json_articles(corpus, 30)
+    result = build(corpus, "1.0.0")
+    assert result.status == "built"
+    manifest = result.manifest
+    assert manifest.schema_version == schema_version()
+    assert sum(manifest.splits["documents"].values()) == manifest.statistics.articles == 31
+    articles = read_release(result.path)
+    assert {s: len(a) for s, a in articles.items()} == manifest.splits["documents"]
+    assert all(a.split == split for split, items in articles.items() for a in items)
+    listed = {e.path for e in manifest.inputs}
+    assert listed == {
+        "raw/bulk.jsonl",
+        "raw/koalition-der-willigen-paris.txt",
+        "raw/koalition-der-willigen-paris.meta.yaml",
+    }
+    assert verify(corpus, "1.0.0").valid
+
+
+def test_build_is_byte_identical_across_folders(corpus: Path, tmp_path: Path) -> None:
+    add_json_articles(corpus, 20)
+    other = tmp_path / "elsewhere" / "corpus"
+    shutil.copytree(corpus, other)
+    first, second = build(corpus, "1.0.0"), build(other, "1.0.0")
+    assert first.manifest.to_json() == second.manifest.to_json()
+    for entry in first.manifest.files:
+        assert (first.path / entry.path).read_bytes() == (second.path / entry.path).read_bytes()
+
+
+def test_rebuilding_same_version_is_a_noop_and_changed_input_is_refused(corpus: Path) -> None:
+    build(corpus, "1.0.0")
+    manifest_bytes = (corpus / "releases" / "1.0.0" / MANIFEST).read_bytes()
+    assert build(corpus, "1.0.0").status == "unchanged"
+    raw = corpus / "raw" / "koalition-der-willigen-paris.txt"
+    raw.write_text(raw.read_text(encoding="utf-8") + "\n\nEin korrigierter Absatz.\n", encoding="utf-8")
+    with pytest.raises(ReleaseError, match=r"immutable.*--version 1\.1\.0") as info:
+        build(corpus, "1.0.0")
+    assert "raw/koalition-der-willigen-paris.txt" in str(info.value)
+    assert (corpus / "releases" / "1.0.0" / MANIFEST).read_bytes() == manifest_bytes
+    assert build(corpus, "1.1.0").status == "built"
+    assert release_versions(corpus) == ["1.0.0", "1.1.0"]
+
+
+def test_id_survives_text_correction(corpus: Path) -> None:
+    before = seed_article(corpus)
+    raw = corpus / "raw" / "koalition-der-willigen-paris.txt"
+    raw.write_text(raw.read_text(encoding="utf-8").replace("Macron", "Emmanuel Macron", 1), encoding="utf-8")
+    after = seed_article(corpus)
+    assert after.text != before.text
+    assert (after.id, after.split) == (before.id, before.split)
+
+
+def test_missing_data_files_are_restored_byte_identically(corpus: Path) -> None:
+    add_json_articles(corpus, 10)
+    result = build(corpus, "1.0.0")
+    originals = {e.path: (result.path / e.path).read_bytes() for e in result.manifest.files}
+    shutil.rmtree(result.path / "documents")  # what a fresh clone has: only the manifest
+    assert not verify(corpus, "1.0.0").valid
+    assert build(corpus, "1.0.0").status == "restored"
+    assert {p: (result.path / p).read_bytes() for p in originals} == originals
+    assert verify(corpus, "1.0.0").valid
+
+
+def test_verify_names_every_changed_missing_or_unlisted_file(corpus: Path) -> None:
+    result = build(corpus, "1.0.0")
+    train, test = result.path / "documents" / "train.arrow", result.path / "documents" / "test.arrow"
+    train.write_bytes(train.read_bytes() + b"x")
+    test.unlink()
+    (result.path / "documents" / "stray.arrow").write_bytes(b"")
+    problems = {p.file: p.message for p in verify(corpus, "1.0.0").problems}
+    assert "sha256" in problems["releases/1.0.0/documents/train.arrow"]
+    assert "missing" in problems["releases/1.0.0/documents/test.arrow"]
+    assert "not listed" in problems["releases/1.0.0/documents/stray.arrow"]
+    assert len(problems) == 3
+
+
+def test_invalid_input_blocks_build_unless_skipped(corpus: Path) -> None:
+    (corpus / "raw" / "leer.txt").write_bytes(b"")
+    (corpus / "raw" / "kaputt.json").write_text('{"headline": "Halb', encoding="utf-8")
+    with pytest.raises(InvalidInput) as info:
+        build(corpus, "1.0.0")
+    assert {p.file for p in info.value.report.errors} == {"raw/leer.txt", "raw/kaputt.json"}
+    assert not (corpus / "releases" / "1.0.0").exists()
+    manifest = build(corpus, "1.0.0", skip_invalid=True).manifest
+    assert {p.file for p in manifest.rejected} == {"raw/leer.txt", "raw/kaputt.json"}
+    assert manifest.statistics.articles == 1
+
+
+def test_gold_is_applied_and_stale_gold_is_kept_out(corpus: Path) -> None:
+    article = seed_article(corpus)
+    gold_file = write_gold(corpus, article, [("Emmanuel Macron", "PER"), ("Paris", "LOC"), ("ukrainische", "LOCderiv")])
+    release = build(corpus, "1.0.0")
+    (built,) = [a for items in read_release(release.path).values() for a in items]
+    assert [(e.text, e.label) for e in built.entities] == [
+        ("Emmanuel Macron", "PER"),
+        ("Paris", "LOC"),
+        ("ukrainische", "LOCderiv"),
+    ]
+    assert all(built.text[e.start : e.end] == e.text for e in built.entities)
+    assert (built.topic, built.annotation.status, built.annotation.annotators) == (
+        "International",
+        "gold",
+        ["annotator-1"],
+    )
+    assert release.manifest.statistics.entities == {"LOC": 1, "LOCderiv": 1, "PER": 1}
+
+    data = json.loads(gold_file.read_text(encoding="utf-8"))
+    data["text_sha256"] = "0" * 64
+    gold_file.write_text(json.dumps(data), encoding="utf-8")
+    (problem,) = validate(corpus).errors
+    assert (problem.file, problem.field) == ("annotations/koalition-der-willigen-paris.json", "text_sha256")
+    assert "stale" in problem.message
+    manifest = build(corpus, "1.1.0", skip_invalid=True).manifest
+    assert manifest.statistics.entities == {}
+    assert manifest.statistics.articles == 1
+
+
+def test_gold_with_misaligned_span_is_rejected_not_clamped(corpus: Path) -> None:
+    article = seed_article(corpus)
+    gold_file = write_gold(corpus, article, [("Paris", "LOC")])
+    data = json.loads(gold_file.read_text(encoding="utf-8"))
+    data["entities"][0]["end"] += 1
+    gold_file.write_text(json.dumps(data), encoding="utf-8")
+    (problem,) = validate(corpus).errors
+    assert problem.file == "annotations/koalition-der-willigen-paris.json"
+    assert "'Paris'" in problem.message
+
+
+def test_gold_without_article_is_reported(corpus: Path) -> None:
+    (corpus / "annotations" / "gibt-es-nicht.json").write_text("{}", encoding="utf-8")
+    (problem,) = validate(corpus).errors
+    assert problem.file == "annotations/gibt-es-nicht.json"
+    assert "no article" in problem.message
+
+
+def test_adding_articles_moves_no_article_to_another_split(corpus: Path) -> None:
+    add_json_articles(corpus, 50, name="a.jsonl")
+    first = {a.id: split for split, items in read_release(build(corpus, "1.0.0").path).items() for a in items}
+    add_json_articles(corpus, 50, name="b.jsonl")
+    second = {a.id: split for split, items in read_release(build(corpus, "1.1.0").path).items() for a in items}
+    assert len(second) == len(first) + 50
+    assert {i: second[i] for i in first} == first
+
+
+def test_release_of_another_schema_major_is_refused(corpus: Path) -> None:
+    result = build(corpus, "1.0.0")
+    path = result.path / MANIFEST
+    data = json.loads(path.read_text(encoding="utf-8"))
+    major = int(schema_version().split(".")[0])
+    data["schema_version"] = f"{major + 1}.0.0"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(SchemaError, match="not reinterpreted"):
+        load_manifest(corpus, "1.0.0")
+
+
+@pytest.mark.parametrize("version", ["1.0", "v1.0.0", "01.0.0", "1.0.0-rc1", ""])
+def test_version_must_be_semver(corpus: Path, version: str) -> None:
+    with pytest.raises(UsageError, match=r"X\.Y\.Z"):
+        build(corpus, version)
+
+
+def test_corpus_with_nothing_valid_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "leer.txt").write_bytes(b"   ")
+    with pytest.raises(InvalidInput, match="nothing to release"):
+        build(tmp_path, "1.0.0")
+
+
+@pytest.mark.integration
+def test_kill_during_build_leaves_no_half_release(corpus: Path) -> None:
+    add_json_articles(corpus, 4000)
+    releases = corpus / "releases"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for _attempt in range(3):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "newscorpus", "build", "--version", "1.0.0", "--corpus", str(corpus)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(releases.glob(".tmp-*/documents/train.arrow")):
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert any(releases.glob(".tmp-*")), "the build was killed before it started writing"
+        assert not (releases / "1.0.0").exists()
+    result = build(corpus, "1.0.0")
+    assert result.status == "built"
+    assert verify(corpus, "1.0.0").valid
+    assert not any(releases.glob(".tmp-*"))

@@ -78,26 +78,26 @@ class Article(Record):
     """One news article: its text, its structure, its metadata and its gold."""
 
     id: ArticleId
-    split: Split
+    split: Split = Field(description="train, validation or test: a fixed function of the id (80/10/10).")
     source: str | None = Field(None, description="The outlet, if known (t-online, DER STANDARD).")
-    url: str | None = Field(None, pattern=r"^https?://\S+$")
+    url: str | None = Field(None, pattern=r"^https?://\S+$", description="Where the article was published.")
     agency: str | None = Field(None, description="News agency named in the byline (dpa, AFP).")
     authors: list[str] = Field(default_factory=list, description="Authors named in the byline.")
-    published_at: AwareDatetime | None = None
-    updated_at: AwareDatetime | None = None
-    language: str = Field("de", pattern=r"^de$")
-    reading_time_minutes: int | None = Field(None, ge=0)
+    published_at: AwareDatetime | None = Field(None, description="First publication; stored in UTC.")
+    updated_at: AwareDatetime | None = Field(None, description="Last update; stored in UTC.")
+    language: str = Field("de", pattern=r"^de$", description="ISO 639-1 code; always de.")
+    reading_time_minutes: int | None = Field(None, ge=0, description="Reading time the outlet states.")
     license: str = Field(min_length=1, description="SPDX id, or LicenseRef-… for a custom licence.")
-    redistributable: bool
+    redistributable: bool = Field(description="Whether the licence allows sharing the full text.")
     text: str = Field(
         min_length=1,
         max_length=MAX_TEXT_CHARS,
         description="Everything annotators see, blocks separated by a blank line. " + OFFSET_RULE,
     )
-    blocks: list[Block]
-    entities: list[Entity] = Field(default_factory=list)
-    topic: Topic | None = None  # type: ignore[valid-type]
-    annotation: Annotation = Field(default_factory=Annotation)
+    blocks: list[Block] = Field(description="Stand-off structure: kicker, headline, lead, caption, credit, …")
+    entities: list[Entity] = Field(default_factory=list, description="Gold named-entity spans (NoSta-D labels).")
+    topic: Topic | None = Field(None, description="Gold topic: a 10kGNAD class, or none.")  # type: ignore[valid-type]
+    annotation: Annotation = Field(default_factory=Annotation, description="Where the gold came from.")
     raw_file: str = Field(description="The raw file, relative to the corpus folder, with / separators.")
     raw_line: int | None = Field(None, ge=1, description="Line of the record in a multi-record raw file.")
     raw_encoding: str = Field(description="The encoding the raw file was decoded from.")

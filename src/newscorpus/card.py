@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datasets import DatasetInfo, SplitDict, SplitInfo
+from typing import Any
+
+from datasets import ClassLabel, DatasetInfo, List, SplitDict, SplitInfo, Value
 from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
@@ -63,13 +65,26 @@ def card_data(manifest: Manifest) -> DatasetCardData:
     return data
 
 
+def describe_feature(feature: Any) -> str:
+    """Return a short readable type for the card: ``string``, ``ClassLabel (9)``, ``list of {…}``."""
+    if isinstance(feature, ClassLabel):
+        return f"ClassLabel ({feature.num_classes})"
+    if isinstance(feature, List):
+        return f"list of {describe_feature(feature.feature)}"
+    if isinstance(feature, dict):
+        return "{" + ", ".join(feature) + "}"
+    if isinstance(feature, Value):
+        return feature.dtype
+    return type(feature).__name__
+
+
 def render_card(manifest: Manifest) -> str:
     """Render the dataset card of a release."""
     features = article_features()
     fields = [
         {
             "name": name,
-            "type": type(features[name]).__name__,
+            "type": describe_feature(features[name]),
             "description": (field.description or "").replace("|", "\\|"),
         }
         for name, field in Article.model_fields.items()

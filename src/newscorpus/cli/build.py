@@ -9,7 +9,6 @@ import typer
 
 from newscorpus.cli._common import CorpusOption, console, handles_errors, print_report, progress_bar
 from newscorpus.corpus import check_corpus, raw_files
-from newscorpus.release import build
 
 NAME = "build"
 
@@ -23,6 +22,8 @@ def command(
     ] = False,
 ) -> None:
     """Build release VERSION of the corpus into DIR/releases/VERSION/."""
+    from newscorpus.release import build  # imports datasets: only when a command needs it
+
     with progress_bar("Building", len(raw_files(check_corpus(corpus)))) as advance:
         result = build(corpus, version, skip_invalid=skip_invalid, on_file=advance)
     manifest = result.manifest

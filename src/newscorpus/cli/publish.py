@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from newscorpus.cli._common import CorpusOption, console, handles_errors
-from newscorpus.hub import check_redistributable, hub_token, plan_upload, push_to_hub
-from newscorpus.publish import publish
 
 NAME = "publish"
 
@@ -30,6 +28,10 @@ def command(
     ] = False,
 ) -> None:
     """Publish release VERSION to OUT; `datasets.load_dataset(OUT, "documents")` loads it."""
+    # datasets and huggingface_hub load only when a command needs them.
+    from newscorpus.hub import check_redistributable, hub_token, plan_upload, push_to_hub
+    from newscorpus.publish import publish
+
     token = hub_token(token_env) if push_to_hub_repo else None
     manifest = publish(corpus, version, out)
     console.print(f"Published release {version} to {out}.")

@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from newscorpus.cli._common import console, handles_errors
-from newscorpus.summary import summarize
 
 NAME = "summary"
 
@@ -20,6 +19,8 @@ def command(
     config: Annotated[str, typer.Option("--config", help="The config to load.")] = "documents",
 ) -> None:
     """Load FOLDER with `datasets.load_dataset` and print articles per split, entities and topics."""
+    from newscorpus.summary import summarize  # imports datasets: only when a command needs it
+
     summary = summarize(folder, config)
     console.print(f"datasets.load_dataset({str(folder)!r}, {config!r}):")
     table = Table()

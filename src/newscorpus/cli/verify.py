@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from newscorpus.cli._common import CorpusOption, JsonOption, console, handles_errors, print_report
-from newscorpus.release import verify
 
 NAME = "verify"
 
@@ -20,6 +19,8 @@ def command(
     json: JsonOption = False,
 ) -> None:
     """Recompute the sha256 of every file of release VERSION; exit 1 on any mismatch."""
+    from newscorpus.release import verify  # imports datasets: only when a command needs it
+
     report = verify(corpus, version)
     if json:
         console.print_json(report.model_dump_json())

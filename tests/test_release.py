@@ -214,3 +214,12 @@ def test_kill_during_build_leaves_no_half_release(corpus: Path) -> None:
     assert result.status == "built"
     assert verify(corpus, "1.0.0").valid
     assert not any(releases.glob(".tmp-*"))
+
+
+def test_release_after_a_schema_major_must_be_a_major_release(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build(corpus, "1.0.0")
+    major = int(schema_version().split(".")[0])
+    monkeypatch.setattr("newscorpus.release.schema_version", lambda: f"{major + 1}.0.0")
+    with pytest.raises(ReleaseError, match=r"must be a major release too.*--version 2\.0\.0"):
+        build(corpus, "1.1.0")
+    assert not (corpus / "releases" / "1.1.0").exists()

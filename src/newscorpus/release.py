@@ -39,6 +39,7 @@ from newscorpus.manifest import (
 )
 from newscorpus.report import Problem, Report
 from newscorpus.schema import schema_version
+from newscorpus.schema_diff import LEVELS, level_between
 from newscorpus.semver import bump, parse_semver
 
 CONFIG = "documents"
@@ -148,6 +149,23 @@ def _install(tmp: Path, target: Path, manifest: Manifest) -> Literal["built", "u
     return "restored" if restored else "unchanged"
 
 
+def check_release_bump(corpus: Path, version: str) -> None:
+    """Refuse a release version bumped less than the schema was since the release before it."""
+    older = [v for v in release_versions(corpus) if parse_semver(v) < parse_semver(version)]
+    if not older:
+        return
+    previous = read_manifest(release_dir(corpus, older[-1]) / MANIFEST)
+    current = schema_version()
+    needed = level_between(parse_semver(previous.schema_version), parse_semver(current))
+    bumped = level_between(parse_semver(previous.version), parse_semver(version))
+    if needed and (bumped is None or LEVELS.index(bumped) < LEVELS.index(needed)):
+        raise ReleaseError(
+            f"The schema went from {previous.schema_version} to {current} since release {previous.version}: "
+            f"a {needed} change, so this release must be a {needed} release too. "
+            f"Try `newscorpus build --version {bump(previous.version, needed)}`."
+        )
+
+
 def build(
     corpus: Path, version: str, *, skip_invalid: bool = False, on_file: Callable[[], None] | None = None
 ) -> BuildResult:
@@ -157,6 +175,8 @@ def build(
     unless ``skip_invalid``; then every rejected input is listed in the manifest.
     """
     target = release_dir(corpus, version)
+    if not target.exists():
+        check_release_bump(corpus, version)
     releases = corpus / RELEASES_DIR
     releases.mkdir(parents=True, exist_ok=True)
     with FileLock(releases / ".lock"):

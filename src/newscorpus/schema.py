@@ -7,7 +7,10 @@ version is the schema version: it lives nowhere else.
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,9 @@ from newscorpus.errors import SchemaError
 from newscorpus.features import article_features, article_schema
 from newscorpus.gold import GoldFile
 from newscorpus.labels import label_sets, schemas_dir
-from newscorpus.semver import parse_semver
+from newscorpus.report import Report
+from newscorpus.schema_diff import LEVELS, Change, Level, diff_snapshots, level_between, required_level
+from newscorpus.semver import bump, parse_semver
 
 RECORD_TYPES = {"Article": Article, "GoldFile": GoldFile}
 
@@ -58,3 +63,87 @@ def write_snapshot(version: str, folder: Path | None = None) -> Path:
     path = snapshot_path(version, folder)
     atomic_write_text(path, json.dumps({"version": version, **snapshot()}, indent=2, ensure_ascii=False) + "\n")
     return path
+
+
+@dataclass(frozen=True)
+class UnderBump:
+    """A snapshot whose version was bumped less than its changes need."""
+
+    old_version: str
+    new_version: str
+    needed: Level
+    bumped: Level | None
+    changes: list[Change]
+
+
+@dataclass(frozen=True)
+class SchemaCheck:
+    """The outcome of ``check_schema``: pending changes, under-bumped snapshots, invalid data."""
+
+    version: str
+    pending: list[Change]
+    under_bumped: list[UnderBump]
+    report: Report | None
+
+    @property
+    def ok(self) -> bool:
+        """True when the code equals the newest snapshot, every bump is big enough and the data is valid."""
+        return not self.pending and not self.under_bumped and (self.report is None or self.report.valid)
+
+
+def read_snapshot(version: str, folder: Path | None = None) -> dict[str, Any]:
+    """Return the frozen snapshot of ``version``, without its version key."""
+    data = json.loads(snapshot_path(version, folder).read_text(encoding="utf-8"))
+    if data.pop("version", None) != version:
+        raise SchemaError(
+            f"{snapshot_path(version, folder)} does not say it is version {version}. Restore it from git."
+        )
+    return data
+
+
+def pending_changes(folder: Path | None = None) -> list[Change]:
+    """Return how the code's schema differs from the newest snapshot, classified."""
+    current = json.loads(json.dumps(snapshot()))  # as it reads back from JSON: tuples become lists
+    return diff_snapshots(read_snapshot(schema_version(folder), folder), current)
+
+
+def under_bumped(folder: Path | None = None) -> list[UnderBump]:
+    """Return every pair of consecutive snapshots whose version bump is smaller than their changes need."""
+    versions = snapshot_versions(folder)
+    found = []
+    for old, new in itertools.pairwise(versions):
+        changes = diff_snapshots(read_snapshot(old, folder), read_snapshot(new, folder))
+        needed = required_level(changes)
+        bumped = level_between(parse_semver(old), parse_semver(new))
+        if needed and (bumped is None or LEVELS.index(bumped) < LEVELS.index(needed)):
+            found.append(UnderBump(old, new, needed, bumped, changes))
+    return found
+
+
+def check_schema(corpus: Path | None, on_file: Callable[[], None] | None = None) -> SchemaCheck:
+    """Compare the code with the newest snapshot, check every bump, and revalidate ``corpus``."""
+    from newscorpus.corpus import validate  # corpus reads the models; imported late to keep schema a leaf
+
+    report = validate(corpus, on_file) if corpus is not None else None
+    return SchemaCheck(schema_version(), pending_changes(), under_bumped(), report)
+
+
+def bump_schema(level: Level | None = None, folder: Path | None = None) -> tuple[str, list[Change]]:
+    """Freeze the code's schema as a new snapshot; refuse a smaller bump than its changes need."""
+    versions = snapshot_versions(folder)
+    if not versions:
+        return write_snapshot("1.0.0", folder).stem.removeprefix("v"), []
+    changes = pending_changes(folder)
+    needed = required_level(changes)
+    if needed is None:
+        raise SchemaError(f"The schema equals snapshot {versions[-1]}; there is nothing to bump.")
+    if level is not None and LEVELS.index(level) < LEVELS.index(needed):
+        worst = [c for c in changes if c.level == needed]
+        raise SchemaError(
+            f"These changes need a {needed} bump, not {level}: "
+            + "; ".join(f"{c.path} ({c.what})" for c in worst[:5])
+            + f". Try `newscorpus schema bump {needed}`."
+        )
+    version = bump(versions[-1], level or needed)
+    write_snapshot(version, folder)
+    return version, changes

@@ -223,3 +223,17 @@ def test_release_after_a_schema_major_must_be_a_major_release(corpus: Path, monk
     with pytest.raises(ReleaseError, match=r"must be a major release too.*--version 2\.0\.0"):
         build(corpus, "1.1.0")
     assert not (corpus / "releases" / "1.1.0").exists()
+
+
+def test_build_without_version_reuses_or_picks_the_next(corpus: Path) -> None:
+    assert build(corpus).manifest.version == "0.1.0"
+    again = build(corpus)
+    assert (again.manifest.version, again.status) == ("0.1.0", "unchanged")
+    raw = corpus / "raw" / "koalition-der-willigen-paris.txt"
+    raw.write_text(raw.read_text(encoding="utf-8").replace("Macron", "Emmanuel Macron", 1), encoding="utf-8")
+    assert build(corpus).manifest.version == "0.1.1"  # a changed input: patch
+    add_json_articles(corpus, 5)
+    assert build(corpus).manifest.version == "0.2.0"  # a new input: minor
+    (corpus / "raw" / "bulk.jsonl").unlink()
+    assert build(corpus).manifest.version == "1.0.0"  # a removed input: major
+    assert release_versions(corpus) == ["0.1.0", "0.1.1", "0.2.0", "1.0.0"]

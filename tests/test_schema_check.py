@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 from tests.conftest import REPO
 
-from newscorpus.schema import bump_schema, snapshot, under_bumped, write_snapshot
+from newscorpus.schema import bump_schema, schema_version, snapshot, under_bumped, write_snapshot
 from newscorpus.schema_diff import LEVELS, diff_records, diff_snapshots, level_between, required_level
+from newscorpus.semver import bump
 
 BASE = json.loads(json.dumps(snapshot()))
 
@@ -258,9 +259,10 @@ def test_removed_field_fails_check_naming_field_and_major(repo_copy: Path) -> No
     assert "Article.language" in result.stdout
     assert "major" in result.stdout
     assert "newscorpus schema bump major" in result.stderr
+    before = schema_version(repo_copy / "schemas")
     bumped = cli(repo_copy, "schema", "bump", "major")
     assert bumped.returncode == 0, bumped.stderr
-    assert (repo_copy / "schemas" / "v2.0.0.json").is_file()
+    assert schema_version(repo_copy / "schemas") == bump(before, "major")
     assert cli(repo_copy, "schema", "check").returncode == 0
 
 
@@ -279,15 +281,14 @@ def test_appended_label_passes_only_after_a_minor_bump(repo_copy: Path) -> None:
     refused = cli(repo_copy, "schema", "bump", "patch")
     assert refused.returncode == 1
     assert "need a minor bump" in refused.stderr
+    before = schema_version(repo_copy / "schemas")
     assert cli(repo_copy, "schema", "bump", "minor").returncode == 0
+    after = schema_version(repo_copy / "schemas")
+    assert after == bump(before, "minor")
     passed = cli(repo_copy, "schema", "check")
     assert passed.returncode == 0, passed.stdout + passed.stderr
-    assert (
-        json.loads((repo_copy / "schemas" / "v1.1.0.json").read_text(encoding="utf-8"))["labels"]["entity_labels"][-1][
-            "name"
-        ]
-        == "EVT"
-    )
+    frozen = json.loads((repo_copy / "schemas" / f"v{after}.json").read_text(encoding="utf-8"))
+    assert frozen["labels"]["entity_labels"][-1]["name"] == "EVT"
 
 
 @pytest.mark.integration

@@ -10,6 +10,7 @@ which is NFC with ``\\n`` newlines; every span satisfies
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Annotated, Literal
 
@@ -22,8 +23,9 @@ OFFSET_RULE = (
     "Offsets count Python code points over `text`, which is NFC with `\\n` newlines; "
     "every span satisfies text[start:end] == span text."
 )
-MAX_TEXT_CHARS = 1_000_000
-"""An article's text may hold at most this many code points; a longer one is rejected."""
+MAX_TEXT_CHARS = 2 * 1024 * 1024
+"""An article's text may hold at most this many code points (2 Mi); a longer one is rejected."""
+_C0_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 EntityLabel = Literal[label_sets().entity_names()]  # type: ignore[valid-type]
 Topic = Literal[label_sets().topic_names()]  # type: ignore[valid-type]
@@ -111,6 +113,8 @@ class Article(Record):
             raise ValueError("text is not NFC")
         if "\r" in text:
             raise ValueError("text holds a \\r; newlines must be \\n")
+        if control := _C0_CONTROLS.search(text):
+            raise ValueError(f"text holds the control character U+{ord(control.group()):04X} at {control.start()}")
         if sha256_text(text) != self.text_sha256:
             raise ValueError("text_sha256 is not the sha256 of text")
         previous_end = 0

@@ -53,20 +53,24 @@ def _decode_bytes(data: bytes) -> Decoded:
     return Decoded(str(best), best.encoding)
 
 
+def text_problem(text: str) -> str | None:
+    """Return why decoded ``text`` is not usable (emptiness, control characters, mojibake), or None."""
+    if not text.strip():
+        return "is empty or holds only whitespace"
+    for i, char in enumerate(text):
+        if char not in _ALLOWED_CONTROLS and unicodedata.category(char) == "Cc":
+            return f"holds the control character U+{ord(char):04X} at character {i}: a binary file?"
+    if ftfy.badness.is_bad(text):
+        return (
+            "looks like mojibake, e.g. 'Ã¼' for 'ü': it was decoded with the wrong encoding "
+            "somewhere upstream. Fix the encoding and add it again."
+        )
+    return None
+
+
 def decode_text(data: bytes) -> Decoded:
     """Decode raw bytes, refusing binary data, control characters and mojibake."""
     decoded = _decode_bytes(data)
-    text = decoded.text
-    if not text.strip():
-        raise UndecodableError("is empty or holds only whitespace")
-    for i, char in enumerate(text):
-        if char not in _ALLOWED_CONTROLS and unicodedata.category(char) == "Cc":
-            raise UndecodableError(f"holds the control character U+{ord(char):04X} at character {i}: a binary file?")
-    if ftfy.badness.is_bad(text):
-        sample = ftfy.fix_text(text) != text
-        hint = " (ftfy would change it)" if sample else ""
-        raise UndecodableError(
-            f"looks like mojibake{hint}, e.g. 'Ã¼' for 'ü': it was decoded with the wrong encoding "
-            "somewhere upstream. Fix the file's encoding and add it again."
-        )
+    if problem := text_problem(decoded.text):
+        raise UndecodableError(problem)
     return decoded

@@ -39,11 +39,12 @@ from newscorpus.manifest import (
 )
 from newscorpus.report import Problem, Report
 from newscorpus.schema import schema_version
-from newscorpus.schema_diff import LEVELS, level_between
+from newscorpus.schema_diff import LEVELS, Level, level_between
 from newscorpus.semver import bump, parse_semver
 
 CONFIG = "documents"
 BATCH_ROWS = 256
+FIRST_VERSION = "0.1.0"
 
 
 @dataclass(frozen=True)
@@ -166,63 +167,94 @@ def check_release_bump(corpus: Path, version: str) -> None:
         )
 
 
-def build(
-    corpus: Path, version: str, *, skip_invalid: bool = False, on_file: Callable[[], None] | None = None
-) -> BuildResult:
-    """Build release ``version`` of ``corpus``; a no-op if it exists with the same content.
+def choose_version(corpus: Path, manifest: Manifest) -> str:
+    """Return the version a build without ``--version`` gets.
 
-    Refuses with ``InvalidInput`` (holding the report) if any input is invalid,
-    unless ``skip_invalid``; then every rejected input is listed in the manifest.
+    The newest release if nothing changed; otherwise the next version, bumped at
+    least as far as the schema was, and by the inputs: removed ones make a major
+    release, new ones a minor, changed ones a patch.
     """
-    target = release_dir(corpus, version)
-    if not target.exists():
-        check_release_bump(corpus, version)
+    versions = release_versions(corpus)
+    if not versions:
+        return FIRST_VERSION
+    newest = read_manifest(release_dir(corpus, versions[-1]) / MANIFEST)
+    if newest.to_json() == manifest.model_copy(update={"version": newest.version}).to_json():
+        return newest.version
+    before, after = {e.path for e in newest.inputs}, {e.path for e in manifest.inputs}
+    data: Level = "major" if before - after else "minor" if after - before else "patch"
+    schema = level_between(parse_semver(newest.schema_version), parse_semver(manifest.schema_version)) or "patch"
+    return bump(newest.version, max(data, schema, key=LEVELS.index))
+
+
+def _build_into(tmp: Path, corpus: Path, skip_invalid: bool, on_file: Callable[[], None] | None) -> Manifest:
+    report, stats, rows = _write_splits(corpus, tmp, on_file)
+    if not report.articles_valid:
+        raise InvalidInput(
+            f"No valid article in {corpus}; there is nothing to release. See `newscorpus validate`.", report
+        )
+    if report.errors and not skip_invalid:
+        raise InvalidInput(
+            f"{len(report.errors)} problems in the inputs; no release was built. "
+            "Fix them (see `newscorpus validate`) or build with --skip-invalid.",
+            report,
+        )
+    files = []
+    for split in SPLITS:
+        path = tmp / CONFIG / f"{split}.arrow"
+        entry = FileEntry(
+            path=path.relative_to(tmp).as_posix(), sha256=sha256_file(path), bytes=path.stat().st_size, rows=rows[split]
+        )
+        files.append(entry)
+    inputs, inputs_sha256 = _inputs(corpus)
+    return Manifest(
+        version=FIRST_VERSION,  # provisional: the caller sets the real one
+        schema_version=schema_version(),
+        splits={CONFIG: rows},
+        statistics=stats.freeze(),
+        files=files,
+        inputs=inputs,
+        inputs_sha256=inputs_sha256,
+        rejected=report.problems,
+    )
+
+
+def build(
+    corpus: Path, version: str | None = None, *, skip_invalid: bool = False, on_file: Callable[[], None] | None = None
+) -> BuildResult:
+    """Build release ``version`` of ``corpus``, or without one the version :func:`choose_version` picks.
+
+    A no-op if the release exists with the same content. Refuses with
+    ``InvalidInput`` (holding the report) if any input is invalid, unless
+    ``skip_invalid``; then every rejected input is listed in the manifest.
+    """
+    if version is not None:
+        parse_semver(version)
     releases = corpus / RELEASES_DIR
     releases.mkdir(parents=True, exist_ok=True)
     with FileLock(releases / ".lock"):
         for stale in releases.glob(".tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)  # left by a killed build; we hold the lock
-        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=releases))
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=releases))
         tmp.chmod(default_mode(directory=True))
         try:
-            report, stats, rows = _write_splits(corpus, tmp, on_file)
-            if not report.articles_valid:
-                raise InvalidInput(
-                    f"No valid article in {corpus}; there is nothing to release. See `newscorpus validate`.", report
-                )
-            if report.errors and not skip_invalid:
-                raise InvalidInput(
-                    f"{len(report.errors)} problems in the inputs; release {version} was not built. "
-                    "Fix them (see `newscorpus validate`) or build with --skip-invalid.",
-                    report,
-                )
-            files = []
-            for split in SPLITS:
-                path = tmp / CONFIG / f"{split}.arrow"
-                files.append(
-                    FileEntry(
-                        path=path.relative_to(tmp).as_posix(),
-                        sha256=sha256_file(path),
-                        bytes=path.stat().st_size,
-                        rows=rows[split],
-                    )
-                )
-            inputs, inputs_sha256 = _inputs(corpus)
-            manifest = Manifest(
-                version=version,
-                schema_version=schema_version(),
-                splits={CONFIG: rows},
-                statistics=stats.freeze(),
-                files=files,
-                inputs=inputs,
-                inputs_sha256=inputs_sha256,
-                rejected=report.problems,
-            )
+            built = _build_into(tmp, corpus, skip_invalid, on_file)
+            manifest = built.model_copy(update={"version": version or choose_version(corpus, built)})
+            target = release_dir(corpus, manifest.version)
+            if not target.exists():
+                check_release_bump(corpus, manifest.version)
             atomic_write_text(tmp / MANIFEST, manifest.to_json())
             status = _install(tmp, target, manifest)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return BuildResult(manifest=manifest, status=status, path=target)
+
+
+def newest_release(corpus: Path) -> str:
+    """Return the newest release's version, or raise naming the command that makes one."""
+    versions = release_versions(corpus)
+    if not versions:
+        raise ReleaseError(f"{corpus} has no release yet. Try `newscorpus build`.")
+    return versions[-1]
 
 
 def verify(corpus: Path, version: str) -> Report:

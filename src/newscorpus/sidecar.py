@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from newscorpus.article import ArticleId, Split, Topic
 from newscorpus.errors import InvalidInput
-from newscorpus.report import problems_from_validation
+from newscorpus.report import Problem, problems_from_validation
 
 SIDECAR_SUFFIX = ".meta.yaml"
 
@@ -70,4 +70,7 @@ def load_sidecar(path: Path, name: str) -> Sidecar:
     except ValidationError as exc:
         raise InvalidInput(f"{name} is invalid", problems_from_validation(exc, name)) from exc
     except (yaml.YAMLError, UnicodeDecodeError, TypeError) as exc:
-        raise InvalidInput(f"{name} is not readable YAML: {exc}") from exc
+        where = getattr(exc, "problem_mark", None)
+        line = where.line + 1 if where is not None else None
+        message = f"is not readable YAML: {' '.join(str(exc).split())}"
+        raise InvalidInput(f"{name} {message}", [Problem(file=name, line=line, message=message)]) from exc

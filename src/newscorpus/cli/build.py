@@ -15,13 +15,19 @@ NAME = "build"
 
 @handles_errors
 def command(
-    version: Annotated[str, typer.Option("--version", help="The release version, X.Y.Z.")],
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version",
+            help="The release version, X.Y.Z. Default: the newest release if nothing changed, else the next.",
+        ),
+    ] = None,
     corpus: CorpusOption = Path("corpus"),
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Leave invalid inputs out and list them in the manifest.")
     ] = False,
 ) -> None:
-    """Build release VERSION of the corpus into DIR/releases/VERSION/."""
+    """Build release VERSION of the corpus into DIR/releases/VERSION/ (immutable, reproducible)."""
     from newscorpus.release import build  # imports datasets: only when a command needs it
 
     with progress_bar("Building", len(raw_files(check_corpus(corpus)))) as advance:
@@ -32,4 +38,4 @@ def command(
         print_report(manifest.rejected)
     verb = {"built": "Built", "unchanged": "Unchanged:", "restored": "Restored the data files of"}[result.status]
     rows = ", ".join(f"{split} {n}" for split, n in manifest.splits["documents"].items())
-    console.print(f"{verb} release {version} at {result.path} ({rows}).")
+    console.print(f"{verb} release {manifest.version} at {result.path} ({rows}).")

@@ -14,9 +14,9 @@ NAME = "publish"
 
 @handles_errors
 def command(
-    version: Annotated[str, typer.Argument(help="The release version, X.Y.Z.")],
     out: Annotated[Path, typer.Option("--out", help="The folder to write; an earlier publication there is replaced.")],
     corpus: CorpusOption = Path("corpus"),
+    version: Annotated[str | None, typer.Argument(help="The release version, X.Y.Z. Default: the newest.")] = None,
     push_to_hub_repo: Annotated[
         str | None, typer.Option("--push-to-hub", metavar="REPO_ID", help="Also upload to this Hub dataset repo.")
     ] = None,
@@ -31,6 +31,9 @@ def command(
     # datasets and huggingface_hub load only when a command needs them.
     from newscorpus.hub import check_redistributable, hub_token, plan_upload, push_to_hub
     from newscorpus.publish import publish
+    from newscorpus.release import newest_release
+
+    version = version or newest_release(corpus)
 
     token = hub_token(token_env) if push_to_hub_repo else None
     manifest = publish(corpus, version, out)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from newscorpus.article import Article
-from newscorpus.encoding import UndecodableError, decode_text
+from newscorpus.article import MAX_TEXT_CHARS, Article
+from newscorpus.encoding import UndecodableError, decode_text, text_problem
 from newscorpus.errors import InvalidInput
 from newscorpus.ids import assign_split, id_from_filename, id_from_url
 from newscorpus.offsets import assemble, normalize_text, sha256_text
@@ -23,8 +23,9 @@ from newscorpus.report import Problem, problems_from_validation
 from newscorpus.sidecar import SIDECAR_SUFFIX, Sidecar, load_sidecar, sidecar_path
 
 SUFFIXES = (".txt", ".json", ".jsonl")
-MAX_FILE_BYTES = 8 * 1024 * 1024
-"""A single-article raw file may be at most this large; JSONL files are read line by line."""
+MAX_FILE_BYTES = MAX_TEXT_CHARS
+"""A single-article file, or one JSONL line, may be at most this large (2 MiB). A character takes at
+least one byte, so this is the limit a raw article meets first."""
 DEFAULTS: dict[str, object] = {"license": "LicenseRef-unknown", "redistributable": False}
 """What an article gets when neither the raw file nor its sidecar names a licence: not redistributable."""
 
@@ -43,6 +44,9 @@ def make_article(
 ) -> ParseResult | list[Problem]:
     """Assemble text and blocks from parts and validate the article; return it or its problems."""
     text, blocks = assemble(parts)
+    if problem := text_problem(text):
+        # JSON escapes (\\u0000, M\\u00c3\\u00bc) become characters only after decoding: check the text again.
+        return [Problem(file=raw_file, line=line, field="text", message=f"the article's text {problem}")]
     fields = {**DEFAULTS, **metadata}
     if "id" not in fields:
         url = fields.get("url")
@@ -112,6 +116,13 @@ def _guarded(results: Iterator[ParseResult], name: str, line: int | None = None)
         yield Problem(file=name, line=line, message=f"{'this line' if line else 'the file'} {exc}")
 
 
+def _too_big(name: str, size: int, line: int | None = None) -> Problem:
+    what = "this line" if line else "the file"
+    return Problem(
+        file=name, line=line, message=f"{what} is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} for one article"
+    )
+
+
 def parse_file(path: Path, name: str) -> Iterator[ParseResult]:
     """Parse one raw file (shown as ``name``) into articles and problems."""
     suffix = path.suffix.lower()
@@ -128,12 +139,14 @@ def parse_file(path: Path, name: str) -> Iterator[ParseResult]:
     if suffix == ".jsonl":
         with path.open("rb") as lines:
             for number, raw in enumerate(lines, start=1):
-                if raw.strip():
+                if len(raw) > MAX_FILE_BYTES:
+                    yield _too_big(name, len(raw), number)
+                elif raw.strip():
                     yield from _guarded(_json_object(raw.rstrip(b"\r\n"), name, None, sidecar, number), name, number)
         return
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        yield Problem(file=name, message=f"is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} for one article")
+        yield _too_big(name, size)
         return
     data = path.read_bytes()
     if suffix == ".json":

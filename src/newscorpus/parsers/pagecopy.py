@@ -81,15 +81,17 @@ def _blocks_with_lines(text: str) -> list[tuple[int, str]]:
 def _split_title(title: str, sidecar: Sidecar, line: int) -> list[tuple[str, str]]:
     lines = title.split("\n")
     if sidecar.kicker is not None:
-        if not title.startswith(sidecar.kicker) or title == sidecar.kicker:
+        rest = title[len(sidecar.kicker) :]
+        if not title.startswith(sidecar.kicker) or not rest[:1].isspace():
             raise PageCopyError(f"the sidecar's kicker {sidecar.kicker!r} is not how the title starts", line, "kicker")
-        return [("kicker", sidecar.kicker), ("headline", title[len(sidecar.kicker) :])]
+        return [("kicker", sidecar.kicker), ("headline", rest)]
     if sidecar.headline is not None:
-        if not title.endswith(sidecar.headline):
+        before = title[: -len(sidecar.headline)]
+        if not title.endswith(sidecar.headline) or (before and not before[-1].isspace()):
             raise PageCopyError(
                 f"the sidecar's headline {sidecar.headline!r} is not how the title ends", line, "headline"
             )
-        return [("kicker", title[: -len(sidecar.headline)]), ("headline", sidecar.headline)]
+        return [("kicker", before), ("headline", sidecar.headline)]
     if len(lines) == 2:
         return [("kicker", lines[0]), ("headline", lines[1])]
     if len(lines) > 2:
@@ -107,6 +109,7 @@ def _byline(byline: str) -> dict[str, object]:
 
 
 def _metadata(match: re.Match[str], line: int) -> dict[str, object]:
+    field = "updated_at" if match["verb"] == "Aktualisiert" else "published_at"
     try:
         when = dt.datetime(
             int(match["year"]),
@@ -117,8 +120,8 @@ def _metadata(match: re.Match[str], line: int) -> dict[str, object]:
             tzinfo=BERLIN,
         )
     except ValueError as exc:
-        raise PageCopyError(f"the date line holds an impossible date: {exc}", line, "updated_at") from exc
-    meta: dict[str, object] = {"updated_at" if match["verb"] == "Aktualisiert" else "published_at": when}
+        raise PageCopyError(f"the date line holds an impossible date: {exc}", line, field) from exc
+    meta: dict[str, object] = {field: when}
     if match["byline"]:
         meta.update(_byline(match["byline"]))
     if match["minutes"]:

@@ -14,8 +14,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-
 from conftest import FIXTURES, REPO, SEED_NAME
+
 from newscorpus.article import MAX_TEXT_CHARS, Article
 from newscorpus.corpus import iter_corpus, raw_files, validate
 from newscorpus.errors import InvalidInput

@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.conftest import REPO
 from typer.testing import CliRunner
 
 from newscorpus.cli import app
+from tests.conftest import REPO
 
 runner = CliRunner()
 

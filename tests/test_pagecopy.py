@@ -8,8 +8,8 @@ import itertools
 from pathlib import Path
 
 import pytest
-
 from conftest import SEED_NAME
+
 from newscorpus.article import Article
 from newscorpus.ids import assign_split, id_from_filename
 from newscorpus.parsers import DEFAULTS, parse_file

@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 import yaml
 from datasets import ClassLabel, load_dataset
-from tests.conftest import REPO
-from tests.helpers import add_json_articles, write_gold
 
 from newscorpus.corpus import iter_corpus
 from newscorpus.errors import ReleaseError
@@ -19,6 +17,8 @@ from newscorpus.publish import publish
 from newscorpus.release import build
 from newscorpus.schema import schema_version
 from newscorpus.summary import summarize
+from tests.conftest import REPO
+from tests.helpers import add_json_articles, write_gold
 
 
 @pytest.fixture
@@ -141,3 +141,17 @@ def test_committed_release_manifests_rebuild_from_committed_inputs(tmp_path: Pat
         (copy / "raw").mkdir(exist_ok=True)
         rebuilt = build(copy, manifest["version"]).manifest
         assert rebuilt.to_json() == path.read_text(encoding="utf-8")
+
+
+def test_republished_folder_loads_the_new_release_not_the_cached_one(corpus: Path, tmp_path: Path) -> None:
+    """datasets caches a local folder by its card; each release must get its own cache entry."""
+    out, cache = tmp_path / "published", str(tmp_path / "cache")
+    build(corpus, "1.0.0")
+    publish(corpus, "1.0.0", out)
+    assert load_dataset(str(out), "documents", cache_dir=cache)["train"][0]["entities"] == []
+    article = next(a for a in iter_corpus(corpus) if hasattr(a, "text"))
+    write_gold(corpus, article, [("Emmanuel Macron", "PER")])
+    build(corpus, "1.1.0")
+    publish(corpus, "1.1.0", out)
+    (span,) = load_dataset(str(out), "documents", cache_dir=cache)["train"][0]["entities"]
+    assert span["text"] == "Emmanuel Macron"

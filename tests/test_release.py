@@ -10,13 +10,13 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.helpers import add_json_articles, read_release, write_gold
 
 from newscorpus.corpus import iter_corpus, validate
 from newscorpus.errors import InvalidInput, ReleaseError, SchemaError, UsageError
 from newscorpus.manifest import MANIFEST, load_manifest
 from newscorpus.release import build, release_versions, verify
 from newscorpus.schema import schema_version
+from tests.helpers import add_json_articles, read_release, write_gold
 
 
 def seed_article(corpus: Path):

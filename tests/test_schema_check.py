@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field
-from tests.conftest import REPO
 
 from newscorpus.schema import bump_schema, schema_version, snapshot, under_bumped, write_snapshot
 from newscorpus.schema_diff import LEVELS, diff_records, diff_snapshots, level_between, required_level
 from newscorpus.semver import bump
+from tests.conftest import REPO
 
 BASE = json.loads(json.dumps(snapshot()))
 

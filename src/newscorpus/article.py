@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -40,7 +41,18 @@ ArticleId = Annotated[
     ),
 ]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-Offset = Annotated[int, Field(ge=0, description=OFFSET_RULE)]
+INT32_MAX = 2**31 - 1
+"""Whole numbers are stored as Arrow int32: the models refuse what it cannot hold."""
+Offset = Annotated[int, Field(ge=0, le=INT32_MAX, description=OFFSET_RULE)]
+EARLIEST, LATEST = 1800, 2200
+"""Dates outside these years are refused: in UTC they may leave what Python's datetime can hold."""
+
+
+def _parseable_url(url: str) -> bool:
+    try:
+        return bool(urlsplit(url).hostname)
+    except ValueError:
+        return False
 
 
 class Record(BaseModel):
@@ -88,7 +100,7 @@ class Article(Record):
     published_at: AwareDatetime | None = Field(None, description="First publication; stored in UTC.")
     updated_at: AwareDatetime | None = Field(None, description="Last update; stored in UTC.")
     language: str = Field("de", pattern=r"^de$", description="ISO 639-1 code; always de.")
-    reading_time_minutes: int | None = Field(None, ge=0, description="Reading time the outlet states.")
+    reading_time_minutes: int | None = Field(None, ge=0, le=INT32_MAX, description="Reading time the outlet states.")
     license: str = Field(min_length=1, description="SPDX id, or LicenseRef-… for a custom licence.")
     redistributable: bool = Field(description="Whether the licence allows sharing the full text.")
     text: str = Field(
@@ -101,7 +113,7 @@ class Article(Record):
     topic: Topic | None = Field(None, description="Gold topic: a 10kGNAD class, or none.")  # type: ignore[valid-type]
     annotation: Annotation = Field(default_factory=Annotation, description="Where the gold came from.")
     raw_file: str = Field(description="The raw file, relative to the corpus folder, with / separators.")
-    raw_line: int | None = Field(None, ge=1, description="Line of the record in a multi-record raw file.")
+    raw_line: int | None = Field(None, ge=1, le=INT32_MAX, description="Line of the record in a multi-record raw file.")
     raw_encoding: str = Field(description="The encoding the raw file was decoded from.")
     raw_sha256: Sha256 = Field(description="sha256 of the raw bytes: the file, or the line of a JSONL file.")
     text_sha256: Sha256 = Field(description="sha256 of `text` as UTF-8.")
@@ -132,6 +144,12 @@ class Article(Record):
             if key in seen:
                 raise ValueError(f"entities[{i}] duplicates another span {key}")
             seen.add(key)
+        if self.url is not None and not _parseable_url(self.url):
+            raise ValueError(f"url {self.url!r} is not a URL with a host")
+        for name in ("published_at", "updated_at"):
+            value = getattr(self, name)
+            if value is not None and not EARLIEST <= value.year <= LATEST:
+                raise ValueError(f"{name} {value.isoformat()} is outside the years {EARLIEST}–{LATEST}")
         if self.published_at and self.updated_at and self.updated_at < self.published_at:
             raise ValueError("updated_at is before published_at")
         return self

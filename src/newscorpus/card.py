@@ -50,9 +50,12 @@ def card_data(manifest: Manifest) -> DatasetCardData:
         task_ids=["named-entity-recognition", "topic-classification"],
         size_categories=[size_category(manifest.statistics.articles)],
     )
-    MetadataConfigs(
-        {c: {"data_files": data_files(c, rows)} for c, rows in manifest.splits.items()}
-    ).to_dataset_card_data(data)
+    # The version keys datasets' cache: it hashes the card's configs, not the files, so without it a
+    # folder republished with a new release of the same shape loads the old release from the cache.
+    configs = {
+        c: {"version": manifest.version, "data_files": data_files(c, rows)} for c, rows in manifest.splits.items()
+    }
+    MetadataConfigs(configs).to_dataset_card_data(data)
     infos = {
         config: DatasetInfo(
             features=article_features(),

@@ -2,23 +2,29 @@
 
 UTF-8 (with or without BOM) is read as is; UTF-16 needs its BOM; anything else
 is detected among the Western encodings a German newsroom produces (cp1252,
-Latin-1, Latin-9) with charset-normalizer. Text that decodes but looks like
-mojibake (``MÃ¼nchen``) is refused rather than stored.
+Latin-1, Latin-9) with charset-normalizer. Text that decodes but holds mojibake
+(``MÃ¼nchen``) is refused rather than stored.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 from dataclasses import dataclass
 
 import charset_normalizer
-import ftfy.badness
 
 from newscorpus.errors import NewscorpusError
 
 _LEGACY_ENCODINGS = ["cp1252", "latin_1", "iso8859_15"]
-_ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+# UTF-8 read as cp1252/Latin-1 leaves a lead byte followed by what continuation bytes 0x80-0xBF
+# become: Â/Ã (symbols, umlauts), Ì/Í (combining marks of NFD text), á/â + 2 (ẞ; punctuation such
+# as „ “ – … €), ï»¿ (a BOM), ð + 3 (emoji). No German letter is a lead here (ß« in »Gruß« is
+# fine). ftfy's heuristics were tried first and refused correct German typography (»Ära«, »Übergang«).
+_CONTINUATION = "[\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]"
+_MOJIBAKE = re.compile(f"[ÂÃÌÍ]{_CONTINUATION}|[áâ]{_CONTINUATION}{{2}}|ï»¿|ð{_CONTINUATION}{{3}}")
+_ALLOWED_CONTROLS = {"\n", "\r", "\t", "\x85"}  # NEL is a line break; normalize_text makes it \n
 
 
 class UndecodableError(NewscorpusError):
@@ -46,11 +52,14 @@ def _decode_bytes(data: bytes) -> Decoded:
     except UnicodeDecodeError as exc:
         utf8_error = exc
     best = charset_normalizer.from_bytes(data, cp_isolation=_LEGACY_ENCODINGS).best()
-    if best is None:
+    if best is not None:
+        return Decoded(str(best), best.encoding)
+    try:  # too little text for detection to decide: cp1252, the superset, if it decodes at all
+        return Decoded(data.decode("cp1252"), "cp1252")
+    except UnicodeDecodeError:
         raise UndecodableError(
             f"is neither UTF-8 ({utf8_error.reason} at byte {utf8_error.start}) nor cp1252/Latin-1 text"
-        )
-    return Decoded(str(best), best.encoding)
+        ) from None
 
 
 def text_problem(text: str) -> str | None:
@@ -60,7 +69,7 @@ def text_problem(text: str) -> str | None:
     for i, char in enumerate(text):
         if char not in _ALLOWED_CONTROLS and unicodedata.category(char) == "Cc":
             return f"holds the control character U+{ord(char):04X} at character {i}: a binary file?"
-    if ftfy.badness.is_bad(text):
+    if _MOJIBAKE.search(text):
         return (
             "looks like mojibake, e.g. 'Ã¼' for 'ü': it was decoded with the wrong encoding "
             "somewhere upstream. Fix the encoding and add it again."

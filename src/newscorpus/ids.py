@@ -16,11 +16,11 @@ _NOT_SLUG = re.compile(r"[^a-z0-9._-]+")
 
 
 def slugify(value: str, max_length: int = 120) -> str:
-    """Return a lowercase ASCII slug of ``value`` (umlauts folded: ä→ae, ß→ss)."""
-    value = value.lower()
+    """Return a lowercase ASCII slug of ``value``: umlauts folded (ä→ae, ß→ss), punctuation made a separator."""
+    value = unicodedata.normalize("NFC", value).lower()  # an NFD file name must give the same id
     for src, dst in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
         value = value.replace(src, dst)
-    value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
+    value = "".join(c for c in unicodedata.normalize("NFKD", value) if not unicodedata.combining(c))
     slug = _NOT_SLUG.sub("-", value).strip("-._")
     return slug[:max_length].rstrip("-._")
 
@@ -32,9 +32,13 @@ def id_from_filename(stem: str) -> str:
 
 def id_from_url(url: str) -> str:
     """Return the id of an article known by URL: a readable slug plus a hash of the whole URL."""
-    parts = urlsplit(url)
-    last = [p for p in parts.path.split("/") if p]
-    readable = slugify(last[-1].rsplit(".", 1)[0] if last else parts.netloc, max_length=80)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not parseable (such as "https://["): the hash alone still names it stably
+        readable = ""
+    else:
+        last = [p for p in parts.path.split("/") if p]
+        readable = slugify(last[-1].rsplit(".", 1)[0] if last else parts.netloc, max_length=80)
     digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:10]
     return f"{readable}-{digest}" if readable else f"url-{digest}"
 

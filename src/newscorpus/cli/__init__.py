@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from newscorpus.cli import build, publish, schema, summary, validate, verify
+from newscorpus.cli import build, labelstudio, publish, schema, summary, validate, verify
 
 app = typer.Typer(
     name="newscorpus",
@@ -16,6 +16,7 @@ app = typer.Typer(
 for module in (validate, build, verify, publish, summary):
     app.command(name=module.NAME)(module.command)
 app.add_typer(schema.app, name=schema.NAME)
+app.add_typer(labelstudio.app, name=labelstudio.NAME)
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, Protocol, TypeVar
 
 import typer
 from rich.console import Console
@@ -55,9 +55,15 @@ def print_report(problems: Sequence[Problem], to: Console = console) -> None:
     to.print(table)
 
 
+class Step(Protocol):
+    """Advance a progress bar by one, or set it to ``done`` of ``total``."""
+
+    def __call__(self, done: int | None = None, total: int | None = None) -> None: ...
+
+
 @contextmanager
-def progress_bar(description: str, total: int) -> Iterator[Callable[[], None]]:
-    """Show a progress bar on stderr; yield the function that advances it by one."""
+def progress_bar(description: str, total: int | None) -> Iterator[Step]:
+    """Show a progress bar on stderr; yield the function that moves it."""
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -67,4 +73,11 @@ def progress_bar(description: str, total: int) -> Iterator[Callable[[], None]]:
         transient=True,
     ) as progress:
         task = progress.add_task(description, total=total)
-        yield lambda: progress.advance(task)
+
+        def step(done: int | None = None, total: int | None = None) -> None:
+            if done is None:
+                progress.advance(task)
+            else:
+                progress.update(task, completed=done, total=total)
+
+        yield step

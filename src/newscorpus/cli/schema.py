@@ -13,7 +13,6 @@ from rich.table import Table
 from newscorpus.cli._common import CorpusOption, JsonOption, console, handles_errors, print_report, progress_bar
 from newscorpus.corpus import check_corpus, raw_files
 from newscorpus.errors import SchemaError
-from newscorpus.schema import bump_schema, check_schema
 from newscorpus.schema_diff import Change, Level, required_level
 
 NAME = "schema"
@@ -40,6 +39,8 @@ def print_changes(changes: list[Change], title: str) -> None:
 @handles_errors
 def check(corpus: CorpusOption = Path("corpus"), json: JsonOption = False) -> None:
     """Compare the models and label sets with the newest snapshot; revalidate the corpus. Exit 1 on any problem."""
+    from newscorpus.schema import check_schema  # imports datasets: only when a command needs it
+
     with progress_bar("Revalidating", len(raw_files(check_corpus(corpus)))) as advance:
         result = check_schema(corpus, advance)
     needed = required_level(result.pending)
@@ -94,6 +95,8 @@ def bump(
     ] = None,
 ) -> None:
     """Write the code's schema as a new snapshot, refusing a smaller bump than the changes need."""
+    from newscorpus.schema import bump_schema  # imports datasets: only when a command needs it
+
     version, changes = bump_schema(level)
     if changes:
         print_changes(changes, "Changes frozen in the new snapshot")

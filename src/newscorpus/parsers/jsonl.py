@@ -13,11 +13,13 @@ An object gives metadata and the article's blocks::
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from newscorpus.article import ArticleId, Split
+from newscorpus.offsets import normalize_text
 
 _HEADER_KINDS = ("kicker", "headline", "lead", "caption", "credit")
 
@@ -61,7 +63,8 @@ class JsonArticle(BaseModel):
         """Return the article's ``(kind, text)`` parts in reading order."""
         parts = [(kind, value) for kind in _HEADER_KINDS if (value := getattr(self, kind))]
         if isinstance(self.body, str):
-            parts += [("paragraph", p) for p in self.body.replace("\r\n", "\n").split("\n\n")]
+            # Normalise first, so CR, U+2028 and space-only lines separate paragraphs as a blank line does.
+            parts += [("paragraph", p) for p in re.split(r"\n{2,}", normalize_text(self.body))]
         else:
             parts += [(block.kind, block.text) for block in self.body]
         return parts

@@ -1,0 +1,1 @@
+"""Gold annotations through a real Label Studio server: serve, push, pull, adjudicate."""

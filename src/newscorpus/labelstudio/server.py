@@ -1,0 +1,224 @@
+"""A local Label Studio server: installed in its own venv, bound to 127.0.0.1, started and stopped here.
+
+Label Studio pins Django and many other packages, so it lives in
+``.labelstudio/venv`` and the project itself depends only on the SDK. Its
+data is ``.labelstudio/data``. The admin login and API token are generated
+once and kept in ``.labelstudio/credentials.json`` (mode 0600, git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from newscorpus.atomic import atomic_write_text
+from newscorpus.errors import NewscorpusError
+
+LABEL_STUDIO_VERSION = "1.23.2"
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8089
+START_TIMEOUT = 300.0
+"""The first start runs database migrations; later starts take seconds."""
+
+
+class LabelStudioError(NewscorpusError):
+    """Label Studio could not be installed, started, reached or used; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Home:
+    """The folder holding the server's venv, data, credentials, state and log."""
+
+    root: Path
+
+    @property
+    def venv(self) -> Path:
+        """The server's own virtualenv."""
+        return self.root / "venv"
+
+    @property
+    def data(self) -> Path:
+        """Label Studio's data dir (its SQLite database and uploads)."""
+        return self.root / "data"
+
+    @property
+    def credentials(self) -> Path:
+        """The admin login and API token, mode 0600."""
+        return self.root / "credentials.json"
+
+    @property
+    def state(self) -> Path:
+        """The running server's pid, port and URL."""
+        return self.root / "server.json"
+
+    @property
+    def log(self) -> Path:
+        """The server's output."""
+        return self.root / "server.log"
+
+
+def default_home() -> Home:
+    """Return ``$NEWSCORPUS_LABELSTUDIO_HOME``, else ``.labelstudio`` in the current folder."""
+    return Home(Path(os.environ.get("NEWSCORPUS_LABELSTUDIO_HOME", ".labelstudio")).resolve())
+
+
+def _marker(home: Home) -> Path:
+    return home.venv / f".newscorpus-installed-{LABEL_STUDIO_VERSION}"
+
+
+def ensure_installed(home: Home) -> Path:
+    """Install Label Studio into the home's venv unless it is there; return its ``label-studio`` program."""
+    program = home.venv / "bin" / "label-studio"
+    if _marker(home).is_file() and program.is_file():
+        return program
+    shutil.rmtree(home.venv, ignore_errors=True)  # a half install from an interrupted run
+    home.root.mkdir(parents=True, exist_ok=True)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(home.venv)], check=True, capture_output=True)
+        python = str(home.venv / "bin" / "python")
+        uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+        requirement = f"label-studio=={LABEL_STUDIO_VERSION}"
+        if Path(uv).is_file():
+            command = [uv, "pip", "install", "--quiet", "--python", python, requirement]
+        else:
+            command = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", requirement]
+        subprocess.run(command, check=True, capture_output=True, text=True)
+    except subprocess.CalledProcessError as exc:
+        tail = (exc.stderr or "").strip().splitlines()[-3:]
+        raise LabelStudioError(f"Installing {requirement} into {home.venv} failed: {' '.join(tail)}") from None
+    _marker(home).write_text(LABEL_STUDIO_VERSION + "\n", encoding="utf-8")
+    return program
+
+
+def load_or_create_credentials(home: Home) -> dict[str, str]:
+    """Return the admin login and API token, creating them (mode 0600) on first use."""
+    if home.credentials.is_file():
+        return json.loads(home.credentials.read_text(encoding="utf-8"))
+    credentials = {
+        "username": "admin@newscorpus.local",
+        "password": secrets.token_urlsafe(18),
+        "token": secrets.token_hex(20),
+        # Pinned: Label Studio's own generated key can start with "$", which its .env reader
+        # then expands, so tokens stop working after a restart.
+        "secret_key": secrets.token_hex(32),
+    }
+    home.root.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(home.credentials, json.dumps(credentials, indent=2) + "\n")
+    home.credentials.chmod(0o600)
+    return credentials
+
+
+def healthy(url: str, timeout: float = 2.0) -> bool:
+    """Return True when ``url/health`` answers that the server is up."""
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=timeout) as response:  # noqa: S310 - our own URL
+            return response.status == 200 and b"UP" in response.read()
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def running_url(home: Home) -> str | None:
+    """Return the URL of the server this home started, if it is up."""
+    if not home.state.is_file():
+        return None
+    url = json.loads(home.state.read_text(encoding="utf-8"))["url"]
+    return url if healthy(url) else None
+
+
+def _free_port(preferred: int) -> int:
+    for port in (preferred, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind((HOST, port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise LabelStudioError("No free port on 127.0.0.1.")
+
+
+def _environment(home: Home, credentials: dict[str, str]) -> dict[str, str]:
+    # Label Studio also reads bare HOST/PORT/USERNAME/…: keep the caller's from leaking in.
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"HOST", "PORT", "USERNAME", "PASSWORD", "USER_TOKEN", "DEBUG"}
+    }
+    env.update(
+        {
+            "LABEL_STUDIO_BASE_DATA_DIR": str(home.data),
+            "LABEL_STUDIO_USERNAME": credentials["username"],
+            "LABEL_STUDIO_PASSWORD": credentials["password"],
+            "LABEL_STUDIO_USER_TOKEN": credentials["token"],
+            "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+            "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+            "SECRET_KEY": credentials["secret_key"],
+            # No calls home: version check, analytics and error reporting stay off.
+            "LABEL_STUDIO_LATEST_VERSION_CHECK": "false",
+            "LABEL_STUDIO_COLLECT_ANALYTICS": "false",
+            "SENTRY_DSN": "",
+            "FRONTEND_SENTRY_DSN": "",
+        }
+    )
+    return env
+
+
+def start(home: Home, port: int = DEFAULT_PORT, timeout: float = START_TIMEOUT) -> str:
+    """Start the server in the background unless it runs; wait for ``/health``; return its URL."""
+    if url := running_url(home):
+        return url
+    program = ensure_installed(home)
+    credentials = load_or_create_credentials(home)
+    port = _free_port(port)
+    url = f"http://{HOST}:{port}"
+    home.data.mkdir(parents=True, exist_ok=True)
+    command = [str(program), "start", "--no-browser", "--internal-host", HOST, "--port", str(port)]
+    with home.log.open("ab") as log:
+        process = subprocess.Popen(
+            command, env=_environment(home, credentials), stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    atomic_write_text(home.state, json.dumps({"pid": process.pid, "port": port, "url": url}) + "\n")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            home.state.unlink(missing_ok=True)
+            raise LabelStudioError(
+                f"Label Studio exited with code {process.returncode} while starting. See {home.log}."
+            )
+        if healthy(url):
+            return url
+        time.sleep(0.5)
+    stop(home)
+    raise LabelStudioError(f"Label Studio did not answer {url}/health within {timeout:.0f} s. See {home.log}.")
+
+
+def stop(home: Home, grace: float = 20.0) -> bool:
+    """Stop the server this home started; return False if none was running."""
+    if not home.state.is_file():
+        return False
+    pid = json.loads(home.state.read_text(encoding="utf-8"))["pid"]
+    try:
+        os.killpg(pid, signal.SIGINT)
+    except ProcessLookupError:
+        home.state.unlink(missing_ok=True)
+        return False
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        os.killpg(pid, signal.SIGKILL)
+    home.state.unlink(missing_ok=True)
+    return True

@@ -35,7 +35,11 @@ def published(corpus: Path, tmp_path: Path) -> Path:
 def test_plan_uploads_card_and_data_and_tags_the_version(published: Path) -> None:
     plan = plan_upload(published, "team/newscorpus")
     paths = [op.path_in_repo for op in plan.operations]
-    assert paths == ["README.md", "data/documents/train-00000-of-00001.parquet"]
+    assert paths == [
+        "README.md",
+        "data/documents/train-00000-of-00001.parquet",
+        "data/ner/train-00000-of-00001.parquet",
+    ]
     assert (plan.tag, plan.version) == ("v1.0.0", "1.0.0")
     for op in plan.operations:
         assert Path(op.path_or_fileobj).read_bytes() == (published / op.path_in_repo).read_bytes()

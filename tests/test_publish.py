@@ -73,15 +73,18 @@ def test_card_metadata_matches_the_data(gold_corpus: Path, tmp_path: Path) -> No
     meta = card_yaml(out)
     assert meta["language"] == ["de"]
     assert meta["license"] == ["cc-by-4.0", "other"]
-    (config,) = meta["configs"]
-    assert config["config_name"] == "documents"
+    assert [c["config_name"] for c in meta["configs"]] == ["documents", "ner", "topics"]
+    config = meta["configs"][0]
+    assert config["version"] == "1.0.0"  # keys datasets' cache to the release
     published = {s: n for s, n in manifest.splits["documents"].items() if n}
     assert [f["split"] for f in config["data_files"]] == list(published)
     for split in published:
         assert (out / "data" / "documents" / f"{split}-00000-of-00001.parquet").is_file()
-    info_splits = {s["name"]: s["num_examples"] for s in meta["dataset_info"]["splits"]}
-    assert info_splits == published
-    entity_feature = next(f for f in meta["dataset_info"]["features"] if f["name"] == "entities")
+    infos = {info["config_name"]: info for info in meta["dataset_info"]}
+    assert {s["name"]: s["num_examples"] for s in infos["documents"]["splits"]} == published
+    ner_tags = next(f for f in infos["ner"]["features"] if f["name"] == "ner_tags")
+    assert list(ner_tags["list"]["class_label"]["names"].values())[:3] == ["O", "B-LOC", "I-LOC"]
+    entity_feature = next(f for f in infos["documents"]["features"] if f["name"] == "entities")
     label = next(f for f in entity_feature["list"] if f["name"] == "label")
     assert list(label["dtype"]["class_label"]["names"].values()) == list(label_sets().entity_names())
     body = (out / "README.md").read_text(encoding="utf-8")

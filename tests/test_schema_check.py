@@ -35,7 +35,7 @@ def remove_field(snap: dict, draw) -> str:
     name = draw(st.sampled_from(sorted(article(snap)["properties"])))
     del article(snap)["properties"][name]
     article(snap)["required"] = [r for r in article(snap)["required"] if r != name]
-    snap["arrow_schema"].pop(name, None)
+    snap["arrow_schemas"]["documents"].pop(name, None)
     return "major"
 
 

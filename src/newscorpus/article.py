@@ -109,6 +109,9 @@ class Article(Record):
         description="Everything annotators see, blocks separated by a blank line. " + OFFSET_RULE,
     )
     blocks: list[Block] = Field(description="Stand-off structure: kicker, headline, lead, caption, credit, …")
+    pretokenized: bool = Field(
+        False, description="The text is tokens joined by single spaces (a GermEval import); the ner config keeps them."
+    )
     entities: list[Entity] = Field(default_factory=list, description="Gold named-entity spans (NoSta-D labels).")
     topic: Topic | None = Field(None, description="Gold topic: a 10kGNAD class, or none.")  # type: ignore[valid-type]
     annotation: Annotation = Field(default_factory=Annotation, description="Where the gold came from.")
@@ -150,6 +153,8 @@ class Article(Record):
             value = getattr(self, name)
             if value is not None and not EARLIEST <= value.year <= LATEST:
                 raise ValueError(f"{name} {value.isoformat()} is outside the years {EARLIEST}–{LATEST}")
+        if self.pretokenized and (not text.strip() or "  " in text or text != text.strip() or "\n" in text):
+            raise ValueError("a pretokenized text must be tokens joined by single spaces")
         if self.published_at and self.updated_at and self.updated_at < self.published_at:
             raise ValueError("updated_at is before published_at")
         return self

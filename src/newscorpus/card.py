@@ -9,8 +9,9 @@ from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from newscorpus.article import OFFSET_RULE, Article
-from newscorpus.features import article_features
+from newscorpus.article import OFFSET_RULE
+from newscorpus.configs import CONFIG_MODELS
+from newscorpus.features import features_for
 from newscorpus.ids import SPLITS
 from newscorpus.labels import label_sets
 from newscorpus.manifest import Manifest
@@ -40,6 +41,11 @@ def data_files(config: str, rows: dict[str, int]) -> list[dict[str, str]]:
     return [{"split": split, "path": f"data/{config}/{split}-*.parquet"} for split in published_splits(rows)]
 
 
+def published_configs(manifest: Manifest) -> dict[str, dict[str, int]]:
+    """Return the configs a release publishes, with their splits: a config without rows is left out."""
+    return {config: published_splits(rows) for config, rows in manifest.splits.items() if any(rows.values())}
+
+
 def card_data(manifest: Manifest) -> DatasetCardData:
     """Return the card's YAML metadata: licence, tasks, size, configs and features."""
     data = DatasetCardData(
@@ -52,17 +58,16 @@ def card_data(manifest: Manifest) -> DatasetCardData:
     )
     # The version keys datasets' cache: it hashes the card's configs, not the files, so without it a
     # folder republished with a new release of the same shape loads the old release from the cache.
-    configs = {
-        c: {"version": manifest.version, "data_files": data_files(c, rows)} for c, rows in manifest.splits.items()
-    }
+    published = published_configs(manifest)
+    configs = {c: {"version": manifest.version, "data_files": data_files(c, rows)} for c, rows in published.items()}
     MetadataConfigs(configs).to_dataset_card_data(data)
     infos = {
         config: DatasetInfo(
-            features=article_features(),
+            features=features_for(CONFIG_MODELS[config]),
             config_name=config,
-            splits=SplitDict({s: SplitInfo(name=s, num_examples=n) for s, n in published_splits(rows).items()}),
+            splits=SplitDict({s: SplitInfo(name=s, num_examples=n) for s, n in rows.items()}),
         )
-        for config, rows in manifest.splits.items()
+        for config, rows in published.items()
     }
     DatasetInfosDict(infos).to_dataset_card_data(data)
     return data
@@ -83,15 +88,18 @@ def describe_feature(feature: Any) -> str:
 
 def render_card(manifest: Manifest) -> str:
     """Render the dataset card of a release."""
-    features = article_features()
-    fields = [
-        {
-            "name": name,
-            "type": describe_feature(features[name]),
-            "description": (field.description or "").replace("|", "\\|"),
-        }
-        for name, field in Article.model_fields.items()
-    ]
+    fields = {
+        config: [
+            {
+                "name": name,
+                "type": describe_feature(features_for(model)[name]),
+                "description": (field.description or "").replace("|", "\\|"),
+            }
+            for name, field in model.model_fields.items()
+        ]
+        for config, model in CONFIG_MODELS.items()
+        if config in published_configs(manifest)
+    }
     card = DatasetCard.from_template(
         card_data(manifest),
         template_path=str(project_path("dataset_card.md")),
@@ -100,6 +108,7 @@ def render_card(manifest: Manifest) -> str:
         inputs_sha256=manifest.inputs_sha256,
         splits=SPLITS,
         configs=manifest.splits,
+        published=published_configs(manifest),
         statistics=manifest.statistics,
         licenses=manifest.statistics.licenses,
         offset_rule=OFFSET_RULE,

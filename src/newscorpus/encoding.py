@@ -62,11 +62,17 @@ def _decode_bytes(data: bytes) -> Decoded:
         ) from None
 
 
-def text_problem(text: str) -> str | None:
-    """Return why decoded ``text`` is not usable (emptiness, control characters, mojibake), or None."""
+def text_problem(text: str, *, allow_c1: bool = False) -> str | None:
+    """Return why decoded ``text`` is not usable (emptiness, control characters, mojibake), or None.
+
+    ``allow_c1`` keeps C1 controls (U+0080-U+009F), which a published corpus may hold and an
+    import must keep to stay lossless; in a newsroom's raw file they are refused.
+    """
     if not text.strip():
         return "is empty or holds only whitespace"
     for i, char in enumerate(text):
+        if allow_c1 and 0x80 <= ord(char) <= 0x9F:
+            continue
         if char not in _ALLOWED_CONTROLS and unicodedata.category(char) == "Cc":
             return f"holds the control character U+{ord(char):04X} at character {i}: a binary file?"
     if _MOJIBAKE.search(text):

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import types
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 from datasets import ClassLabel, Features, List, Value
@@ -23,6 +23,7 @@ from newscorpus.article import Article
 from newscorpus.errors import SchemaError
 
 TIMESTAMP = "timestamp[us, tz=UTC]"
+R = TypeVar("R", bound=BaseModel)
 _SCALARS: dict[Any, str] = {str: "string", int: "int32", bool: "bool", float: "float64"}
 
 
@@ -52,20 +53,25 @@ def feature_for(annotation: Any) -> Any:
     raise SchemaError(f"Cannot map {annotation!r} to a Hugging Face feature. Extend newscorpus.features.")
 
 
+@cache
 def features_for(model: type[BaseModel]) -> Features:
     """Return the ``Features`` of a record model, one column per field."""
     return Features(feature_for(model))
 
 
-@cache
 def article_features() -> Features:
     """Return the ``Features`` of the ``documents`` config."""
     return features_for(Article)
 
 
+def schema_for(model: type[BaseModel]) -> pa.Schema:
+    """Return the Arrow schema of a record model, with its Features in the metadata."""
+    return features_for(model).arrow_schema
+
+
 def article_schema() -> pa.Schema:
     """Return the Arrow schema of the ``documents`` config, with the Features in its metadata."""
-    return article_features().arrow_schema
+    return schema_for(Article)
 
 
 def _decode(feature: Any, value: Any) -> Any:
@@ -83,15 +89,20 @@ def _decode(feature: Any, value: Any) -> Any:
     return value
 
 
-def record_batch(articles: Iterable[Article]) -> pa.RecordBatch:
-    """Encode articles as one Arrow record batch of the ``documents`` schema."""
-    features = article_features()
-    rows = [features.encode_example(a.model_dump()) for a in articles]
-    return pa.RecordBatch.from_pylist(rows, schema=article_schema())
+def record_batch(records: Sequence[BaseModel], model: type[BaseModel] = Article) -> pa.RecordBatch:
+    """Encode records of ``model`` as one Arrow record batch of its schema."""
+    features = features_for(model)
+    rows = [features.encode_example(r.model_dump()) for r in records]
+    return pa.RecordBatch.from_pylist(rows, schema=schema_for(model))
+
+
+def records_from_batch(batch: pa.RecordBatch | pa.Table, model: type[R]) -> Iterator[R]:
+    """Decode Arrow rows of ``model``'s schema back into validated records."""
+    features = features_for(model)
+    for row in batch.to_pylist():
+        yield model.model_validate({k: _decode(features[k], v) for k, v in row.items()})
 
 
 def articles_from_batch(batch: pa.RecordBatch | pa.Table) -> Iterator[Article]:
     """Decode Arrow rows of the ``documents`` schema back into validated articles."""
-    features = article_features()
-    for row in batch.to_pylist():
-        yield Article.model_validate({k: _decode(features[k], v) for k, v in row.items()})
+    return records_from_batch(batch, Article)

@@ -37,6 +37,8 @@ class Statistics(Record):
 
     articles: int
     words: int = Field(description="Whitespace-separated words over all texts.")
+    sentences: int | None = Field(None, description="Sentences in the ner config (releases before it: none).")
+    tokens: int | None = Field(None, description="Tokens in the ner config (releases before it: none).")
     entities: dict[str, int]
     topics: dict[str, int]
     status: dict[str, int]

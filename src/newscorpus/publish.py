@@ -17,9 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from newscorpus.atomic import atomic_write_text, default_mode
-from newscorpus.card import published_splits, render_card
+from newscorpus.card import published_configs, render_card
 from newscorpus.errors import ReleaseError
-from newscorpus.features import article_schema
 from newscorpus.manifest import Manifest, load_manifest, release_dir
 from newscorpus.release import verify
 
@@ -33,7 +32,7 @@ def _check_out(out: Path) -> None:
 
 def _write_parquet(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    with pa.ipc.open_stream(source) as reader, pq.ParquetWriter(target, article_schema(), compression="zstd") as writer:
+    with pa.ipc.open_stream(source) as reader, pq.ParquetWriter(target, reader.schema, compression="zstd") as writer:
         for batch in reader:
             writer.write_batch(batch)
 
@@ -50,8 +49,8 @@ def publish(corpus: Path, version: str, out: Path) -> Manifest:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         tmp.chmod(default_mode(directory=True))
-        for config, rows in manifest.splits.items():
-            for split in published_splits(rows):
+        for config, rows in published_configs(manifest).items():
+            for split in rows:
                 _write_parquet(
                     release_dir(corpus, version) / config / f"{split}.arrow",
                     tmp / "data" / config / f"{split}-00000-of-00001.parquet",

@@ -17,15 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import pyarrow as pa
 from filelock import FileLock
 
 from newscorpus.article import Article
 from newscorpus.atomic import atomic_write_text, default_mode
+from newscorpus.configs import CONFIG_MODELS, NerSentence, ner_rows, topic_row
 from newscorpus.corpus import input_files, iter_corpus, relative_name, sha256_file
 from newscorpus.errors import InvalidInput, ReleaseError
-from newscorpus.features import article_schema, record_batch
-from newscorpus.ids import SPLITS
 from newscorpus.manifest import (
     MANIFEST,
     RELEASES_DIR,
@@ -37,13 +35,14 @@ from newscorpus.manifest import (
     read_manifest,
     release_dir,
 )
+from newscorpus.ner import NestingError
 from newscorpus.report import Problem, Report
 from newscorpus.schema import schema_version
 from newscorpus.schema_diff import LEVELS, Level, level_between
 from newscorpus.semver import bump, parse_semver
+from newscorpus.tokens import TokenCache, tokenize_all
+from newscorpus.writers import ReleaseWriters
 
-CONFIG = "documents"
-BATCH_ROWS = 256
 FIRST_VERSION = "0.1.0"
 
 
@@ -60,56 +59,57 @@ class _Stats:
     """Counters filled while articles stream past."""
 
     def __init__(self) -> None:
-        self.articles = self.words = 0
+        self.articles = self.words = self.sentences = self.tokens = 0
         self.entities: Counter[str] = Counter()
         self.topics: Counter[str] = Counter()
         self.status: Counter[str] = Counter()
         self.licenses: Counter[str] = Counter()
 
-    def add(self, article: Article) -> None:
+    def add(self, article: Article, sentences: list[NerSentence]) -> None:
         self.articles += 1
         self.words += len(article.text.split())
+        self.sentences += len(sentences)
+        self.tokens += sum(len(s.tokens) for s in sentences)
         self.entities.update(e.label for e in article.entities)
         self.topics.update([article.topic] if article.topic else [])
         self.status[article.annotation.status] += 1
         self.licenses[article.license] += 1
 
     def freeze(self) -> Statistics:
+        counters = ("entities", "topics", "status", "licenses")
         return Statistics(
             articles=self.articles,
             words=self.words,
-            **{k: dict(sorted(getattr(self, k).items())) for k in ("entities", "topics", "status", "licenses")},
+            sentences=self.sentences,
+            tokens=self.tokens,
+            **{k: dict(sorted(getattr(self, k).items())) for k in counters},
         )
 
 
-def _write_splits(corpus: Path, out: Path, on_file: Callable[[], None] | None) -> tuple[Report, _Stats, dict[str, int]]:
-    folder = out / CONFIG
-    folder.mkdir(parents=True)
+def _write_configs(
+    corpus: Path, out: Path, on_file: Callable[[], None] | None, processes: int | None
+) -> tuple[Report, _Stats, dict[str, dict[str, int]]]:
     report, stats = Report(), _Stats()
-    rows = dict.fromkeys(SPLITS, 0)
-    pending: dict[str, list[Article]] = {s: [] for s in SPLITS}
-    writers = {s: pa.ipc.new_stream(str(folder / f"{s}.arrow"), article_schema()) for s in SPLITS}
-    try:
-        for result in iter_corpus(corpus, on_file):
-            if isinstance(result, Problem):
-                report.problems.append(result)
+    with ReleaseWriters(out, CONFIG_MODELS) as writers:
+        for item, found in tokenize_all(iter_corpus(corpus, on_file), TokenCache(), processes):
+            if isinstance(item, Problem):
+                report.problems.append(item)
                 continue
-            stats.add(result)
+            try:
+                sentences = ner_rows(item, found or [])
+            except NestingError as exc:
+                message = f"cannot go into the ner config: {exc}"
+                where = {"file": item.raw_file, "line": item.raw_line, "article_id": item.id}
+                report.problems.append(Problem(field="entities", message=message, **where))
+                sentences = []
+            stats.add(item, sentences)
             report.articles_valid += 1
-            batch = pending[result.split]
-            batch.append(result)
-            if len(batch) >= BATCH_ROWS:
-                writers[result.split].write_batch(record_batch(batch))
-                rows[result.split] += len(batch)
-                batch.clear()
-        for split, batch in pending.items():
-            if batch:
-                writers[split].write_batch(record_batch(batch))
-                rows[split] += len(batch)
-    finally:
-        for writer in writers.values():
-            writer.close()
-    return report, stats, rows
+            writers.add("documents", item.split, item)
+            for sentence in sentences:
+                writers.add("ner", item.split, sentence)
+            if topic := topic_row(item):
+                writers.add("topics", item.split, topic)
+    return report, stats, writers.rows
 
 
 def _inputs(corpus: Path) -> tuple[list[InputEntry], str]:
@@ -186,8 +186,10 @@ def choose_version(corpus: Path, manifest: Manifest) -> str:
     return bump(newest.version, max(data, schema, key=LEVELS.index))
 
 
-def _build_into(tmp: Path, corpus: Path, skip_invalid: bool, on_file: Callable[[], None] | None) -> Manifest:
-    report, stats, rows = _write_splits(corpus, tmp, on_file)
+def _build_into(
+    tmp: Path, corpus: Path, skip_invalid: bool, on_file: Callable[[], None] | None, processes: int | None
+) -> Manifest:
+    report, stats, rows = _write_configs(corpus, tmp, on_file, processes)
     if not report.articles_valid:
         raise InvalidInput(
             f"No valid article in {corpus}; there is nothing to release. See `newscorpus validate`.", report
@@ -198,18 +200,17 @@ def _build_into(tmp: Path, corpus: Path, skip_invalid: bool, on_file: Callable[[
             "Fix them (see `newscorpus validate`) or build with --skip-invalid.",
             report,
         )
-    files = []
-    for split in SPLITS:
-        path = tmp / CONFIG / f"{split}.arrow"
-        entry = FileEntry(
-            path=path.relative_to(tmp).as_posix(), sha256=sha256_file(path), bytes=path.stat().st_size, rows=rows[split]
-        )
-        files.append(entry)
+    files = [
+        FileEntry(path=f"{config}/{split}.arrow", sha256=sha256_file(path), bytes=path.stat().st_size, rows=n)
+        for config, by_split in rows.items()
+        for split, n in by_split.items()
+        if (path := tmp / config / f"{split}.arrow")
+    ]
     inputs, inputs_sha256 = _inputs(corpus)
     return Manifest(
         version=FIRST_VERSION,  # provisional: the caller sets the real one
         schema_version=schema_version(),
-        splits={CONFIG: rows},
+        splits=rows,
         statistics=stats.freeze(),
         files=files,
         inputs=inputs,
@@ -219,13 +220,19 @@ def _build_into(tmp: Path, corpus: Path, skip_invalid: bool, on_file: Callable[[
 
 
 def build(
-    corpus: Path, version: str | None = None, *, skip_invalid: bool = False, on_file: Callable[[], None] | None = None
+    corpus: Path,
+    version: str | None = None,
+    *,
+    skip_invalid: bool = False,
+    on_file: Callable[[], None] | None = None,
+    processes: int | None = None,
 ) -> BuildResult:
     """Build release ``version`` of ``corpus``, or without one the version :func:`choose_version` picks.
 
     A no-op if the release exists with the same content. Refuses with
     ``InvalidInput`` (holding the report) if any input is invalid, unless
-    ``skip_invalid``; then every rejected input is listed in the manifest.
+    ``skip_invalid``; then every rejected input is listed in the manifest. Tokenisation for the
+    ``ner`` config runs on ``processes`` cores (default: all).
     """
     if version is not None:
         parse_semver(version)
@@ -237,7 +244,7 @@ def build(
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=releases))
         tmp.chmod(default_mode(directory=True))
         try:
-            built = _build_into(tmp, corpus, skip_invalid, on_file)
+            built = _build_into(tmp, corpus, skip_invalid, on_file, processes)
             manifest = built.model_copy(update={"version": version or choose_version(corpus, built)})
             target = release_dir(corpus, manifest.version)
             if not target.exists():

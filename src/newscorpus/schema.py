@@ -16,23 +16,24 @@ from typing import Any
 
 from newscorpus.article import Article
 from newscorpus.atomic import atomic_write_text
+from newscorpus.configs import CONFIG_MODELS, NerSentence, TopicRow
 from newscorpus.errors import SchemaError
-from newscorpus.features import article_features, article_schema
+from newscorpus.features import features_for, schema_for
 from newscorpus.gold import GoldFile
 from newscorpus.labels import label_sets, schemas_dir
 from newscorpus.report import Report
 from newscorpus.schema_diff import LEVELS, Change, Level, diff_snapshots, level_between, required_level
 from newscorpus.semver import bump, parse_semver
 
-RECORD_TYPES = {"Article": Article, "GoldFile": GoldFile}
+RECORD_TYPES = {"Article": Article, "GoldFile": GoldFile, "NerSentence": NerSentence, "TopicRow": TopicRow}
 
 
 def snapshot() -> dict[str, Any]:
     """Return the schema as the code defines it now, as plain JSON data."""
     return {
         "records": {name: model.model_json_schema() for name, model in RECORD_TYPES.items()},
-        "arrow_schema": {field.name: str(field.type) for field in article_schema()},
-        "features": {"documents": article_features().to_dict()},
+        "arrow_schemas": {c: {f.name: str(f.type) for f in schema_for(m)} for c, m in CONFIG_MODELS.items()},
+        "features": {config: features_for(model).to_dict() for config, model in CONFIG_MODELS.items()},
         "labels": label_sets().model_dump(mode="json"),
     }
 

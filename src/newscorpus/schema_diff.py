@@ -184,6 +184,11 @@ def diff_records(name: str, old: dict[str, Any], new: dict[str, Any]) -> list[Ch
     return changes
 
 
+def _arrow_schemas(snapshot: dict[str, Any]) -> dict[str, dict[str, str]]:
+    # Snapshots before schema 2.1 held only the documents config, as "arrow_schema".
+    return snapshot.get("arrow_schemas") or {"documents": snapshot["arrow_schema"]}
+
+
 def diff_snapshots(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     """Classify every difference between two schema snapshots."""
     changes: list[Change] = []
@@ -194,10 +199,12 @@ def diff_snapshots(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
             changes.append(Change(name, "record type added", None, name, "minor"))
         else:
             changes += diff_records(name, old["records"][name], new["records"][name])
-    for column in old["arrow_schema"].keys() & new["arrow_schema"].keys():
-        before, after = old["arrow_schema"][column], new["arrow_schema"][column]
-        if before != after:
-            changes.append(Change(f"arrow.{column}", "Arrow type changed", before, after, "major"))
+    before_arrow, after_arrow = _arrow_schemas(old), _arrow_schemas(new)
+    for config in before_arrow.keys() & after_arrow.keys():
+        for column in before_arrow[config].keys() & after_arrow[config].keys():
+            before, after = before_arrow[config][column], after_arrow[config][column]
+            if before != after:
+                changes.append(Change(f"arrow.{config}.{column}", "Arrow type changed", before, after, "major"))
     for kind in old["labels"].keys() & new["labels"].keys():
         descriptions = {label["name"]: label["description"] for label in old["labels"][kind]}
         for label in new["labels"][kind]:

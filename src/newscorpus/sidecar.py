@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -21,10 +22,16 @@ from newscorpus.report import Problem, problems_from_validation
 SIDECAR_SUFFIX = ".meta.yaml"
 
 
+ImportFormat = Literal["germeval2014", "10kgnad"]
+
+
 class Sidecar(BaseModel):
     """Metadata that overrides or completes what a raw file says."""
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    format: ImportFormat | None = Field(
+        None, description="The public corpus a raw file is an import of; `newscorpus import` writes it."
+    )
     id: ArticleId | None = None
     split: Split | None = None
     source: str | None = None
@@ -42,7 +49,7 @@ class Sidecar(BaseModel):
 
     def overrides(self) -> dict[str, object]:
         """Return the metadata fields this sidecar sets (not the layout hints)."""
-        return self.model_dump(exclude_none=True, exclude={"kicker", "headline"})
+        return self.model_dump(exclude_none=True, exclude={"kicker", "headline", "format"})
 
 
 def sidecar_path(raw: Path) -> Path:

@@ -23,6 +23,9 @@ def command(
         ),
     ] = None,
     corpus: CorpusOption = Path("corpus"),
+    processes: Annotated[
+        int | None, typer.Option("--processes", min=1, help="Cores for tokenising the ner config (default: all).")
+    ] = None,
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Leave invalid inputs out and list them in the manifest.")
     ] = False,
@@ -31,11 +34,14 @@ def command(
     from newscorpus.release import build  # imports datasets: only when a command needs it
 
     with progress_bar("Building", len(raw_files(check_corpus(corpus)))) as advance:
-        result = build(corpus, version, skip_invalid=skip_invalid, on_file=advance)
+        result = build(corpus, version, skip_invalid=skip_invalid, on_file=advance, processes=processes)
     manifest = result.manifest
     if manifest.rejected:
         console.print(f"[yellow]{len(manifest.rejected)} inputs were left out:[/]")
         print_report(manifest.rejected)
     verb = {"built": "Built", "unchanged": "Unchanged:", "restored": "Restored the data files of"}[result.status]
-    rows = ", ".join(f"{split} {n}" for split, n in manifest.splits["documents"].items())
+    rows = "; ".join(
+        f"{config}: " + ", ".join(f"{split} {n}" for split, n in splits.items())
+        for config, splits in manifest.splits.items()
+    )
     console.print(f"{verb} release {manifest.version} at {result.path} ({rows}).")

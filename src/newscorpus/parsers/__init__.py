@@ -23,6 +23,8 @@ from newscorpus.report import Problem, problems_from_validation
 from newscorpus.sidecar import SIDECAR_SUFFIX, Sidecar, load_sidecar, sidecar_path
 
 SUFFIXES = (".txt", ".json", ".jsonl")
+IMPORT_SUFFIXES = (".tsv", ".csv")
+"""Public corpora imported with `newscorpus import`; their sidecar names the format."""
 MAX_FILE_BYTES = MAX_TEXT_CHARS
 """A single-article file, or one JSONL line, may be at most this large (2 MiB). A character takes at
 least one byte, so this is the limit a raw article meets first."""
@@ -41,10 +43,14 @@ def make_article(
     encoding: str,
     fallback_id: str | None,
     line: int | None = None,
+    allow_c1: bool = False,
 ) -> ParseResult | list[Problem]:
-    """Assemble text and blocks from parts and validate the article; return it or its problems."""
+    """Assemble text and blocks from parts and validate the article; return it or its problems.
+
+    ``allow_c1`` is for imports of published corpora, which are kept losslessly (see ``text_problem``).
+    """
     text, blocks = assemble(parts)
-    if problem := text_problem(text):
+    if problem := text_problem(text, allow_c1=allow_c1):
         # JSON escapes (\\u0000, M\\u00c3\\u00bc) become characters only after decoding: check the text again.
         return [Problem(file=raw_file, line=line, field="text", message=f"the article's text {problem}")]
     fields = {**DEFAULTS, **metadata}
@@ -123,9 +129,30 @@ def _too_big(name: str, size: int, line: int | None = None) -> Problem:
     )
 
 
+def _imported(path: Path, name: str, sidecar: Sidecar) -> Iterator[ParseResult]:
+    """Parse a raw file that is an import of a public corpus, as its sidecar's ``format`` says."""
+    from newscorpus.parsers import germeval, gnad  # the import formats build on this module
+
+    parse = {"germeval2014": germeval.parse, "10kgnad": gnad.parse}[sidecar.format or ""]
+    yield from parse(path, name, sidecar)
+
+
 def parse_file(path: Path, name: str) -> Iterator[ParseResult]:
     """Parse one raw file (shown as ``name``) into articles and problems."""
     suffix = path.suffix.lower()
+    if suffix in IMPORT_SUFFIXES:
+        try:
+            sidecar = load_sidecar(sidecar_path(path), name.rsplit(".", 1)[0] + SIDECAR_SUFFIX)
+        except InvalidInput as exc:
+            yield from exc.report or [Problem(file=name, field="sidecar", message=str(exc))]  # type: ignore[misc]
+            return
+        if sidecar.format is None:
+            yield Problem(
+                file=name, message=f"is a {suffix} file without a sidecar naming its format. Try `newscorpus import`."
+            )
+            return
+        yield from _imported(path, name, sidecar)
+        return
     if suffix not in SUFFIXES:
         yield Problem(
             file=name, message=f"has an unsupported format {suffix or '(no suffix)'}; use one of {', '.join(SUFFIXES)}"

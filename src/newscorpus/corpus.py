@@ -10,15 +10,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import get_args
 
 from newscorpus.article import Article
 from newscorpus.errors import UsageError
 from newscorpus.gold import ANNOTATIONS_DIR, apply_gold, gold_path, load_gold
-from newscorpus.parsers import parse_file
+from newscorpus.parsers import IMPORT_SUFFIXES, SUFFIXES, parse_file
 from newscorpus.report import Problem, Report
-from newscorpus.sidecar import SIDECAR_SUFFIX
+from newscorpus.sidecar import SIDECAR_SUFFIX, ImportFormat
 
 RAW_DIR = "raw"
+IMPORT_SOURCES = frozenset(get_args(ImportFormat))
 
 
 def check_corpus(corpus: Path) -> Path:
@@ -63,11 +65,9 @@ def sha256_file(path: Path) -> str:
 
 
 def _orphans(corpus: Path, ids: dict[str, str]) -> Iterator[Problem]:
-    raw = set(raw_files(corpus))
+    raw = {(p.parent, p.stem) for p in raw_files(corpus) if p.suffix.lower() in SUFFIXES + IMPORT_SUFFIXES}
     for path in _files(corpus / RAW_DIR):
-        if path.name.endswith(SIDECAR_SUFFIX) and not any(
-            path.with_name(path.name.removesuffix(SIDECAR_SUFFIX) + s) in raw for s in (".txt", ".json", ".jsonl")
-        ):
+        if path.name.endswith(SIDECAR_SUFFIX) and (path.parent, path.name.removesuffix(SIDECAR_SUFFIX)) not in raw:
             yield Problem(file=relative_name(corpus, path), message="is a sidecar without a raw file beside it")
     for path in _files(corpus / ANNOTATIONS_DIR):
         if path.suffix != ".json" or path.stem not in ids:
@@ -98,7 +98,8 @@ def iter_corpus(corpus: Path, on_file: Callable[[], None] | None = None) -> Iter
                     message=f"repeats the id of {ids[result.id]}. Give one of them another id (`id:` in a sidecar).",
                 )
                 continue
-            if result.text_sha256 in texts:
+            # A public corpus may repeat a sentence on purpose; only articles are deduplicated.
+            if result.text_sha256 in texts and result.annotation.source not in IMPORT_SOURCES:
                 yield Problem(
                     file=name,
                     line=result.raw_line,

@@ -14,11 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from functools import cache
 from importlib.metadata import version
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from newscorpus.article import Article
 from newscorpus.atomic import atomic_write_text
 
 TOKENIZER = f"somajo-{version('somajo')}-de_CMC"
-CHUNK = 64
+WINDOW = 128
 Sentence = list[tuple[int, int]]
 
 
@@ -97,25 +97,43 @@ def tokenize_all(
 ) -> Iterator[tuple[Any, list[Sentence] | None]]:
     """Yield ``(item, sentences)`` in order; items that are not articles get None.
 
-    Works through ``items`` in chunks, so memory stays flat however many there are.
+    Cache misses go to a process pool as they are read, and up to ``WINDOW`` per process are in
+    flight, so the caller's own work (parsing, writing Arrow) overlaps the tokenising while memory
+    stays flat however many items there are.
     """
     processes = processes or os.cpu_count() or 1
-    pool = ProcessPoolExecutor(max_workers=processes) if processes > 1 else None
-    try:
-        iterator = iter(items)
-        while chunk := list(islice(iterator, CHUNK)):
-            found: list[list[Sentence] | None] = [cache.get(i) if isinstance(i, Article) else None for i in chunk]
-            missing = [
-                i
-                for i, (item, hit) in enumerate(zip(chunk, found, strict=True))
-                if hit is None and isinstance(item, Article)
-            ]
-            jobs = [_job(chunk[i]) for i in missing]
-            results = pool.map(_run, jobs, chunksize=max(1, len(jobs) // processes)) if pool else map(_run, jobs)
-            for i, result in zip(missing, results, strict=True):
-                cache.put(chunk[i], result)
-                found[i] = result
-            yield from zip(chunk, found, strict=True)
-    finally:
-        if pool:
-            pool.shutdown()
+    if processes == 1:
+        for item in items:
+            yield item, _resolve(item, cache.get(item) if isinstance(item, Article) else None, cache)
+        return
+    with ProcessPoolExecutor(max_workers=processes) as pool:
+        window: deque[tuple[Any, list[Sentence] | Future[list[Sentence]] | None]] = deque()
+        for item in items:
+            pending: list[Sentence] | Future[list[Sentence]] | None = None
+            if isinstance(item, Article):
+                pending = cache.get(item)
+                if pending is None:
+                    pending = pool.submit(_run, _job(item))
+            window.append((item, pending))
+            if len(window) > WINDOW * processes:
+                head, found = window.popleft()
+                yield head, _resolve(head, found, cache)
+        while window:
+            head, found = window.popleft()
+            yield head, _resolve(head, found, cache)
+
+
+def _resolve(
+    item: Any, found: list[Sentence] | Future[list[Sentence]] | None, cache: TokenCache
+) -> list[Sentence] | None:
+    """Return an item's sentences: cached, computed by the pool, or computed here."""
+    if not isinstance(item, Article):
+        return None
+    if isinstance(found, Future):
+        found = found.result()
+    elif found is None:
+        found = _run(_job(item))
+    else:
+        return found
+    cache.put(item, found)
+    return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from newscorpus.cli import build, labelstudio, publish, schema, summary, validate, verify
+from newscorpus.cli import build, export, import_, labelstudio, publish, schema, summary, validate, verify
 
 app = typer.Typer(
     name="newscorpus",
@@ -17,6 +17,8 @@ for module in (validate, build, verify, publish, summary):
     app.command(name=module.NAME)(module.command)
 app.add_typer(schema.app, name=schema.NAME)
 app.add_typer(labelstudio.app, name=labelstudio.NAME)
+app.add_typer(import_.app, name=import_.NAME)
+app.add_typer(export.app, name=export.NAME)
 
 
 def main() -> None:

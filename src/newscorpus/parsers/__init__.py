@@ -24,6 +24,7 @@ from newscorpus.sidecar import SIDECAR_SUFFIX, Sidecar, load_sidecar, sidecar_pa
 
 SUFFIXES = (".txt", ".json", ".jsonl")
 IMPORT_SUFFIXES = (".tsv", ".csv")
+_IMPORT_SIDECAR_FIELDS = {"format", "split", "license", "redistributable"}
 """Public corpora imported with `newscorpus import`; their sidecar names the format."""
 MAX_FILE_BYTES = MAX_TEXT_CHARS
 """A single-article file, or one JSONL line, may be at most this large (2 MiB). A character takes at
@@ -133,6 +134,12 @@ def _imported(path: Path, name: str, sidecar: Sidecar) -> Iterator[ParseResult]:
     """Parse a raw file that is an import of a public corpus, as its sidecar's ``format`` says."""
     from newscorpus.parsers import germeval, gnad  # the import formats build on this module
 
+    for field in sorted(sidecar.model_fields_set - _IMPORT_SIDECAR_FIELDS):
+        yield Problem(
+            file=name.rsplit(".", 1)[0] + SIDECAR_SUFFIX,
+            field=field,
+            message="does not apply to an imported corpus, whose records each carry their own; remove it",
+        )
     parse = {"germeval2014": germeval.parse, "10kgnad": gnad.parse}[sidecar.format or ""]
     yield from parse(path, name, sidecar)
 

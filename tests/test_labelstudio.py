@@ -317,3 +317,71 @@ def test_server_dying_mid_pull_leaves_previous_files_intact(corpus, ls_conn, ls_
     assert died.is_set(), "the proxy never cut the connection: the pull was smaller than expected"
     assert {p.name: p.read_bytes() for p in (corpus / "annotations").iterdir()} == before
     assert json.loads(before[f"{SEED}.json"])["status"] == "gold"
+
+
+def test_rerun_after_a_failed_push_completes_without_duplicates(corpus, ls_conn, ls_project, monkeypatch) -> None:
+    """The second batch fails (as a dropped connection would); the rerun creates exactly the rest."""
+    from label_studio_sdk.projects.client import ProjectsClient
+
+    from newscorpus.labelstudio import push as push_module
+
+    add_json_articles(corpus, 30)
+    monkeypatch.setattr(push_module, "BATCH_SIZE", 10)
+    real = ProjectsClient.import_tasks
+    calls = []
+
+    def flaky(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise LabelStudioError("connection dropped mid-push")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ProjectsClient, "import_tasks", flaky)
+    with pytest.raises(LabelStudioError, match="mid-push"):
+        push(corpus, ls_conn, ls_project)
+    monkeypatch.setattr(ProjectsClient, "import_tasks", real)
+    rerun = push(corpus, ls_conn, ls_project)
+    assert len(rerun.created) == 31 - 10
+    assert len(rerun.unchanged) == 10
+    sdk = client(ls_conn)
+    tasks = list(sdk.tasks.list(project=rerun.project_id, page_size=100, fields="task_only"))
+    ids = [t.data["article_id"] for t in tasks]
+    assert len(ids) == len(set(ids)) == 31
+
+
+def test_cli_push_status_pull(corpus, ls_conn, ls_project) -> None:
+    from typer.testing import CliRunner
+
+    from newscorpus.cli import app
+
+    runner = CliRunner()
+    pushed = runner.invoke(app, ["labelstudio", "push", "--corpus", str(corpus), "--project", ls_project])
+    assert pushed.exit_code == 0, pushed.output
+    assert "1 created" in pushed.stdout
+    status = runner.invoke(app, ["labelstudio", "status", "--project", ls_project])
+    assert status.exit_code == 0, status.output
+    assert "1 tasks, 0 annotations" in status.stdout
+    pulled = runner.invoke(app, ["labelstudio", "pull", "--corpus", str(corpus), "--project", ls_project])
+    assert pulled.exit_code == 0, pulled.output
+    assert "1 tasks: 0 gold" in pulled.stdout
+
+
+def test_credentials_are_private_and_serve_never_prints_the_token(ls_conn) -> None:
+    import os
+    import stat
+
+    from typer.testing import CliRunner
+
+    from newscorpus.cli import app
+    from newscorpus.labelstudio.server import default_home, load_or_create_credentials
+
+    if os.environ.get("LABEL_STUDIO_URL"):
+        pytest.skip("an external server: its credentials are not ours")
+    home = default_home()
+    assert stat.S_IMODE(home.credentials.stat().st_mode) == 0o600
+    served = CliRunner().invoke(app, ["labelstudio", "serve"])
+    assert served.exit_code == 0, served.output
+    secrets = load_or_create_credentials(home)
+    assert secrets["token"] not in served.output
+    assert secrets["password"] not in served.output
+    assert ls_conn.url in served.stdout

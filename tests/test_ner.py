@@ -127,7 +127,7 @@ def test_seed_sentences_tokens_and_tags(corpus: Path) -> None:
     write_gold(corpus, article, [("Emmanuel Macron", "PER"), ("Nato-Staaten", "ORGpart"), ("Pariser", "LOCderiv")])
     article = seed(corpus)
     found = sentences(article.text, [(b.start, b.end) for b in article.blocks], article.pretokenized)
-    rows = ner_rows(article, found)
+    rows = [NerSentence.model_validate(row) for row in ner_rows(article, found)]
     assert rows[0].tokens == ["Beratungen", "in", "Paris"]
     assert rows[1].tokens == ["Koalition", "der", "Willigen", "ringt", "um", "Militärhilfe", "für", "Ukraine"]
     for row in rows:
@@ -149,7 +149,9 @@ def test_a_span_across_a_sentence_boundary_merges_the_sentences(corpus: Path) ->
     end_of_first, start_of_next = found[3][-2], found[4][0]  # the lead's first sentence and the next one
     span = (end_of_first[0], start_of_next[1])
     crossing = Entity(start=span[0], end=span[1], label="OTH", text=article.text[span[0] : span[1]])
-    rows = ner_rows(article.model_copy(update={"entities": [crossing]}), found)
+    rows = [
+        NerSentence.model_validate(row) for row in ner_rows(article.model_copy(update={"entities": [crossing]}), found)
+    ]
     assert len(rows) == len(found) - 1
     (merged,) = [r for r in rows if "B-OTH" in r.ner_tags]
     assert len(merged.tokens) == len(found[3]) + len(found[4])

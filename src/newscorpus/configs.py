@@ -8,7 +8,7 @@ written for either run on these configs unchanged.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -62,8 +62,12 @@ def _merge_crossed(found: list[Sentence], entities: list[Entity]) -> list[Senten
     return merged
 
 
-def ner_rows(article: Article, found: list[Sentence]) -> list[NerSentence]:
-    """Return the ``ner`` rows of an article; raise ``NestingError`` for spans BIO cannot express."""
+def ner_rows(article: Article, found: list[Sentence]) -> list[dict[str, Any]]:
+    """Return the ``ner`` rows of an article; raise ``NestingError`` for spans BIO cannot express.
+
+    Rows are plain dicts: a build makes one per sentence and one offset per token, and model
+    objects for each cost a third of the build. ``NerSentence.model_validate`` accepts every row.
+    """
     check_nesting(article.entities)
     rows = []
     for number, sentence in enumerate(_merge_crossed(found, article.entities)):
@@ -71,15 +75,15 @@ def ner_rows(article: Article, found: list[Sentence]) -> list[NerSentence]:
         inside = [e for e in article.entities if first <= e.start and e.end <= last]
         tokens, outer, inner = tag_sentence(sentence, inside)
         rows.append(
-            NerSentence(
-                id=f"{article.id}-{number:04d}",
-                article_id=article.id,
-                source=article.source,
-                tokens=[article.text[s:e] for s, e in tokens],
-                ner_tags=outer,
-                nested_ner_tags=inner,
-                token_offsets=[TokenOffset(start=s, end=e) for s, e in tokens],
-            )
+            {
+                "id": f"{article.id}-{number:04d}",
+                "article_id": article.id,
+                "source": article.source,
+                "tokens": [article.text[s:e] for s, e in tokens],
+                "ner_tags": outer,
+                "nested_ner_tags": inner,
+                "token_offsets": [{"start": s, "end": e} for s, e in tokens],
+            }
         )
     return rows
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import re
-import unicodedata
 from dataclasses import dataclass
 
 import charset_normalizer
@@ -24,7 +23,9 @@ _LEGACY_ENCODINGS = ["cp1252", "latin_1", "iso8859_15"]
 # fine). ftfy's heuristics were tried first and refused correct German typography (»Ära«, »Übergang«).
 _CONTINUATION = "[\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]"
 _MOJIBAKE = re.compile(f"[ÂÃÌÍ]{_CONTINUATION}|[áâ]{_CONTINUATION}{{2}}|ï»¿|ð{_CONTINUATION}{{3}}")
-_ALLOWED_CONTROLS = {"\n", "\r", "\t", "\x85"}  # NEL is a line break; normalize_text makes it \n
+# Control characters (Unicode category Cc) but tab, LF, CR and NEL, which normalize_text makes line breaks.
+_C0_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 
 
 class UndecodableError(NewscorpusError):
@@ -70,11 +71,10 @@ def text_problem(text: str, *, allow_c1: bool = False) -> str | None:
     """
     if not text.strip():
         return "is empty or holds only whitespace"
-    for i, char in enumerate(text):
-        if allow_c1 and 0x80 <= ord(char) <= 0x9F:
-            continue
-        if char not in _ALLOWED_CONTROLS and unicodedata.category(char) == "Cc":
-            return f"holds the control character U+{ord(char):04X} at character {i}: a binary file?"
+    if control := (_C0_CONTROLS if allow_c1 else _CONTROLS).search(text):
+        return (
+            f"holds the control character U+{ord(control.group()):04X} at character {control.start()}: a binary file?"
+        )
     if _MOJIBAKE.search(text):
         return (
             "looks like mojibake, e.g. 'Ã¼' for 'ü': it was decoded with the wrong encoding "

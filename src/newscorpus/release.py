@@ -15,13 +15,13 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from filelock import FileLock
 
 from newscorpus.article import Article
 from newscorpus.atomic import atomic_write_text, default_mode
-from newscorpus.configs import CONFIG_MODELS, NerSentence, ner_rows, topic_row
+from newscorpus.configs import CONFIG_MODELS, ner_rows, topic_row
 from newscorpus.corpus import input_files, iter_corpus, relative_name, sha256_file
 from newscorpus.errors import InvalidInput, ReleaseError
 from newscorpus.manifest import (
@@ -65,11 +65,11 @@ class _Stats:
         self.status: Counter[str] = Counter()
         self.licenses: Counter[str] = Counter()
 
-    def add(self, article: Article, sentences: list[NerSentence]) -> None:
+    def add(self, article: Article, sentences: list[dict[str, Any]]) -> None:
         self.articles += 1
         self.words += len(article.text.split())
         self.sentences += len(sentences)
-        self.tokens += sum(len(s.tokens) for s in sentences)
+        self.tokens += sum(len(s["tokens"]) for s in sentences)
         self.entities.update(e.label for e in article.entities)
         self.topics.update([article.topic] if article.topic else [])
         self.status[article.annotation.status] += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import pyarrow as pa
 from pydantic import BaseModel
@@ -20,7 +21,7 @@ class ReleaseWriters:
     def __init__(self, folder: Path, models: dict[str, type[BaseModel]]) -> None:
         self.models = models
         self.rows = {config: dict.fromkeys(SPLITS, 0) for config in models}
-        self._pending: dict[tuple[str, str], list[BaseModel]] = {}
+        self._pending: dict[tuple[str, str], list[BaseModel | dict[str, Any]]] = {}
         self._writers = {}
         for config, model in models.items():
             (folder / config).mkdir(parents=True)
@@ -29,7 +30,7 @@ class ReleaseWriters:
                 self._writers[(config, split)] = pa.ipc.new_stream(str(path), schema_for(model))
                 self._pending[(config, split)] = []
 
-    def add(self, config: str, split: str, record: BaseModel) -> None:
+    def add(self, config: str, split: str, record: BaseModel | dict[str, Any]) -> None:
         """Queue one record; a full batch is written at once."""
         pending = self._pending[(config, split)]
         pending.append(record)

@@ -193,8 +193,8 @@ def test_release_has_ner_and_topics_configs_on_the_same_split(corpus: Path, tmp_
 def test_tokens_are_cached_by_text_and_one_change_retokenises_one(corpus: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("NEWSCORPUS_CACHE", str(tmp_path / "cache"))
     calls = []
-    real = tokens_module._run
-    monkeypatch.setattr(tokens_module, "_run", lambda job: calls.append(job[0][:20]) or real(job))
+    real = tokens_module.sentences
+    monkeypatch.setattr(tokens_module, "sentences", lambda text, *rest: calls.append(text[:20]) or real(text, *rest))
     add_json_articles(corpus, 20)
     build(corpus, "1.0.0", processes=1)
     assert len(calls) == 21

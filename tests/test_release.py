@@ -237,3 +237,24 @@ def test_build_without_version_reuses_or_picks_the_next(corpus: Path) -> None:
     (corpus / "raw" / "bulk.jsonl").unlink()
     assert build(corpus).manifest.version == "1.0.0"  # a removed input: major
     assert release_versions(corpus) == ["0.1.0", "0.1.1", "0.2.0", "1.0.0"]
+
+
+def test_documents_only_build_never_tokenises(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSCORPUS_CACHE", str(tmp_path / "cache"))
+    add_json_articles(corpus, 10)
+    result = build(corpus, "1.0.0", configs=["documents"])
+    assert set(result.manifest.splits) == {"documents"}
+    assert {e.path.split("/")[0] for e in result.manifest.files} == {"documents"}
+    assert result.manifest.statistics.articles == 11
+    assert result.manifest.statistics.tokens is None
+    assert not (tmp_path / "cache").exists()
+    assert verify(corpus, "1.0.0").valid
+    # Adding configs is new data (minor); dropping them again removes data (major).
+    assert build(corpus).manifest.version == "1.1.0"
+    assert build(corpus, configs=["documents"]).manifest.version == "2.0.0"
+
+
+@pytest.mark.parametrize("configs", [["documents", "nonsense"], []])
+def test_unknown_or_no_config_is_refused(corpus: Path, configs: list[str]) -> None:
+    with pytest.raises(UsageError, match="Try one or more of documents, ner, topics"):
+        build(corpus, "1.0.0", configs=configs)

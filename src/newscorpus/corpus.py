@@ -8,6 +8,7 @@ keeps only ids and hashes in memory, never texts.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import get_args
@@ -31,13 +32,14 @@ def check_corpus(corpus: Path) -> Path:
 
 
 def _files(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+    """Return the files under ``folder`` in path order, hidden files and folders left out."""
+    found: list[tuple[str, ...]] = []
+    # os.walk on strings: Path.rglob with a relative_to per file cost a tenth of a documents build.
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        parts = tuple(Path(root).relative_to(folder).parts)
+        found.extend((*parts, name) for name in names if not name.startswith(".") and Path(root, name).is_file())
+    return [folder.joinpath(*parts) for parts in sorted(found)]
 
 
 def relative_name(corpus: Path, path: Path) -> str:
@@ -82,6 +84,8 @@ def iter_corpus(corpus: Path, on_file: Callable[[], None] | None = None) -> Iter
     """Yield every valid article (gold applied) and every problem, in a fixed order."""
     ids: dict[str, str] = {}
     texts: dict[str, str] = {}
+    gold_folder = corpus / ANNOTATIONS_DIR
+    gold_ids = {p.stem for p in _files(gold_folder) if p.suffix == ".json" and p.parent == gold_folder}
     for path in raw_files(check_corpus(corpus)):
         name = relative_name(corpus, path)
         for result in parse_file(path, name):
@@ -110,8 +114,8 @@ def iter_corpus(corpus: Path, on_file: Callable[[], None] | None = None) -> Iter
                 continue
             ids[result.id] = where
             texts[result.text_sha256] = where
-            gold_file = gold_path(corpus, result.id)
-            if gold_file.is_file():
+            if result.id in gold_ids:
+                gold_file = gold_path(corpus, result.id)
                 gold_name = relative_name(corpus, gold_file)
                 gold = load_gold(gold_file, gold_name)
                 applied = gold if isinstance(gold, list) else apply_gold(result, gold, gold_name)

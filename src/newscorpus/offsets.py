@@ -21,8 +21,11 @@ _TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
 
 def normalize_text(text: str) -> str:
     r"""Return ``text`` in NFC with ``\\n`` newlines and no trailing spaces on a line."""
-    text = _LINE_BREAKS.sub("\n", text)
-    text = _TRAILING_SPACE.sub("", text)
+    # The substring tests are fast scans in C; the regexes run only on texts that need them.
+    if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
+        text = _LINE_BREAKS.sub("\n", text)
+    if " \n" in text or "\t\n" in text or text.endswith((" ", "\t")):
+        text = _TRAILING_SPACE.sub("", text)
     return unicodedata.normalize("NFC", text)
 
 

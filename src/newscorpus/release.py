@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +23,7 @@ from newscorpus.article import Article
 from newscorpus.atomic import atomic_write_text, default_mode
 from newscorpus.configs import CONFIG_MODELS, ner_rows, topic_row
 from newscorpus.corpus import input_files, iter_corpus, relative_name, sha256_file
-from newscorpus.errors import InvalidInput, ReleaseError
+from newscorpus.errors import InvalidInput, ReleaseError, UsageError
 from newscorpus.manifest import (
     MANIFEST,
     RELEASES_DIR,
@@ -36,11 +36,12 @@ from newscorpus.manifest import (
     release_dir,
 )
 from newscorpus.ner import NestingError
+from newscorpus.pool import ordered_map
 from newscorpus.report import Problem, Report
 from newscorpus.schema import schema_version
 from newscorpus.schema_diff import LEVELS, Level, level_between
 from newscorpus.semver import bump, parse_semver
-from newscorpus.tokens import TokenCache, tokenize_all
+from newscorpus.tokens import TokenCache, cached_sentences
 from newscorpus.writers import ReleaseWriters
 
 FIRST_VERSION = "0.1.0"
@@ -65,51 +66,91 @@ class _Stats:
         self.status: Counter[str] = Counter()
         self.licenses: Counter[str] = Counter()
 
-    def add(self, article: Article, sentences: list[dict[str, Any]]) -> None:
+    def add(self, article: Article, sentences: list[dict[str, Any]] | None) -> None:
         self.articles += 1
         self.words += len(article.text.split())
-        self.sentences += len(sentences)
-        self.tokens += sum(len(s["tokens"]) for s in sentences)
+        if sentences is not None:
+            self.sentences += len(sentences)
+            self.tokens += sum(len(s["tokens"]) for s in sentences)
         self.entities.update(e.label for e in article.entities)
         self.topics.update([article.topic] if article.topic else [])
         self.status[article.annotation.status] += 1
         self.licenses[article.license] += 1
 
-    def freeze(self) -> Statistics:
+    def freeze(self, with_ner: bool) -> Statistics:
         counters = ("entities", "topics", "status", "licenses")
         return Statistics(
             articles=self.articles,
             words=self.words,
-            sentences=self.sentences,
-            tokens=self.tokens,
+            sentences=self.sentences if with_ner else None,
+            tokens=self.tokens if with_ner else None,
             **{k: dict(sorted(getattr(self, k).items())) for k in counters},
         )
 
 
+def _ner_job(job: tuple[Article, str] | None) -> list[dict[str, Any]] | Problem | None:
+    """Tokenise one article (through the cache) and return its ``ner`` rows, or why it has none."""
+    if job is None:
+        return None
+    article, cache = job
+    try:
+        return ner_rows(article, cached_sentences(article, TokenCache(Path(cache))))
+    except NestingError as exc:
+        where = {"file": article.raw_file, "line": article.raw_line, "article_id": article.id}
+        return Problem(field="entities", message=f"cannot go into the ner config: {exc}", **where)
+
+
+def _with_ner(
+    items: Iterator[Article | Problem], processes: int | None
+) -> Iterator[tuple[Article | Problem, list[dict[str, Any]] | Problem | None]]:
+    """Pair each item with its ``ner`` rows, made on ``processes`` cores; tokenising is the slow step."""
+    queue: deque[Article | Problem] = deque()
+    cache = str(TokenCache().folder)
+
+    def jobs() -> Iterator[tuple[Article, str] | None]:
+        for item in items:
+            queue.append(item)
+            yield (item, cache) if isinstance(item, Article) else None
+
+    for rows in ordered_map(_ner_job, jobs(), processes):
+        yield queue.popleft(), rows
+
+
 def _write_configs(
-    corpus: Path, out: Path, on_file: Callable[[], None] | None, processes: int | None
+    corpus: Path, out: Path, configs: list[str], on_file: Callable[[], None] | None, processes: int | None
 ) -> tuple[Report, _Stats, dict[str, dict[str, int]]]:
     report, stats = Report(), _Stats()
-    with ReleaseWriters(out, CONFIG_MODELS) as writers:
-        for item, found in tokenize_all(iter_corpus(corpus, on_file), TokenCache(), processes):
+    items = iter_corpus(corpus, on_file)
+    # Only the ner config needs tokens: a build without it never tokenises.
+    pairs = _with_ner(items, processes) if "ner" in configs else ((i, None) for i in items)
+    with ReleaseWriters(out, {c: CONFIG_MODELS[c] for c in configs}) as writers:
+        for item, rows in pairs:
             if isinstance(item, Problem):
                 report.problems.append(item)
                 continue
-            try:
-                sentences = ner_rows(item, found or [])
-            except NestingError as exc:
-                message = f"cannot go into the ner config: {exc}"
-                where = {"file": item.raw_file, "line": item.raw_line, "article_id": item.id}
-                report.problems.append(Problem(field="entities", message=message, **where))
-                sentences = []
-            stats.add(item, sentences)
+            if isinstance(rows, Problem):
+                report.problems.append(rows)
+                rows = []
+            stats.add(item, rows)
             report.articles_valid += 1
-            writers.add("documents", item.split, item)
-            for sentence in sentences:
+            if "documents" in configs:
+                writers.add("documents", item.split, item)
+            for sentence in rows or []:
                 writers.add("ner", item.split, sentence)
-            if topic := topic_row(item):
+            if "topics" in configs and (topic := topic_row(item)):
                 writers.add("topics", item.split, topic)
     return report, stats, writers.rows
+
+
+def check_configs(configs: Collection[str] | None) -> list[str]:
+    """Return the configs a build writes, in their fixed order (all by default); refuse unknown names."""
+    if configs is None:
+        return list(CONFIG_MODELS)
+    unknown = sorted(set(configs) - set(CONFIG_MODELS))
+    if unknown or not configs:
+        what = f"Unknown config {', '.join(unknown)}" if unknown else "No config chosen"
+        raise UsageError(f"{what}. Try one or more of {', '.join(CONFIG_MODELS)}.")
+    return [c for c in CONFIG_MODELS if c in configs]
 
 
 def _inputs(corpus: Path) -> tuple[list[InputEntry], str]:
@@ -171,8 +212,8 @@ def choose_version(corpus: Path, manifest: Manifest) -> str:
     """Return the version a build without ``--version`` gets.
 
     The newest release if nothing changed; otherwise the next version, bumped at
-    least as far as the schema was, and by the inputs: removed ones make a major
-    release, new ones a minor, changed ones a patch.
+    least as far as the schema was, and by the inputs and configs: removed ones make
+    a major release, new ones a minor, changed inputs a patch.
     """
     versions = release_versions(corpus)
     if not versions:
@@ -180,16 +221,22 @@ def choose_version(corpus: Path, manifest: Manifest) -> str:
     newest = read_manifest(release_dir(corpus, versions[-1]) / MANIFEST)
     if newest.to_json() == manifest.model_copy(update={"version": newest.version}).to_json():
         return newest.version
-    before, after = {e.path for e in newest.inputs}, {e.path for e in manifest.inputs}
+    before = {e.path for e in newest.inputs} | {f"config:{c}" for c in newest.splits}
+    after = {e.path for e in manifest.inputs} | {f"config:{c}" for c in manifest.splits}
     data: Level = "major" if before - after else "minor" if after - before else "patch"
     schema = level_between(parse_semver(newest.schema_version), parse_semver(manifest.schema_version)) or "patch"
     return bump(newest.version, max(data, schema, key=LEVELS.index))
 
 
 def _build_into(
-    tmp: Path, corpus: Path, skip_invalid: bool, on_file: Callable[[], None] | None, processes: int | None
+    tmp: Path,
+    corpus: Path,
+    configs: list[str],
+    skip_invalid: bool,
+    on_file: Callable[[], None] | None,
+    processes: int | None,
 ) -> Manifest:
-    report, stats, rows = _write_configs(corpus, tmp, on_file, processes)
+    report, stats, rows = _write_configs(corpus, tmp, configs, on_file, processes)
     if not report.articles_valid:
         raise InvalidInput(
             f"No valid article in {corpus}; there is nothing to release. See `newscorpus validate`.", report
@@ -211,7 +258,7 @@ def _build_into(
         version=FIRST_VERSION,  # provisional: the caller sets the real one
         schema_version=schema_version(),
         splits=rows,
-        statistics=stats.freeze(),
+        statistics=stats.freeze(with_ner="ner" in configs),
         files=files,
         inputs=inputs,
         inputs_sha256=inputs_sha256,
@@ -226,16 +273,19 @@ def build(
     skip_invalid: bool = False,
     on_file: Callable[[], None] | None = None,
     processes: int | None = None,
+    configs: Collection[str] | None = None,
 ) -> BuildResult:
     """Build release ``version`` of ``corpus``, or without one the version :func:`choose_version` picks.
 
     A no-op if the release exists with the same content. Refuses with
     ``InvalidInput`` (holding the report) if any input is invalid, unless
-    ``skip_invalid``; then every rejected input is listed in the manifest. Tokenisation for the
-    ``ner`` config runs on ``processes`` cores (default: all).
+    ``skip_invalid``; then every rejected input is listed in the manifest. Tokenising for the
+    ``ner`` config runs on ``processes`` cores (default: all). ``configs`` picks the configs the
+    release holds (default: all); a release without ``ner`` skips tokenising, the slow step.
     """
     if version is not None:
         parse_semver(version)
+    chosen = check_configs(configs)
     releases = corpus / RELEASES_DIR
     releases.mkdir(parents=True, exist_ok=True)
     with FileLock(releases / ".lock"):
@@ -244,7 +294,7 @@ def build(
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=releases))
         tmp.chmod(default_mode(directory=True))
         try:
-            built = _build_into(tmp, corpus, skip_invalid, on_file, processes)
+            built = _build_into(tmp, corpus, chosen, skip_invalid, on_file, processes)
             manifest = built.model_copy(update={"version": version or choose_version(corpus, built)})
             target = release_dir(corpus, manifest.version)
             if not target.exists():

@@ -26,6 +26,10 @@ def command(
     processes: Annotated[
         int | None, typer.Option("--processes", min=1, help="Cores for tokenising the ner config (default: all).")
     ] = None,
+    config: Annotated[
+        list[str] | None,
+        typer.Option("--config", help="Build only this config (repeatable). Default: all; without ner, no tokenising."),
+    ] = None,
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Leave invalid inputs out and list them in the manifest.")
     ] = False,
@@ -34,7 +38,7 @@ def command(
     from newscorpus.release import build  # imports datasets: only when a command needs it
 
     with progress_bar("Building", len(raw_files(check_corpus(corpus)))) as advance:
-        result = build(corpus, version, skip_invalid=skip_invalid, on_file=advance, processes=processes)
+        result = build(corpus, version, skip_invalid=skip_invalid, on_file=advance, processes=processes, configs=config)
     manifest = result.manifest
     if manifest.rejected:
         console.print(f"[yellow]{len(manifest.rejected)} inputs were left out:[/]")

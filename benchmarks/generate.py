@@ -1,0 +1,196 @@
+"""Deterministic synthetic raw articles in the seed's page-copy layout, with bodies from real 10kGNAD texts.
+
+Article ``i`` depends only on ``(seed, i)``: it has its own ``random.Random``, so the
+first 10,000 articles of a 100,000-article corpus are the 10,000-article corpus, byte
+for byte, and a token cache warmed on one serves the other. Files are sharded into
+subfolders of 1,000 (``raw/000/artikel-000000.txt`` …).
+
+Each article has: a title (kicker and headline on two lines; a few have a headline
+only), a byline/date line (agency and/or authors, or none; ``04.09.2025 - 14:07 Uhr``
+or ``4.9.2025, 14:07 Uhr``; ``Aktualisiert``/``Veröffentlicht``; mostly a reading
+time), in most a caption with ``(Quelle: Credit)`` (usually after the date line, some
+further down), a lead, 3–10 paragraphs and 0–3 subheadings between them.
+
+``python -m benchmarks.generate DIR N [--seed S]`` writes a corpus from the shell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import re
+from functools import cache
+from pathlib import Path
+
+GNAD_TEST = Path(__file__).resolve().parents[2] / "shared" / "data" / "10kgnad" / "test.csv"
+SHARD = 1000
+SEED = 20250904
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[a-zäöüß0-9)\"“”%][.!?])\s+(?=[A-ZÄÖÜ„\"])")
+_SENTENCE_END = (".", "!", "?", "…", ":", ";", ",", '"', "“", "”", "»", "«", "'", ")")
+_CAPTION_LIKE = re.compile(r"\((?:Quelle|Foto|Fotos|Bild|Bilder):")
+_WORD = re.compile(r"[A-Za-zÄÖÜäöüß][\w-]*")
+
+AGENCIES = ("dpa", "AFP", "AP", "Reuters", "KNA", "epd", "dts", "t-online")
+FIRST_NAMES = (
+    "Anna", "Jonas", "Lena", "Lukas", "Marie", "Felix", "Sophie", "Paul", "Laura", "Maximilian", "Julia",
+    "Tobias", "Katharina", "Florian", "Sarah", "Jan", "Miriam", "David", "Carolin", "Sebastian",
+)  # fmt: skip
+LAST_NAMES = (
+    "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann",
+    "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schröder", "Neumann", "Schwarz", "Zimmermann",
+)  # fmt: skip
+CREDITS = (
+    "dpa", "Ludovic Marin/Pool AFP/AP/dpa/dpa-bilder", "Michael Kappeler/dpa", "IMAGO/Future Image",
+    "Reuters", "imago images", "Kay Nietfeld/dpa", "AP/dpa", "Christoph Soeder/dpa", "t-online",
+)  # fmt: skip
+
+
+@cache
+def gnad_texts(path: Path = GNAD_TEST) -> tuple[tuple[str, ...], ...]:
+    """Return the 10kGNAD test texts, each split into sentences (caption-like sentences left out)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter=";", quotechar="'"))
+    texts = []
+    for row in rows:
+        if len(row) != 2:
+            continue
+        parts = _SENTENCE_SPLIT.split(" ".join(row[1].split()))
+        sentences = tuple(s.strip() for s in parts if s.strip() and not _CAPTION_LIKE.search(s))
+        if sentences:
+            texts.append(sentences)
+    return tuple(texts)
+
+
+class _Sentences:
+    """Consecutive sentences of one 10kGNAD text, moving on to another random text when one runs out."""
+
+    def __init__(self, rng: random.Random, texts: tuple[tuple[str, ...], ...]) -> None:
+        self.rng, self.texts = rng, texts
+        self._new_text()
+
+    def _new_text(self) -> None:
+        self.current = self.texts[self.rng.randrange(len(self.texts))]
+        self.pos = 0
+
+    def take(self, n: int) -> list[str]:
+        out = []
+        for _ in range(n):
+            if self.pos >= len(self.current):
+                self._new_text()
+            out.append(self.current[self.pos])
+            self.pos += 1
+        return out
+
+
+def _phrase(rng: random.Random, sentence: str, lo: int, hi: int) -> str:
+    """Return a few consecutive words of ``sentence`` without final punctuation (a kicker, headline, subheading)."""
+    words = _WORD.findall(sentence) or ["Meldung"]
+    n = min(len(words), rng.randint(lo, hi))
+    start = rng.randrange(len(words) - n + 1)
+    phrase = " ".join(words[start : start + n]).rstrip("".join(_SENTENCE_END) + "-_")
+    phrase = phrase or "Meldung"
+    return phrase[0].upper() + phrase[1:]
+
+
+def _paragraph(sentences: list[str]) -> str:
+    text = " ".join(sentences)
+    return text if text.endswith(_SENTENCE_END) else text + "."
+
+
+def _byline(rng: random.Random) -> str:
+    author = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+    other = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+    agency, agency2 = rng.sample(AGENCIES, 2)
+    variants = (
+        f"Von {agency} ",
+        f"Von {agency}, {agency2} ",
+        f"Von {author} ",
+        f"Von {author} und {agency} ",
+        f"Von {author}, {other} ",
+        f"Von {author}, {other} und {agency} ",
+        "",
+    )
+    weights = (30, 8, 20, 20, 10, 7, 5)
+    return rng.choices(variants, weights)[0]
+
+
+def _date_line(rng: random.Random) -> str:
+    year, month, day = rng.randint(2015, 2025), rng.randint(1, 12), rng.randint(1, 28)
+    hour, minute = rng.randint(0, 23), rng.randint(0, 59)
+    if rng.random() < 0.5:
+        when = f"{day:02d}.{month:02d}.{year} - {hour:02d}:{minute:02d} Uhr"
+    else:
+        when = f"{day}.{month}.{year}, {hour}:{minute:02d} Uhr"
+    verb = rng.choice(("Aktualisiert am ", "Veröffentlicht am "))
+    reading = f" Lesedauer: {rng.randint(1, 12)} Min." if rng.random() < 0.8 else ""
+    return f"{_byline(rng)}{verb}{when}{reading}"
+
+
+def article_text(seed: int, index: int) -> str:
+    """Return the page copy of article ``index`` of the corpus generated with ``seed``."""
+    rng = random.Random(f"newscorpus-bench:{seed}:{index}")
+    pool = _Sentences(rng, gnad_texts())
+    title_words = pool.take(1)[0]
+    headline = _phrase(rng, title_words, 4, 9)
+    blocks = [f"{_phrase(rng, pool.take(1)[0], 1, 3)}\n{headline}" if rng.random() < 0.9 else headline]
+    blocks.append(_date_line(rng))
+    caption = None
+    if rng.random() < 0.8:
+        caption = f"{_paragraph(pool.take(1))} (Quelle: {rng.choice(CREDITS)})"
+    caption_first = caption is not None and rng.random() < 0.8
+    if caption_first:
+        blocks.append(caption)
+    blocks.append(_paragraph(pool.take(rng.randint(1, 3))))  # lead
+    body = [_paragraph(pool.take(rng.randint(1, 5))) for _ in range(rng.randint(3, 10))]
+    # Subheadings go before paragraphs 1..n-1 (never last, never in place of the lead).
+    slots = sorted(rng.sample(range(1, len(body)), min(rng.randint(0, 3), len(body) - 1)), reverse=True)
+    for slot in slots:
+        body.insert(slot, _phrase(rng, pool.take(1)[0], 2, 7))
+    if caption is not None and not caption_first:
+        body.insert(rng.randrange(1, len(body)), caption)
+    return "\n\n".join(blocks + body) + "\n"
+
+
+def article_path(corpus: Path, index: int) -> Path:
+    """Return where article ``index`` is written: ``raw/NNN/artikel-IIIIII.txt``, 1,000 per folder."""
+    return corpus / "raw" / f"{index // SHARD:03d}" / f"artikel-{index:06d}.txt"
+
+
+def generate(corpus: Path, n: int, seed: int = SEED) -> list[Path]:
+    """Write articles ``0..n-1`` into ``corpus/raw/`` and return their paths; same seed and n give the same bytes."""
+    paths = []
+    for index in range(n):
+        path = article_path(corpus, index)
+        if index % SHARD == 0:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(article_text(seed, index).encode("utf-8"))
+        paths.append(path)
+    return paths
+
+
+def modify_article(corpus: Path, index: int, revision: int = 1) -> Path:
+    """Change article ``index`` in place (a correction appended to its last paragraph); return its path.
+
+    Each ``revision`` gives a different text, so repeated rebuilds each see one changed file.
+    """
+    path = article_path(corpus, index)
+    text = path.read_text(encoding="utf-8").rstrip("\n")
+    path.write_bytes(f"{text} Korrektur {revision}: Eine frühere Fassung nannte ein falsches Datum.\n".encode())
+    return path
+
+
+def main() -> None:
+    """Write a corpus from the shell: ``python -m benchmarks.generate DIR N [--seed S]``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("n", type=int)
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args()
+    paths = generate(args.corpus, args.n, args.seed)
+    print(f"wrote {len(paths)} articles into {args.corpus / 'raw'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Smoke test of the benchmark suite: every figure runs at small sizes; the generator is deterministic.
+
+No speed is asserted: the figures only have to come out as numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from benchmarks.generate import generate, modify_article
+from newscorpus.article import Article
+from newscorpus.parsers import parse_file
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[1]
+FIGURES = {
+    "build", "build_full_cold", "build_full_warm", "peak_rss", "peak_rss_full", "rebuild", "ner_1core", "ner_2core",
+    "ls_push", "ls_push_noop", "ls_pull", "load_dataset",
+}  # fmt: skip
+CONTEXT = {"build_full_cold", "build_full_warm"}  # reported without a target or baseline of their own
+BLOCK_KINDS = {"kicker", "headline", "lead", "caption", "credit", "subheading", "paragraph"}
+
+
+def _files(corpus: Path) -> dict[str, bytes]:
+    return {p.relative_to(corpus).as_posix(): p.read_bytes() for p in sorted((corpus / "raw").rglob("*.txt"))}
+
+
+def test_generator_is_deterministic_and_covers_every_block_kind(tmp_path: Path) -> None:
+    first, second = generate(tmp_path / "a", 1100), generate(tmp_path / "b", 1100)
+    assert len(first) == len(second) == 1100
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+    assert {p.parent.name for p in first} == {"000", "001"}  # sharded by 1,000
+    generate(tmp_path / "c", 8)  # a smaller corpus is a prefix of a bigger one, so token caches carry over
+    assert _files(tmp_path / "c").items() <= _files(tmp_path / "a").items()
+
+    kinds: Counter[str] = Counter()
+    agency = authors = 0
+    date_styles: Counter[str] = Counter()
+    for path in first[:300]:
+        results = list(parse_file(path, path.name))
+        assert len(results) == 1
+        assert isinstance(results[0], Article), results[0]
+        article = results[0]
+        kinds.update({b.kind for b in article.blocks})
+        agency += article.agency is not None
+        authors += bool(article.authors)
+        date_line = path.read_text(encoding="utf-8").split("\n\n")[1]
+        date_styles[" - " in date_line] += 1
+    assert set(kinds) == BLOCK_KINDS
+    assert kinds["caption"] > 150  # a caption in most articles
+    assert agency > 0
+    assert authors > 0
+    assert date_styles[True] > 0
+    assert date_styles[False] > 0
+
+    before = first[5].read_bytes()
+    modify_article(tmp_path / "a", 5)
+    after = first[5].read_bytes()
+    assert after != before
+    changed = next(iter(parse_file(first[5], first[5].name)))
+    assert isinstance(changed, Article)
+
+
+def test_benchmark_suite_runs_every_figure(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    command = [
+        sys.executable, "-m", "benchmarks.run", "--articles", "200", "--repeat", "1", "--out", str(out),
+        "--rss-small", "100", "--rss-big", "200", "--ls-articles", "50", "--ner-texts", "40",
+        "--tmp", str(tmp_path / "work"),
+    ]  # fmt: skip
+    run = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert results["errors"] == {}
+    assert results["articles"] == 200
+    assert {"cpu_count", "python", "platform", "versions"} <= set(results["machine"])
+    assert {"pyarrow", "datasets", "somajo"} <= set(results["machine"]["versions"])
+    assert set(results["figures"]) == FIGURES
+    for name, figure in results["figures"].items():
+        assert len(figure["runs"]) == 1, name
+        assert figure["median"] > 0, name
+        if name in CONTEXT:
+            assert figure["met"] is None, name
+            assert figure["target"] is None, name
+            continue
+        assert isinstance(figure["met"], bool), name
+        if name != "ls_push_noop":
+            assert figure["baseline"]["median"] > 0, name
+            assert figure["ratio"] > 0, name
+    for name in FIGURES:
+        assert name in run.stdout, name

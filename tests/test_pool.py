@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newscorpus.pool import WINDOW, ordered_map
+
+
+def square_and_pid(x: int) -> tuple[int, int]:
+    return x * x, os.getpid()
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.integers(), max_size=200), st.integers(1, 40))
+def test_results_come_back_in_job_order(jobs: list[int], chunk: int) -> None:
+    assert [r for r, _ in ordered_map(square_and_pid, jobs, 2, chunk=chunk)] == [x * x for x in jobs]
+
+
+def test_one_process_runs_here_and_two_run_elsewhere() -> None:
+    assert {pid for _, pid in ordered_map(square_and_pid, range(10), 1)} == {os.getpid()}
+    assert os.getpid() not in {pid for _, pid in ordered_map(square_and_pid, range(100), 2, chunk=5)}
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_jobs_are_read_lazily_within_a_bounded_window(processes: int) -> None:
+    read = []
+
+    def jobs() -> Iterator[int]:
+        for x in range(10_000):
+            read.append(x)
+            yield x
+
+    results = ordered_map(square_and_pid, jobs(), processes, chunk=4)
+    for _ in range(3):
+        next(results)
+    assert len(read) <= WINDOW * processes * 4 + 4
+    results.close()

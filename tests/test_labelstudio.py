@@ -385,3 +385,62 @@ def test_credentials_are_private_and_serve_never_prints_the_token(ls_conn) -> No
     assert secrets["token"] not in served.output
     assert secrets["password"] not in served.output
     assert ls_conn.url in served.stdout
+
+
+def _spy_listings(monkeypatch) -> list[str | None]:
+    """Record the query of every task listing push makes (None: a full listing)."""
+    from label_studio_sdk.tasks.client import TasksClient
+
+    queries: list[str | None] = []
+    real = TasksClient.list
+
+    def spy(self, **kwargs):
+        if kwargs.get("page_size") != 1:  # the watermark probe reads one task
+            queries.append(kwargs.get("query"))
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(TasksClient, "list", spy)
+    return queries
+
+
+def test_second_push_reads_the_ledger_not_every_task(corpus, ls_conn, ls_project, monkeypatch, tmp_path) -> None:
+    add_json_articles(corpus, 20)
+    first = push(corpus, ls_conn, ls_project, ledgers=tmp_path / "ledgers")
+    assert len(first.created) == 21
+    [ledger_file] = (tmp_path / "ledgers").iterdir()
+    ledger = json.loads(ledger_file.read_text(encoding="utf-8"))
+    assert set(ledger["tasks"]) == set(articles(corpus))
+    queries = _spy_listings(monkeypatch)
+    second = push(corpus, ls_conn, ls_project, ledgers=tmp_path / "ledgers")
+    assert (second.created, second.updated, len(second.unchanged)) == ([], [], 21)
+    assert queries
+    assert None not in queries, "a push with a ledger listed every task"
+
+
+def test_ledger_notices_tasks_deleted_or_changed_on_the_server(corpus, ls_conn, ls_project, monkeypatch, tmp_path):
+    add_json_articles(corpus, 5)
+    first = push(corpus, ls_conn, ls_project, ledgers=tmp_path / "ledgers")
+    sdk = client(ls_conn)
+    tasks = {t.data["article_id"]: t for t in sdk.tasks.list(project=first.project_id, fields="task_only")}
+    deleted, changed = sorted(tasks)[:2]
+    sdk.tasks.delete(id=str(tasks[deleted].id))
+    sdk.tasks.update(id=str(tasks[changed].id), data={**tasks[changed].data, "text_sha256": "0" * 64})
+
+    queries = _spy_listings(monkeypatch)
+    second = push(corpus, ls_conn, ls_project, ledgers=tmp_path / "ledgers")
+    assert (second.created, second.updated) == ([deleted], [changed])
+    assert None in queries, "a deleted task must send push back to the full listing"
+    third = push(corpus, ls_conn, ls_project, ledgers=tmp_path / "ledgers")
+    assert (third.created, third.updated, len(third.unchanged)) == ([], [], 6)
+    listed = [t.data["article_id"] for t in sdk.tasks.list(project=first.project_id, fields="task_only")]
+    assert sorted(listed) == sorted(articles(corpus))
+
+
+def test_an_unreadable_ledger_means_a_full_listing(corpus, ls_conn, ls_project, monkeypatch, tmp_path) -> None:
+    first = push(corpus, ls_conn, ls_project, ledgers=tmp_path / "ledgers")
+    [ledger_file] = (tmp_path / "ledgers").iterdir()
+    ledger_file.write_text("{not json", encoding="utf-8")
+    queries = _spy_listings(monkeypatch)
+    second = push(corpus, ls_conn, ls_project, ledgers=tmp_path / "ledgers")
+    assert (second.project_id, second.created, second.unchanged) == (first.project_id, [], [SEED])
+    assert None in queries

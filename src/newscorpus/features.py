@@ -64,6 +64,7 @@ def article_features() -> Features:
     return features_for(Article)
 
 
+@cache  # Features.arrow_schema is rebuilt on every access
 def schema_for(model: type[BaseModel]) -> pa.Schema:
     """Return the Arrow schema of a record model, with its Features in the metadata."""
     return features_for(model).arrow_schema
@@ -103,6 +104,9 @@ def _encoder(feature: Any) -> Callable[[Any], Any]:
         ids = {name: i for i, name in enumerate(feature.names)}
         return lambda value: None if value is None else ids[value]
     if isinstance(feature, List):
+        if isinstance(feature.feature, ClassLabel):  # tag lists: one C-level lookup per token
+            lookup = {name: i for i, name in enumerate(feature.feature.names)}.__getitem__
+            return lambda value: None if value is None else list(map(lookup, value))
         inner = _encoder(feature.feature)
         if inner is _identity:
             return lambda value: None if value is None else list(value)

@@ -8,10 +8,12 @@ same memory.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 J = TypeVar("J")
@@ -24,6 +26,21 @@ WINDOW = 4
 def default_processes(processes: int | None = None) -> int:
     """Return ``processes``, or the number of cores if it is None."""
     return processes or os.cpu_count() or 1
+
+
+@contextmanager
+def frozen_gc() -> Iterator[None]:
+    """Leave the objects that exist now (imported modules, schemas) out of garbage collection for a while.
+
+    The tokenizer makes millions of short-lived cyclic objects, so full collections run often;
+    each would walk every long-lived object too, which cost a tenth of a tokenising build.
+    Forked workers inherit the frozen objects, which also spares copying their pages.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _apply(work: Callable[[J], R], chunk: list[J]) -> list[R]:

@@ -21,9 +21,10 @@ from filelock import FileLock
 
 from newscorpus.article import Article
 from newscorpus.atomic import atomic_write_text, default_mode
-from newscorpus.configs import CONFIG_MODELS, ner_rows, topic_row
+from newscorpus.configs import CONFIG_MODELS, NerSentence, ner_rows, topic_row
 from newscorpus.corpus import input_files, iter_corpus, relative_name, sha256_file
 from newscorpus.errors import InvalidInput, ReleaseError, UsageError
+from newscorpus.features import row_encoder
 from newscorpus.manifest import (
     MANIFEST,
     RELEASES_DIR,
@@ -36,7 +37,7 @@ from newscorpus.manifest import (
     release_dir,
 )
 from newscorpus.ner import NestingError
-from newscorpus.pool import ordered_map
+from newscorpus.pool import frozen_gc, ordered_map
 from newscorpus.report import Problem, Report
 from newscorpus.schema import schema_version
 from newscorpus.schema_diff import LEVELS, Level, level_between
@@ -89,12 +90,13 @@ class _Stats:
 
 
 def _ner_job(job: tuple[Article, str] | None) -> list[dict[str, Any]] | Problem | None:
-    """Tokenise one article (through the cache) and return its ``ner`` rows, or why it has none."""
+    """Tokenise one article (through the cache) and return its encoded ``ner`` rows, or why it has none."""
     if job is None:
         return None
     article, cache = job
+    encode = row_encoder(NerSentence)  # here, on every core, rather than in the process that writes
     try:
-        return ner_rows(article, cached_sentences(article, TokenCache(Path(cache))))
+        return [encode(row) for row in ner_rows(article, cached_sentences(article, TokenCache(Path(cache))))]
     except NestingError as exc:
         where = {"file": article.raw_file, "line": article.raw_line, "article_id": article.id}
         return Problem(field="entities", message=f"cannot go into the ner config: {exc}", **where)
@@ -123,7 +125,7 @@ def _write_configs(
     items = iter_corpus(corpus, on_file)
     # Only the ner config needs tokens: a build without it never tokenises.
     pairs = _with_ner(items, processes) if "ner" in configs else ((i, None) for i in items)
-    with ReleaseWriters(out, {c: CONFIG_MODELS[c] for c in configs}) as writers:
+    with frozen_gc(), ReleaseWriters(out, {c: CONFIG_MODELS[c] for c in configs}) as writers:
         for item, rows in pairs:
             if isinstance(item, Problem):
                 report.problems.append(item)
@@ -136,7 +138,7 @@ def _write_configs(
             if "documents" in configs:
                 writers.add("documents", item.split, item)
             for sentence in rows or []:
-                writers.add("ner", item.split, sentence)
+                writers.add("ner", item.split, sentence, encoded=True)
             if "topics" in configs and (topic := topic_row(item)):
                 writers.add("topics", item.split, topic)
     return report, stats, writers.rows

@@ -76,7 +76,8 @@ class TokenCache:
 
     def put(self, article: Article, found: list[Sentence]) -> None:
         """Store the sentences of ``article``."""
-        atomic_write_text(self._path(article), json.dumps(found, separators=(",", ":")))
+        # Not synced to disk: an entry a power cut leaves empty or torn does not parse, so it is a miss.
+        atomic_write_text(self._path(article), json.dumps(found, separators=(",", ":")), durable=False)
 
 
 def cached_sentences(article: Article, cache: TokenCache) -> list[Sentence]:

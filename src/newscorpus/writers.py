@@ -9,7 +9,7 @@ from typing import Any
 import pyarrow as pa
 from pydantic import BaseModel
 
-from newscorpus.features import record_batch, schema_for
+from newscorpus.features import row_encoder, schema_for
 from newscorpus.ids import SPLITS
 
 BATCH_ROWS = 256
@@ -21,7 +21,7 @@ class ReleaseWriters:
     def __init__(self, folder: Path, models: dict[str, type[BaseModel]]) -> None:
         self.models = models
         self.rows = {config: dict.fromkeys(SPLITS, 0) for config in models}
-        self._pending: dict[tuple[str, str], list[BaseModel | dict[str, Any]]] = {}
+        self._pending: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._writers = {}
         for config, model in models.items():
             (folder / config).mkdir(parents=True)
@@ -30,17 +30,18 @@ class ReleaseWriters:
                 self._writers[(config, split)] = pa.ipc.new_stream(str(path), schema_for(model))
                 self._pending[(config, split)] = []
 
-    def add(self, config: str, split: str, record: BaseModel | dict[str, Any]) -> None:
-        """Queue one record; a full batch is written at once."""
+    def add(self, config: str, split: str, record: BaseModel | dict[str, Any], *, encoded: bool = False) -> None:
+        """Queue one record (or a row ``row_encoder`` already encoded); a full batch is written at once."""
         pending = self._pending[(config, split)]
-        pending.append(record)
+        pending.append(record if encoded else row_encoder(self.models[config])(record))
         if len(pending) >= BATCH_ROWS:
             self._flush(config, split)
 
     def _flush(self, config: str, split: str) -> None:
         pending = self._pending[(config, split)]
         if pending:
-            self._writers[(config, split)].write_batch(record_batch(pending, self.models[config]))
+            batch = pa.RecordBatch.from_pylist(pending, schema=schema_for(self.models[config]))
+            self._writers[(config, split)].write_batch(batch)
             self.rows[config][split] += len(pending)
             pending.clear()
 

@@ -1,7 +1,8 @@
 """``push``: the corpus into a Label Studio project, upserted by article id.
 
-Label Studio's importer does not deduplicate, so push lists the project's
-tasks first: an article with a task of the same ``text_sha256`` is skipped, a
+Label Studio's importer does not deduplicate, so push learns the project's
+tasks first (from its ledger and what changed since, else by listing them all):
+an article with a task of the same ``text_sha256`` is skipped, a
 new one is created, one whose text changed is updated in place and its
 existing annotations are flagged for review (``text_changed_at`` on the task;
 pull keeps annotations older than that out of gold). Gold and imported spans
@@ -11,19 +12,36 @@ travel as predictions, so annotators correct rather than start from zero.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from label_studio_sdk import LabelStudio
 
 from newscorpus.article import Article
 from newscorpus.corpus import iter_corpus
 from newscorpus.labelstudio.client import Connection, client, ensure_project, talking_to
 from newscorpus.labelstudio.config import DEFAULT_PROJECT
 from newscorpus.labelstudio.convert import to_results
+from newscorpus.labelstudio.ledger import (
+    NEWEST_FIRST,
+    KnownTask,
+    Ledger,
+    changed_since,
+    ledger_path,
+    load_ledger,
+    save_ledger,
+    watermark_of,
+)
 from newscorpus.report import Problem
 
-BATCH_SIZE = 200
+BATCH_SIZE = 1000
+"""Tasks per import request (a few MB): fewer round trips, and each is one server transaction."""
+LIST_PAGE_SIZE = 1000
 
 
 @dataclass
@@ -61,50 +79,129 @@ def new_task(article: Article) -> dict[str, Any]:
     return task
 
 
+def _list(sdk: LabelStudio, project_id: int, query: str | None = None) -> Iterator[Any]:
+    return iter(sdk.tasks.list(project=project_id, page_size=LIST_PAGE_SIZE, fields="task_only", query=query))
+
+
+def _newest_change(sdk: LabelStudio, project_id: int) -> str | None:
+    """Return the server time of the project's most recent task change (the watermark), or None."""
+    tasks = sdk.tasks.list(project=project_id, page_size=1, fields="task_only", query=NEWEST_FIRST)
+    return watermark_of(next(iter(tasks), None))
+
+
+def _merge(known: dict[str, KnownTask], tasks: Iterator[Any], strict: bool) -> list[Problem] | None:
+    """Add listed tasks to ``known``; return the duplicates, or None if ``strict`` and one turned up."""
+    problems, seen = [], set()
+    for task in tasks:
+        article_id = (task.data or {}).get("article_id")
+        if not article_id:
+            continue
+        old = known.get(article_id)
+        if article_id in seen or (strict and old is not None and old.id != task.id):
+            if strict:
+                return None  # a re-created or duplicated task: only a full listing can tell
+            problems.append(
+                Problem(file=f"label-studio task {task.id}", message=f"duplicates the task of {article_id!r}")
+            )
+            continue
+        seen.add(article_id)
+        known[article_id] = KnownTask(id=task.id, text_sha256=task.data.get("text_sha256"))
+    return problems
+
+
+def _known_tasks(sdk: LabelStudio, project: Any, ledger: Ledger | None) -> tuple[dict[str, KnownTask], list[Problem]]:
+    """Return the project's tasks by article id: the ledger and what changed since, else a full listing."""
+    if ledger is not None and ledger.watermark is not None:
+        known = dict(ledger.tasks)
+        merged = _merge(known, _list(sdk, project.id, changed_since(ledger.watermark)), strict=True)
+        if merged is not None and len(known) == project.task_number:
+            return known, []
+    known = {}
+    problems = _merge(known, _list(sdk, project.id), strict=False) or []
+    return known, problems
+
+
 def push(
     corpus: Path,
     conn: Connection,
     project_title: str = DEFAULT_PROJECT,
     *,
-    on_progress: Callable[[int, int], None] | None = None,
+    on_progress: Callable[[int, int | None], None] | None = None,
+    ledgers: Path | None = None,
 ) -> PushResult:
-    """Push every valid article of ``corpus``; return what was created, updated and left alone."""
+    """Push every valid article of ``corpus``; return what was created, updated and left alone.
+
+    New tasks are sent in batches from a second thread while the corpus is still being read.
+    ``ledgers`` is the folder of push ledgers (see ``newscorpus.labelstudio.ledger``).
+    """
     sdk = client(conn)
-    with talking_to(conn):
+    with talking_to(conn), ThreadPoolExecutor(max_workers=1) as sender:
         project = ensure_project(sdk, project_title)
         result = PushResult(project_id=project.id)
-        existing: dict[str, Any] = {}
-        for task in sdk.tasks.list(project=project.id, page_size=1000, fields="task_only"):
-            article_id = (task.data or {}).get("article_id")
-            if article_id in existing:
-                result.problems.append(
-                    Problem(file=f"label-studio task {task.id}", message=f"duplicates the task of {article_id!r}")
+        path = ledger_path(conn.url, project.id, ledgers)
+        started = _newest_change(sdk, project.id)
+        known, result.problems = _known_tasks(sdk, project, load_ledger(path, conn.url, project.id))
+        max_id = max((t.id for t in known.values()), default=0)
+        sending: deque[tuple[list[str], Future[Any]]] = deque()
+        batch: list[dict[str, Any]] = []
+
+        failed = threading.Event()
+
+        def send(tasks: list[dict[str, Any]]) -> Any:
+            if failed.is_set():  # after a failed batch send nothing more: the error ends the push
+                return None
+            try:
+                # No retries: the SDK would retry a POST on a 5xx and import the batch twice.
+                return sdk.projects.import_tasks(
+                    id=project.id, request=tasks, return_task_ids=True, request_options={"max_retries": 0}
                 )
-            elif article_id:
-                existing[article_id] = task
-        to_create: list[dict[str, Any]] = []
+            except BaseException:
+                failed.set()
+                raise
+
+        def settle(block: bool) -> None:
+            while sending and (block or sending[0][1].done()):
+                ids, future = sending.popleft()
+                task_ids = getattr(future.result(), "task_ids", None) or []
+                if len(task_ids) == len(ids):  # else the ledger stays short, and the next push lists in full
+                    for article_id, task_id in zip(ids, task_ids, strict=True):
+                        known[article_id] = KnownTask(id=task_id, text_sha256=new_shas[article_id])
+                result.created += ids
+                if on_progress:
+                    on_progress(len(result.created), None)
+
+        new_shas: dict[str, str] = {}
         for item in iter_corpus(corpus):
             if isinstance(item, Problem):
                 result.problems.append(item)
                 continue
-            task = existing.get(item.id)
+            task = known.get(item.id)
             if task is None:
-                to_create.append(new_task(item))
-            elif task.data.get("text_sha256") == item.text_sha256:
+                batch.append(new_task(item))
+                new_shas[item.id] = item.text_sha256
+            elif task.text_sha256 == item.text_sha256:
                 result.unchanged.append(item.id)
             else:
-                now = dt.datetime.now(dt.UTC).isoformat()
-                sdk.tasks.update(id=str(task.id), data=task_data(item, changed_at=now))
-                result.updated.append(item.id)
-                if task.total_annotations:
-                    result.flagged_for_review.append(item.id)
-        for start in range(0, len(to_create), BATCH_SIZE):
-            batch = to_create[start : start + BATCH_SIZE]
-            # No retries: the SDK would retry a POST on a 5xx and import the batch twice.
-            sdk.projects.import_tasks(
-                id=project.id, request=batch, return_task_ids=True, request_options={"max_retries": 0}
-            )
-            result.created += [t["data"]["article_id"] for t in batch]
-            if on_progress:
-                on_progress(len(result.created), len(to_create))
+                _update(sdk, task.id, item, result)
+                known[item.id] = KnownTask(id=task.id, text_sha256=item.text_sha256)
+            if len(batch) == BATCH_SIZE:
+                sending.append(([t["data"]["article_id"] for t in batch], sender.submit(send, batch)))
+                batch = []
+            settle(block=False)
+        if batch:
+            sending.append(([t["data"]["article_id"] for t in batch], sender.submit(send, batch)))
+        settle(block=True)
+        finished = _newest_change(sdk, project.id)
+        if started is not None:  # changes others made to older tasks while this push ran
+            _merge(known, _list(sdk, project.id, changed_since(started, max_id)), strict=False)
+        save_ledger(path, Ledger(url=conn.url, project_id=project.id, watermark=finished, tasks=known))
     return result
+
+
+def _update(sdk: LabelStudio, task_id: int, article: Article, result: PushResult) -> None:
+    """Give a task the article's new text; flag its annotations for review (pull keeps them out of gold)."""
+    now = dt.datetime.now(dt.UTC).isoformat()
+    task = sdk.tasks.update(id=str(task_id), data=task_data(article, changed_at=now))
+    result.updated.append(article.id)
+    if task.total_annotations:
+        result.flagged_for_review.append(article.id)

@@ -1,0 +1,83 @@
+"""What ``push`` last knew of a project's tasks, so a push with little to do need not list them all.
+
+Listing every task is the slow part of a push (Label Studio serialises each one
+in full, text included). The ledger keeps each article's task id and text hash
+and a watermark: the server's own ``updated_at`` of the newest change push saw.
+The next push asks only for tasks changed after the watermark, merges them, and
+trusts the result only if its size equals the project's task count; a deleted,
+foreign or duplicated task makes it fall back to the full listing. A push cut
+off mid-way leaves the old ledger, and the tasks it created show up as changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from newscorpus.article import Record
+from newscorpus.atomic import atomic_write_text
+from newscorpus.labelstudio.server import default_home
+
+# The format Label Studio's Data Manager parses in a Datetime filter.
+_FILTER_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class KnownTask(Record):
+    """One task as push last saw it."""
+
+    id: int
+    text_sha256: str | None
+
+
+class Ledger(Record):
+    """The tasks of one project by article id, as of ``watermark`` (server time)."""
+
+    url: str
+    project_id: int
+    watermark: str | None = None
+    tasks: dict[str, KnownTask]
+
+
+def ledger_path(url: str, project_id: int, folder: Path | None = None) -> Path:
+    """Return where the ledger of a project on a server lives (in the Label Studio home by default)."""
+    key = hashlib.sha256(url.encode()).hexdigest()[:12]
+    return (folder or default_home().root / "ledgers") / f"{key}-{project_id}.json"
+
+
+def load_ledger(path: Path, url: str, project_id: int) -> Ledger | None:
+    """Return the ledger at ``path`` if it is readable and for this project, else None (list in full)."""
+    try:
+        ledger = Ledger.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError):
+        return None
+    return ledger if (ledger.url, ledger.project_id) == (url, project_id) else None
+
+
+def save_ledger(path: Path, ledger: Ledger) -> None:
+    """Write the ledger atomically."""
+    atomic_write_text(path, json.dumps(ledger.model_dump(mode="json"), sort_keys=True))
+
+
+def changed_since(watermark: str, max_id: int | None = None) -> str:
+    """Return the Data Manager query for tasks changed after ``watermark`` (with an id up to ``max_id``)."""
+    items: list[dict[str, Any]] = [
+        {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": watermark}
+    ]
+    if max_id is not None:
+        items.append({"filter": "filter:tasks:id", "operator": "less_or_equal", "type": "Number", "value": max_id})
+    return json.dumps({"filters": {"conjunction": "and", "items": items}})
+
+
+NEWEST_FIRST = json.dumps({"ordering": ["-tasks:updated_at"]})
+"""The Data Manager query that lists the most recently changed task first."""
+
+
+def watermark_of(task: Any | None) -> str | None:
+    """Return a task's ``updated_at`` in the filter's format, or None."""
+    when: dt.datetime | None = getattr(task, "updated_at", None)
+    return when.astimezone(dt.UTC).strftime(_FILTER_TIME) if when else None

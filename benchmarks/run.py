@@ -629,9 +629,8 @@ def fig_load_dataset(bench: Bench) -> list[Figure]:
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()
     n = bench.args.articles
-    bench.ensure_warm(n)
     corpus = bench.corpus(n, f"publish-{n}")
-    bench.build(corpus, bench.warm_cache, "1.0.0")
+    bench.build(corpus, None, "1.0.0", configs=["documents"])  # the figure loads only this config
     published = bench.tmp / "published"
     publish(corpus, "1.0.0", published)
     data = published / "data" / "documents"
@@ -655,6 +654,8 @@ def fig_load_dataset(bench: Bench) -> list[Figure]:
         finally:
             shutil.rmtree(cache, ignore_errors=True)
 
+    load("published")  # untimed: the first call in a process pays for imports and first-use setup
+    load("parquet")
     for r in range(bench.args.repeat):
         order = ("published", "parquet") if r % 2 == 0 else ("parquet", "published")
         for which in order:

@@ -15,8 +15,9 @@ from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
+import pyarrow as pa
 from filelock import FileLock
 
 from newscorpus.article import Article
@@ -24,7 +25,7 @@ from newscorpus.atomic import atomic_write_text, default_mode
 from newscorpus.configs import CONFIG_MODELS, NerSentence, ner_rows, topic_row
 from newscorpus.corpus import input_files, iter_corpus, relative_name, sha256_file
 from newscorpus.errors import InvalidInput, ReleaseError, UsageError
-from newscorpus.features import row_encoder
+from newscorpus.features import row_encoder, schema_for
 from newscorpus.manifest import (
     MANIFEST,
     RELEASES_DIR,
@@ -67,12 +68,12 @@ class _Stats:
         self.status: Counter[str] = Counter()
         self.licenses: Counter[str] = Counter()
 
-    def add(self, article: Article, sentences: list[dict[str, Any]] | None) -> None:
+    def add(self, article: Article, ner: NerRows | None) -> None:
         self.articles += 1
         self.words += len(article.text.split())
-        if sentences is not None:
-            self.sentences += len(sentences)
-            self.tokens += sum(len(s["tokens"]) for s in sentences)
+        if ner is not None:
+            self.sentences += ner.table.num_rows
+            self.tokens += ner.tokens
         self.entities.update(e.label for e in article.entities)
         self.topics.update([article.topic] if article.topic else [])
         self.status[article.annotation.status] += 1
@@ -89,22 +90,36 @@ class _Stats:
         )
 
 
-def _ner_job(job: tuple[Article, str] | None) -> list[dict[str, Any]] | Problem | None:
-    """Tokenise one article (through the cache) and return its encoded ``ner`` rows, or why it has none."""
+@dataclass(frozen=True)
+class NerRows:
+    """An article's ``ner`` rows, encoded as an Arrow table, and their token count."""
+
+    table: pa.Table
+    tokens: int
+
+
+def _ner_job(job: tuple[Article, str] | None) -> NerRows | Problem | None:
+    """Tokenise one article (through the cache) and return its ``ner`` rows, or why it has none.
+
+    The rows come back as Arrow (cheap to send between processes) so that the process writing the
+    release does little more than append them.
+    """
     if job is None:
         return None
     article, cache = job
-    encode = row_encoder(NerSentence)  # here, on every core, rather than in the process that writes
     try:
-        return [encode(row) for row in ner_rows(article, cached_sentences(article, TokenCache(Path(cache))))]
+        rows = ner_rows(article, cached_sentences(article, TokenCache(Path(cache))))
     except NestingError as exc:
         where = {"file": article.raw_file, "line": article.raw_line, "article_id": article.id}
         return Problem(field="entities", message=f"cannot go into the ner config: {exc}", **where)
+    encode = row_encoder(NerSentence)
+    table = pa.Table.from_pylist([encode(row) for row in rows], schema=schema_for(NerSentence))
+    return NerRows(table=table, tokens=sum(len(row["tokens"]) for row in rows))
 
 
 def _with_ner(
     items: Iterator[Article | Problem], processes: int | None
-) -> Iterator[tuple[Article | Problem, list[dict[str, Any]] | Problem | None]]:
+) -> Iterator[tuple[Article | Problem, NerRows | Problem | None]]:
     """Pair each item with its ``ner`` rows, made on ``processes`` cores; tokenising is the slow step."""
     queue: deque[Article | Problem] = deque()
     cache = str(TokenCache().folder)
@@ -126,19 +141,19 @@ def _write_configs(
     # Only the ner config needs tokens: a build without it never tokenises.
     pairs = _with_ner(items, processes) if "ner" in configs else ((i, None) for i in items)
     with frozen_gc(), ReleaseWriters(out, {c: CONFIG_MODELS[c] for c in configs}) as writers:
-        for item, rows in pairs:
+        for item, ner in pairs:
             if isinstance(item, Problem):
                 report.problems.append(item)
                 continue
-            if isinstance(rows, Problem):
-                report.problems.append(rows)
-                rows = []
-            stats.add(item, rows)
+            if isinstance(ner, Problem):
+                report.problems.append(ner)
+                ner = NerRows(table=schema_for(NerSentence).empty_table(), tokens=0)
+            stats.add(item, ner)
             report.articles_valid += 1
             if "documents" in configs:
                 writers.add("documents", item.split, item)
-            for sentence in rows or []:
-                writers.add("ner", item.split, sentence, encoded=True)
+            if ner is not None and ner.table.num_rows:
+                writers.add_table("ner", item.split, ner.table)
             if "topics" in configs and (topic := topic_row(item)):
                 writers.add("topics", item.split, topic)
     return report, stats, writers.rows

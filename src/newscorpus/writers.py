@@ -22,6 +22,7 @@ class ReleaseWriters:
         self.models = models
         self.rows = {config: dict.fromkeys(SPLITS, 0) for config in models}
         self._pending: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._tables: dict[tuple[str, str], list[pa.Table]] = {}
         self._writers = {}
         for config, model in models.items():
             (folder / config).mkdir(parents=True)
@@ -29,13 +30,32 @@ class ReleaseWriters:
                 path = folder / config / f"{split}.arrow"
                 self._writers[(config, split)] = pa.ipc.new_stream(str(path), schema_for(model))
                 self._pending[(config, split)] = []
+                self._tables[(config, split)] = []
 
-    def add(self, config: str, split: str, record: BaseModel | dict[str, Any], *, encoded: bool = False) -> None:
-        """Queue one record (or a row ``row_encoder`` already encoded); a full batch is written at once."""
+    def add(self, config: str, split: str, record: BaseModel | dict[str, Any]) -> None:
+        """Queue one record; a full batch is written at once."""
         pending = self._pending[(config, split)]
-        pending.append(record if encoded else row_encoder(self.models[config])(record))
+        pending.append(row_encoder(self.models[config])(record))
         if len(pending) >= BATCH_ROWS:
             self._flush(config, split)
+
+    def add_table(self, config: str, split: str, table: pa.Table) -> None:
+        """Queue rows already encoded as a table of the config's schema (made on another core, say).
+
+        They are written in the same batches ``add`` would make, so the files are byte for byte the same.
+        """
+        tables = self._tables[(config, split)]
+        tables.append(table)
+        while sum(t.num_rows for t in tables) >= BATCH_ROWS:
+            self._write_tables(config, split, BATCH_ROWS)
+
+    def _write_tables(self, config: str, split: str, rows: int) -> None:
+        tables = self._tables[(config, split)]
+        queued = pa.concat_tables(tables)
+        self._writers[(config, split)].write_batch(queued.slice(0, rows).combine_chunks().to_batches()[0])
+        rest = queued.slice(rows)
+        tables[:] = [rest] if rest.num_rows else []
+        self.rows[config][split] += rows
 
     def _flush(self, config: str, split: str) -> None:
         pending = self._pending[(config, split)]
@@ -44,6 +64,8 @@ class ReleaseWriters:
             self._writers[(config, split)].write_batch(batch)
             self.rows[config][split] += len(pending)
             pending.clear()
+        if queued := sum(t.num_rows for t in self._tables[(config, split)]):
+            self._write_tables(config, split, queued)
 
     def __enter__(self) -> ReleaseWriters:
         return self

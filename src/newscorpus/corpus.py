@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import get_args
 
 from newscorpus.article import Article
@@ -31,26 +31,35 @@ def check_corpus(corpus: Path) -> Path:
     return corpus
 
 
-def _files(folder: Path) -> list[Path]:
-    """Return the files under ``folder`` in path order, hidden files and folders left out."""
-    found: list[tuple[str, ...]] = []
+def file_names(folder: Path) -> list[str]:
+    """Return the files under ``folder`` as relative POSIX names in path order; hidden ones left out.
 
-    # os.scandir knows each entry's type without a stat; Path.rglob cost a tenth of a documents build.
-    def walk(directory: str, parts: tuple[str, ...]) -> None:
+    Names, not ``Path`` objects: a corpus of 100,000 files would hold tens of MB of them.
+    """
+    names: list[str] = []
+
+    # A depth-first walk over sorted entries gives path order without sorting everything at the end;
+    # os.scandir knows each entry's type without a stat.
+    def walk(directory: str, prefix: str) -> None:
         try:
-            entries = list(os.scandir(directory))
+            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
         except (FileNotFoundError, NotADirectoryError):
             return
         for entry in entries:
             if entry.name.startswith("."):
                 continue
             if entry.is_dir(follow_symlinks=False):
-                walk(entry.path, (*parts, entry.name))
+                walk(entry.path, f"{prefix}{entry.name}/")
             elif entry.is_file():
-                found.append((*parts, entry.name))
+                names.append(prefix + entry.name)
 
-    walk(str(folder), ())
-    return [folder.joinpath(*parts) for parts in sorted(found)]
+    walk(str(folder), "")
+    return names
+
+
+def _files(folder: Path) -> list[Path]:
+    """Return the files under ``folder`` in path order, hidden files and folders left out."""
+    return [folder / name for name in file_names(folder)]
 
 
 def relative_name(corpus: Path, path: Path) -> str:
@@ -58,13 +67,13 @@ def relative_name(corpus: Path, path: Path) -> str:
     return path.relative_to(corpus).as_posix()
 
 
-def _without_sidecars(paths: list[Path]) -> list[Path]:
-    return [p for p in paths if not p.name.endswith(SIDECAR_SUFFIX)]
+def _is_top_level_json(name: str) -> bool:
+    return name.endswith(".json") and "/" not in name
 
 
 def raw_files(corpus: Path) -> list[Path]:
     """Return the raw article files in their fixed reading order (sidecars excluded)."""
-    return _without_sidecars(_files(corpus / RAW_DIR))
+    return [p for p in _files(corpus / RAW_DIR) if not p.name.endswith(SIDECAR_SUFFIX)]
 
 
 def input_files(corpus: Path) -> list[Path]:
@@ -81,11 +90,18 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _orphans(corpus: Path, ids: dict[str, str], listed: list[Path]) -> Iterator[Problem]:
-    raw = {(p.parent, p.stem) for p in _without_sidecars(listed) if p.suffix.lower() in SUFFIXES + IMPORT_SUFFIXES}
-    for path in listed:
-        if path.name.endswith(SIDECAR_SUFFIX) and (path.parent, path.name.removesuffix(SIDECAR_SUFFIX)) not in raw:
-            yield Problem(file=relative_name(corpus, path), message="is a sidecar without a raw file beside it")
+def _orphans(corpus: Path, ids: dict[str, str], raw_names: list[str]) -> Iterator[Problem]:
+    sidecars = [name for name in raw_names if name.endswith(SIDECAR_SUFFIX)]
+    wanted = {name.removesuffix(SIDECAR_SUFFIX) for name in sidecars}
+    found = set()
+    for name in raw_names if wanted else []:
+        path = PurePosixPath(name)
+        base = str(path.with_suffix(""))
+        if base in wanted and not name.endswith(SIDECAR_SUFFIX) and path.suffix.lower() in SUFFIXES + IMPORT_SUFFIXES:
+            found.add(base)
+    for name in sidecars:
+        if name.removesuffix(SIDECAR_SUFFIX) not in found:
+            yield Problem(file=f"{RAW_DIR}/{name}", message="is a sidecar without a raw file beside it")
     for path in _files(corpus / ANNOTATIONS_DIR):
         if path.suffix != ".json" or path.stem not in ids:
             yield Problem(
@@ -98,13 +114,14 @@ def _orphans(corpus: Path, ids: dict[str, str], listed: list[Path]) -> Iterator[
 def iter_corpus(corpus: Path, on_file: Callable[[], None] | None = None) -> Iterator[Article | Problem]:
     """Yield every valid article (gold applied) and every problem, in a fixed order."""
     ids: dict[str, str] = {}
-    texts: dict[str, str] = {}
-    gold_folder = corpus / ANNOTATIONS_DIR
-    gold_ids = {p.stem for p in _files(gold_folder) if p.suffix == ".json" and p.parent == gold_folder}
-    listed = _files(check_corpus(corpus) / RAW_DIR)
-    for path in _without_sidecars(listed):
-        name = relative_name(corpus, path)
-        for result in parse_file(path, name):
+    texts: dict[bytes, str] = {}  # digests, not hex: the index is kept for every article
+    gold_ids = {n.removesuffix(".json") for n in file_names(corpus / ANNOTATIONS_DIR) if _is_top_level_json(n)}
+    raw_names = file_names(check_corpus(corpus) / RAW_DIR)
+    for raw_name in raw_names:
+        if raw_name.endswith(SIDECAR_SUFFIX):
+            continue
+        name = f"{RAW_DIR}/{raw_name}"
+        for result in parse_file(corpus / name, name):
             if isinstance(result, Problem):
                 yield result
                 continue
@@ -119,17 +136,18 @@ def iter_corpus(corpus: Path, on_file: Callable[[], None] | None = None) -> Iter
                 )
                 continue
             # A public corpus may repeat a sentence on purpose; only articles are deduplicated.
-            if result.text_sha256 in texts and result.annotation.source not in IMPORT_SOURCES:
+            digest = bytes.fromhex(result.text_sha256)
+            if digest in texts and result.annotation.source not in IMPORT_SOURCES:
                 yield Problem(
                     file=name,
                     line=result.raw_line,
                     severity="warning",
                     article_id=result.id,
-                    message=f"is an exact duplicate of {texts[result.text_sha256]}; only that copy is kept",
+                    message=f"is an exact duplicate of {texts[digest]}; only that copy is kept",
                 )
                 continue
             ids[result.id] = where
-            texts[result.text_sha256] = where
+            texts[digest] = where
             if result.id in gold_ids:
                 gold_file = gold_path(corpus, result.id)
                 gold_name = relative_name(corpus, gold_file)
@@ -142,7 +160,7 @@ def iter_corpus(corpus: Path, on_file: Callable[[], None] | None = None) -> Iter
             yield result
         if on_file:
             on_file()
-    yield from _orphans(corpus, ids, listed)
+    yield from _orphans(corpus, ids, raw_names)
 
 
 def validate(corpus: Path, on_file: Callable[[], None] | None = None) -> Report:

@@ -23,9 +23,10 @@ from filelock import FileLock
 from newscorpus.article import Article
 from newscorpus.atomic import atomic_write_text, default_mode
 from newscorpus.configs import CONFIG_MODELS, NerSentence, ner_rows, topic_row
-from newscorpus.corpus import input_files, iter_corpus, relative_name, sha256_file
+from newscorpus.corpus import RAW_DIR, file_names, iter_corpus, relative_name, sha256_file
 from newscorpus.errors import InvalidInput, ReleaseError, UsageError
 from newscorpus.features import row_encoder, schema_for
+from newscorpus.gold import ANNOTATIONS_DIR
 from newscorpus.manifest import (
     MANIFEST,
     RELEASES_DIR,
@@ -170,10 +171,23 @@ def check_configs(configs: Collection[str] | None) -> list[str]:
     return [c for c in CONFIG_MODELS if c in configs]
 
 
+_INPUT_FIELDS = frozenset(InputEntry.model_fields)
+
+
 def _inputs(corpus: Path) -> tuple[list[InputEntry], str]:
-    entries = [InputEntry(path=relative_name(corpus, p), sha256=sha256_file(p)) for p in input_files(corpus)]
-    combined = hashlib.sha256("".join(f"{e.path}\0{e.sha256}\n" for e in entries).encode()).hexdigest()
-    return entries, combined
+    """Return every input file with its hash, and the hash over all of them.
+
+    One entry per file is kept for the manifest, so entries are built lean: no per-entry
+    validation (the values are made right here) and one shared field set.
+    """
+    entries, combined = [], hashlib.sha256()
+    for folder in (RAW_DIR, ANNOTATIONS_DIR):
+        for name in file_names(corpus / folder):
+            path = f"{folder}/{name}"
+            digest = sha256_file(corpus / path)
+            entries.append(InputEntry.model_construct(_INPUT_FIELDS, path=path, sha256=digest))
+            combined.update(f"{path}\0{digest}\n".encode())
+    return entries, combined.hexdigest()
 
 
 def _changed_inputs(old: Manifest, new: Manifest) -> list[str]:

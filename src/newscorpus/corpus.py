@@ -67,10 +67,6 @@ def relative_name(corpus: Path, path: Path) -> str:
     return path.relative_to(corpus).as_posix()
 
 
-def _is_top_level_json(name: str) -> bool:
-    return name.endswith(".json") and "/" not in name
-
-
 def raw_files(corpus: Path) -> list[Path]:
     """Return the raw article files in their fixed reading order (sidecars excluded)."""
     return [p for p in _files(corpus / RAW_DIR) if not p.name.endswith(SIDECAR_SUFFIX)]
@@ -90,22 +86,25 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _orphans(corpus: Path, ids: dict[str, str], raw_names: list[str]) -> Iterator[Problem]:
+def _orphans(ids: dict[str, str], raw_names: list[str], gold_names: list[str]) -> Iterator[Problem]:
     sidecars = [name for name in raw_names if name.endswith(SIDECAR_SUFFIX)]
     wanted = {name.removesuffix(SIDECAR_SUFFIX) for name in sidecars}
-    found = set()
-    for name in raw_names if wanted else []:
-        path = PurePosixPath(name)
-        base = str(path.with_suffix(""))
-        if base in wanted and not name.endswith(SIDECAR_SUFFIX) and path.suffix.lower() in SUFFIXES + IMPORT_SUFFIXES:
-            found.add(base)
+    # Only the raw files a sidecar asks for are remembered: the listing may hold 100,000 names.
+    beside = {
+        base
+        for name in (raw_names if wanted else [])
+        if not name.endswith(SIDECAR_SUFFIX)
+        and (path := PurePosixPath(name)).suffix.lower() in SUFFIXES + IMPORT_SUFFIXES
+        and (base := str(path.with_suffix(""))) in wanted
+    }
     for name in sidecars:
-        if name.removesuffix(SIDECAR_SUFFIX) not in found:
+        if name.removesuffix(SIDECAR_SUFFIX) not in beside:
             yield Problem(file=f"{RAW_DIR}/{name}", message="is a sidecar without a raw file beside it")
-    for path in _files(corpus / ANNOTATIONS_DIR):
+    for name in gold_names:
+        path = PurePosixPath(name)
         if path.suffix != ".json" or path.stem not in ids:
             yield Problem(
-                file=relative_name(corpus, path),
+                file=f"{ANNOTATIONS_DIR}/{name}",
                 message=f"is gold for {path.stem!r}, which is no article in {RAW_DIR}/",
                 article_id=path.stem,
             )
@@ -115,7 +114,8 @@ def iter_corpus(corpus: Path, on_file: Callable[[], None] | None = None) -> Iter
     """Yield every valid article (gold applied) and every problem, in a fixed order."""
     ids: dict[str, str] = {}
     texts: dict[bytes, str] = {}  # digests, not hex: the index is kept for every article
-    gold_ids = {n.removesuffix(".json") for n in file_names(corpus / ANNOTATIONS_DIR) if _is_top_level_json(n)}
+    gold_names = file_names(corpus / ANNOTATIONS_DIR)
+    gold_ids = {n.removesuffix(".json") for n in gold_names if n.endswith(".json") and "/" not in n}
     raw_names = file_names(check_corpus(corpus) / RAW_DIR)
     for raw_name in raw_names:
         if raw_name.endswith(SIDECAR_SUFFIX):
@@ -160,7 +160,7 @@ def iter_corpus(corpus: Path, on_file: Callable[[], None] | None = None) -> Iter
             yield result
         if on_file:
             on_file()
-    yield from _orphans(corpus, ids, raw_names)
+    yield from _orphans(ids, raw_names, gold_names)
 
 
 def validate(corpus: Path, on_file: Callable[[], None] | None = None) -> Report:

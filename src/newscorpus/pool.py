@@ -1,9 +1,8 @@
 """CPU-bound work on every core, in order, with flat memory.
 
-Parsing and tokenising are pure Python, so threads would not help: jobs go to a
-process pool. Results come back in the order of the jobs, and only a bounded
-window of jobs is in flight, so a corpus of any size streams through in the
-same memory.
+Tokenising is pure Python, so threads would not help: jobs go to a process pool.
+Results come back in the order of the jobs, and only a bounded window of jobs is
+in flight, so a corpus of any size streams through in the same memory.
 """
 
 from __future__ import annotations
@@ -21,11 +20,6 @@ R = TypeVar("R")
 
 WINDOW = 4
 """Chunks in flight per process: enough to keep every worker busy while the caller consumes."""
-
-
-def default_processes(processes: int | None = None) -> int:
-    """Return ``processes``, or the number of cores if it is None."""
-    return processes or os.cpu_count() or 1
 
 
 @contextmanager
@@ -61,13 +55,13 @@ def _chunks(jobs: Iterable[J], size: int) -> Iterator[list[J]]:
 def ordered_map(
     work: Callable[[J], R], jobs: Iterable[J], processes: int | None = None, chunk: int = 16
 ) -> Iterator[R]:
-    """Yield ``work(job)`` for each job, in order; with more than one process, in a pool.
+    """Yield ``work(job)`` for each job, in order; with more than one process (default: all cores), in a pool.
 
     ``work`` must be a module-level function and jobs must pickle. Jobs are read lazily and
     sent in chunks of ``chunk`` (one round trip each), at most ``WINDOW`` chunks per process
     ahead of the one the caller is waiting for.
     """
-    processes = default_processes(processes)
+    processes = processes or os.cpu_count() or 1
     if processes == 1:
         yield from map(work, jobs)
         return

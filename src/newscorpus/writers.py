@@ -37,19 +37,23 @@ class ReleaseWriters:
         pending = self._pending[(config, split)]
         pending.append(row_encoder(self.models[config])(record))
         if len(pending) >= BATCH_ROWS:
-            self._flush(config, split)
+            self._queue_pending(config, split)
 
     def add_table(self, config: str, split: str, table: pa.Table) -> None:
-        """Queue rows already encoded as a table of the config's schema (made on another core, say).
-
-        They are written in the same batches ``add`` would make, so the files are byte for byte the same.
-        """
+        """Queue rows already encoded as a table of the config's schema (made on another core, say)."""
         tables = self._tables[(config, split)]
         tables.append(table)
         while sum(t.num_rows for t in tables) >= BATCH_ROWS:
-            self._write_tables(config, split, BATCH_ROWS)
+            self._write(config, split, BATCH_ROWS)
 
-    def _write_tables(self, config: str, split: str, rows: int) -> None:
+    def _queue_pending(self, config: str, split: str) -> None:
+        pending = self._pending[(config, split)]
+        if pending:
+            self.add_table(config, split, pa.Table.from_pylist(pending, schema=schema_for(self.models[config])))
+            pending.clear()
+
+    def _write(self, config: str, split: str, rows: int) -> None:
+        """Write the first ``rows`` queued rows as one batch: every batch has BATCH_ROWS rows but the last."""
         tables = self._tables[(config, split)]
         queued = pa.concat_tables(tables)
         self._writers[(config, split)].write_batch(queued.slice(0, rows).combine_chunks().to_batches()[0])
@@ -58,14 +62,9 @@ class ReleaseWriters:
         self.rows[config][split] += rows
 
     def _flush(self, config: str, split: str) -> None:
-        pending = self._pending[(config, split)]
-        if pending:
-            batch = pa.RecordBatch.from_pylist(pending, schema=schema_for(self.models[config]))
-            self._writers[(config, split)].write_batch(batch)
-            self.rows[config][split] += len(pending)
-            pending.clear()
+        self._queue_pending(config, split)
         if queued := sum(t.num_rows for t in self._tables[(config, split)]):
-            self._write_tables(config, split, queued)
+            self._write(config, split, queued)
 
     def __enter__(self) -> ReleaseWriters:
         return self

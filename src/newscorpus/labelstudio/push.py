@@ -142,7 +142,7 @@ def push(
         started = _newest_change(sdk, project.id)
         known, result.problems = _known_tasks(sdk, project, load_ledger(path, conn.url, project.id))
         max_id = max((t.id for t in known.values()), default=0)
-        sending: deque[tuple[list[str], Future[Any]]] = deque()
+        sending: deque[tuple[list[dict[str, Any]], Future[Any]]] = deque()
         batch: list[dict[str, Any]] = []
 
         failed = threading.Event()
@@ -161,16 +161,17 @@ def push(
 
         def settle(block: bool) -> None:
             while sending and (block or sending[0][1].done()):
-                ids, future = sending.popleft()
+                tasks, future = sending.popleft()
                 task_ids = getattr(future.result(), "task_ids", None) or []
-                if len(task_ids) == len(ids):  # else the ledger stays short, and the next push lists in full
-                    for article_id, task_id in zip(ids, task_ids, strict=True):
-                        known[article_id] = KnownTask(id=task_id, text_sha256=new_shas[article_id])
-                result.created += ids
+                if len(task_ids) == len(tasks):  # else the ledger stays short, and the next push lists in full
+                    for task, task_id in zip(tasks, task_ids, strict=True):
+                        known[task["data"]["article_id"]] = KnownTask(
+                            id=task_id, text_sha256=task["data"]["text_sha256"]
+                        )
+                result.created += [task["data"]["article_id"] for task in tasks]
                 if on_progress:
                     on_progress(len(result.created), None)
 
-        new_shas: dict[str, str] = {}
         for item in iter_corpus(corpus):
             if isinstance(item, Problem):
                 result.problems.append(item)
@@ -178,18 +179,17 @@ def push(
             task = known.get(item.id)
             if task is None:
                 batch.append(new_task(item))
-                new_shas[item.id] = item.text_sha256
             elif task.text_sha256 == item.text_sha256:
                 result.unchanged.append(item.id)
             else:
                 _update(sdk, task.id, item, result)
                 known[item.id] = KnownTask(id=task.id, text_sha256=item.text_sha256)
             if len(batch) == BATCH_SIZE:
-                sending.append(([t["data"]["article_id"] for t in batch], sender.submit(send, batch)))
+                sending.append((batch, sender.submit(send, batch)))
                 batch = []
             settle(block=False)
         if batch:
-            sending.append(([t["data"]["article_id"] for t in batch], sender.submit(send, batch)))
+            sending.append((batch, sender.submit(send, batch)))
         settle(block=True)
         finished = _newest_change(sdk, project.id)
         if started is not None:  # changes others made to older tasks while this push ran

@@ -124,7 +124,7 @@ class Article(Record):
     @model_validator(mode="after")
     def _check_offsets(self) -> Article:
         text = self.text
-        if unicodedata.normalize("NFC", text) != text:
+        if not unicodedata.is_normalized("NFC", text):
             raise ValueError("text is not NFC")
         if "\r" in text:
             raise ValueError("text holds a \\r; newlines must be \\n")

@@ -2,26 +2,35 @@
 
 ``iter_corpus`` is the one pass every command builds on. It yields articles
 (deduplicated, gold applied) and problems in a fixed order, streaming: it
-keeps only ids and hashes in memory, never texts.
+keeps only ids and hashes in memory, never texts. It can read on every core:
+files are parsed and articles converted there, deduplication stays here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import get_args
+from typing import Any, Generic, TypeVar, get_args, overload
 
 from newscorpus.article import Article
 from newscorpus.errors import UsageError
 from newscorpus.gold import ANNOTATIONS_DIR, apply_gold, gold_path, load_gold
 from newscorpus.parsers import IMPORT_SUFFIXES, SUFFIXES, parse_file
+from newscorpus.pool import ordered_map
 from newscorpus.report import Problem, Report
 from newscorpus.sidecar import SIDECAR_SUFFIX, ImportFormat
 
 RAW_DIR = "raw"
 IMPORT_SOURCES = frozenset(get_args(ImportFormat))
+MULTI_RECORD_SUFFIXES = (".jsonl", *IMPORT_SUFFIXES)
+FILES_PER_JOB = 64
+RECORDS_PER_JOB = 16
+"""Work sent to another process at once: enough to outweigh a round trip, little enough to keep cores even."""
+T = TypeVar("T")
 
 
 def check_corpus(corpus: Path) -> Path:
@@ -110,57 +119,169 @@ def _orphans(ids: dict[str, str], raw_names: list[str], gold_names: list[str]) -
             )
 
 
-def iter_corpus(corpus: Path, on_file: Callable[[], None] | None = None) -> Iterator[Article | Problem]:
-    """Yield every valid article (gold applied) and every problem, in a fixed order."""
-    ids: dict[str, str] = {}
-    texts: dict[bytes, str] = {}  # digests, not hex: the index is kept for every article
-    gold_names = file_names(corpus / ANNOTATIONS_DIR)
-    gold_ids = {n.removesuffix(".json") for n in gold_names if n.endswith(".json") and "/" not in n}
-    raw_names = file_names(check_corpus(corpus) / RAW_DIR)
-    for raw_name in raw_names:
-        if raw_name.endswith(SIDECAR_SUFFIX):
-            continue
-        name = f"{RAW_DIR}/{raw_name}"
-        for result in parse_file(corpus / name, name):
-            if isinstance(result, Problem):
-                yield result
-                continue
-            where = f"{name}:{result.raw_line}" if result.raw_line else name
-            if result.id in ids:
-                yield Problem(
-                    file=name,
-                    line=result.raw_line,
-                    field="id",
-                    article_id=result.id,
-                    message=f"repeats the id of {ids[result.id]}. Give one of them another id (`id:` in a sidecar).",
-                )
-                continue
-            # A public corpus may repeat a sentence on purpose; only articles are deduplicated.
-            digest = bytes.fromhex(result.text_sha256)
-            if digest in texts and result.annotation.source not in IMPORT_SOURCES:
-                yield Problem(
-                    file=name,
-                    line=result.raw_line,
-                    severity="warning",
-                    article_id=result.id,
-                    message=f"is an exact duplicate of {texts[digest]}; only that copy is kept",
-                )
-                continue
-            ids[result.id] = where
-            texts[digest] = where
-            if result.id in gold_ids:
-                gold_file = gold_path(corpus, result.id)
-                gold_name = relative_name(corpus, gold_file)
-                gold = load_gold(gold_file, gold_name)
-                applied = gold if isinstance(gold, list) else apply_gold(result, gold, gold_name)
-                if isinstance(applied, list):
-                    yield from applied
-                else:
-                    result = applied
+@dataclass(frozen=True, slots=True)
+class Candidate(Generic[T]):
+    """An article read from a raw file but not yet admitted: what deduplication needs, and what it became."""
+
+    id: str
+    text_sha256: str
+    file: str
+    line: int | None
+    imported: bool  # from a public corpus, which may repeat a text on purpose
+    gold_problems: list[Problem]  # why its gold was kept out; the article is kept without it
+    value: T
+
+    @property
+    def where(self) -> str:
+        """The raw file, with the line for a record of a multi-record file."""
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+    def problem(self, **fields: Any) -> Problem:
+        """Return a problem with this article, placed at its file, line and id."""
+        return Problem(file=self.file, line=self.line, article_id=self.id, **fields)
+
+
+def read_raw_file(corpus: Path, name: str) -> Iterator[Problem | Candidate[Article]]:
+    """Parse raw file ``name`` (``raw/…``) into problems and candidates, each with its gold applied."""
+    for result in parse_file(corpus / name, name):
+        if isinstance(result, Problem):
             yield result
-        if on_file:
+            continue
+        imported = result.annotation.source in IMPORT_SOURCES  # before gold may change the source
+        gold_problems: list[Problem] = []
+        gold_file = gold_path(corpus, result.id)
+        if gold_file.is_file():
+            gold_name = relative_name(corpus, gold_file)
+            gold = load_gold(gold_file, gold_name)
+            applied = gold if isinstance(gold, list) else apply_gold(result, gold, gold_name)
+            if isinstance(applied, list):
+                gold_problems = applied
+            else:
+                result = applied
+        yield Candidate(result.id, result.text_sha256, name, result.raw_line, imported, gold_problems, result)
+
+
+class _Admission:
+    """Deduplication in reading order: the first article with an id, or with a text, is kept."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, str] = {}
+        self.texts: dict[bytes, str] = {}  # digests, not hex: the index is kept for every article
+
+    def admit(self, item: Problem | Candidate[T]) -> Iterator[Problem | T]:
+        if isinstance(item, Problem):
+            yield item
+            return
+        where = item.where
+        if item.id in self.ids:
+            message = f"repeats the id of {self.ids[item.id]}. Give one of them another id (`id:` in a sidecar)."
+            yield item.problem(field="id", message=message)
+            return
+        digest = bytes.fromhex(item.text_sha256)
+        if digest in self.texts and not item.imported:
+            message = f"is an exact duplicate of {self.texts[digest]}; only that copy is kept"
+            yield item.problem(severity="warning", message=message)
+            return
+        self.ids[item.id] = where
+        self.texts[digest] = where
+        yield from item.gold_problems
+        yield item.value
+
+
+def _converted(item: Problem | Candidate[Article], convert: Callable[[Article], T]) -> Problem | Candidate[T]:
+    return item if isinstance(item, Problem) else replace(item, value=convert(item.value))  # type: ignore[return-value]
+
+
+Piece = str | list[Problem | Candidate[Article]]
+"""A single-article raw file to read, or records already read from a multi-record file."""
+
+
+def _read_job(job: tuple[Path, Callable[[Article], T], list[Piece]]) -> list[list[Problem | Candidate[T]]]:
+    corpus, convert, pieces = job
+    return [
+        [_converted(item, convert) for item in (read_raw_file(corpus, p) if isinstance(p, str) else p)] for p in pieces
+    ]
+
+
+def _read(
+    corpus: Path, names: Iterable[str], convert: Callable[[Article], T], processes: int
+) -> Iterator[tuple[Iterable[Problem | Candidate[T]], bool]]:
+    """Yield what each raw file, or each chunk of a multi-record file's records, became; and whether it ends a file."""
+    if processes == 1:
+        for name in names:
+            yield (_converted(item, convert) for item in read_raw_file(corpus, name)), True
+        return
+    ends: deque[bool] = deque()
+
+    # Single-article files are read on the workers; a multi-record file is read here (it must be read in
+    # order) and its records are converted there in chunks, so that one big import uses every core too.
+    def jobs() -> Iterator[tuple[Path, Callable[[Article], T], list[Piece]]]:
+        files: list[Piece] = []
+        for name in names:
+            if not name.lower().endswith(MULTI_RECORD_SUFFIXES):
+                files.append(name)
+                if len(files) == FILES_PER_JOB:
+                    ends.extend([True] * len(files))
+                    yield corpus, convert, files
+                    files = []
+                continue
+            if files:
+                ends.extend([True] * len(files))
+                yield corpus, convert, files
+                files = []
+            records: list[Problem | Candidate[Article]] = []
+            for item in read_raw_file(corpus, name):
+                records.append(item)
+                if len(records) == RECORDS_PER_JOB:
+                    ends.append(False)
+                    yield corpus, convert, [records]
+                    records = []
+            ends.append(True)
+            yield corpus, convert, [records]
+        if files:
+            ends.extend([True] * len(files))
+            yield corpus, convert, files
+
+    for pieces in ordered_map(_read_job, jobs(), processes, chunk=1):
+        for piece in pieces:
+            yield piece, ends.popleft()
+
+
+def _keep(article: Article) -> Article:
+    return article
+
+
+@overload
+def iter_corpus(corpus: Path, on_file: Callable[[], None] | None = None) -> Iterator[Article | Problem]: ...
+@overload
+def iter_corpus(
+    corpus: Path, on_file: Callable[[], None] | None = None, *, convert: Callable[[Article], T], processes: int = 1
+) -> Iterator[T | Problem]: ...
+def iter_corpus(
+    corpus: Path,
+    on_file: Callable[[], None] | None = None,
+    *,
+    convert: Callable[[Article], Any] = _keep,
+    processes: int = 1,
+) -> Iterator[Any]:
+    """Yield every valid article (gold applied) and every problem, in a fixed order.
+
+    With ``convert``, each article is yielded as ``convert(article)``; with more than one process,
+    files are read and articles converted on that many cores (``convert`` must then be a
+    module-level function or a partial of one), and what is yielded, and its order, stay the same.
+    Only the small ``convert`` results travel between processes: an ``Article`` would cost about
+    as much to unpickle as to parse.
+    """
+    admission = _Admission()
+    gold_names = file_names(corpus / ANNOTATIONS_DIR)
+    raw_names = file_names(check_corpus(corpus) / RAW_DIR)
+    names = (f"{RAW_DIR}/{name}" for name in raw_names if not name.endswith(SIDECAR_SUFFIX))
+    for items, ends_file in _read(corpus, names, convert, processes):
+        for item in items:
+            yield from admission.admit(item)
+        if ends_file and on_file:
             on_file()
-    yield from _orphans(ids, raw_names, gold_names)
+    yield from _orphans(admission.ids, raw_names, gold_names)
 
 
 def validate(corpus: Path, on_file: Callable[[], None] | None = None) -> Report:

@@ -20,7 +20,8 @@ def slugify(value: str, max_length: int = 120) -> str:
     value = unicodedata.normalize("NFC", value).lower()  # an NFD file name must give the same id
     for src, dst in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
         value = value.replace(src, dst)
-    value = "".join(c for c in unicodedata.normalize("NFKD", value) if not unicodedata.combining(c))
+    if not value.isascii():  # ASCII has nothing to decompose; most names are ASCII
+        value = "".join(c for c in unicodedata.normalize("NFKD", value) if not unicodedata.combining(c))
     slug = _NOT_SLUG.sub("-", value).strip("-._")
     return slug[:max_length].rstrip("-._")
 

@@ -34,17 +34,17 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def assemble(parts: Iterable[tuple[str, str]]) -> tuple[str, list[tuple[str, int, int]]]:
+def assemble(parts: Iterable[tuple[str, str]], normalized: bool = False) -> tuple[str, list[tuple[str, int, int]]]:
     """Join ``(kind, block_text)`` parts into one text and stand-off ``(kind, start, end)`` blocks.
 
-    Each block is normalised and stripped; blocks are separated by a blank
-    line. Empty blocks are dropped, so no block is ever zero-length.
+    Each block is normalised (unless the caller says it is already) and stripped; blocks are
+    separated by a blank line. Empty blocks are dropped, so no block is ever zero-length.
     """
     pieces: list[str] = []
     blocks: list[tuple[str, int, int]] = []
     cursor = 0
     for kind, raw in parts:
-        block_text = normalize_text(raw).strip()
+        block_text = (raw if normalized else normalize_text(raw)).strip()
         if not block_text:
             continue
         if pieces:

@@ -9,23 +9,21 @@ folder and rename it into place, so a kill leaves no half release.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
-from collections import Counter, deque
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
-import pyarrow as pa
 from filelock import FileLock
 
-from newscorpus.article import Article
-from newscorpus.atomic import atomic_write_text, default_mode
-from newscorpus.configs import CONFIG_MODELS, NerSentence, ner_rows, topic_row
+from newscorpus.atomic import atomic_write_bytes, default_mode
+from newscorpus.configs import CONFIG_MODELS
 from newscorpus.corpus import RAW_DIR, file_names, iter_corpus, relative_name, sha256_file
 from newscorpus.errors import InvalidInput, ReleaseError, UsageError
-from newscorpus.features import row_encoder, schema_for
 from newscorpus.gold import ANNOTATIONS_DIR
 from newscorpus.manifest import (
     MANIFEST,
@@ -33,18 +31,17 @@ from newscorpus.manifest import (
     FileEntry,
     InputEntry,
     Manifest,
-    Statistics,
     load_manifest,
     read_manifest,
     release_dir,
 )
-from newscorpus.ner import NestingError
 from newscorpus.pool import frozen_gc, ordered_map
 from newscorpus.report import Problem, Report
+from newscorpus.rows import NerRows, Tally, article_rows
 from newscorpus.schema import schema_version
 from newscorpus.schema_diff import LEVELS, Level, level_between
 from newscorpus.semver import bump, parse_semver
-from newscorpus.tokens import TokenCache, cached_sentences
+from newscorpus.tokens import TokenCache
 from newscorpus.writers import ReleaseWriters
 
 FIRST_VERSION = "0.1.0"
@@ -59,104 +56,27 @@ class BuildResult:
     path: Path
 
 
-class _Stats:
-    """Counters filled while articles stream past."""
-
-    def __init__(self) -> None:
-        self.articles = self.words = self.sentences = self.tokens = 0
-        self.entities: Counter[str] = Counter()
-        self.topics: Counter[str] = Counter()
-        self.status: Counter[str] = Counter()
-        self.licenses: Counter[str] = Counter()
-
-    def add(self, article: Article, ner: NerRows | None) -> None:
-        self.articles += 1
-        self.words += len(article.text.split())
-        if ner is not None:
-            self.sentences += ner.table.num_rows
-            self.tokens += ner.tokens
-        self.entities.update(e.label for e in article.entities)
-        self.topics.update([article.topic] if article.topic else [])
-        self.status[article.annotation.status] += 1
-        self.licenses[article.license] += 1
-
-    def freeze(self, with_ner: bool) -> Statistics:
-        counters = ("entities", "topics", "status", "licenses")
-        return Statistics(
-            articles=self.articles,
-            words=self.words,
-            sentences=self.sentences if with_ner else None,
-            tokens=self.tokens if with_ner else None,
-            **{k: dict(sorted(getattr(self, k).items())) for k in counters},
-        )
-
-
-@dataclass(frozen=True)
-class NerRows:
-    """An article's ``ner`` rows, encoded as an Arrow table, and their token count."""
-
-    table: pa.Table
-    tokens: int
-
-
-def _ner_job(job: tuple[Article, str] | None) -> NerRows | Problem | None:
-    """Tokenise one article (through the cache) and return its ``ner`` rows, or why it has none.
-
-    The rows come back as Arrow (cheap to send between processes) so that the process writing the
-    release does little more than append them.
-    """
-    if job is None:
-        return None
-    article, cache = job
-    try:
-        rows = ner_rows(article, cached_sentences(article, TokenCache(Path(cache))))
-    except NestingError as exc:
-        where = {"file": article.raw_file, "line": article.raw_line, "article_id": article.id}
-        return Problem(field="entities", message=f"cannot go into the ner config: {exc}", **where)
-    encode = row_encoder(NerSentence)
-    table = pa.Table.from_pylist([encode(row) for row in rows], schema=schema_for(NerSentence))
-    return NerRows(table=table, tokens=sum(len(row["tokens"]) for row in rows))
-
-
-def _with_ner(
-    items: Iterator[Article | Problem], processes: int | None
-) -> Iterator[tuple[Article | Problem, NerRows | Problem | None]]:
-    """Pair each item with its ``ner`` rows, made on ``processes`` cores; tokenising is the slow step."""
-    queue: deque[Article | Problem] = deque()
-    cache = str(TokenCache().folder)
-
-    def jobs() -> Iterator[tuple[Article, str] | None]:
-        for item in items:
-            queue.append(item)
-            yield (item, cache) if isinstance(item, Article) else None
-
-    for rows in ordered_map(_ner_job, jobs(), processes):
-        yield queue.popleft(), rows
-
-
 def _write_configs(
     corpus: Path, out: Path, configs: list[str], on_file: Callable[[], None] | None, processes: int | None
-) -> tuple[Report, _Stats, dict[str, dict[str, int]]]:
-    report, stats = Report(), _Stats()
-    items = iter_corpus(corpus, on_file)
-    # Only the ner config needs tokens: a build without it never tokenises.
-    pairs = _with_ner(items, processes) if "ner" in configs else ((i, None) for i in items)
+) -> tuple[Report, Tally, dict[str, dict[str, int]]]:
+    report, stats = Report(), Tally()
+    convert = partial(article_rows, configs=tuple(configs), cache=str(TokenCache().folder))
+    cores = processes or os.cpu_count() or 1
     with frozen_gc(), ReleaseWriters(out, {c: CONFIG_MODELS[c] for c in configs}) as writers:
-        for item, ner in pairs:
+        for item in iter_corpus(corpus, on_file, convert=convert, processes=cores):
             if isinstance(item, Problem):
                 report.problems.append(item)
                 continue
-            if isinstance(ner, Problem):
-                report.problems.append(ner)
-                ner = NerRows(table=schema_for(NerSentence).empty_table(), tokens=0)
-            stats.add(item, ner)
+            if isinstance(item.ner, Problem):
+                report.problems.append(item.ner)
+            stats.add(item)
             report.articles_valid += 1
-            if "documents" in configs:
-                writers.add("documents", item.split, item)
-            if ner is not None and ner.table.num_rows:
-                writers.add_table("ner", item.split, ner.table)
-            if "topics" in configs and (topic := topic_row(item)):
-                writers.add("topics", item.split, topic)
+            if item.documents is not None:
+                writers.add("documents", item.split, item.documents)
+            if isinstance(item.ner, NerRows) and item.ner.table.num_rows:
+                writers.add_table("ner", item.split, item.ner.table)
+            if item.topics is not None:
+                writers.add("topics", item.split, item.topics)
     return report, stats, writers.rows
 
 
@@ -171,22 +91,19 @@ def check_configs(configs: Collection[str] | None) -> list[str]:
     return [c for c in CONFIG_MODELS if c in configs]
 
 
-_INPUT_FIELDS = frozenset(InputEntry.model_fields)
+def _sha256_input(job: tuple[Path, str]) -> str:
+    corpus, path = job
+    return sha256_file(corpus / path)
 
 
-def _inputs(corpus: Path) -> tuple[list[InputEntry], str]:
-    """Return every input file with its hash, and the hash over all of them.
-
-    One entry per file is kept for the manifest, so entries are built lean: no per-entry
-    validation (the values are made right here) and one shared field set.
-    """
+def _inputs(corpus: Path, processes: int) -> tuple[list[InputEntry], str]:
+    """Return every input file with its hash (hashed on ``processes`` cores), and the hash over all of them."""
+    paths = [f"{folder}/{name}" for folder in (RAW_DIR, ANNOTATIONS_DIR) for name in file_names(corpus / folder)]
     entries, combined = [], hashlib.sha256()
-    for folder in (RAW_DIR, ANNOTATIONS_DIR):
-        for name in file_names(corpus / folder):
-            path = f"{folder}/{name}"
-            digest = sha256_file(corpus / path)
-            entries.append(InputEntry.model_construct(_INPUT_FIELDS, path=path, sha256=digest))
-            combined.update(f"{path}\0{digest}\n".encode())
+    digests = ordered_map(_sha256_input, ((corpus, path) for path in paths), processes, chunk=256)
+    for path, digest in zip(paths, digests, strict=True):
+        entries.append(InputEntry(path=path, sha256=digest))
+        combined.update(f"{path}\0{digest}\n".encode())
     return entries, combined.hexdigest()
 
 
@@ -284,7 +201,7 @@ def _build_into(
         for split, n in by_split.items()
         if (path := tmp / config / f"{split}.arrow")
     ]
-    inputs, inputs_sha256 = _inputs(corpus)
+    inputs, inputs_sha256 = _inputs(corpus, processes or os.cpu_count() or 1)
     return Manifest(
         version=FIRST_VERSION,  # provisional: the caller sets the real one
         schema_version=schema_version(),
@@ -310,9 +227,10 @@ def build(
 
     A no-op if the release exists with the same content. Refuses with
     ``InvalidInput`` (holding the report) if any input is invalid, unless
-    ``skip_invalid``; then every rejected input is listed in the manifest. Tokenising for the
-    ``ner`` config runs on ``processes`` cores (default: all). ``configs`` picks the configs the
-    release holds (default: all); a release without ``ner`` skips tokenising, the slow step.
+    ``skip_invalid``; then every rejected input is listed in the manifest. Reading, parsing and
+    tokenising run on ``processes`` cores (default: all); the release is the same on any number.
+    ``configs`` picks the configs the release holds (default: all); a release without ``ner``
+    skips tokenising, the slow step.
     """
     if version is not None:
         parse_semver(version)
@@ -330,7 +248,7 @@ def build(
             target = release_dir(corpus, manifest.version)
             if not target.exists():
                 check_release_bump(corpus, manifest.version)
-            atomic_write_text(tmp / MANIFEST, manifest.to_json())
+            atomic_write_bytes(tmp / MANIFEST, manifest.json_pieces())
             status = _install(tmp, target, manifest)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""Arrow IPC stream writers for every config and split of a release, fed row by row in batches."""
+"""Arrow IPC stream writers for every config and split of a release, fed encoded rows, written in batches."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pyarrow as pa
 from pydantic import BaseModel
 
-from newscorpus.features import row_encoder, schema_for
+from newscorpus.features import schema_for
 from newscorpus.ids import SPLITS
 
 BATCH_ROWS = 256
@@ -32,10 +32,10 @@ class ReleaseWriters:
                 self._pending[(config, split)] = []
                 self._tables[(config, split)] = []
 
-    def add(self, config: str, split: str, record: BaseModel | dict[str, Any]) -> None:
-        """Queue one record; a full batch is written at once."""
+    def add(self, config: str, split: str, row: dict[str, Any]) -> None:
+        """Queue one row, encoded by ``row_encoder`` of the config's model; a full batch is written at once."""
         pending = self._pending[(config, split)]
-        pending.append(row_encoder(self.models[config])(record))
+        pending.append(row)
         if len(pending) >= BATCH_ROWS:
             self._queue_pending(config, split)
 

@@ -24,7 +24,7 @@ def command(
     ] = None,
     corpus: CorpusOption = Path("corpus"),
     processes: Annotated[
-        int | None, typer.Option("--processes", min=1, help="Cores for tokenising the ner config (default: all).")
+        int | None, typer.Option("--processes", min=1, help="Cores for reading, parsing and tokenising (default: all).")
     ] = None,
     config: Annotated[
         list[str] | None,

@@ -12,6 +12,7 @@ travel as predictions, so annotators correct rather than start from zero.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -39,8 +40,12 @@ from newscorpus.labelstudio.ledger import (
 )
 from newscorpus.report import Problem
 
-BATCH_SIZE = 1000
-"""Tasks per import request (a few MB): fewer round trips, and each is one server transaction."""
+BATCH_SIZE = 500
+"""Tasks in the first import request; each next one is twice as large, up to ``MAX_BATCHES_GROWTH`` times.
+
+The first is small so that the server starts importing early; later ones are large because
+every request costs the server a fixed time (one transaction each)."""
+MAX_BATCHES_GROWTH = 8
 LIST_PAGE_SIZE = 1000
 
 
@@ -56,13 +61,11 @@ class PushResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-def task_data(article: Article, changed_at: str | None = None) -> dict[str, Any]:
+def task_data(article: Article) -> dict[str, Any]:
     """Return the task data of an article; ``article_id`` is the key every later push and pull uses."""
     data: dict[str, Any] = {"text": article.text, "article_id": article.id, "text_sha256": article.text_sha256}
     if article.headline:
         data["headline"] = article.headline
-    if changed_at:
-        data["text_changed_at"] = changed_at
     return data
 
 
@@ -128,19 +131,23 @@ def push(
     *,
     on_progress: Callable[[int, int | None], None] | None = None,
     ledgers: Path | None = None,
+    processes: int | None = None,
 ) -> PushResult:
     """Push every valid article of ``corpus``; return what was created, updated and left alone.
 
-    New tasks are sent in batches from a second thread while the corpus is still being read.
-    ``ledgers`` is the folder of push ledgers (see ``newscorpus.labelstudio.ledger``).
+    New tasks are sent in batches from a second thread while the corpus is still being read
+    on ``processes`` cores (default: all). ``ledgers`` is the folder of push ledgers (see
+    ``newscorpus.labelstudio.ledger``).
     """
     sdk = client(conn)
     with talking_to(conn), ThreadPoolExecutor(max_workers=1) as sender:
         project = ensure_project(sdk, project_title)
         result = PushResult(project_id=project.id)
         path = ledger_path(conn.url, project.id, ledgers)
-        started = _newest_change(sdk, project.id)
-        known, result.problems = _known_tasks(sdk, project, load_ledger(path, conn.url, project.id))
+        started, known = None, {}
+        if project.task_number:  # an empty project (a new one, say) has nothing to learn
+            started = _newest_change(sdk, project.id)
+            known, result.problems = _known_tasks(sdk, project, load_ledger(path, conn.url, project.id))
         max_id = max((t.id for t in known.values()), default=0)
         sending: deque[tuple[list[dict[str, Any]], Future[Any]]] = deque()
         batch: list[dict[str, Any]] = []
@@ -172,21 +179,24 @@ def push(
                 if on_progress:
                     on_progress(len(result.created), None)
 
-        for item in iter_corpus(corpus):
+        size = BATCH_SIZE
+        # Articles are parsed and made into payloads on every core; only the payloads come back.
+        for item in iter_corpus(corpus, convert=new_task, processes=processes or os.cpu_count() or 1):
             if isinstance(item, Problem):
                 result.problems.append(item)
                 continue
-            task = known.get(item.id)
+            article_id, text_sha256 = item["data"]["article_id"], item["data"]["text_sha256"]
+            task = known.get(article_id)
             if task is None:
-                batch.append(new_task(item))
-            elif task.text_sha256 == item.text_sha256:
-                result.unchanged.append(item.id)
+                batch.append(item)
+            elif task.text_sha256 == text_sha256:
+                result.unchanged.append(article_id)
             else:
-                _update(sdk, task.id, item, result)
-                known[item.id] = KnownTask(id=task.id, text_sha256=item.text_sha256)
-            if len(batch) == BATCH_SIZE:
+                _update(sdk, task.id, item["data"], result)
+                known[article_id] = KnownTask(id=task.id, text_sha256=text_sha256)
+            if len(batch) == size:
                 sending.append((batch, sender.submit(send, batch)))
-                batch = []
+                batch, size = [], min(2 * size, MAX_BATCHES_GROWTH * BATCH_SIZE)
             settle(block=False)
         if batch:
             sending.append((batch, sender.submit(send, batch)))
@@ -198,10 +208,10 @@ def push(
     return result
 
 
-def _update(sdk: LabelStudio, task_id: int, article: Article, result: PushResult) -> None:
+def _update(sdk: LabelStudio, task_id: int, data: dict[str, Any], result: PushResult) -> None:
     """Give a task the article's new text; flag its annotations for review (pull keeps them out of gold)."""
     now = dt.datetime.now(dt.UTC).isoformat()
-    task = sdk.tasks.update(id=str(task_id), data=task_data(article, changed_at=now))
-    result.updated.append(article.id)
+    task = sdk.tasks.update(id=str(task_id), data={**data, "text_changed_at": now})
+    result.updated.append(data["article_id"])
     if task.total_annotations:
-        result.flagged_for_review.append(article.id)
+        result.flagged_for_review.append(data["article_id"])

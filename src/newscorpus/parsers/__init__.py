@@ -7,6 +7,7 @@ silently. The formats are chosen by file suffix.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,13 +46,16 @@ def make_article(
     fallback_id: str | None,
     line: int | None = None,
     allow_c1: bool = False,
+    checked: bool = False,
 ) -> ParseResult | list[Problem]:
     """Assemble text and blocks from parts and validate the article; return it or its problems.
 
     ``allow_c1`` is for imports of published corpora, which are kept losslessly (see ``text_problem``).
+    ``checked`` says every part is a slice of one text that was normalised and passed ``text_problem``
+    already, so neither is done again (the model still checks NFC and control characters).
     """
-    text, blocks = assemble(parts)
-    if problem := text_problem(text, allow_c1=allow_c1):
+    text, blocks = assemble(parts, normalized=checked)
+    if not checked and (problem := text_problem(text, allow_c1=allow_c1)):
         # JSON escapes (\\u0000, M\\u00c3\\u00bc) become characters only after decoding: check the text again.
         return [Problem(file=raw_file, line=line, field="text", message=f"the article's text {problem}")]
     fields = {**DEFAULTS, **metadata}
@@ -80,8 +84,9 @@ def make_article(
 
 def _page_copy(data: bytes, name: str, stem: str, sidecar: Sidecar) -> Iterator[ParseResult]:
     decoded = decode_text(data)
+    text = normalize_text(decoded.text)
     try:
-        page = parse_page_copy(normalize_text(decoded.text), sidecar)
+        page = parse_page_copy(text, sidecar)
     except PageCopyError as exc:
         yield Problem(file=name, line=exc.line, field=exc.field, message=str(exc))
         return
@@ -92,6 +97,7 @@ def _page_copy(data: bytes, name: str, stem: str, sidecar: Sidecar) -> Iterator[
         raw_sha256=hashlib.sha256(data).hexdigest(),
         encoding=decoded.encoding,
         fallback_id=id_from_filename(stem),
+        checked=text is decoded.text,  # normalising changed nothing: the parts are slices of checked text
     )
     yield from result if isinstance(result, list) else [result]
 
@@ -178,11 +184,12 @@ def parse_file(path: Path, name: str) -> Iterator[ParseResult]:
                 elif raw.strip():
                     yield from _guarded(_json_object(raw.rstrip(b"\r\n"), name, None, sidecar, number), name, number)
         return
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        yield _too_big(name, size)
-        return
-    data = path.read_bytes()
+    with path.open("rb") as handle:  # one open for the size and the bytes
+        size = os.fstat(handle.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            yield _too_big(name, size)
+            return
+        data = handle.read()
     if suffix == ".json":
         yield from _guarded(_json_object(data, name, path.stem, sidecar, None), name)
     else:

@@ -66,10 +66,10 @@ class ParsedPage:
 def _blocks_with_lines(text: str) -> list[tuple[int, str]]:
     blocks, current, start = [], [], 0
     for number, line in enumerate(text.split("\n"), start=1):
-        if line.strip():
+        if stripped := line.strip():
             if not current:
                 start = number
-            current.append(line.strip())
+            current.append(stripped)
         elif current:
             blocks.append((start, "\n".join(current)))
             current = []
@@ -130,11 +130,12 @@ def _metadata(match: re.Match[str], line: int) -> dict[str, object]:
 
 
 def _is_subheading(block: str, is_last: bool) -> bool:
+    # Cheapest test first: most blocks are paragraphs that end like a sentence.
     return (
         not is_last
+        and not block.endswith(_SENTENCE_END)
         and "\n" not in block
         and len(block.split()) <= _SUBHEADING_MAX_WORDS
-        and not block.endswith(_SENTENCE_END)
     )
 
 
@@ -159,7 +160,8 @@ def parse_page_copy(text: str, sidecar: Sidecar) -> ParsedPage:
     captions: list[tuple[str, str]] = []
     rest: list[str] = []
     for _, block in body:
-        caption = _CAPTION.match(block)
+        # Only a block ending in ")" can be a caption; the regex is slow on long paragraphs.
+        caption = _CAPTION.match(block) if block.endswith(")") else None
         if caption:
             captions += [("caption", caption["caption"]), ("credit", caption["credit"])]
         else:

@@ -1,0 +1,110 @@
+"""What one article gives each config of a release, made on the core that parsed it, and the statistics.
+
+Only these encoded rows and a few counts travel to the process writing the release:
+an ``Article`` would cost about as much to unpickle there as to parse.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from newscorpus.article import Article
+from newscorpus.configs import NerSentence, TopicRow, ner_rows, topic_row
+from newscorpus.features import row_encoder, schema_for
+from newscorpus.manifest import Statistics
+from newscorpus.ner import NestingError
+from newscorpus.report import Problem
+from newscorpus.tokens import TokenCache, cached_sentences
+
+
+@dataclass(frozen=True)
+class NerRows:
+    """An article's ``ner`` rows, encoded as an Arrow table, and their token count."""
+
+    table: pa.Table
+    tokens: int
+
+
+@dataclass(frozen=True)
+class ArticleRows:
+    """One article as a release takes it: its rows per config (encoded, or None) and what statistics count.
+
+    Made on the process that parsed the article, so only this small summary and the
+    encoded rows travel to the process writing the release.
+    """
+
+    split: str
+    words: int
+    entities: list[str]
+    topic: str | None
+    status: str
+    license: str
+    documents: dict[str, Any] | None
+    topics: dict[str, Any] | None
+    ner: NerRows | Problem | None
+
+
+def article_rows(article: Article, configs: tuple[str, ...], cache: str) -> ArticleRows:
+    """Return the rows ``article`` gives each of ``configs``; the ``ner`` rows are tokenised through ``cache``."""
+    ner: NerRows | Problem | None = None
+    if "ner" in configs:
+        try:
+            rows = ner_rows(article, cached_sentences(article, TokenCache(Path(cache))))
+        except NestingError as exc:
+            where = {"file": article.raw_file, "line": article.raw_line, "article_id": article.id}
+            ner = Problem(field="entities", message=f"cannot go into the ner config: {exc}", **where)
+        else:
+            encode = row_encoder(NerSentence)
+            table = pa.Table.from_pylist([encode(row) for row in rows], schema=schema_for(NerSentence))
+            ner = NerRows(table=table, tokens=sum(len(row["tokens"]) for row in rows))
+    topic = topic_row(article) if "topics" in configs else None
+    return ArticleRows(
+        split=article.split,
+        words=len(article.text.split()),
+        entities=[e.label for e in article.entities],
+        topic=article.topic,
+        status=article.annotation.status,
+        license=article.license,
+        documents=row_encoder(Article)(article) if "documents" in configs else None,
+        topics=row_encoder(TopicRow)(topic) if topic else None,
+        ner=ner,
+    )
+
+
+class Tally:
+    """The release statistics, counted while articles stream past."""
+
+    def __init__(self) -> None:
+        self.articles = self.words = self.sentences = self.tokens = 0
+        self.entities: Counter[str] = Counter()
+        self.topics: Counter[str] = Counter()
+        self.status: Counter[str] = Counter()
+        self.licenses: Counter[str] = Counter()
+
+    def add(self, article: ArticleRows) -> None:
+        """Count one article."""
+        self.articles += 1
+        self.words += article.words
+        if isinstance(article.ner, NerRows):
+            self.sentences += article.ner.table.num_rows
+            self.tokens += article.ner.tokens
+        self.entities.update(article.entities)
+        self.topics.update([article.topic] if article.topic else [])
+        self.status[article.status] += 1
+        self.licenses[article.license] += 1
+
+    def freeze(self, with_ner: bool) -> Statistics:
+        """Return the counts as the manifest's statistics; sentences and tokens only ``with_ner``."""
+        counters = ("entities", "topics", "status", "licenses")
+        return Statistics(
+            articles=self.articles,
+            words=self.words,
+            sentences=self.sentences if with_ner else None,
+            tokens=self.tokens if with_ner else None,
+            **{k: dict(sorted(getattr(self, k).items())) for k in counters},
+        )

@@ -1,0 +1,67 @@
+"""Reading a corpus on every core gives what reading it here gives: the same items in the same order."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, SEED_NAME
+from helpers import add_json_articles, write_gold
+
+from newscorpus.article import Article
+from newscorpus.corpus import FILES_PER_JOB, RECORDS_PER_JOB, iter_corpus, raw_files
+from newscorpus.report import Problem
+
+BAD = FIXTURES / "bad"
+
+
+def summary(article: Article) -> tuple[str, str, str, int]:
+    """What the tests compare of an article; module-level, so it can travel to the workers."""
+    return article.id, article.text_sha256, article.annotation.status, len(article.entities)
+
+
+@pytest.fixture
+def mixed_corpus(corpus: Path) -> Path:
+    """Every kind of input, across several jobs: bad files, a long JSONL, duplicates, good and stale gold."""
+    for fixture in sorted(BAD.iterdir()):
+        if fixture.name not in {"README.md", "make_fixtures.py"}:
+            shutil.copy(fixture, corpus / "raw" / fixture.name)
+    seed = (corpus / "raw" / f"{SEED_NAME}.txt").read_text(encoding="utf-8")
+    many = corpus / "raw" / "many"
+    many.mkdir()
+    for i in range(FILES_PER_JOB + 7):
+        # Every fifth a copy of the one before: duplicates by text, some across job boundaries.
+        variant = seed.replace("Paris", f"Paris ({i - (i % 5 == 4)})")
+        (many / f"artikel-{i:03d}.txt").write_text(variant, encoding="utf-8")
+    add_json_articles(corpus, RECORDS_PER_JOB * 3 + 5)
+    add_json_articles(corpus, 2, name="zz-repeat.jsonl", url="https://example.org/artikel/bulk.jsonl-0.html")
+    first = next(a for a in iter_corpus(corpus) if isinstance(a, Article) and a.id.startswith("artikel-001"))
+    write_gold(corpus, first, [("Paris", "LOC")])
+    stale = write_gold(corpus, next(a for a in iter_corpus(corpus) if isinstance(a, Article)), [])
+    stale.write_text(json.dumps({**json.loads(stale.read_text(encoding="utf-8")), "text_sha256": "0" * 64}))
+    (corpus / "annotations" / "nobody.json").write_text("{}", encoding="utf-8")
+    return corpus
+
+
+def read(corpus: Path, processes: int) -> tuple[list[object], int]:
+    files = []
+    items = list(iter_corpus(corpus, lambda: files.append(1), convert=summary, processes=processes))
+    return items, len(files)
+
+
+def test_reading_on_two_cores_gives_the_same_items_in_the_same_order(mixed_corpus: Path) -> None:
+    here, files_here = read(mixed_corpus, 1)
+    there, files_there = read(mixed_corpus, 2)
+    assert there == here
+    assert files_here == files_there == len(raw_files(mixed_corpus))
+    plain = [summary(a) if isinstance(a, Article) else a for a in iter_corpus(mixed_corpus)]
+    assert plain == here
+
+    problems = [p for p in here if isinstance(p, Problem)]
+    messages = " ".join(p.message for p in problems)
+    for expected in ("exact duplicate", "repeats the id", "stale", "is gold for 'nobody'"):
+        assert expected in messages
+    assert any(isinstance(a, tuple) and a[2] == "gold" and a[3] == 1 for a in here)
+    assert sum(isinstance(a, tuple) for a in here) > FILES_PER_JOB + RECORDS_PER_JOB * 3

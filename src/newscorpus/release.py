@@ -22,9 +22,8 @@ from filelock import FileLock
 
 from newscorpus.atomic import atomic_write_bytes, default_mode
 from newscorpus.configs import CONFIG_MODELS
-from newscorpus.corpus import RAW_DIR, file_names, iter_corpus, relative_name, sha256_file
+from newscorpus.corpus import input_names, iter_corpus, relative_name, sha256_file
 from newscorpus.errors import InvalidInput, ReleaseError, UsageError
-from newscorpus.gold import ANNOTATIONS_DIR
 from newscorpus.manifest import (
     MANIFEST,
     RELEASES_DIR,
@@ -98,7 +97,7 @@ def _sha256_input(job: tuple[Path, str]) -> str:
 
 def _inputs(corpus: Path, processes: int) -> tuple[list[InputEntry], str]:
     """Return every input file with its hash (hashed on ``processes`` cores), and the hash over all of them."""
-    paths = [f"{folder}/{name}" for folder in (RAW_DIR, ANNOTATIONS_DIR) for name in file_names(corpus / folder)]
+    paths = input_names(corpus)
     entries, combined = [], hashlib.sha256()
     digests = ordered_map(_sha256_input, ((corpus, path) for path in paths), processes, chunk=256)
     for path, digest in zip(paths, digests, strict=True):

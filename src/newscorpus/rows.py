@@ -63,6 +63,10 @@ def article_rows(article: Article, configs: tuple[str, ...], cache: str) -> Arti
             table = pa.Table.from_pylist([encode(row) for row in rows], schema=schema_for(NerSentence))
             ner = NerRows(table=table, tokens=sum(len(row["tokens"]) for row in rows))
     topic = topic_row(article) if "topics" in configs else None
+    documents = row_encoder(Article)(article) if "documents" in configs else None
+    if documents is not None:
+        # As UTF-8 here, on the worker: Arrow takes the bytes as they are, while a str it must encode.
+        documents["text"] = article.text.encode("utf-8")
     return ArticleRows(
         split=article.split,
         words=len(article.text.split()),
@@ -70,7 +74,7 @@ def article_rows(article: Article, configs: tuple[str, ...], cache: str) -> Arti
         topic=article.topic,
         status=article.annotation.status,
         license=article.license,
-        documents=row_encoder(Article)(article) if "documents" in configs else None,
+        documents=documents,
         topics=row_encoder(TopicRow)(topic) if topic else None,
         ner=ner,
     )

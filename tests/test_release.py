@@ -247,7 +247,7 @@ def test_documents_only_build_never_tokenises(corpus: Path, tmp_path: Path, monk
     assert {e.path.split("/")[0] for e in result.manifest.files} == {"documents"}
     assert result.manifest.statistics.articles == 11
     assert result.manifest.statistics.tokens is None
-    assert not (tmp_path / "cache").exists()
+    assert not (tmp_path / "cache" / "tokens").exists()
     assert verify(corpus, "1.0.0").valid
     # Adding configs is new data (minor); dropping them again removes data (major).
     assert build(corpus).manifest.version == "1.1.0"

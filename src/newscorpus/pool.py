@@ -1,6 +1,6 @@
 """CPU-bound work on every core, in order, with flat memory.
 
-Tokenising is pure Python, so threads would not help: jobs go to a process pool.
+Parsing and tokenising are pure Python, so threads would not help: jobs go to a process pool.
 Results come back in the order of the jobs, and only a bounded window of jobs is
 in flight, so a corpus of any size streams through in the same memory.
 """

@@ -64,21 +64,17 @@ def fig_build(bench: Bench) -> list[Figure]:
     n = bench.args.articles
     cold_runs, articles = bench.cold_build_runs()
     corpus = bench.tmp / "corpora" / f"build-{n}"
-    runs, cached_runs, base_runs, warm_runs = [], [], [], []
+    runs, base_runs, warm_runs = [], [], []
     for r in range(bench.args.repeat):
         out = bench.tmp / "baseline.parquet"
         seconds, files = timed(lambda out=out: baseline_parquet(corpus, out))
         base_runs.append(files / seconds)
         bench.log(f"baseline read+sha256+parquet {r + 1}: {seconds:.2f} s, {files / seconds:,.0f} files/s")
         out.unlink()
-        cache = bench.tmp / "cache-documents"
-        shutil.rmtree(cache, ignore_errors=True)  # a cold cache: every file is parsed
-        for what, rates in (("cold", runs), ("cached", cached_runs)):  # then again: every file from the cache
-            seconds, result = timed(lambda cache=cache: bench.build(corpus, cache, configs=["documents"]))
-            check(result.manifest.statistics.articles == articles, "documents build lost articles")
-            rates.append(articles / seconds)
-            bench.log(f"documents build {r + 1}, {what} cache: {seconds:.1f} s, {articles / seconds:,.1f} articles/s")
-    shutil.rmtree(bench.tmp / "cache-documents", ignore_errors=True)
+        seconds, result = timed(lambda: bench.build(corpus, None, configs=["documents"]))
+        check(result.manifest.statistics.articles == articles, "documents build lost articles")
+        runs.append(articles / seconds)
+        bench.log(f"documents build {r + 1}: {seconds:.1f} s, {articles / seconds:,.1f} articles/s")
     bench.ensure_warm(n)
     for r in range(bench.args.repeat):
         seconds, result = timed(lambda: bench.build(corpus, bench.warm_cache))
@@ -88,40 +84,22 @@ def fig_build(bench: Bench) -> list[Figure]:
     base = "read every raw file, sha256 it, write one zstd Parquet of the raw texts (pyarrow)"
     return [
         Figure(
-            "build", f"build of the documents release, {n:,} generated articles, cold caches", "articles/s", runs,
-            0.5, ">=", base, "articles/s", base_runs, {"articles": articles},
-        ),
-        Figure(
-            "build_cached", "the same build again: every file's rows from the cache of read files", "articles/s",
-            cached_runs, 0.5, ">=", base, "articles/s", base_runs,
+            "build", f"build of the documents release, {n:,} generated articles", "articles/s", runs, 0.5, ">=",
+            base, "articles/s", base_runs, {"articles": articles},
         ),
         Figure(
             "build_full_cold", f"build of the full release (documents, ner, topics), {n:,} articles, cold token cache",
             "articles/s", [articles / s for s in cold_runs], None, ">=", extra={"seconds": cold_runs},
         ),
         Figure(
-            "build_full_warm", "the same with warm caches (tokens, read files)", "articles/s", warm_runs, None, ">=",
+            "build_full_warm", "the same with a warm token cache", "articles/s", warm_runs, None, ">=",
         ),
     ]  # fmt: skip
 
 
 def rss_child(code: str, args: list[str], cache: Path) -> dict[str, Any]:
-    """Run ``code`` in a child Python; return its JSON line, with its own peak RSS (VmHWM) in MiB.
-
-    The child gets the warm token cache of ``cache`` but an empty cache of read files, so every
-    child parses every file alike.
-    """
-    root = Path(tempfile.mkdtemp(prefix="cache-rss-", dir=cache.parent))
-    (cache / "tokens").mkdir(parents=True, exist_ok=True)
-    (root / "tokens").symlink_to(cache / "tokens", target_is_directory=True)
-    env = {**os.environ, "NEWSCORPUS_CACHE": str(root)}
-    try:
-        return _run_child(code, args, env)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _run_child(code: str, args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run ``code`` in a child Python (warm cache); return its JSON line, with its own peak RSS (VmHWM) in MiB."""
+    env = {**os.environ, "NEWSCORPUS_CACHE": str(cache)}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         process = subprocess.Popen([sys.executable, "-c", code, *args], stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(process.pid, 0)

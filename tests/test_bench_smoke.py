@@ -20,7 +20,7 @@ from newscorpus.parsers import parse_file
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[1]
 FIGURES = {
-    "build", "build_cached", "build_full_cold", "build_full_warm", "peak_rss", "peak_rss_full", "rebuild",
+    "build", "build_full_cold", "build_full_warm", "peak_rss", "peak_rss_full", "rebuild",
     "ner_1core", "ner_2core", "ls_push", "ls_push_noop", "ls_pull", "load_dataset",
 }  # fmt: skip
 CONTEXT = {"build_full_cold", "build_full_warm"}  # reported without a target or baseline of their own

@@ -216,6 +216,38 @@ def test_kill_during_build_leaves_no_half_release(corpus: Path) -> None:
     assert not any(releases.glob(".tmp-*"))
 
 
+def _processes_naming(corpus: Path) -> set[int]:
+    """Live processes whose command line names ``corpus``: a build and the workers it forked."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(corpus).encode() in (entry / "cmdline").read_bytes():
+                found.add(int(entry.name))
+        except OSError:  # gone meanwhile
+            continue
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+def test_a_killed_build_leaves_no_worker_behind(corpus: Path, tmp_path: Path) -> None:
+    add_json_articles(corpus, 2000)
+    cache = tmp_path / "cache"
+    env = {**os.environ, "NEWSCORPUS_CACHE": str(cache)}
+    command = [sys.executable, "-m", "newscorpus", "build", "--processes", "2", "--corpus", str(corpus)]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any((cache / "tokens").rglob("*.json")):  # workers tokenise
+        time.sleep(0.01)
+    workers = _processes_naming(corpus) - {proc.pid}
+    assert workers, "no worker was running when the build was killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _processes_naming(corpus) & workers:
+        time.sleep(0.05)
+    assert not _processes_naming(corpus) & workers
+
+
 def test_release_after_a_schema_major_must_be_a_major_release(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     build(corpus, "1.0.0")
     major = int(schema_version().split(".")[0])
@@ -247,7 +279,7 @@ def test_documents_only_build_never_tokenises(corpus: Path, tmp_path: Path, monk
     assert {e.path.split("/")[0] for e in result.manifest.files} == {"documents"}
     assert result.manifest.statistics.articles == 11
     assert result.manifest.statistics.tokens is None
-    assert not (tmp_path / "cache" / "tokens").exists()
+    assert not (tmp_path / "cache").exists()
     assert verify(corpus, "1.0.0").valid
     # Adding configs is new data (minor); dropping them again removes data (major).
     assert build(corpus).manifest.version == "1.1.0"

@@ -18,7 +18,6 @@ from typing import Any, Generic, TypeVar, get_args, overload
 
 from newscorpus.article import Article
 from newscorpus.errors import UsageError
-from newscorpus.filecache import FileCache
 from newscorpus.gold import ANNOTATIONS_DIR, apply_gold, gold_path, load_gold
 from newscorpus.parsers import IMPORT_SUFFIXES, SUFFIXES, parse_file
 from newscorpus.pool import ordered_map
@@ -197,68 +196,53 @@ Piece = str | list[Problem | Candidate[Article]]
 """A single-article raw file to read, or records already read from a multi-record file."""
 
 
-@dataclass(frozen=True)
-class _Reader(Generic[T]):
-    """How files are read in one pass: the corpus, what each article becomes, and the cache of results (if any)."""
-
-    corpus: Path
-    convert: Callable[[Article], T]
-    cache: FileCache | None
-
-    def single(self, name: str) -> list[Problem | Candidate[T]]:
-        def make() -> list[Problem | Candidate[T]]:
-            return [_converted(item, self.convert) for item in read_raw_file(self.corpus, name)]
-
-        return make() if self.cache is None else self.cache.read(self.corpus, name, make)
-
-    def pieces(self, pieces: list[Piece]) -> list[list[Problem | Candidate[T]]]:
-        return [self.single(p) if isinstance(p, str) else [_converted(i, self.convert) for i in p] for p in pieces]
+def _read_job(job: tuple[Path, Callable[[Article], T], list[Piece]]) -> list[list[Problem | Candidate[T]]]:
+    corpus, convert, pieces = job
+    return [
+        [_converted(item, convert) for item in (read_raw_file(corpus, p) if isinstance(p, str) else p)] for p in pieces
+    ]
 
 
 def _read(
-    reader: _Reader[T], names: Iterable[str], processes: int
+    corpus: Path, names: Iterable[str], convert: Callable[[Article], T], processes: int
 ) -> Iterator[tuple[Iterable[Problem | Candidate[T]], bool]]:
     """Yield what each raw file, or each chunk of a multi-record file's records, became; and whether it ends a file."""
-    corpus, convert = reader.corpus, reader.convert
     if processes == 1:
         for name in names:
-            if name.lower().endswith(MULTI_RECORD_SUFFIXES):  # lazily: it may hold a whole public corpus
-                yield (_converted(item, convert) for item in read_raw_file(corpus, name)), True
-            else:
-                yield reader.single(name), True
+            yield (_converted(item, convert) for item in read_raw_file(corpus, name)), True
         return
     ends: deque[bool] = deque()
 
     # Single-article files are read on the workers; a multi-record file is read here (it must be read in
     # order) and its records are converted there in chunks, so that one big import uses every core too.
-    def jobs() -> Iterator[list[Piece]]:
+    def jobs() -> Iterator[tuple[Path, Callable[[Article], T], list[Piece]]]:
         files: list[Piece] = []
         for name in names:
             if not name.lower().endswith(MULTI_RECORD_SUFFIXES):
                 files.append(name)
                 if len(files) == FILES_PER_JOB:
                     ends.extend([True] * len(files))
-                    yield files
+                    yield corpus, convert, files
                     files = []
                 continue
             if files:
                 ends.extend([True] * len(files))
-                yield files
+                yield corpus, convert, files
                 files = []
             records: list[Problem | Candidate[Article]] = []
             for item in read_raw_file(corpus, name):
                 records.append(item)
                 if len(records) == RECORDS_PER_JOB:
                     ends.append(False)
-                    yield [records]
+                    yield corpus, convert, [records]
                     records = []
             ends.append(True)
-            yield [records]
+            yield corpus, convert, [records]
         if files:
             ends.extend([True] * len(files))
-            yield files
+            yield corpus, convert, files
 
-    for pieces in ordered_map(reader.pieces, jobs(), processes, chunk=1):
+    for pieces in ordered_map(_read_job, jobs(), processes, chunk=1):
         for piece in pieces:
             yield piece, ends.popleft()
 
@@ -271,12 +255,7 @@ def _keep(article: Article) -> Article:
 def iter_corpus(corpus: Path, on_file: Callable[[], None] | None = None) -> Iterator[Article | Problem]: ...
 @overload
 def iter_corpus(
-    corpus: Path,
-    on_file: Callable[[], None] | None = None,
-    *,
-    convert: Callable[[Article], T],
-    processes: int = 1,
-    cache: FileCache | None = None,
+    corpus: Path, on_file: Callable[[], None] | None = None, *, convert: Callable[[Article], T], processes: int = 1
 ) -> Iterator[T | Problem]: ...
 def iter_corpus(
     corpus: Path,
@@ -284,7 +263,6 @@ def iter_corpus(
     *,
     convert: Callable[[Article], Any] = _keep,
     processes: int = 1,
-    cache: FileCache | None = None,
 ) -> Iterator[Any]:
     """Yield every valid article (gold applied) and every problem, in a fixed order.
 
@@ -292,14 +270,13 @@ def iter_corpus(
     files are read and articles converted on that many cores (``convert`` must then be a
     module-level function or a partial of one), and what is yielded, and its order, stay the same.
     Only the small ``convert`` results travel between processes: an ``Article`` would cost about
-    as much to unpickle as to parse. With a ``cache`` (whose purpose names what ``convert``
-    makes), a single-article file whose bytes, sidecar and gold did not change is not parsed again.
+    as much to unpickle as to parse.
     """
     admission = _Admission()
     gold_names = file_names(corpus / ANNOTATIONS_DIR)
     raw_names = file_names(check_corpus(corpus) / RAW_DIR)
     names = (f"{RAW_DIR}/{name}" for name in raw_names if not name.endswith(SIDECAR_SUFFIX))
-    for items, ends_file in _read(_Reader(corpus, convert, cache), names, processes):
+    for items, ends_file in _read(corpus, names, convert, processes):
         for item in items:
             yield from admission.admit(item)
         if ends_file and on_file:

@@ -7,8 +7,11 @@ in flight, so a corpus of any size streams through in the same memory.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import os
+import signal
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -18,6 +21,7 @@ from typing import TypeVar
 J = TypeVar("J")
 R = TypeVar("R")
 
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 WINDOW = 4
 """Chunks in flight per process: enough to keep every worker busy while the caller consumes."""
 
@@ -35,6 +39,18 @@ def frozen_gc() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel end this worker when ``parent`` dies, killed or not (Linux).
+
+    A worker waits for jobs on a pipe that its sibling workers also hold open, so it would not
+    notice its parent's death and would wait forever: a killed build would leave orphans behind.
+    """
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
 
 
 def _apply(work: Callable[[J], R], chunk: list[J]) -> list[R]:
@@ -65,7 +81,7 @@ def ordered_map(
     if processes == 1:
         yield from map(work, jobs)
         return
-    with ProcessPoolExecutor(max_workers=processes) as pool:
+    with ProcessPoolExecutor(max_workers=processes, initializer=_die_with, initargs=(os.getpid(),)) as pool:
         pending: deque[Future[list[R]]] = deque()
         for part in _chunks(jobs, chunk):
             pending.append(pool.submit(_apply, work, part))

@@ -24,7 +24,6 @@ from newscorpus.atomic import atomic_write_bytes, default_mode
 from newscorpus.configs import CONFIG_MODELS
 from newscorpus.corpus import input_names, iter_corpus, relative_name, sha256_file
 from newscorpus.errors import InvalidInput, ReleaseError, UsageError
-from newscorpus.filecache import FileCache
 from newscorpus.manifest import (
     MANIFEST,
     RELEASES_DIR,
@@ -63,8 +62,7 @@ def _write_configs(
     convert = partial(article_rows, configs=tuple(configs), cache=str(TokenCache().folder))
     cores = processes or os.cpu_count() or 1
     with frozen_gc(), ReleaseWriters(out, {c: CONFIG_MODELS[c] for c in configs}) as writers:
-        cache = FileCache(purpose=f"release rows of {','.join(configs)}")
-        for item in iter_corpus(corpus, on_file, convert=convert, processes=cores, cache=cache):
+        for item in iter_corpus(corpus, on_file, convert=convert, processes=cores):
             if isinstance(item, Problem):
                 report.problems.append(item)
                 continue

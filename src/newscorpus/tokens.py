@@ -48,16 +48,16 @@ def sentences(text: str, blocks: list[tuple[int, int]], pretokenized: bool) -> l
     return out
 
 
-def cache_root() -> Path:
+def default_cache_dir() -> Path:
     """Return ``$NEWSCORPUS_CACHE``, else the user's cache folder for newscorpus."""
-    return Path(os.environ.get("NEWSCORPUS_CACHE") or platformdirs.user_cache_path("newscorpus"))
+    return Path(os.environ.get("NEWSCORPUS_CACHE") or platformdirs.user_cache_path("newscorpus")) / "tokens"
 
 
 class TokenCache:
     """Sentences by text hash on disk: one small JSON file per text, written atomically."""
 
     def __init__(self, folder: Path | None = None) -> None:
-        self.folder = folder or cache_root() / "tokens"
+        self.folder = folder or default_cache_dir()
         self.hits = self.misses = 0
 
     def _path(self, article: Article) -> Path:

@@ -196,6 +196,21 @@ Piece = str | list[Problem | Candidate[Article]]
 """A single-article raw file to read, or records already read from a multi-record file."""
 
 
+def _pieces(corpus: Path, names: Iterable[str]) -> Iterator[tuple[Piece, bool]]:
+    """Yield single-article files by name, multi-record files as chunks of records read here; and if it ends a file."""
+    for name in names:
+        if not name.lower().endswith(MULTI_RECORD_SUFFIXES):
+            yield name, True
+            continue
+        records: list[Problem | Candidate[Article]] = []
+        for item in read_raw_file(corpus, name):
+            records.append(item)
+            if len(records) == RECORDS_PER_JOB:
+                yield records, False
+                records = []
+        yield records, True
+
+
 def _read_job(job: tuple[Path, Callable[[Article], T], list[Piece]]) -> list[list[Problem | Candidate[T]]]:
     corpus, convert, pieces = job
     return [
@@ -204,7 +219,7 @@ def _read_job(job: tuple[Path, Callable[[Article], T], list[Piece]]) -> list[lis
 
 
 def _read(
-    corpus: Path, names: Iterable[str], convert: Callable[[Article], T], processes: int
+    corpus: Path, names: Iterable[str], convert: Callable[[Article], T], processes: int | None
 ) -> Iterator[tuple[Iterable[Problem | Candidate[T]], bool]]:
     """Yield what each raw file, or each chunk of a multi-record file's records, became; and whether it ends a file."""
     if processes == 1:
@@ -213,33 +228,21 @@ def _read(
         return
     ends: deque[bool] = deque()
 
-    # Single-article files are read on the workers; a multi-record file is read here (it must be read in
-    # order) and its records are converted there in chunks, so that one big import uses every core too.
+    # Single-article files are read on the workers, FILES_PER_JOB to a job; a multi-record file is read
+    # here (it must be read in order) and its records are converted there a chunk to a job, so that one
+    # big import uses every core too.
     def jobs() -> Iterator[tuple[Path, Callable[[Article], T], list[Piece]]]:
         files: list[Piece] = []
-        for name in names:
-            if not name.lower().endswith(MULTI_RECORD_SUFFIXES):
-                files.append(name)
-                if len(files) == FILES_PER_JOB:
-                    ends.extend([True] * len(files))
-                    yield corpus, convert, files
-                    files = []
-                continue
-            if files:
-                ends.extend([True] * len(files))
+        for piece, ends_file in _pieces(corpus, names):
+            ends.append(ends_file)
+            if isinstance(piece, str):
+                files.append(piece)
+            if files and (len(files) == FILES_PER_JOB or not isinstance(piece, str)):
                 yield corpus, convert, files
                 files = []
-            records: list[Problem | Candidate[Article]] = []
-            for item in read_raw_file(corpus, name):
-                records.append(item)
-                if len(records) == RECORDS_PER_JOB:
-                    ends.append(False)
-                    yield corpus, convert, [records]
-                    records = []
-            ends.append(True)
-            yield corpus, convert, [records]
+            if not isinstance(piece, str):
+                yield corpus, convert, [piece]
         if files:
-            ends.extend([True] * len(files))
             yield corpus, convert, files
 
     for pieces in ordered_map(_read_job, jobs(), processes, chunk=1):
@@ -255,19 +258,23 @@ def _keep(article: Article) -> Article:
 def iter_corpus(corpus: Path, on_file: Callable[[], None] | None = None) -> Iterator[Article | Problem]: ...
 @overload
 def iter_corpus(
-    corpus: Path, on_file: Callable[[], None] | None = None, *, convert: Callable[[Article], T], processes: int = 1
+    corpus: Path,
+    on_file: Callable[[], None] | None = None,
+    *,
+    convert: Callable[[Article], T],
+    processes: int | None = 1,
 ) -> Iterator[T | Problem]: ...
 def iter_corpus(
     corpus: Path,
     on_file: Callable[[], None] | None = None,
     *,
     convert: Callable[[Article], Any] = _keep,
-    processes: int = 1,
+    processes: int | None = 1,
 ) -> Iterator[Any]:
     """Yield every valid article (gold applied) and every problem, in a fixed order.
 
     With ``convert``, each article is yielded as ``convert(article)``; with more than one process,
-    files are read and articles converted on that many cores (``convert`` must then be a
+    files are read and articles converted on that many cores (None: all) (``convert`` must then be a
     module-level function or a partial of one), and what is yielded, and its order, stay the same.
     Only the small ``convert`` results travel between processes: an ``Article`` would cost about
     as much to unpickle as to parse.
@@ -292,7 +299,7 @@ def validate(corpus: Path, on_file: Callable[[], None] | None = None, processes:
     """Parse every raw file and gold file of ``corpus`` on ``processes`` cores (default: all); report every problem."""
     report = Report(files_checked=len(input_names(check_corpus(corpus))))
     # Only whether each article is valid matters here, so nothing of it travels back.
-    for result in iter_corpus(corpus, on_file, convert=_nothing, processes=processes or os.cpu_count() or 1):
+    for result in iter_corpus(corpus, on_file, convert=_nothing, processes=processes):
         if isinstance(result, Problem):
             report.problems.append(result)
         else:

@@ -9,7 +9,6 @@ folder and rename it into place, so a kill leaves no half release.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Collection
@@ -60,9 +59,8 @@ def _write_configs(
 ) -> tuple[Report, Tally, dict[str, dict[str, int]]]:
     report, stats = Report(), Tally()
     convert = partial(article_rows, configs=tuple(configs), cache=str(TokenCache().folder))
-    cores = processes or os.cpu_count() or 1
     with frozen_gc(), ReleaseWriters(out, {c: CONFIG_MODELS[c] for c in configs}) as writers:
-        for item in iter_corpus(corpus, on_file, convert=convert, processes=cores):
+        for item in iter_corpus(corpus, on_file, convert=convert, processes=processes):
             if isinstance(item, Problem):
                 report.problems.append(item)
                 continue
@@ -95,7 +93,7 @@ def _sha256_input(job: tuple[Path, str]) -> str:
     return sha256_file(corpus / path)
 
 
-def _inputs(corpus: Path, processes: int) -> tuple[list[InputEntry], str]:
+def _inputs(corpus: Path, processes: int | None) -> tuple[list[InputEntry], str]:
     """Return every input file with its hash (hashed on ``processes`` cores), and the hash over all of them."""
     paths = input_names(corpus)
     entries, combined = [], hashlib.sha256()
@@ -200,7 +198,7 @@ def _build_into(
         for split, n in by_split.items()
         if (path := tmp / config / f"{split}.arrow")
     ]
-    inputs, inputs_sha256 = _inputs(corpus, processes or os.cpu_count() or 1)
+    inputs, inputs_sha256 = _inputs(corpus, processes)
     return Manifest(
         version=FIRST_VERSION,  # provisional: the caller sets the real one
         schema_version=schema_version(),

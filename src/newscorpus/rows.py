@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from newscorpus.article import Article
 from newscorpus.configs import NerSentence, TopicRow, ner_rows, topic_row
-from newscorpus.features import row_encoder, schema_for
+from newscorpus.features import record_batch, row_encoder
 from newscorpus.manifest import Statistics
 from newscorpus.ner import NestingError
 from newscorpus.report import Problem
@@ -59,8 +59,7 @@ def article_rows(article: Article, configs: tuple[str, ...], cache: str) -> Arti
             where = {"file": article.raw_file, "line": article.raw_line, "article_id": article.id}
             ner = Problem(field="entities", message=f"cannot go into the ner config: {exc}", **where)
         else:
-            encode = row_encoder(NerSentence)
-            table = pa.Table.from_pylist([encode(row) for row in rows], schema=schema_for(NerSentence))
+            table = pa.Table.from_batches([record_batch(rows, NerSentence)])
             ner = NerRows(table=table, tokens=sum(len(row["tokens"]) for row in rows))
     topic = topic_row(article) if "topics" in configs else None
     documents = row_encoder(Article)(article) if "documents" in configs else None

@@ -12,7 +12,6 @@ travel as predictions, so annotators correct rather than start from zero.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -181,7 +180,7 @@ def push(
 
         size = BATCH_SIZE
         # Articles are parsed and made into payloads on every core; only the payloads come back.
-        for item in iter_corpus(corpus, convert=new_task, processes=processes or os.cpu_count() or 1):
+        for item in iter_corpus(corpus, convert=new_task, processes=processes):
             if isinstance(item, Problem):
                 result.problems.append(item)
                 continue

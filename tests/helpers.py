@@ -39,19 +39,28 @@ def read_release(release: Path) -> dict[str, list[Article]]:
 def write_gold(
     corpus: Path, article: Article, spans: list[tuple[str, str]], topic: str | None = "International"
 ) -> Path:
-    """Write a gold file for ``article`` with one span per (surface, label), found in its text."""
+    """Write a gold file for ``article`` with one span per (surface, label), found in its text.
+
+    Both layers are gold (the entity layer even with no span); without ``topic`` the topic layer is left out.
+    """
     entities = []
     for surface, label in spans:
         start = article.text.index(surface)
         entities.append({"start": start, "end": start + len(surface), "label": label, "level": 0, "text": surface})
+    layers = ["entities", *(["topic"] if topic else [])]
     gold = {
         "article_id": article.id,
         "text_sha256": sha256_text(article.text),
-        "status": "gold",
-        "topic": topic,
-        "entities": entities,
+        "entities": {"status": "gold", "spans": entities},
+        "topic": {"status": "gold", "label": topic} if topic else None,
         "annotations": [
-            {"annotator": "annotator-1", "task_id": 1, "annotation_id": 1, "created_at": "2025-09-05T10:00:00+00:00"}
+            {
+                "annotator": "annotator-1",
+                "task_id": 1,
+                "annotation_id": 1,
+                "layers": layers,
+                "created_at": "2025-09-05T10:00:00+00:00",
+            }
         ],
     }
     path = corpus / "annotations" / f"{article.id}.json"

@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
-from newscorpus.article import AnnotationStatus, Article, BlockKind
+from newscorpus.article import Article, BlockKind, LayerStatus
 from newscorpus.labels import label_sets
 from newscorpus.offsets import normalize_text
 from newscorpus.parsers import make_article
 
 BLOCK_KINDS: tuple[str, ...] = get_args(BlockKind)
-ANNOTATION_STATUSES: tuple[str, ...] = get_args(AnnotationStatus)
+LAYER_STATUSES: tuple[str, ...] = get_args(LayerStatus)
 ENTITY_LABELS: tuple[str, ...] = label_sets().entity_names()
 TOPICS: tuple[str, ...] = label_sets().topic_names()
 
@@ -227,15 +227,19 @@ def entity_spans(draw: st.DrawFn, text: str, max_size: int = 8) -> list[dict[str
     return [{"start": s, "end": e, "label": label, "level": lvl, "text": text[s:e]} for s, e, label, lvl in spans]
 
 
-def annotations() -> st.SearchStrategy[dict[str, Any]]:
+def layers() -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries(
         {
-            "status": st.sampled_from(ANNOTATION_STATUSES),
-            "source": st.one_of(st.none(), st.sampled_from(("label-studio", "germeval2014"))),
+            "status": st.sampled_from(LAYER_STATUSES),
+            "source": st.one_of(st.none(), st.sampled_from(("label-studio", "germeval2014", "10kgnad"))),
             "annotators": st.lists(st.from_regex(r"a[0-9]{1,3}", fullmatch=True), max_size=3),
             "annotated_at": st.one_of(st.none(), aware_datetimes()),
         }
     )
+
+
+def annotations() -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({"entities": layers(), "topic": layers()})
 
 
 @st.composite

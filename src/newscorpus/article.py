@@ -32,7 +32,10 @@ EntityLabel = Literal[label_sets().entity_names()]  # type: ignore[valid-type]
 Topic = Literal[label_sets().topic_names()]  # type: ignore[valid-type]
 BlockKind = Literal["kicker", "headline", "lead", "caption", "credit", "subheading", "paragraph"]
 Split = Literal["train", "validation", "test"]
-AnnotationStatus = Literal["unannotated", "gold", "needs_review", "needs_adjudication"]
+LayerStatus = Literal["none", "gold", "needs_review", "needs_adjudication"]
+"""How far one annotation layer of an article got: none (nobody annotated it), gold, or held back for a person."""
+LAYERS = ("entities", "topic")
+"""The annotation layers: each has its own status, because one annotation may fill one and not the other."""
 ArticleId = Annotated[
     str,
     Field(
@@ -79,13 +82,25 @@ class Entity(Record):
     text: str = Field(description="The covered text; always equal to text[start:end] of the article.")
 
 
-class Annotation(Record):
-    """Where an article's gold came from and how far it got."""
+class Layer(Record):
+    """Where one annotation layer of an article (its entities, or its topic) came from and how far it got."""
 
-    status: AnnotationStatus = "unannotated"
+    status: LayerStatus = Field(
+        "none",
+        description="none: nobody annotated this layer, so its emptiness means nothing; gold: checked by a person "
+        "or imported from a gold corpus (an empty gold layer means: there is none); needs_review, "
+        "needs_adjudication: annotated, but held back until a person decides.",
+    )
     source: str | None = Field(None, description="label-studio, or the public corpus the gold was imported from.")
     annotators: list[str] = Field(default_factory=list, description="Pseudonymous annotator ids.")
     annotated_at: AwareDatetime | None = None
+
+
+class Annotation(Record):
+    """The status of each annotation layer: the entities and the topic are annotated, and gold, separately."""
+
+    entities: Layer = Field(default_factory=Layer, description="The entity layer: `entities` of the article.")
+    topic: Layer = Field(default_factory=Layer, description="The topic layer: `topic` of the article.")
 
 
 class Article(Record):
@@ -114,7 +129,9 @@ class Article(Record):
     )
     entities: list[Entity] = Field(default_factory=list, description="Gold named-entity spans (NoSta-D labels).")
     topic: Topic | None = Field(None, description="Gold topic: a 10kGNAD class, or none.")  # type: ignore[valid-type]
-    annotation: Annotation = Field(default_factory=Annotation, description="Where the gold came from.")
+    annotation: Annotation = Field(
+        default_factory=Annotation, description="Per layer (entities, topic): its status and where it came from."
+    )
     raw_file: str = Field(description="The raw file, relative to the corpus folder, with / separators.")
     raw_line: int | None = Field(None, ge=1, le=INT32_MAX, description="Line of the record in a multi-record raw file.")
     raw_encoding: str = Field(description="The encoding the raw file was decoded from.")

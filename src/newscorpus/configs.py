@@ -62,8 +62,13 @@ def _merge_crossed(found: list[Sentence], entities: list[Entity]) -> list[Senten
     return merged
 
 
+def has_entity_gold(article: Article) -> bool:
+    """Whether ``article`` belongs in ``ner``: its entity layer is gold, so an all-``O`` row there is an answer."""
+    return article.annotation.entities.status == "gold"
+
+
 def ner_rows(article: Article, found: list[Sentence]) -> list[dict[str, Any]]:
-    """Return the ``ner`` rows of an article; raise ``NestingError`` for spans BIO cannot express.
+    """Return the ``ner`` rows of an article with entity gold; raise ``NestingError`` for spans BIO cannot express.
 
     Rows are plain dicts: a build makes one per sentence and one offset per token, and model
     objects for each cost a third of the build. ``NerSentence.model_validate`` accepts every row.
@@ -90,7 +95,7 @@ def ner_rows(article: Article, found: list[Sentence]) -> list[dict[str, Any]]:
 
 def topic_row(article: Article) -> TopicRow | None:
     """Return the ``topics`` row of an article with a gold topic, else None."""
-    if article.topic is None or article.annotation.status != "gold":
+    if article.topic is None or article.annotation.topic.status != "gold":
         return None
     text = "\n\n".join(article.text[b.start : b.end] for b in article.blocks if b.kind in TOPIC_KINDS)
     return TopicRow(id=article.id, text=text or article.text, label=article.topic)

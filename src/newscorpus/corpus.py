@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Generic, TypeVar, get_args, overload
 
-from newscorpus.article import Article
+from newscorpus.article import LAYERS, Article
 from newscorpus.errors import UsageError
 from newscorpus.gold import ANNOTATIONS_DIR, apply_gold, gold_path, load_gold
 from newscorpus.parsers import IMPORT_SUFFIXES, SUFFIXES, parse_file
@@ -147,7 +147,8 @@ def read_raw_file(corpus: Path, name: str) -> Iterator[Problem | Candidate[Artic
         if isinstance(result, Problem):
             yield result
             continue
-        imported = result.annotation.source in IMPORT_SOURCES  # before gold may change the source
+        # Before gold may change the sources.
+        imported = any(getattr(result.annotation, layer).source in IMPORT_SOURCES for layer in LAYERS)
         gold_problems: list[Problem] = []
         gold_file = gold_path(corpus, result.id)
         if gold_file.is_file():

@@ -48,7 +48,12 @@ class Statistics(Record):
     tokens: int | None = Field(None, description="Tokens in the ner config (releases before it: none).")
     entities: dict[str, int]
     topics: dict[str, int]
-    status: dict[str, int]
+    status: dict[str, int] | None = Field(
+        None, description="Articles per annotation status (releases of schema 2 and older: one status per article)."
+    )
+    layers: dict[str, dict[str, int]] | None = Field(
+        None, description="Articles per status of each annotation layer (entities, topic); none before schema 3."
+    )
     licenses: dict[str, int]
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from newscorpus.article import Article
-from newscorpus.configs import NerSentence, TopicRow, ner_rows, topic_row
+from newscorpus.article import LAYERS, Article
+from newscorpus.configs import NerSentence, TopicRow, has_entity_gold, ner_rows, topic_row
 from newscorpus.features import record_batch, row_encoder
 from newscorpus.manifest import Statistics
 from newscorpus.ner import NestingError
@@ -42,7 +42,7 @@ class ArticleRows:
     words: int
     entities: list[str]
     topic: str | None
-    status: str
+    layers: tuple[str, str]  # the status of the entity layer and of the topic layer
     license: str
     documents: dict[str, Any] | None
     topics: dict[str, Any] | None
@@ -52,7 +52,7 @@ class ArticleRows:
 def article_rows(article: Article, configs: tuple[str, ...], cache: str) -> ArticleRows:
     """Return the rows ``article`` gives each of ``configs``; the ``ner`` rows are tokenised through ``cache``."""
     ner: NerRows | Problem | None = None
-    if "ner" in configs:
+    if "ner" in configs and has_entity_gold(article):
         try:
             rows = ner_rows(article, cached_sentences(article, TokenCache(Path(cache))))
         except NestingError as exc:
@@ -71,7 +71,7 @@ def article_rows(article: Article, configs: tuple[str, ...], cache: str) -> Arti
         words=len(article.text.split()),
         entities=[e.label for e in article.entities],
         topic=article.topic,
-        status=article.annotation.status,
+        layers=(article.annotation.entities.status, article.annotation.topic.status),
         license=article.license,
         documents=documents,
         topics=row_encoder(TopicRow)(topic) if topic else None,
@@ -86,7 +86,7 @@ class Tally:
         self.articles = self.words = self.sentences = self.tokens = 0
         self.entities: Counter[str] = Counter()
         self.topics: Counter[str] = Counter()
-        self.status: Counter[str] = Counter()
+        self.layers: dict[str, Counter[str]] = {layer: Counter() for layer in LAYERS}
         self.licenses: Counter[str] = Counter()
 
     def add(self, article: ArticleRows) -> None:
@@ -98,13 +98,15 @@ class Tally:
             self.tokens += article.ner.tokens
         self.entities.update(article.entities)
         self.topics.update([article.topic] if article.topic else [])
-        self.status[article.status] += 1
+        for layer, status in zip(LAYERS, article.layers, strict=True):
+            self.layers[layer][status] += 1
         self.licenses[article.license] += 1
 
     def freeze(self, with_ner: bool) -> Statistics:
         """Return the counts as the manifest's statistics; sentences and tokens only ``with_ner``."""
-        counters = ("entities", "topics", "status", "licenses")
+        counters = ("entities", "topics", "licenses")
         return Statistics(
+            layers={layer: dict(sorted(counts.items())) for layer, counts in self.layers.items()},
             articles=self.articles,
             words=self.words,
             sentences=self.sentences if with_ner else None,

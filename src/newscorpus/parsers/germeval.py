@@ -149,7 +149,7 @@ def _sentence(group: list[tuple[int, str]], number: int, stem: str, name: str, s
         "redistributable": True if sidecar.redistributable is None else sidecar.redistributable,
         "pretokenized": True,
         "entities": entities,
-        "annotation": {"status": "gold", "source": FORMAT},
+        "annotation": {"entities": {"status": "gold", "source": FORMAT}},
     }
     result = make_article(
         parts=[("paragraph", text)],

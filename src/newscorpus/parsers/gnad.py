@@ -97,7 +97,7 @@ def parse(path: Path, name: str, sidecar: Sidecar) -> Iterator[ParseResult]:
             "license": sidecar.license or LICENSE,
             "redistributable": True if sidecar.redistributable is None else sidecar.redistributable,
             "topic": label,
-            "annotation": {"status": "gold", "source": FORMAT},
+            "annotation": {"topic": {"status": "gold", "source": FORMAT}},
         }
         if sidecar.split is not None:
             metadata["split"] = sidecar.split  # else make_article gives the id's fixed split

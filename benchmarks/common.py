@@ -180,13 +180,22 @@ class Bench:
     def build(
         self, corpus: Path, cache: Path | None, version: str | None = "1.0.0", fresh: bool = True, **kw: Any
     ) -> Any:
-        """Run ``release.build`` with ``cache`` as the token cache; ``fresh`` removes earlier releases first."""
+        """Run ``release.build`` with ``cache`` as the token cache; ``fresh`` removes earlier releases first.
+
+        A build with ``ner`` must have tokenised every article: ``ner`` takes only articles with entity
+        gold, so a corpus without it would make every ner figure measure nothing.
+        """
         from newscorpus.release import build
 
         if fresh:
             shutil.rmtree(corpus / "releases", ignore_errors=True)
         with token_cache(cache or self.tmp / "cache-unused"):
-            return build(corpus, version, **kw)
+            result = build(corpus, version, **kw)
+        if "ner" in (kw.get("configs") or ["ner"]):
+            stats = result.manifest.statistics
+            gold = (stats.layers or {}).get("entities", {}).get("gold", 0)
+            check(gold == stats.articles, f"only {gold:,} of {stats.articles:,} articles have entity gold for ner")
+        return result
 
     def ensure_warm(self, n: int) -> None:
         """Make the warm cache hold the tokens of the first ``n`` generated articles (an untimed build if not)."""

@@ -118,10 +118,10 @@ def fig_ls_pull(bench: Bench) -> list[Figure]:
             shutil.rmtree(corpus / "annotations", ignore_errors=True)
             shutil.rmtree(corpus / "reports", ignore_errors=True)
             seconds, report = timed(lambda: pull(corpus, conn, title))
-            gold = len(report.gold)
+            gold = len(report.entities.gold)
             check(report.tasks == len(payloads) == gold, f"pull: {report.tasks} tasks, {gold} gold")
             pull_runs.append(seconds)
-            bench.log(f"ls pull {r + 1}: {len(report.gold):,} gold in {seconds:.1f} s")
+            bench.log(f"ls pull {r + 1}: {gold:,} gold in {seconds:.1f} s")
     finally:
         _delete_project(sdk, project_id)
     return [

@@ -11,6 +11,14 @@ or ``4.9.2025, 14:07 Uhr``; ``Aktualisiert``/``Veröffentlicht``; mostly a readi
 time), in most a caption with ``(Quelle: Credit)`` (usually after the date line, some
 further down), a lead, 3–10 paragraphs and 0–3 subheadings between them.
 
+Each article also gets a gold file (``annotations/artikel-IIIIII.json``), as a Label
+Studio pull writes it, so that every article goes through ``ner`` and ``topics``: the
+entity layer is gold with every name of a small gazetteer (agencies and photographers
+of the credits, frequent places, parties, companies and politicians of the 10kGNAD
+texts) found in the parsed text, and the topic layer is gold with the 10kGNAD class of
+the text the headline comes from. Parsing for the gold's offsets and text hash costs as
+much as writing the page copy, so articles are written on every core.
+
 ``python -m benchmarks.generate DIR N [--seed S]`` writes a corpus from the shell.
 """
 
@@ -22,6 +30,12 @@ import random
 import re
 from functools import cache
 from pathlib import Path
+from typing import Any
+
+from newscorpus.article import Article
+from newscorpus.gold import ANNOTATIONS_DIR, GoldFile, gold_path, load_gold
+from newscorpus.parsers import parse_file
+from newscorpus.pool import ordered_map
 
 GNAD_TEST = Path(__file__).resolve().parents[2] / "shared" / "data" / "10kgnad" / "test.csv"
 SHARD = 1000
@@ -45,11 +59,28 @@ CREDITS = (
     "dpa", "Ludovic Marin/Pool AFP/AP/dpa/dpa-bilder", "Michael Kappeler/dpa", "IMAGO/Future Image",
     "Reuters", "imago images", "Kay Nietfeld/dpa", "AP/dpa", "Christoph Soeder/dpa", "t-online",
 )  # fmt: skip
+NAMES = {
+    **dict.fromkeys(("dpa", "AFP", "AP", "Reuters", "IMAGO", "t-online", "APA", "ORF", "STANDARD"), "ORG"),
+    **dict.fromkeys(("ÖVP", "SPÖ", "FPÖ", "EU", "Nato", "Google", "Apple", "Facebook", "Microsoft", "Rapid"), "ORG"),
+    **dict.fromkeys(("Ludovic Marin", "Michael Kappeler", "Kay Nietfeld", "Christoph Soeder"), "PER"),
+    **dict.fromkeys(("Faymann", "Mitterlehner", "Strache", "Merkel", "Mikl-Leitner", "Doskozil", "Obama"), "PER"),
+    **dict.fromkeys(("Trump", "Putin", "Tsipras", "Varoufakis", "Van der Bellen", "Thiem"), "PER"),
+    **dict.fromkeys(("Wien", "Österreich", "Deutschland", "USA", "Europa", "Türkei", "Syrien", "Griechenland"), "LOC"),
+    **dict.fromkeys(("Frankreich", "Russland", "China", "Ungarn", "Ukraine", "Italien", "Großbritannien"), "LOC"),
+    **dict.fromkeys(("Salzburg", "Graz", "Linz", "Innsbruck", "Berlin", "Paris", "Brüssel", "London", "Moskau"), "LOC"),
+    "Wiener": "LOCderiv",
+    "EU-Kommission": "ORGpart",
+}  # fmt: skip
+"""The gazetteer of the generated gold: names as they stand in the credits and the 10kGNAD texts, NoSta-D labels."""
+_NAME = re.compile(
+    r"(?<![\w-])(?=[" + "".join(sorted({re.escape(name[0]) for name in NAMES})) + "])"  # a quick first-letter test
+    r"(?:" + "|".join(re.escape(name) for name in sorted(NAMES, key=len, reverse=True)) + r")(?![\w-])"
+)  # longest first, so that "EU-Kommission" is one span, not "EU"; whole words only, so no span cuts a word
 
 
 @cache
-def gnad_texts(path: Path = GNAD_TEST) -> tuple[tuple[str, ...], ...]:
-    """Return the 10kGNAD test texts, each split into sentences (caption-like sentences left out)."""
+def gnad_texts(path: Path = GNAD_TEST) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Return the 10kGNAD test texts, each as its class and its sentences (caption-like sentences left out)."""
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle, delimiter=";", quotechar="'"))
     texts = []
@@ -59,19 +90,20 @@ def gnad_texts(path: Path = GNAD_TEST) -> tuple[tuple[str, ...], ...]:
         parts = _SENTENCE_SPLIT.split(" ".join(row[1].split()))
         sentences = tuple(s.strip() for s in parts if s.strip() and not _CAPTION_LIKE.search(s))
         if sentences:
-            texts.append(sentences)
+            texts.append((row[0], sentences))
     return tuple(texts)
 
 
 class _Sentences:
     """Consecutive sentences of one 10kGNAD text, moving on to another random text when one runs out."""
 
-    def __init__(self, rng: random.Random, texts: tuple[tuple[str, ...], ...]) -> None:
+    def __init__(self, rng: random.Random, texts: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
         self.rng, self.texts = rng, texts
         self._new_text()
+        self.topic = self.label  # the first text's class: that of the headline and (mostly) the lead
 
     def _new_text(self) -> None:
-        self.current = self.texts[self.rng.randrange(len(self.texts))]
+        self.label, self.current = self.texts[self.rng.randrange(len(self.texts))]
         self.pos = 0
 
     def take(self, n: int) -> list[str]:
@@ -128,8 +160,8 @@ def _date_line(rng: random.Random) -> str:
     return f"{_byline(rng)}{verb}{when}{reading}"
 
 
-def article_text(seed: int, index: int) -> str:
-    """Return the page copy of article ``index`` of the corpus generated with ``seed``."""
+def article_page(seed: int, index: int) -> tuple[str, str]:
+    """Return the page copy of article ``index`` of the corpus generated with ``seed``, and its topic."""
     rng = random.Random(f"newscorpus-bench:{seed}:{index}")
     pool = _Sentences(rng, gnad_texts())
     title_words = pool.take(1)[0]
@@ -150,7 +182,7 @@ def article_text(seed: int, index: int) -> str:
         body.insert(slot, _phrase(rng, pool.take(1)[0], 2, 7))
     if caption is not None and not caption_first:
         body.insert(rng.randrange(1, len(body)), caption)
-    return "\n\n".join(blocks + body) + "\n"
+    return "\n\n".join(blocks + body) + "\n", pool.topic
 
 
 def article_path(corpus: Path, index: int) -> Path:
@@ -158,26 +190,80 @@ def article_path(corpus: Path, index: int) -> Path:
     return corpus / "raw" / f"{index // SHARD:03d}" / f"artikel-{index:06d}.txt"
 
 
-def generate(corpus: Path, n: int, seed: int = SEED) -> list[Path]:
-    """Write articles ``0..n-1`` into ``corpus/raw/`` and return their paths; same seed and n give the same bytes."""
-    paths = []
-    for index in range(n):
-        path = article_path(corpus, index)
-        if index % SHARD == 0:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(article_text(seed, index).encode("utf-8"))
-        paths.append(path)
-    return paths
+def entity_spans(text: str) -> list[dict[str, Any]]:
+    """Return every gazetteer name in ``text`` as an outer span, in text order (matches never overlap)."""
+    return [
+        {"start": m.start(), "end": m.end(), "label": NAMES[m[0]], "level": 0, "text": m[0]}
+        for m in _NAME.finditer(text)
+    ]
+
+
+def gold_file(article: Article, topic: str | None) -> GoldFile:
+    """Return the gold of ``article``: its entity layer from the gazetteer and, unless None, ``topic``."""
+    layers = ["entities", "topic"] if topic else ["entities"]
+    return GoldFile.model_validate(
+        {
+            "article_id": article.id,
+            "text_sha256": article.text_sha256,
+            "entities": {"status": "gold", "spans": entity_spans(article.text)},
+            "topic": {"status": "gold", "label": topic} if topic else None,
+            "annotations": [{"annotator": "bench-annotator", "layers": layers}],
+        }
+    )
+
+
+def write_gold(corpus: Path, article: Article, topic: str | None) -> Path:
+    """Write the gold file of ``article`` (see ``gold_file``) as a pull writes it; return its path."""
+    path = gold_path(corpus, article.id)
+    path.write_text(gold_file(article, topic).model_dump_json(indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def _parse(corpus: Path, path: Path) -> Article:
+    """Return the article of the generated page copy at ``path``, as the corpus reads it."""
+    result = next(iter(parse_file(path, path.relative_to(corpus).as_posix())))
+    if not isinstance(result, Article):
+        raise RuntimeError(f"generated article {path} does not parse: {result}")
+    return result
+
+
+def _write_article(job: tuple[Path, int, int]) -> Path:
+    corpus, seed, index = job
+    text, topic = article_page(seed, index)
+    path = article_path(corpus, index)
+    path.write_bytes(text.encode("utf-8"))
+    write_gold(corpus, _parse(corpus, path), topic)
+    return path
+
+
+def generate(corpus: Path, n: int, seed: int = SEED, processes: int | None = None) -> list[Path]:
+    """Write articles ``0..n-1`` into ``corpus/raw/``, each with its gold file, on ``processes`` cores (None: all).
+
+    Return the raw files' paths; the same seed and n give the same bytes.
+    """
+    gnad_texts()  # read once, before the workers fork
+    for first in range(0, n, SHARD):
+        article_path(corpus, first).parent.mkdir(parents=True, exist_ok=True)
+    (corpus / ANNOTATIONS_DIR).mkdir(parents=True, exist_ok=True)
+    jobs = ((corpus, seed, index) for index in range(n))
+    return list(ordered_map(_write_article, jobs, processes, chunk=64))
 
 
 def modify_article(corpus: Path, index: int, revision: int = 1) -> Path:
     """Change article ``index`` in place (a correction appended to its last paragraph); return its path.
 
-    Each ``revision`` gives a different text, so repeated rebuilds each see one changed file.
+    Each ``revision`` gives a different text, so repeated rebuilds each see one changed file. Its gold
+    file is rewritten for the new text (same topic), as it would be after review: stale gold is an error.
     """
     path = article_path(corpus, index)
     text = path.read_text(encoding="utf-8").rstrip("\n")
     path.write_bytes(f"{text} Korrektur {revision}: Eine frühere Fassung nannte ein falsches Datum.\n".encode())
+    article = _parse(corpus, path)
+    gold = gold_path(corpus, article.id)
+    old = load_gold(gold, gold.relative_to(corpus).as_posix())
+    if not isinstance(old, GoldFile):
+        raise RuntimeError(f"article {index} has no readable gold file: {old}")
+    write_gold(corpus, article, old.topic.label if old.topic else None)
     return path
 
 
@@ -189,7 +275,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args()
     paths = generate(args.corpus, args.n, args.seed)
-    print(f"wrote {len(paths)} articles into {args.corpus / 'raw'}")
+    print(f"wrote {len(paths)} articles into {args.corpus / 'raw'}, their gold into {args.corpus / ANNOTATIONS_DIR}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
 """Annotate the seed article through the Label Studio SDK, as an annotator would in the UI.
 
-Used by ./scripts/demo. Each span is found in the task's own text, so its
-offsets are right by construction; rerunning adds nothing if the annotation exists.
+Used by ./scripts/demo. The annotation marks the seed's names and chooses its
+topic, so it completes both layers and the pull makes both gold (a topic alone
+would leave the entity layer open; see ``newscorpus.labelstudio.config``). Each
+span is found in the task's own text, so its offsets are right by construction;
+rerunning adds nothing if the annotation exists.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import sys
 from newscorpus.article import Entity
 from newscorpus.labelstudio.client import client, connection, find_project
 from newscorpus.labelstudio.config import DEFAULT_PROJECT
-from newscorpus.labelstudio.convert import to_results
+from newscorpus.labelstudio.convert import from_results, to_results
 
 SEED = "koalition-der-willigen-paris"
 # (surface, label, level, which occurrence); level 1 marks a name nested inside another.
@@ -68,8 +71,12 @@ def main() -> int:
         start = find(text, "Nato-Staaten", 1) if level else find(text, surface, occurrence)
         entities.append(Entity(start=start, end=start + len(surface), label=label, level=level, text=surface))
     result = to_results(entities, "International", origin="manual")
+    layers = from_results(text, result).layers
     annotation = sdk.annotations.create(id=task.id, result=result, completed_by=sdk.users.whoami().id, lead_time=95.0)
-    print(f"Annotated task {task.id} ({SEED}): {len(SPANS)} spans and a topic, annotation {annotation.id}.")
+    print(
+        f"Annotated task {task.id} ({SEED}): {len(SPANS)} spans and a topic, annotation {annotation.id}; "
+        f"it completes the layers {', '.join(layers)}."
+    )
     return 0
 
 

@@ -3,16 +3,79 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import tempfile
 import uuid
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
 
+from newscorpus.plural import plural
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+"""Real public data some tests read (GermEval 2014, 10kGNAD, the seed): ../shared/data, beside the repository."""
 SEED_NAME = "koalition-der-willigen-paris"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def missing_shared_data(error: BaseException, shared: Path) -> str | None:
+    """Say what is missing if ``error``, or an error it came from, names a path under ``shared`` that does not exist."""
+    named = re.compile(re.escape(str(shared)) + r"""[^\s'"`,;:()]*""")
+    cause: BaseException | None = error
+    while cause is not None:
+        for found in named.findall(f"{cause} {getattr(cause, 'filename', None) or ''}"):
+            path = Path(found.rstrip("."))
+            if path.exists():
+                continue
+            if not shared.is_dir():
+                return (
+                    f"The shared data folder {shared} is missing. The tests that read real data (GermEval 2014, "
+                    "10kGNAD, the seed article) expect it beside the repository, as ../shared/data. Put it there."
+                )
+            return (
+                f"{path} is missing from the shared data folder {shared} (../shared/data, beside the repository). "
+                "Put it back; the folder's README.md lists what belongs there."
+            )
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Fail a test that lacks the shared data with one message naming what is missing, not a traceback."""
+    report = yield
+    if report.failed and call.excinfo is not None and (message := missing_shared_data(call.excinfo.value, SHARED_DATA)):
+        report.longrepr = message
+        report.user_properties.append(("missing_shared_data", message))  # reaches the xdist controller too
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say once, at the end of the run, what of the shared data is missing and how many tests failed for it."""
+    failed = [r for key in ("failed", "error") for r in terminalreporter.stats.get(key, [])]
+    messages = [
+        value for r in failed for key, value in getattr(r, "user_properties", ()) if key == "missing_shared_data"
+    ]
+    if messages:
+        terminalreporter.section("missing shared data", red=True, bold=True)
+        terminalreporter.line(f"{plural(len(messages), 'test')} failed because the shared data is incomplete:")
+        for message in sorted(set(messages)):
+            terminalreporter.line(message)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def token_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One temp token cache for the whole session (per xdist worker), never the user's; subprocesses inherit it.
+
+    Shared across tests, so the seed is tokenised once; a test that needs a cold cache sets its own.
+    """
+    folder = tmp_path_factory.mktemp("newscorpus-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NEWSCORPUS_CACHE", str(folder))
+        yield folder
 
 
 @pytest.fixture
@@ -52,4 +115,16 @@ def ls_project(ls_conn, request: pytest.FixtureRequest):
     yield title
     sdk = client(ls_conn)
     if (project := find_project(sdk, title)) is not None:
-        sdk.projects.delete(id=project.id)
+        delete_project(sdk, project.id)
+
+
+def delete_project(sdk, project_id: int) -> None:
+    """Delete a Label Studio project, one deletion at a time across every test process.
+
+    Label Studio 1.23 unhooks every Django signal of its process while it deletes a project; two
+    deletions at once can leave them unhooked for good, and the server stops counting annotations.
+    """
+    from filelock import FileLock
+
+    with FileLock(Path(tempfile.gettempdir()) / "newscorpus-labelstudio-delete.lock"):
+        sdk.projects.delete(id=project_id)

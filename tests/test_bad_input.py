@@ -15,10 +15,14 @@ from types import ModuleType
 
 import pytest
 from conftest import FIXTURES, REPO, SEED_NAME
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from strategies import LINE_BREAKS, SPACES
 
 from newscorpus.article import MAX_TEXT_CHARS, Article
-from newscorpus.corpus import iter_corpus, raw_files, validate
+from newscorpus.corpus import iter_corpus, raw_files, text_key, validate
 from newscorpus.errors import InvalidInput
+from newscorpus.importers import import_file
 from newscorpus.parsers import MAX_FILE_BYTES, make_article, parse_file
 from newscorpus.release import build
 from newscorpus.report import Problem
@@ -253,6 +257,90 @@ def test_duplicate_of_seed_is_reported_and_one_copy_kept(corpus: Path) -> None:
     assert "duplicate" in problem.message
     assert first in problem.message
     assert validate(corpus).valid  # a duplicate is a warning, not an error
+
+
+def seed_article(corpus: Path) -> Article:
+    [seed] = [a for a in iter_corpus(corpus) if isinstance(a, Article)]
+    return seed
+
+
+@pytest.mark.parametrize("copy", ["aa-copy", "zz-copy"])
+def test_a_byte_copy_without_the_sidecar_is_a_duplicate_whichever_comes_first(corpus: Path, copy: str) -> None:
+    seed = seed_article(corpus)
+    shutil.copy(REPO_RAW / f"{SEED_NAME}.txt", corpus / "raw" / f"{copy}.txt")
+    [alone] = parse_file(corpus / "raw" / f"{copy}.txt", f"raw/{copy}.txt")
+    assert alone.text_sha256 != seed.text_sha256  # without the sidecar, no kicker of its own: another text
+    first, second = (f"raw/{p.name}" for p in raw_files(corpus))
+    articles, problems = results(corpus)
+    assert [a.raw_file for a in articles] == [first]  # the first in reading order, sidecar or not
+    [problem] = problems
+    assert (problem.file, problem.severity) == (second, "warning")
+    assert f"is an exact duplicate of {first} (the same bytes)" in problem.message
+
+
+def test_a_byte_copy_with_the_same_id_is_a_duplicate_not_an_id_clash(corpus: Path) -> None:
+    record = json.dumps({"id": "haushalt", "headline": "Stadtrat streitet", "body": "Über den Haushalt."})
+    for name in ("a.json", "b.json"):
+        (corpus / "raw" / name).write_text(record, encoding="utf-8")
+    articles, problems = results(corpus)
+    assert [a.raw_file for a in articles] == ["raw/a.json", f"raw/{SEED_NAME}.txt"]
+    [problem] = problems
+    assert (problem.file, problem.severity) == ("raw/b.json", "warning")
+    assert "exact duplicate of raw/a.json" in problem.message
+
+
+def test_a_copy_with_other_whitespace_is_a_duplicate(corpus: Path) -> None:
+    seed = seed_article(corpus)
+    # Blocks run together, lines wrapped, spaces doubled, one a no-break space: the same words.
+    respaced = seed.text.replace("\n\n", "\n").replace(" ", "  ").replace("  ", "\u00a0", 1)
+    (corpus / "raw" / "zz-respaced.json").write_text(json.dumps({"id": "respaced", "body": respaced}), "utf-8")
+    articles, problems = results(corpus)
+    assert [a.id for a in articles] == [seed.id]
+    [problem] = problems
+    assert (problem.file, problem.severity, problem.article_id) == ("raw/zz-respaced.json", "warning", "respaced")
+    assert f"is a duplicate of raw/{SEED_NAME}.txt: the same text up to whitespace" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("Paris", "Pariser"), ("Sicherheitsgarantien", "Sicherheits garantien"), ("USA", "usa")],
+)
+def test_a_text_that_differs_by_more_than_whitespace_is_kept(corpus: Path, old: str, new: str) -> None:
+    edited = seed_article(corpus).text.replace(old, new, 1)
+    (corpus / "raw" / "zz-edited.json").write_text(json.dumps({"id": "edited", "body": edited}), "utf-8")
+    articles, problems = results(corpus)
+    assert problems == []
+    assert len(articles) == 2
+
+
+def test_imported_records_may_repeat_a_text_but_a_raw_copy_of_one_is_a_duplicate(corpus: Path, tmp_path: Path) -> None:
+    sentence = "#\thttp://a.de/1\t[2010-01-01]\t\n1\tIn\tO\tO\n2\tBerlin\tB-LOC\tO\n3\t.\tO\tO\n"
+    source = tmp_path / "twice.tsv"
+    source.write_text(f"{sentence}\n{sentence}", encoding="utf-8")  # the same sentence twice, byte for byte
+    import_file(corpus, "germeval2014", source, "validation")
+    (corpus / "raw" / "kopie.json").write_text(json.dumps({"id": "kopie", "body": "In  Berlin ."}), "utf-8")
+    articles, problems = results(corpus)
+    imported = [a for a in articles if a.raw_file.startswith("raw/imports/")]
+    assert [a.text for a in imported] == ["In Berlin .", "In Berlin ."]  # public corpora repeat texts on purpose
+    assert imported[0].raw_sha256 == imported[1].raw_sha256
+    [problem] = problems
+    assert problem.file == "raw/kopie.json"
+    assert f"duplicate of {imported[0].raw_file}:1" in problem.message
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(st.characters(blacklist_categories=["Cs", "Zs", "Zl", "Zp", "Cc"]), min_size=1), max_size=8),
+    st.data(),
+)
+def test_text_key_is_equal_exactly_when_the_words_are(words: list[str], data: st.DataObject) -> None:
+    """Any whitespace between and around the same words gives the same key; other words give another."""
+    assume(all(not any(c.isspace() for c in word) for word in words))
+    gaps = st.lists(st.sampled_from([*SPACES, *LINE_BREAKS, "\n\n"]), min_size=1, max_size=3).map("".join)
+    spaced = data.draw(st.sampled_from(["", " ", "\n"])) + "".join(w + data.draw(gaps) for w in words)
+    assert text_key(spaced) == text_key(" ".join(words))
+    other = data.draw(st.lists(st.text(min_size=1, max_size=5), max_size=8))
+    assert (text_key(" ".join(other)) == text_key(" ".join(words))) == (" ".join(other).split() == words)
 
 
 # --- the file-size limit --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Smoke test of the benchmark suite: every figure runs at small sizes; the generator is deterministic.
+"""Smoke test of the benchmark suite: every figure runs at small sizes; the generator is deterministic, with gold.
 
 No speed is asserted: the figures only have to come out as numbers.
 """
@@ -15,6 +15,7 @@ import pytest
 
 from benchmarks.generate import generate, modify_article
 from newscorpus.article import Article
+from newscorpus.corpus import iter_corpus
 from newscorpus.parsers import parse_file
 
 pytestmark = pytest.mark.integration
@@ -28,13 +29,15 @@ BLOCK_KINDS = {"kicker", "headline", "lead", "caption", "credit", "subheading", 
 
 
 def _files(corpus: Path) -> dict[str, bytes]:
-    return {p.relative_to(corpus).as_posix(): p.read_bytes() for p in sorted((corpus / "raw").rglob("*.txt"))}
+    """Every raw file and gold file of ``corpus`` by its name."""
+    return {p.relative_to(corpus).as_posix(): p.read_bytes() for p in sorted(corpus.rglob("*")) if p.is_file()}
 
 
 def test_generator_is_deterministic_and_covers_every_block_kind(tmp_path: Path) -> None:
-    first, second = generate(tmp_path / "a", 1100), generate(tmp_path / "b", 1100)
+    first, second = generate(tmp_path / "a", 1100), generate(tmp_path / "b", 1100, processes=1)
     assert len(first) == len(second) == 1100
-    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+    assert len(_files(tmp_path / "a")) == 2 * 1100  # a gold file per article
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")  # on every core as on one
     assert {p.parent.name for p in first} == {"000", "001"}  # sharded by 1,000
     generate(tmp_path / "c", 8)  # a smaller corpus is a prefix of a bigger one, so token caches carry over
     assert _files(tmp_path / "c").items() <= _files(tmp_path / "a").items()
@@ -65,6 +68,29 @@ def test_generator_is_deterministic_and_covers_every_block_kind(tmp_path: Path) 
     assert after != before
     changed = next(iter(parse_file(first[5], first[5].name)))
     assert isinstance(changed, Article)
+
+
+def test_every_generated_article_has_gold_in_both_layers_also_after_a_change(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    generate(corpus, 60)
+    before = _files(corpus)
+    modify_article(corpus, 7, revision=2)
+    changed = {name for name, data in _files(corpus).items() if before[name] != data}
+    assert changed == {"raw/000/artikel-000007.txt", "annotations/artikel-000007.json"}
+
+    results = list(iter_corpus(corpus))
+    assert all(isinstance(r, Article) for r in results), [r for r in results if not isinstance(r, Article)]
+    assert len(results) == 60  # no gold file is stale, not even the changed article's
+    labels: Counter[str] = Counter()
+    for article in results:
+        assert article.annotation.entities.status == article.annotation.topic.status == "gold", article.id
+        assert article.topic is not None
+        for span in article.entities:
+            assert article.text[span.start : span.end] == span.text
+        labels.update(span.label for span in article.entities)
+    assert results[7].text.endswith("Korrektur 2: Eine frühere Fassung nannte ein falsches Datum.")
+    assert {"PER", "ORG", "LOC"} <= set(labels)
+    assert labels.total() > 3 * len(results)  # a few names per article
 
 
 def test_benchmark_suite_runs_every_figure(tmp_path: Path) -> None:

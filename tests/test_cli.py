@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from newscorpus.cli import app
+from newscorpus.plural import plural
 from tests.conftest import REPO
 
 runner = CliRunner()
@@ -50,7 +51,7 @@ def test_build_refusal_lists_all_problems_and_names_the_way_out(corpus: Path) ->
     assert "--skip-invalid" in result.stderr
     skipped = run("build", "--version", "1.0.0", "--corpus", str(corpus), "--skip-invalid")
     assert skipped.exit_code == 0, skipped.output
-    assert "2 inputs were left out" in skipped.stdout
+    assert "Left out 2 inputs:" in skipped.stdout
 
 
 def test_build_verify_publish_summary(corpus: Path, tmp_path: Path) -> None:
@@ -71,8 +72,10 @@ def test_verify_mismatch_exits_1_naming_the_file(corpus: Path) -> None:
     (corpus / "releases" / "1.0.0" / "documents" / "test.arrow").write_bytes(b"tampered")
     result = run("verify", "1.0.0", "--corpus", str(corpus), "--json")
     assert result.exit_code == 1
-    (problem,) = json.loads(result.stdout)["problems"]
-    assert problem["file"] == "releases/1.0.0/documents/test.arrow"
+    release, file = json.loads(result.stdout)["problems"]
+    assert file["file"] == "releases/1.0.0/documents/test.arrow"
+    assert release["file"] == "releases/1.0.0"
+    assert release["message"].startswith("has 1 missing or changed data file. Try `newscorpus build --version 1.0.0`")
 
 
 @pytest.mark.parametrize(
@@ -107,3 +110,33 @@ def test_readme_documents_every_command() -> None:
     assert readme.index("./scripts/demo") < readme.index("./scripts/test") < readme.index("## Command reference")
     for command in app.registered_commands:
         assert f"`newscorpus {command.name}" in readme, command.name
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "many", "said"),
+    [
+        (0, "error", None, "0 errors"),
+        (1, "error", None, "1 error"),
+        (2, "error", None, "2 errors"),
+        (1, "entity", "entities", "1 entity"),
+        (3, "entity", "entities", "3 entities"),
+        (1, "needs", "need", "1 needs"),
+    ],
+)
+def test_plural_agrees_with_its_count(count: int, noun: str, many: str | None, said: str) -> None:
+    assert plural(count, noun, many) == said
+
+
+def test_counts_of_one_say_one_thing(corpus: Path) -> None:
+    (corpus / "raw" / "leer.txt").write_bytes(b"")
+    validated = run("validate", "--corpus", str(corpus))
+    assert "3 files, 1 valid article: invalid: 1 error" in validated.stdout
+    refused = run("build", "--version", "1.0.0", "--config", "documents", "--corpus", str(corpus))
+    assert "Error: 1 problem in the inputs; no release was built." in " ".join(refused.stderr.split())
+    built = run("build", "--version", "1.0.0", "--config", "documents", "--skip-invalid", "--corpus", str(corpus))
+    assert "Left out 1 input:" in built.stdout
+    (corpus / "releases" / "1.0.0" / "documents" / "test.arrow").unlink()
+    verified = run("verify", "1.0.0", "--corpus", str(corpus))
+    said = " ".join(verified.stdout.split())
+    assert "Release 1.0.0: 3 files, 2 problems." in said
+    assert "Release 1.0.0 has 1 missing or changed data file." in said

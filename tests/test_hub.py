@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 from huggingface_hub import HfApi
 
+from newscorpus.article import Article
+from newscorpus.corpus import iter_corpus
 from newscorpus.errors import NewscorpusError, ReleaseError, UsageError
 from newscorpus.hub import check_redistributable, hub_token, plan_upload, push_to_hub
 from newscorpus.publish import publish
 from newscorpus.release import build
+from tests.helpers import write_gold
 
 TOKEN = "hf_thisIsNotARealTokenButMustNeverBePrinted"  # noqa: S105 - a fake, to prove it is never printed
 
@@ -26,6 +29,8 @@ def closed_port() -> int:
 
 @pytest.fixture
 def published(corpus: Path, tmp_path: Path) -> Path:
+    (seed,) = [a for a in iter_corpus(corpus) if isinstance(a, Article)]
+    write_gold(corpus, seed, [("Paris", "LOC")])  # entity gold, so the seed goes into ner too
     build(corpus, "1.0.0")
     out = tmp_path / "published"
     publish(corpus, "1.0.0", out)
@@ -39,6 +44,7 @@ def test_plan_uploads_card_and_data_and_tags_the_version(published: Path) -> Non
         "README.md",
         "data/documents/train-00000-of-00001.parquet",
         "data/ner/train-00000-of-00001.parquet",
+        "data/topics/train-00000-of-00001.parquet",
     ]
     assert (plan.tag, plan.version) == ("v1.0.0", "1.0.0")
     for op in plan.operations:

@@ -20,12 +20,14 @@ from typer.testing import CliRunner
 from newscorpus.article import Article
 from newscorpus.cli import export as export_cli
 from newscorpus.cli import import_ as import_cli
+from newscorpus.configs import ner_rows
 from newscorpus.errors import InvalidInput, UsageError
 from newscorpus.exporters import ExportError, export_germeval2014, imported_articles, raw_name
 from newscorpus.importers import ImportConflict, import_file
 from newscorpus.parsers import parse_file
 from newscorpus.report import Problem
-from tests.conftest import SHARED_DATA
+from newscorpus.tokens import sentences as token_sentences
+from tests.conftest import FIXTURES, SHARED_DATA
 from tests.helpers import write_gold
 from tests.strategies import EMOJI, ENTITY_LABELS, PUNCTUATION, UMLAUTS, WORDS
 
@@ -96,29 +98,115 @@ def bio(draw: st.DrawFn, outer: list[str] | None = None, n: int = 0) -> list[str
     return tags
 
 
+Sentence = tuple[list[str], list[str], list[str]]
+"""A sentence's tokens, outer tags and inner tags."""
+
+
 @st.composite
-def sentences(draw: st.DrawFn) -> tuple[str, list[str]]:
+def sentences(draw: st.DrawFn) -> tuple[Sentence, list[str]]:
+    """A sentence and its lines, with any of the official files' quirks: a comment line without its
+    trailing tab, token lines with extra empty columns, inner spans outside every outer span."""
     tokens = draw(st.lists(TOKENS, min_size=1, max_size=12))
     outer = draw(bio(n=len(tokens)))
-    inner = draw(bio(outer=outer))
-    comment = f"#\t{draw(URLS)}\t[{draw(DATES)}]\t"
-    rows = [f"{i}\t{t}\t{o}\t{n}" for i, (t, o, n) in enumerate(zip(tokens, outer, inner, strict=True), start=1)]
-    return comment, rows
+    inner = draw(st.one_of(bio(outer=outer), bio(n=len(tokens))))  # nested as GermEval says, or anyhow
+    comment = f"#\t{draw(URLS)}\t[{draw(DATES)}]" + draw(st.sampled_from(("\t", "\t", "")))
+    extra = st.lists(st.sampled_from(("", "", "", "\t", "\t\t")), min_size=len(tokens), max_size=len(tokens))
+    rows = [
+        f"{i}\t{t}\t{o}\t{n}{x}"
+        for i, (t, o, n, x) in enumerate(zip(tokens, outer, inner, draw(extra), strict=True), start=1)
+    ]
+    return (tokens, outer, inner), [comment, *rows]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(sentences(), min_size=1, max_size=5))
-def test_germeval_roundtrip_is_identity(generated: list[tuple[str, list[str]]]) -> None:
+LAYOUT = {"bom": "byte order mark", "crlf": "in CRLF", "comment": "trailing tab", "columns": "extra, empty"}
+"""The file-level warnings of layout quirks, by words of their messages."""
+
+
+def layout_warnings(problems: list[Problem]) -> dict[str, int | None]:
+    """The file-level warnings among ``problems``: each quirk with the line it is reported at."""
+    whole_file = [p for p in problems if p.article_id is None]
+    assert all(p.severity == "warning" for p in whole_file)
+    return {kind: p.line for p in whole_file for kind, words in LAYOUT.items() if words in p.message}
+
+
+def germeval_sentences(data: bytes) -> list[Sentence]:
+    """A GermEval file's sentences as (tokens, outer tags, inner tags), read independently of the importer."""
+    sentences, current = [], ([], [], [])
+    for line in data.decode("utf-8").removeprefix("\ufeff").replace("\r\n", "\n").split("\n"):
+        if line.startswith("#"):
+            current = ([], [], [])
+            sentences.append(current)
+        elif line:
+            _, token, outer, inner, *empty = line.split("\t")
+            assert not any(empty)
+            for column, value in zip(current, (token, outer, inner), strict=True):
+                column.append(value)
+    return sentences
+
+
+@st.composite
+def germeval_files(draw: st.DrawFn) -> tuple[bytes, list[Sentence], dict[str, int]]:
+    """A GermEval file of generated sentences, laid out as files in the wild may be (blank lines before,
+    between and after the sentences, CRLF line ends on all lines or some, no line end on the last line,
+    a byte order mark); with the layout warnings it should get, each at its first line."""
+    drawn = draw(st.lists(sentences(), min_size=1, max_size=5))
+    lines = [""] * draw(st.integers(0, 1))
+    for number, (_, sentence_lines) in enumerate(drawn):
+        lines += [""] * (draw(st.integers(1, 3)) if number else 0) + sentence_lines
+    lines += [""] * draw(st.integers(0, 2))
+    crlf = draw(st.sampled_from(("none", "none", "all", "some")))
+    ends = ["\r\n" if crlf == "all" or (crlf == "some" and draw(st.booleans())) else "\n" for _ in lines]
+    if lines[-1] and draw(st.booleans()):
+        ends[-1] = ""
+    bom = draw(st.sampled_from(("", "", "\ufeff")))
+    quirks = {
+        "bom": [1] if bom else [],
+        "crlf": [n for n, end in enumerate(ends, start=1) if end == "\r\n"],
+        "comment": [n for n, line in enumerate(lines, start=1) if line.startswith("#") and not line.endswith("\t")],
+        "columns": [n for n, line in enumerate(lines, start=1) if line[:1].isdigit() and line.count("\t") > 3],
+    }
+    text = bom + "".join(line + end for line, end in zip(lines, ends, strict=True))
+    expected = {kind: numbers[0] for kind, numbers in quirks.items() if numbers}
+    return text.encode("utf-8"), [sentence for sentence, _ in drawn], expected
+
+
+def stray_inner_spans(outer: list[str], inner: list[str]) -> int:
+    """How many inner spans lie inside no outer span, read from the tags without the library."""
+    outer_span, count = [], 0
+    for tag in outer:
+        count += tag.startswith("B-")
+        outer_span.append(count if tag != "O" else None)
+    stray, covering = 0, None
+    for i, tag in enumerate([*inner, "O"]):
+        if covering is not None and not tag.startswith("I-"):
+            stray += None in covering or len(covering) > 1
+            covering = None
+        if tag != "O":
+            covering = (covering or set()) | {outer_span[i]}
+    return stray
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(germeval_files())
+def test_germeval_roundtrip_is_identity(generated: tuple[bytes, list[Sentence], dict[str, int]]) -> None:
+    data, expected, layout = generated
     with tempfile.TemporaryDirectory() as tmp:
         corpus = new_corpus(Path(tmp))
         source = Path(tmp) / "generiert.tsv"
-        source.write_bytes(tsv(*generated).encode("utf-8"))
+        source.write_bytes(data)
         raw = import_file(corpus, "germeval2014", source, "train")
         articles, problems = parse_all(corpus, raw)
-        assert problems == []
-        assert [a.id for a in articles] == [f"generiert-{n:05d}" for n in range(1, len(generated) + 1)]
-        assert all(a.pretokenized and a.annotation.status == "gold" for a in articles)
-        assert export_germeval2014(articles).encode("utf-8") == source.read_bytes()
+        assert [p for p in problems if p.severity == "error"] == []
+        assert [a.id for a in articles] == [f"generiert-{n:05d}" for n in range(1, len(expected) + 1)]
+        assert all(a.pretokenized and a.annotation.entities.status == "gold" for a in articles)
+        for article, columns in zip(articles, expected, strict=True):
+            (row,) = ner_rows(article, token_sentences(article.text, [], True))
+            assert (row["tokens"], row["ner_tags"], row["nested_ner_tags"]) == columns
+        strays = [stray_inner_spans(outer, inner) for _, outer, inner in expected]
+        nesting = collections.Counter(p.article_id for p in problems if p.field == "inner tag")
+        assert nesting == collections.Counter({a.id: n for a, n in zip(articles, strays, strict=True) if n})
+        assert layout_warnings(problems) == layout
+        assert export_germeval2014(articles, raw).encode("utf-8") == data
 
 
 # --- (b) the real GermEval dev file ------------------------------------------------------------------------------
@@ -145,21 +233,22 @@ def test_germeval_dev_file_imports_and_exports_byte_for_byte(tmp_path: Path) -> 
     assert any(e.level == 1 for a in articles for e in a.entities)
     no_url = next(a for a in articles if " vom " in (a.source or ""))
     assert no_url.url is None
-    assert export_germeval2014(articles).encode("utf-8") == GERMEVAL_DEV.read_bytes()
+    assert export_germeval2014(articles, raw).encode("utf-8") == GERMEVAL_DEV.read_bytes()
 
 
 def test_gold_correction_is_exported_and_a_token_cutting_one_refused(tmp_path: Path) -> None:
     corpus = new_corpus(tmp_path)
     source = tmp_path / "klein.tsv"
     source.write_text(tsv(GOOD), encoding="utf-8")
-    name = import_file(corpus, "germeval2014", source, "test").relative_to(corpus).as_posix()
+    raw = import_file(corpus, "germeval2014", source, "test")
+    name = raw.relative_to(corpus).as_posix()
     (article,) = imported_articles(corpus, name, "germeval2014")
     gold = write_gold(corpus, article, [("Berlin", "ORG")], topic=None)
-    assert "2\tBerlin\tB-ORG\tO" in export_germeval2014(imported_articles(corpus, name, "germeval2014"))
+    assert "2\tBerlin\tB-ORG\tO" in export_germeval2014(imported_articles(corpus, name, "germeval2014"), raw)
     gold.unlink()
     write_gold(corpus, article, [("Berl", "LOC")], topic=None)
     with pytest.raises(ExportError, match="cannot be written as GermEval 2014 tags"):
-        export_germeval2014(imported_articles(corpus, name, "germeval2014"))
+        export_germeval2014(imported_articles(corpus, name, "germeval2014"), raw)
 
 
 # --- (c) the real 10kGNAD test file ------------------------------------------------------------------------------
@@ -183,7 +272,7 @@ def test_gnad_test_file(tmp_path: Path) -> None:
     assert stripped
     assert [i for i, (a, (_, text)) in enumerate(zip(articles, rows, strict=True)) if a.text != text] == stripped
     assert all([b.kind for b in a.blocks] == ["paragraph"] and a.headline is None for a in articles)
-    assert {(a.source, a.license, a.redistributable, a.annotation.source) for a in articles} == {
+    assert {(a.source, a.license, a.redistributable, a.annotation.topic.source) for a in articles} == {
         ("DER STANDARD", "CC-BY-NC-SA-4.0", True, "10kgnad")
     }
     assert {a.split for a in articles} == {"train", "validation", "test"}  # no --split: the id's split
@@ -212,8 +301,10 @@ BAD_SENTENCES = {
     "index gap": (["1\tEins\tO\tO", "3\tDrei\tO\tO"], 2, "not 2"),
     "whitespace in token": (["1\tzwei\u00a0Wörter\tO\tO"], 1, "whitespace"),
     "NFD token": (["1\tMu\u0308nchen\tB-LOC\tO"], 1, "not NFC"),
-    "inner outside outer": (["1\tBerlin\tO\tB-LOC"], 1, "inside no outer span"),
-    "inner across outers": (["1\tA\tB-ORG\tB-LOC", "2\tB\tB-ORG\tI-LOC"], 1, "inside no outer span"),
+    "a fifth column with text": (["1\tDer\tO\tO\tART"], 1, "may only be empty"),
+    "an empty column between": (["1\tDer\tO\t\tO"], 1, "has 5 columns"),
+    "no inner tag": (["1\tDer\tO\t"], 1, "'' is no tag"),
+    "inner I- after outer O-run": (["1\tIn\tO\tO", "2\tBerlin\tB-LOC\tI-LOC"], 2, "I-LOC follows O"),
     "C0 control": (["1\tA\x01B\tO\tO"], 0, "control character U+0001"),  # found in the text: the # line
 }
 
@@ -249,14 +340,6 @@ def test_undecodable_file_is_one_problem_naming_the_byte(tmp_path: Path, fmt: st
     (problem,) = parse_all(corpus, import_file(corpus, fmt, source, "train"))[1]
     assert "not UTF-8" in problem.message
     assert "at byte 22" in problem.message
-
-
-def test_germeval_crlf_file_is_one_problem(tmp_path: Path) -> None:
-    corpus = new_corpus(tmp_path)
-    source = tmp_path / "x.tsv"
-    source.write_bytes(tsv(GOOD, GOOD).replace("\n", "\r\n").encode("utf-8"))
-    (problem,) = parse_all(corpus, import_file(corpus, "germeval2014", source, "train"))[1]
-    assert (problem.line, "CRLF" in problem.message) == (1, True)
 
 
 def test_germeval_without_split_in_sidecar_is_a_problem(tmp_path: Path) -> None:
@@ -374,7 +457,7 @@ def test_cli_errors(tmp_path: Path) -> None:
     source.write_text("Sport;'Ein Text.'\nKlatsch;'Noch einer.'\n", encoding="utf-8")
     bad = run("import", "10kgnad", source, "--corpus", corpus)
     assert bad.exit_code == 1
-    assert "1 articles, 1 problems" in bad.stdout
+    assert "1 article, 1 problem." in bad.stdout
     assert "invalid records" in bad.stderr
     assert (corpus / "raw" / "imports" / "10kgnad" / "10kgnad-test.csv").is_file()
     name = "raw/imports/10kgnad/10kgnad-test.csv"
@@ -390,8 +473,106 @@ def test_export_refuses_a_file_with_a_bad_sentence(tmp_path: Path) -> None:
     corpus = new_corpus(tmp_path)
     source = tmp_path / "x.tsv"
     source.write_text(tsv(GOOD, ("#\thttp://a.de\t[1]\t", ["1\tA\tI-PER\tO"])), encoding="utf-8")
-    import_file(corpus, "germeval2014", source, "train")
-    with pytest.raises(InvalidInput, match="1 problems"):
+    raw = import_file(corpus, "germeval2014", source, "train")
+    with pytest.raises(InvalidInput, match="1 problem,"):
         imported_articles(corpus, "raw/imports/germeval2014/x.tsv", "germeval2014")
-    assert export_germeval2014([]) == ""
-    assert export_germeval2014(parse_all(corpus, corpus / "raw/imports/germeval2014/x.tsv")[0]) == tsv(GOOD)
+    articles = parse_all(corpus, raw)[0]
+    with pytest.raises(ExportError, match=r"the sentence at line 6 of x\.tsv has no record"):
+        export_germeval2014(articles, raw)
+
+
+def test_export_refuses_records_the_raw_file_no_longer_holds(tmp_path: Path) -> None:
+    corpus = new_corpus(tmp_path)
+    source = tmp_path / "x.tsv"
+    source.write_text(tsv(GOOD, GOOD), encoding="utf-8")
+    raw = import_file(corpus, "germeval2014", source, "train")
+    first, second = parse_all(corpus, raw)[0]
+    stray = second.model_copy(update={"id": "x-00009", "raw_line": 3})
+    with pytest.raises(ExportError, match=r"x-00009: no sentence of x\.tsv starts at the line"):
+        export_germeval2014([first, second, stray], raw)
+    raw.write_text(tsv(GOOD, GOOD).replace("Berlin", "Bonn"), encoding="utf-8")  # as if the copy had changed since
+    with pytest.raises(ExportError, match=r"x-00001 was read from other lines than line 1 of x\.tsv holds now"):
+        export_germeval2014([first, second], raw)
+
+
+# --- (g) the official files as they are: quirks of the test file, and of files an editor touched ------------------
+
+QUIRKS = FIXTURES / "germeval"
+INNER_WARNINGS = [
+    (7, 1, "the inner PER span 'Wilhelm II.' (tokens 6–7) runs past the outer OTH span 'Kaiser Wilhelm' (tokens 5–6)"),
+    (14, 2, "the inner LOCderiv span 'Hamburger' (token 2) has no outer span around it"),
+    (28, 3, "the inner ORG span 'Berlin Brandenburg' (tokens 3–4) runs past the outer LOC span 'Berlin' (token 3)"),
+]
+OFFICIAL_QUIRKS = {
+    "comment-without-tab.tsv": ({"comment": 11}, []),
+    "extra-empty-column.tsv": ({"columns": 15}, []),
+    "inner-outside-outer.tsv": ({}, INNER_WARNINGS),
+}
+
+
+def import_and_parse(tmp_path: Path, data: bytes, name: str) -> tuple[Path, Path, list[Article], list[Problem]]:
+    corpus = new_corpus(tmp_path)
+    source = tmp_path / name
+    source.write_bytes(data)
+    raw = import_file(corpus, "germeval2014", source, "test")
+    return corpus, raw, *parse_all(corpus, raw)
+
+
+def assert_lossless(corpus: Path, raw: Path, articles: list[Article], data: bytes) -> None:
+    """ner gives the file's tokens and both tag columns for every sentence; the export gives the file back."""
+    expected = germeval_sentences(data)
+    assert len(articles) == len(expected)
+    for article, columns in zip(articles, expected, strict=True):
+        (row,) = ner_rows(article, token_sentences(article.text, [], True))
+        assert (row["tokens"], row["ner_tags"], row["nested_ner_tags"]) == columns
+    exported = imported_articles(corpus, raw.relative_to(corpus).as_posix(), "germeval2014")  # warnings do not block
+    assert export_germeval2014(exported, raw).encode("utf-8") == data
+
+
+@pytest.mark.parametrize("name", OFFICIAL_QUIRKS)
+def test_official_quirks_import_as_gold_with_warnings_and_export_byte_for_byte(tmp_path: Path, name: str) -> None:
+    layout, inner = OFFICIAL_QUIRKS[name]
+    data = (QUIRKS / name).read_bytes()
+    corpus, raw, articles, problems = import_and_parse(tmp_path, data, name)
+    assert [p for p in problems if p.severity == "error"] == []
+    assert {a.annotation.entities.status for a in articles} == {"gold"}
+    assert layout_warnings(problems) == layout
+    stem = name.removesuffix(".tsv")
+    nesting = [p for p in problems if p.article_id is not None]
+    assert [(p.line, p.article_id, p.field, p.severity) for p in nesting] == [
+        (line, f"{stem}-{number:05d}", "inner tag", "warning") for line, number, _ in inner
+    ]
+    assert [p.message.split("; ")[0] for p in nesting] == [
+        f"sentence {stem}-{number:05d}: {message}" for _, number, message in inner
+    ]
+    assert_lossless(corpus, raw, articles, data)
+
+
+def test_a_quirk_on_several_lines_is_one_warning_that_counts_them(tmp_path: Path) -> None:
+    data = (QUIRKS / "extra-empty-column.tsv").read_bytes()
+    problems = import_and_parse(tmp_path, data, "x.tsv")[3]
+    (warning,) = problems
+    assert (warning.line, warning.severity) == (15, "warning")
+    assert warning.message.startswith("has extra, empty columns (1 more line too); GermEval 2014 has 4")
+
+
+EDITED = {
+    "CRLF line ends": (lambda data: data.replace(b"\n", b"\r\n"), {"crlf": 1}),
+    "CRLF on some lines": (lambda data: data.replace(b"O\n\n#", b"O\r\n\r\n#"), {"crlf": 10}),
+    "a byte order mark": (lambda data: b"\xef\xbb\xbf" + data, {"bom": 1}),
+    "no line end on the last line": (lambda data: data.removesuffix(b"\n"), {}),
+    "blank lines around the sentences": (lambda data: b"\n" + data.replace(b"\n\n", b"\n\n\n\n") + b"\n\n", {}),
+}
+
+
+@pytest.mark.parametrize("case", EDITED)
+def test_a_file_an_editor_touched_imports_and_exports_byte_for_byte(tmp_path: Path, case: str) -> None:
+    edit, layout = EDITED[case]
+    data = edit((QUIRKS / "inner-outside-outer.tsv").read_bytes())
+    corpus, raw, articles, problems = import_and_parse(tmp_path, data, "x.tsv")
+    assert [p for p in problems if p.severity == "error"] == []
+    assert layout_warnings(problems) == layout
+    assert len([p for p in problems if p.field == "inner tag"]) == len(INNER_WARNINGS)
+    first_sentence = re.split(rb"\r?\n\r?\n", data.removeprefix(b"\xef\xbb\xbf").lstrip(b"\n"))[0]
+    assert articles[0].raw_sha256 == hashlib.sha256(first_sentence).hexdigest()  # as written, CRs included
+    assert_lossless(corpus, raw, articles, data)

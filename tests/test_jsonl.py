@@ -8,10 +8,19 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
+from helpers import read_release
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from pydantic import TypeAdapter
+from strategies import article_ids
 
-from newscorpus.article import Article
+from newscorpus.article import Article, ArticleId
+from newscorpus.corpus import validate
 from newscorpus.ids import assign_split, id_from_filename, id_from_url
 from newscorpus.parsers import parse_file
+from newscorpus.parsers.jsonl import JsonArticle, corpus_id
+from newscorpus.release import build
 from newscorpus.report import Problem
 
 URL = "https://www.example.de/politik/bundestag-haushalt-2026.html"
@@ -208,12 +217,22 @@ def test_jsonl_with_bom_and_crlf(tmp_path: Path) -> None:
 # --- strict fields -----------------------------------------------------------------------------------
 
 
-def test_unknown_field_is_rejected_by_name(tmp_path: Path) -> None:
+def test_unknown_field_is_rejected_by_name_with_the_accepted_keys(tmp_path: Path) -> None:
     [problem] = parse(tmp_path, "artikel.json", json.dumps({**BASE, "subtitle": "Ein Untertitel"}))
     assert isinstance(problem, Problem)
     assert problem.field == "subtitle"
-    assert "Extra inputs" in problem.message
     assert problem.file == "raw/artikel.json"
+    assert "is not an accepted key" in problem.message
+    accepted = problem.message.split("(accepted: ")[1].split(")")[0].split(", ")
+    assert set(accepted) == set(JsonArticle.model_fields)
+    assert {"body", "text", "headline", "title", "url", "metadata"} <= set(accepted)
+
+
+def test_unknown_key_of_a_body_block_lists_the_blocks_keys(tmp_path: Path) -> None:
+    body = [{"kind": "paragraph", "text": "Ein Absatz.", "style": "bold"}]
+    problems = parse(tmp_path, "artikel.json", json.dumps({**BASE, "body": body}))
+    [problem] = [p for p in problems if isinstance(p, Problem) and p.field and p.field.endswith(".style")]
+    assert "(accepted: kind, text)" in problem.message
 
 
 def test_unknown_field_in_jsonl_is_rejected_with_its_line(tmp_path: Path) -> None:
@@ -291,3 +310,145 @@ def test_jsonl_line_over_the_limit_is_rejected_alone(tmp_path: Path) -> None:
     assert [p.line for p in problems] == [2]
     assert "over the limit" in problems[0].message
     assert sum(isinstance(r, Article) for r in results) == 2
+
+
+# --- records as Hugging Face and DataTrove write them ------------------------------------------------
+
+ECOSYSTEM = FIXTURES / "ecosystem"
+
+
+def parse_fixture(tmp_path: Path, name: str) -> tuple[list[Article], list[Problem]]:
+    results = parse(tmp_path, name, (ECOSYSTEM / name).read_bytes())
+    return [r for r in results if isinstance(r, Article)], [r for r in results if isinstance(r, Problem)]
+
+
+def test_hugging_face_record_gives_text_as_body_and_title_as_headline(tmp_path: Path) -> None:
+    articles, problems = parse_fixture(tmp_path, "huggingface-wikipedia.jsonl")
+    assert problems == []
+    records = [json.loads(line) for line in (ECOSYSTEM / "huggingface-wikipedia.jsonl").read_text().splitlines()]
+    assert [a.id for a in articles] == [r["id"] for r in records]  # "1", "3": corpus ids as they are
+    for article, record in zip(articles, records, strict=True):
+        assert article.url == record["url"]
+        assert article.headline == record["title"]
+        assert article.text == f"{record['title']}\n\n{record['text']}"  # nothing of the text lost
+        assert [b.kind for b in article.blocks] == ["headline", "paragraph", "paragraph"]
+
+
+def test_text_reads_as_a_body_string(tmp_path: Path) -> None:
+    as_body = one_article(tmp_path / "a", BASE)
+    as_text = one_article(tmp_path / "b", {**{k: v for k, v in BASE.items() if k != "body"}, "text": BASE["body"]})
+    assert (as_text.text, as_text.blocks) == (as_body.text, as_body.blocks)
+
+
+def test_integer_ids_become_their_digits_without_a_warning(tmp_path: Path) -> None:
+    articles, problems = parse_fixture(tmp_path, "huggingface-int-ids.jsonl")
+    assert problems == []
+    assert [a.id for a in articles] == ["0", "1"]
+
+
+def test_datatrove_record_takes_the_articles_keys_from_metadata(tmp_path: Path) -> None:
+    articles, problems = parse_fixture(tmp_path, "datatrove-fineweb.jsonl")
+    records = [json.loads(line) for line in (ECOSYSTEM / "datatrove-fineweb.jsonl").read_text().splitlines()]
+    assert [a.url for a in articles] == [r["metadata"]["url"] for r in records]
+    assert [a.text for a in articles] == [r["text"] for r in records]
+    assert [a.language for a in articles] == ["de", "de"]  # GlotLID's "deu" is German too
+    assert all(a.published_at is None for a in articles)  # DataTrove's date is the crawl time: never taken as it
+    # The ids: made from the WARC record ids, readable, distinct, and told once for the file.
+    assert articles[0].id == corpus_id("<urn:uuid:0d8a2b6e-3f4c-4b8e-9a51-6c2e7d1f9b30>")
+    assert articles[0].id.startswith("urn-uuid-0d8a2b6e-3f4c-4b8e-9a51-6c2e7d1f9b30-")
+    assert articles[0].id != articles[1].id
+    ids, keys = problems
+    assert (ids.severity, ids.field, ids.line) == ("warning", "id", 1)
+    assert "'<urn:uuid:0d8a2b6e-3f4c-4b8e-9a51-6c2e7d1f9b30>' is not a corpus id" in ids.message
+    assert articles[0].id in ids.message
+    assert "1 more record" in ids.message
+    # What an article has no field for stays in the raw file, and one warning names every such key.
+    assert (keys.severity, keys.field, keys.line) == ("warning", "metadata", 1)
+    assert "6 metadata keys: date, dump, file_path, language_score, language_script, token_count" in keys.message
+    assert "(2 records, lines 1–2)" in keys.message
+    assert "crawl time" in keys.message
+
+
+def test_keys_at_the_top_that_no_article_has_are_an_error_naming_them(tmp_path: Path) -> None:
+    articles, problems = parse_fixture(tmp_path, "huggingface-cc-news.jsonl")
+    assert articles == []
+    assert sorted(p.field for p in problems) == ["date", "description", "domain", "image_url"]
+    assert all(p.severity == "error" and p.line == 1 and "accepted:" in p.message for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "words"),
+    [
+        ({"text": "Noch ein Text."}, "text", "as well as body"),
+        ({"title": "Noch ein Titel"}, "title", "as well as headline"),
+        ({"metadata": {"url": URL + "?anders"}}, "metadata.url", "Try giving url once"),
+    ],
+)
+def test_a_key_given_twice_is_an_error(tmp_path: Path, extra: dict[str, object], field: str, words: str) -> None:
+    [problem] = parse(tmp_path, "artikel.jsonl", jsonl({**BASE, **extra}))
+    assert (problem.field, problem.line, problem.severity) == (field, 1, "error")
+    assert words in problem.message
+
+
+def test_the_same_value_in_metadata_and_at_the_top_is_fine(tmp_path: Path) -> None:
+    article = one_article(tmp_path, {**BASE, "metadata": {"url": URL, "source": "example.de"}})
+    assert (article.url, article.source) == (URL, "example.de")
+
+
+def test_a_record_without_body_or_text_is_an_error(tmp_path: Path) -> None:
+    [problem] = parse(tmp_path, "artikel.json", json.dumps({"id": "leer", "headline": "Nur ein Titel"}))
+    assert problem.field == "body"
+    assert "text" in problem.message
+
+
+def test_a_boolean_id_is_an_error(tmp_path: Path) -> None:
+    problems = parse(tmp_path, "artikel.jsonl", jsonl({"id": True, "text": "Ein Text."}))
+    assert problems
+    assert all(isinstance(p, Problem) and p.field and p.field.startswith("id") for p in problems)
+
+
+def test_a_corpus_of_records_in_the_ecosystems_shape_builds(corpus: Path) -> None:
+    for name in ("huggingface-wikipedia.jsonl", "datatrove-fineweb.jsonl"):
+        (corpus / "raw" / name).write_bytes((ECOSYSTEM / name).read_bytes())
+    report = validate(corpus, processes=1)
+    assert report.valid, report.errors
+    assert {p.field for p in report.problems} == {"id", "metadata"}  # the two warnings, nothing else
+    result = build(corpus, "1.0.0", configs=["documents"], processes=1)
+    assert result.manifest.statistics.articles == 1 + 2 + 2
+    ids = {a.id for articles in read_release(result.path).values() for a in articles}
+    assert {"1", "3", corpus_id("<urn:uuid:5b1f7c3a-8e2d-4a6b-b0c9-1d4e6f8a2c57>")} <= ids
+
+
+def test_numeric_ids_of_two_files_that_collide_are_an_error_saying_what_to_do(corpus: Path) -> None:
+    for name in ("huggingface-wikipedia.jsonl", "huggingface-int-ids.jsonl"):
+        (corpus / "raw" / name).write_bytes((ECOSYSTEM / name).read_bytes())
+    [problem] = validate(corpus, processes=1).errors
+    assert (problem.file, problem.line, problem.field) == ("raw/huggingface-wikipedia.jsonl", 1, "id")
+    assert "repeats the id of raw/huggingface-int-ids.jsonl:2" in problem.message
+    assert "`id` in a JSON record" in problem.message
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(max_size=200), st.integers(), article_ids()))
+def test_corpus_ids_are_valid_and_kept_as_they_are(value: str | int) -> None:
+    made = corpus_id(value)
+    TypeAdapter(ArticleId).validate_python(made)
+    assert corpus_id(made) == made
+    if isinstance(value, int) and value >= 0:
+        assert made == str(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40), st.text(max_size=40))
+def test_distinct_ids_stay_distinct(first: str, second: str) -> None:
+    assume(first != second)
+    assert corpus_id(first) != corpus_id(second)
+
+
+def test_a_single_json_file_in_datatroves_shape_warns_without_a_line(tmp_path: Path) -> None:
+    record = {"id": "<urn:uuid:1>", "text": "Ein Text über Bremen.", "metadata": {"dump": "CC-MAIN-2024-10"}}
+    article, *warnings = parse(tmp_path, "artikel.json", json.dumps(record))
+    assert isinstance(article, Article)
+    assert article.id == corpus_id("<urn:uuid:1>")
+    assert [(w.field, w.line, w.severity) for w in warnings] == [("id", None, "warning"), ("metadata", None, "warning")]
+    assert "1 metadata key: dump. Only the raw file keeps the values." in warnings[1].message

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import shutil
 import socket
 import threading
 import uuid
@@ -13,12 +15,13 @@ import pytest
 
 from newscorpus.article import Article, Entity
 from newscorpus.corpus import iter_corpus, validate
-from newscorpus.gold import GoldFile, gold_path
+from newscorpus.gold import EntityGold, GoldFile, TopicGold, gold_path
 from newscorpus.labelstudio.client import Connection, client, ensure_project, find_project
 from newscorpus.labelstudio.convert import from_results, to_results
 from newscorpus.labelstudio.pull import pseudonym, pull
 from newscorpus.labelstudio.push import push
 from newscorpus.labelstudio.server import LabelStudioError
+from tests.conftest import delete_project
 from tests.helpers import add_json_articles
 
 pytestmark = pytest.mark.integration
@@ -51,7 +54,8 @@ def user_id(conn: Connection, email: str) -> int:
     return sdk.users.create(email=email, username=f"{email.split('@')[0]}-{uuid.uuid4().hex[:6]}").id
 
 
-def annotate(conn: Connection, task, entities: list[Entity], topic: str | None, email: str, **extra) -> int:
+def annotate(conn: Connection, task, entities: list[Entity] | None, topic: str | None, email: str, **extra) -> int:
+    """Annotate as a person would; ``entities=[]`` ticks "no names", None leaves the names alone."""
     sdk = client(conn)
     result = to_results(entities, topic, origin="manual")
     return sdk.annotations.create(id=task.id, result=result, completed_by=user_id(conn, email), **extra).id
@@ -81,8 +85,9 @@ def test_push_sends_gold_as_predictions_and_pulls_back_identical(corpus, ls_conn
     annotate(ls_conn, task_of(ls_conn, ls_project, SEED), gold, "International", "anna@example.org")
     pull(corpus, ls_conn, ls_project)
     pulled = read_gold(corpus, SEED)
-    assert pulled.status == "gold"
-    assert sorted(pulled.entities, key=lambda e: (e.start, e.level)) == sorted(gold, key=lambda e: (e.start, e.level))
+    assert (pulled.entities.status, pulled.topic.status) == ("gold", "gold")
+    by_start = sorted(pulled.entities.spans, key=lambda e: (e.start, e.level))
+    assert by_start == sorted(gold, key=lambda e: (e.start, e.level))
 
     # The corpus now carries that gold; a second project gets it as a prediction.
     other = f"{ls_project}-again"
@@ -91,11 +96,11 @@ def test_push_sends_gold_as_predictions_and_pulls_back_identical(corpus, ls_conn
         (prediction,) = task_of(ls_conn, other, SEED).predictions
         back = from_results(seed.text, prediction.result)
         assert back.rejected == []
-        assert (back.entities, back.topic) == (pulled.entities, pulled.topic)
+        assert (back.entities, back.topic) == (pulled.entities.spans, pulled.topic.label)
         assert prediction.model_version == "label-studio"
     finally:
         sdk = client(ls_conn)
-        sdk.projects.delete(id=find_project(sdk, other).id)
+        delete_project(sdk, find_project(sdk, other).id)
 
 
 def test_two_annotators_who_agree_make_gold(corpus, ls_conn, ls_project) -> None:
@@ -107,7 +112,7 @@ def test_two_annotators_who_agree_make_gold(corpus, ls_conn, ls_project) -> None
     annotate(ls_conn, task, same, "International", "ben@example.org")
     report = pull(corpus, ls_conn, ls_project)
     gold = read_gold(corpus, SEED)
-    assert gold.status == "gold"
+    assert (gold.entities.status, gold.topic.status) == ("gold", "gold")
     assert {ref.annotator for ref in gold.annotations} == {pseudonym("anna@example.org"), pseudonym("ben@example.org")}
     (pair,) = report.agreement.pairs
     assert (pair.exact_f1, pair.overlap_f1) == (1.0, 1.0)
@@ -125,8 +130,9 @@ def test_two_annotators_who_disagree_need_adjudication(corpus, ls_conn, ls_proje
     annotate(ls_conn, task, ben, "Inland", "ben@example.org")
     report = pull(corpus, ls_conn, ls_project)
     gold = read_gold(corpus, SEED)
-    assert (gold.status, gold.entities, gold.topic) == ("needs_adjudication", [], None)
-    assert report.needs_adjudication == [SEED]
+    assert gold.entities == EntityGold(status="needs_adjudication")
+    assert gold.topic == TopicGold(status="needs_adjudication")
+    assert report.entities.needs_adjudication == report.topic.needs_adjudication == [SEED]
     assert any("disagree" in f.reason for f in report.findings)
     (pair,) = report.agreement.pairs
     assert pair.exact_f1 == 0.0
@@ -147,7 +153,10 @@ def test_ground_truth_wins_and_cancelled_is_never_gold(corpus, ls_conn, ls_proje
     annotate(ls_conn, task, spans(text, ("Paris", "LOC")), "Sport", "carla@example.org", was_cancelled=True)
     pull(corpus, ls_conn, ls_project)
     gold = read_gold(corpus, SEED)
-    assert (gold.status, gold.entities, gold.topic) == ("gold", truth, "International")
+    assert (gold.entities, gold.topic) == (
+        EntityGold(status="gold", spans=truth),
+        TopicGold(status="gold", label="International"),
+    )
     assert pseudonym("carla@example.org") not in {ref.annotator for ref in gold.annotations}
 
 
@@ -181,8 +190,8 @@ def test_emoji_quotes_crlf_and_nfd_land_on_the_same_characters(corpus, ls_conn, 
     annotate(ls_conn, task, entities, "International", "anna@example.org")
     pull(corpus, ls_conn, ls_project)
     gold = read_gold(corpus, "kyjiw")
-    assert [(e.text, e.label) for e in gold.entities] == surfaces
-    assert all(article.text[e.start : e.end] == e.text for e in gold.entities)
+    assert [(e.text, e.label) for e in gold.entities.spans] == surfaces
+    assert all(article.text[e.start : e.end] == e.text for e in gold.entities.spans)
     assert validate(corpus).valid
 
 
@@ -191,7 +200,7 @@ def test_changed_text_flags_annotations_for_review(corpus, ls_conn, ls_project) 
     task = task_of(ls_conn, ls_project, SEED)
     annotate(ls_conn, task, spans(task.data["text"], ("Keir Starmer", "PER")), "International", "anna@example.org")
     pull(corpus, ls_conn, ls_project)
-    assert read_gold(corpus, SEED).status == "gold"
+    assert read_gold(corpus, SEED).entities.status == "gold"
 
     raw = corpus / "raw" / f"{SEED}.txt"
     raw.write_text("\n".join(raw.read_text(encoding="utf-8").split("\n")[:4]) + "\nEin neuer erster Absatz.\n\n"
@@ -201,9 +210,9 @@ def test_changed_text_flags_annotations_for_review(corpus, ls_conn, ls_project) 
     assert (result.updated, result.flagged_for_review) == ([SEED], [SEED])
     report = pull(corpus, ls_conn, ls_project)
     gold = read_gold(corpus, SEED)
-    assert (gold.status, gold.entities) == ("needs_review", [])
+    assert (gold.entities, gold.topic) == (EntityGold(status="needs_review"), TopicGold(status="needs_review"))
     assert gold.text_sha256 == articles(corpus)[SEED].text_sha256
-    assert report.needs_review == [SEED]
+    assert report.entities.needs_review == report.topic.needs_review == [SEED]
     assert validate(corpus).valid
 
 
@@ -229,7 +238,8 @@ def test_misaligned_span_from_the_server_is_rejected_not_clamped(corpus, ls_conn
     (finding, *_) = [f for f in report.findings if f.annotation_id == annotation.id]
     assert finding.task_id == task.id
     assert "'Paris'" in finding.reason
-    assert read_gold(corpus, SEED).status == "needs_review"
+    gold = read_gold(corpus, SEED)
+    assert (gold.entities.status, gold.topic) == ("needs_review", None)
 
 
 def test_label_change_that_orphans_annotations_is_refused(corpus, ls_conn, ls_project, monkeypatch) -> None:
@@ -243,6 +253,22 @@ def test_label_change_that_orphans_annotations_is_refused(corpus, ls_conn, ls_pr
     monkeypatch.setattr(client_module, "labelling_config", lambda: without_loc)
     with pytest.raises(LabelStudioError, match="orphan"):
         ensure_project(client(ls_conn), ls_project)
+
+
+def test_a_project_made_before_the_no_names_tick_takes_the_new_config(corpus, ls_conn, ls_project) -> None:
+    """Adding the tick orphans nothing, so the guard lets an annotated project of the older config through."""
+    import xml.etree.ElementTree as ET
+
+    from newscorpus.labelstudio.config import NO_ENTITIES, labelling_config
+
+    older = ET.fromstring(labelling_config())  # noqa: S314 - our own config
+    older.remove(next(el for el in older if el.get("name") == NO_ENTITIES))
+    sdk = client(ls_conn)
+    project = sdk.projects.create(title=ls_project, label_config=ET.tostring(older, encoding="unicode"))
+    sdk.projects.import_tasks(id=project.id, request=[{"data": {"text": "Paris", "article_id": "p"}}])
+    task = next(iter(sdk.tasks.list(project=project.id)))
+    annotate(ls_conn, task, spans("Paris", ("Paris", "LOC")), "Sport", "anna@example.org")
+    assert ensure_project(sdk, ls_project).label_config == labelling_config()
 
 
 def test_wrong_token_is_a_clear_error_that_never_echoes_it(ls_conn, corpus) -> None:
@@ -316,7 +342,7 @@ def test_server_dying_mid_pull_leaves_previous_files_intact(corpus, ls_conn, ls_
         pull(corpus, Connection(url, ls_conn.api_key), ls_project)
     assert died.is_set(), "the proxy never cut the connection: the pull was smaller than expected"
     assert {p.name: p.read_bytes() for p in (corpus / "annotations").iterdir()} == before
-    assert json.loads(before[f"{SEED}.json"])["status"] == "gold"
+    assert json.loads(before[f"{SEED}.json"])["entities"]["status"] == "gold"
 
 
 def test_rerun_after_a_failed_push_completes_without_duplicates(corpus, ls_conn, ls_project, monkeypatch) -> None:
@@ -360,10 +386,10 @@ def test_cli_push_status_pull(corpus, ls_conn, ls_project) -> None:
     assert "1 created" in pushed.stdout
     status = runner.invoke(app, ["labelstudio", "status", "--project", ls_project])
     assert status.exit_code == 0, status.output
-    assert "1 tasks, 0 annotations" in status.stdout
+    assert "1 task, 0 annotations" in status.stdout
     pulled = runner.invoke(app, ["labelstudio", "pull", "--corpus", str(corpus), "--project", ls_project])
     assert pulled.exit_code == 0, pulled.output
-    assert "1 tasks: 0 gold" in pulled.stdout
+    assert "1 task. entities: 0 gold" in pulled.stdout
 
 
 def test_credentials_are_private_and_serve_never_prints_the_token(ls_conn) -> None:
@@ -385,6 +411,7 @@ def test_credentials_are_private_and_serve_never_prints_the_token(ls_conn) -> No
     assert secrets["token"] not in served.output
     assert secrets["password"] not in served.output
     assert ls_conn.url in served.stdout
+    assert "install" not in served.output.lower()  # it runs, so nothing was installed
 
 
 def _spy_listings(monkeypatch) -> list[str | None]:
@@ -444,3 +471,235 @@ def test_an_unreadable_ledger_means_a_full_listing(corpus, ls_conn, ls_project, 
     second = push(corpus, ls_conn, ls_project, ledgers=tmp_path / "ledgers")
     assert (second.project_id, second.created, second.unchanged) == (first.project_id, [], [SEED])
     assert None in queries
+
+
+# GermEval 2014 dev sentence 968 (ner-de-dev-00968), as in NER-de-dev.tsv: imported gold PER and ORG.
+GERMEVAL_00968 = (
+    "#\thttp://www.svz.de/nachrichten/home/top-thema/article//so-lange-wie-rehhagel-mache-ich-es-bestimmt-nicht.html"
+    "\t[2010-08-04]\t\n1\tMeine\tO\tO\n2\tUnterstützung\tO\tO\n3\that\tO\tO\n4\tVolkbert\tB-PER\tO\n5\tKeßler\tI-PER\tO\n"
+    "6\tund\tO\tO\n7\tich\tO\tO\n8\twünsche\tO\tO\n9\t,\tO\tO\n10\tdass\tO\tO\n11\ter\tO\tO\n12\tErfolg\tO\tO\n"
+    "13\that\tO\tO\n14\tbeim\tO\tO\n15\tDFB.\tB-ORG\tO\n\n"
+)
+SENTENCE = "ner-de-dev-00968-00001"  # the file holds that one sentence, so it is the file's first
+
+
+def import_sentence(corpus: Path, tmp_path: Path) -> Article:
+    """Import GermEval sentence 968 into ``corpus`` as `newscorpus import germeval2014` does; return it."""
+    from newscorpus.importers import import_file
+
+    tsv = tmp_path / "NER-de-dev-00968.tsv"
+    tsv.write_text(GERMEVAL_00968, encoding="utf-8")
+    import_file(corpus, "germeval2014", tsv, "validation")
+    sentence = articles(corpus)[SENTENCE]
+    assert [(e.label, e.text) for e in sentence.entities] == [("PER", "Volkbert Keßler"), ("ORG", "DFB.")]
+    assert sentence.annotation.entities.status == "gold"
+    return sentence
+
+
+def test_a_topic_only_annotation_keeps_the_imported_entities_gold(corpus, ls_conn, ls_project, tmp_path, monkeypatch):
+    """The reported data loss: a topic picked on a GermEval sentence erased its imported entities at the next build."""
+    from newscorpus.release import build
+    from tests.helpers import read_release
+
+    monkeypatch.setenv("NEWSCORPUS_CACHE", str(tmp_path / "cache"))
+    imported = import_sentence(corpus, tmp_path)
+    push(corpus, ls_conn, ls_project)
+    task = task_of(ls_conn, ls_project, SENTENCE)
+    (prediction,) = task.predictions  # the imported spans, for the annotator to correct
+    assert prediction.model_version == "germeval2014"
+    assert from_results(imported.text, prediction.result).entities == imported.entities
+    annotate(ls_conn, task, None, "Sport", "anna@example.org")
+    report = pull(corpus, ls_conn, ls_project)
+    gold = read_gold(corpus, SENTENCE)
+    assert (gold.entities, gold.topic) == (None, TopicGold(status="gold", label="Sport"))
+    assert (report.entities.gold, report.topic.gold, report.corrections) == ([], [SENTENCE], [])
+
+    result = build(corpus, "1.0.0")
+    (released,) = [a for a in read_release(result.path)["validation"] if a.id == SENTENCE]
+    assert [(e.label, e.text) for e in released.entities] == [("PER", "Volkbert Keßler"), ("ORG", "DFB.")]
+    assert (released.annotation.entities.status, released.annotation.entities.source) == ("gold", "germeval2014")
+    assert (released.topic, released.annotation.topic.status, released.annotation.topic.source) == (
+        "Sport", "gold", "label-studio",
+    )  # fmt: skip
+
+
+def test_a_pull_that_contradicts_imported_gold_reports_each_span(corpus, ls_conn, ls_project, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from newscorpus.cli import app
+
+    sentence = import_sentence(corpus, tmp_path)
+    push(corpus, ls_conn, ls_project)
+    text = sentence.text
+    dfb, erfolg, keßler = text.index("DFB."), text.index("Erfolg"), text.index("Volkbert")
+    corrected = [*spans(text, ("Erfolg", "OTH")), Entity(start=dfb, end=dfb + 3, label="ORG", text="DFB")]
+    annotate(ls_conn, task_of(ls_conn, ls_project, SENTENCE), corrected, None, "anna@example.org")
+    pulled = CliRunner().invoke(app, ["labelstudio", "pull", "--corpus", str(corpus), "--project", ls_project])
+    assert pulled.exit_code == 0, pulled.output
+    output = " ".join(pulled.stdout.split())  # the table may wrap a cell
+    assert "Corrections to existing gold" in output
+    assert f'removed PER "Volkbert Keßler" [{keßler}:{keßler + 15}]' in output
+    assert f'added OTH "Erfolg" [{erfolg}:{erfolg + 6}]' in output
+    assert f'changed ORG "DFB." [{dfb}:{dfb + 4}] → ORG "DFB" [{dfb}:{dfb + 3}]' in output
+    assert "germeval2014" in output
+    saved = json.loads((corpus / "reports" / "labelstudio-pull.json").read_text(encoding="utf-8"))
+    (correction,) = saved["corrections"]
+    assert (correction["article_id"], correction["layer"], correction["source"]) == (
+        SENTENCE,
+        "entities",
+        "germeval2014",
+    )
+    assert [e["text"] for e in correction["removed"]] == ["Volkbert Keßler"]
+    # The correction is now the article's gold: pulling again finds nothing to correct.
+    assert articles(corpus)[SENTENCE].entities == sorted(corrected, key=lambda e: e.start)
+    assert pull(corpus, ls_conn, ls_project).corrections == []
+
+
+def test_no_names_is_stated_by_the_tick_and_a_topic_alone_leaves_entities_open(corpus, ls_conn, ls_project) -> None:
+    add_json_articles(corpus, 1)
+    other = next(a for a in articles(corpus) if a != SEED)
+    push(corpus, ls_conn, ls_project)
+    annotate(ls_conn, task_of(ls_conn, ls_project, SEED), [], "International", "anna@example.org")  # the tick
+    annotate(ls_conn, task_of(ls_conn, ls_project, other), None, "Panorama", "anna@example.org")
+    empty = annotate(ls_conn, task_of(ls_conn, ls_project, other), None, None, "ben@example.org")
+    report = pull(corpus, ls_conn, ls_project)
+    (finding,) = [f for f in report.findings if f.annotation_id == empty]
+    assert "completes no layer" in finding.reason
+    assert (report.entities.gold, sorted(report.topic.gold)) == ([SEED], sorted([SEED, other]))
+    assert read_gold(corpus, SEED).entities == EntityGold(status="gold", spans=[])
+    assert [ref.layers for ref in read_gold(corpus, SEED).annotations] == [["entities", "topic"]]
+    assert read_gold(corpus, other).entities is None
+    now = articles(corpus)
+    assert (now[SEED].annotation.entities.status, now[SEED].entities) == ("gold", [])
+    assert (now[other].annotation.entities.status, now[other].annotation.topic.status) == ("none", "gold")
+
+
+def _listed(conn: Connection, project_id: int, view: int | None = None) -> list[str]:
+    sdk = client(conn)
+    return [t.data["article_id"] for t in sdk.tasks.list(project=project_id, view=view, fields="task_only")]
+
+
+def test_push_creates_the_tabs_once_and_puts_tasks_without_gold_first(
+    corpus, ls_conn, ls_project, tmp_path, monkeypatch
+) -> None:
+    import_sentence(corpus, tmp_path)  # raw/imports/… is read before the seed, and its entities are gold
+    first = push(corpus, ls_conn, ls_project, ledgers=tmp_path / "ledgers")
+    assert first.views_created == ["To annotate", "Needs review", "Needs adjudication", "Gold"]
+    assert first.created == [SEED, SENTENCE]
+    sdk = client(ls_conn)
+    views = {v.data["title"]: v.id for v in sdk.views.list(project=first.project_id)}
+    assert list(views) == first.views_created
+    assert _listed(ls_conn, first.project_id) == [SEED, SENTENCE]  # the default order: by task id
+    assert _listed(ls_conn, first.project_id, views["To annotate"]) == [SEED, SENTENCE]  # the topic is open
+    assert _listed(ls_conn, first.project_id, views["Gold"]) == [SENTENCE]
+    assert _listed(ls_conn, first.project_id, views["Needs adjudication"]) == []
+    data = task_of(ls_conn, ls_project, SENTENCE).data
+    assert (data["entities_status"], data["topic_status"], data["gold_layers"]) == ("gold", "none", 1)
+
+    task = task_of(ls_conn, ls_project, SEED)
+    annotate(ls_conn, task, spans(task.data["text"], ("Paris", "LOC")), "International", "anna@example.org")
+    annotate(ls_conn, task, spans(task.data["text"], ("Paris", "LOC")), "Inland", "ben@example.org")
+    pull(corpus, ls_conn, ls_project)  # entities gold, the topic in dispute
+    second = push(corpus, ls_conn, ls_project, ledgers=tmp_path / "ledgers")
+    assert (second.views_created, second.created, second.updated, second.refreshed) == ([], [], [], [SEED])
+    assert len(sdk.views.list(project=first.project_id)) == 4
+    assert _listed(ls_conn, first.project_id, views["Gold"]) == [SEED, SENTENCE]
+    assert _listed(ls_conn, first.project_id, views["Needs adjudication"]) == [SEED]
+    assert _listed(ls_conn, first.project_id, views["To annotate"]) == [SENTENCE]
+    data = task_of(ls_conn, ls_project, SEED).data
+    assert (data["entities_status"], data["topic_status"], data["gold_layers"]) == ("gold", "needs_adjudication", 1)
+
+    queries = _spy_listings(monkeypatch)
+    third = push(corpus, ls_conn, ls_project, ledgers=tmp_path / "ledgers")
+    assert (third.refreshed, third.updated, sorted(third.unchanged)) == ([], [], sorted([SEED, SENTENCE]))
+    assert None not in queries, "a push with nothing changed listed every task"
+
+
+def test_a_refresh_keeps_the_flag_of_a_changed_text(corpus, ls_conn, ls_project, tmp_path) -> None:
+    push(corpus, ls_conn, ls_project, ledgers=tmp_path / "ledgers")
+    task = task_of(ls_conn, ls_project, SEED)
+    annotate(ls_conn, task, spans(task.data["text"], ("Paris", "LOC")), "International", "anna@example.org")
+    raw = corpus / "raw" / f"{SEED}.txt"
+    raw.write_text(raw.read_text(encoding="utf-8") + "\nEin Absatz mehr.\n", encoding="utf-8")
+    assert push(corpus, ls_conn, ls_project, ledgers=tmp_path / "ledgers").flagged_for_review == [SEED]
+    flagged = task_of(ls_conn, ls_project, SEED).data["text_changed_at"]
+    pull(corpus, ls_conn, ls_project)  # needs review: the status changes, the next push refreshes the task
+    refreshed = push(corpus, ls_conn, ls_project, ledgers=tmp_path / "ledgers")
+    assert refreshed.refreshed == [SEED]
+    data = task_of(ls_conn, ls_project, SEED).data
+    assert (data["entities_status"], data["text_changed_at"]) == ("needs_review", flagged)
+    assert read_gold(corpus, SEED).entities.status == "needs_review"  # still held back after the refresh
+    pull(corpus, ls_conn, ls_project)
+    assert read_gold(corpus, SEED).entities.status == "needs_review"
+
+
+def test_the_commands_find_the_server_from_any_folder(ls_conn, monkeypatch, tmp_path) -> None:
+    """`status` from outside the project, with --corpus, and from a subfolder of it, without."""
+    from typer.testing import CliRunner
+
+    from newscorpus.cli import app
+    from tests.conftest import REPO
+
+    if os.environ.get("LABEL_STUDIO_URL"):
+        pytest.skip("an external server: nothing to find")
+    monkeypatch.delenv("NEWSCORPUS_LABELSTUDIO_HOME", raising=False)
+    runner = CliRunner()
+    monkeypatch.chdir(tmp_path)
+    status = runner.invoke(app, ["labelstudio", "status", "--corpus", str(REPO / "corpus")])
+    assert status.exit_code == 0, status.output
+    assert f"Label Studio at {ls_conn.url} is up." in status.stdout
+    monkeypatch.chdir(REPO / "src")
+    status = runner.invoke(app, ["labelstudio", "status"])
+    assert status.exit_code == 0, status.output
+    assert f"Label Studio at {ls_conn.url} is up." in status.stdout
+    monkeypatch.chdir(tmp_path)
+    lost = runner.invoke(app, ["labelstudio", "status"])
+    assert lost.exit_code == 1
+    said = "".join(lost.output.split())  # rich folds a long path anywhere
+    assert "".join(f"No Label Studio server is running from {tmp_path / '.labelstudio'}".split()) in said
+
+
+def test_serve_says_which_port_is_taken_and_stop_stops_it(ls_conn, tmp_path, monkeypatch) -> None:
+    """A second server (its own home, the installed Label Studio) asked for the port the first one holds."""
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    from newscorpus.cli import app
+    from newscorpus.labelstudio.server import Home, default_home, running_url, stop
+
+    if os.environ.get("LABEL_STUDIO_URL"):
+        pytest.skip("an external server: no local install to start a second one from")
+    main = default_home()
+    home = Home(tmp_path / "home")
+    (home.data).mkdir(parents=True)
+    home.venv.symlink_to(main.venv)
+    shutil.copy(main.credentials, home.credentials)
+    # A copy of the database: the second server needs no migrations, and knows the same token.
+    with (
+        contextlib.closing(sqlite3.connect(f"file:{main.data / 'label_studio.sqlite3'}?mode=ro", uri=True)) as source,
+        contextlib.closing(sqlite3.connect(home.data / "label_studio.sqlite3")) as copy,
+    ):
+        source.backup(copy)
+    monkeypatch.setenv("NEWSCORPUS_LABELSTUDIO_HOME", str(home.root))
+    taken = int(ls_conn.url.rsplit(":", 1)[1])
+    runner = CliRunner()
+    try:
+        served = runner.invoke(app, ["labelstudio", "serve", "--port", str(taken)])
+        assert served.exit_code == 0, served.output
+        said = " ".join(served.output.split())
+        assert f"port {taken} is taken by another Label Studio server ({ls_conn.url})" in said
+        assert "install" not in said.lower()  # installed already: nothing to say about installing
+        url = running_url(home)
+        assert url is not None
+        assert url != ls_conn.url
+        assert f"Label Studio is up at {url}" in said
+        status = runner.invoke(app, ["labelstudio", "status"])
+        assert status.exit_code == 0, status.output
+        assert f"Label Studio at {url} is up." in status.stdout
+        stopped = runner.invoke(app, ["labelstudio", "stop"])
+        assert "Stopped Label Studio." in stopped.stdout
+        assert running_url(home) is None
+        assert runner.invoke(app, ["labelstudio", "status"]).exit_code == 1
+    finally:
+        stop(home)

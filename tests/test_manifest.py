@@ -1,15 +1,18 @@
-"""The manifest written in pieces is byte for byte the manifest serialised whole, and reads back the same."""
+"""Manifests: written in pieces byte for byte as serialised whole, read back the same, listed as releases."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newscorpus.atomic import atomic_write_bytes
-from newscorpus.manifest import InputEntry, Manifest, Statistics, read_manifest
+from newscorpus.errors import ReleaseError
+from newscorpus.manifest import InputEntry, Manifest, Statistics, read_manifest, release_versions
 from newscorpus.report import Problem
 
 
@@ -41,3 +44,19 @@ def test_a_manifest_written_in_pieces_reads_back_equal(tmp_path: Path) -> None:
     manifest = manifest_with([f"raw/{i:05d}-ß.txt" for i in range(2_345)], "m")
     atomic_write_bytes(tmp_path / "manifest.json", manifest.json_pieces())
     assert read_manifest(tmp_path / "manifest.json") == manifest
+
+
+def test_a_build_temp_folder_is_no_release(tmp_path: Path) -> None:
+    for name in ("1.0.0", ".tmp-k2x9", "0.9.0", "notes"):
+        (tmp_path / "releases" / name).mkdir(parents=True)
+        (tmp_path / "releases" / name / "manifest.json").write_text(manifest_with([], "m").to_json(), encoding="utf-8")
+    assert release_versions(tmp_path) == ["0.9.0", "1.0.0"]
+
+
+def test_an_invalid_manifest_is_refused_with_its_problems_counted(tmp_path: Path) -> None:
+    path = tmp_path / "manifest.json"
+    data = json.loads(manifest_with([], "m").to_json())
+    del data["inputs_sha256"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ReleaseError, match=r"is not a valid manifest: 1 problem, first: Field required"):
+        read_manifest(path)

@@ -19,6 +19,7 @@ from newscorpus.ner import (
     bio_names,
     bio_to_spans,
     check_nesting,
+    outside_outer,
     spans_to_bio,
     split_tokens,
     tag_sentence,
@@ -31,13 +32,8 @@ LABELS = list(label_sets().entity_names())
 
 
 @st.composite
-def tokens_and_spans(draw: st.DrawFn) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]]]:
-    """Tokens with gaps, and non-overlapping spans that start and end on token boundaries."""
-    lengths = draw(st.lists(st.tuples(st.integers(1, 6), st.integers(0, 2)), min_size=1, max_size=25))
-    toks, cursor = [], 0
-    for length, gap in lengths:
-        toks.append((cursor, cursor + length))
-        cursor += length + gap
+def spans_over(draw: st.DrawFn, toks: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    """Non-overlapping spans that start and end on the boundaries of ``toks``."""
     spans, i = [], 0
     while i < len(toks):
         if draw(st.booleans()):
@@ -46,7 +42,18 @@ def tokens_and_spans(draw: st.DrawFn) -> tuple[list[tuple[int, int]], list[tuple
             i = j + 1 + draw(st.integers(0, 1))
         else:
             i += 1
-    return toks, spans
+    return spans
+
+
+@st.composite
+def tokens_and_spans(draw: st.DrawFn) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]]]:
+    """Tokens with gaps, and non-overlapping spans that start and end on token boundaries."""
+    lengths = draw(st.lists(st.tuples(st.integers(1, 6), st.integers(0, 2)), min_size=1, max_size=25))
+    toks, cursor = [], 0
+    for length, gap in lengths:
+        toks.append((cursor, cursor + length))
+        cursor += length + gap
+    return toks, draw(spans_over(toks))
 
 
 def valid_bio(tags: list[str]) -> bool:
@@ -100,17 +107,37 @@ def test_split_tokens_cuts_only_inside() -> None:
     assert split_tokens([(0, 12), (13, 18)], [4, 13, 18, 99]) == [(0, 4), (4, 12), (13, 18)]
 
 
-def test_nesting_deeper_than_two_levels_is_refused() -> None:
-    def e(start: int, end: int, level: int = 0) -> Entity:
-        return Entity(start=start, end=end, label="ORG", level=level, text="x" * (end - start))
+def entity(start: int, end: int, level: int = 0, label: str = "ORG") -> Entity:
+    return Entity(start=start, end=end, label=label, level=level, text="x" * (end - start))
 
-    check_nesting([e(0, 10), e(0, 4, 1), e(12, 15)])
+
+def test_only_spans_that_overlap_within_a_level_are_refused() -> None:
+    check_nesting([entity(0, 10), entity(0, 4, 1), entity(12, 15)])
+    check_nesting([entity(0, 4), entity(3, 8, 1), entity(10, 12, 1)])  # past its outer span, and outside any
     with pytest.raises(NestingError, match="level-0 spans overlap"):
-        check_nesting([e(0, 10), e(5, 15)])
+        check_nesting([entity(0, 10), entity(5, 15)])
     with pytest.raises(NestingError, match="level-1 spans overlap"):
-        check_nesting([e(0, 10), e(0, 6, 1), e(4, 8, 1)])
-    with pytest.raises(NestingError, match="inside no outer span"):
-        check_nesting([e(0, 4), e(3, 8, 1)])
+        check_nesting([entity(0, 10), entity(0, 6, 1), entity(4, 8, 1)])
+
+
+def test_an_inner_span_outside_every_outer_span_is_tagged_as_it_is() -> None:
+    toks = [(0, 6), (7, 13), (14, 16)]  # "Sultan Osman I."
+    entities = [entity(0, 13, 0, "OTH"), entity(7, 16, 1, "PER")]
+    assert tag_sentence(toks, entities) == (toks, ["B-OTH", "I-OTH", "O"], ["O", "B-PER", "I-PER"])
+    outer, inner = [(0, 2, "OTH"), (3, 4, "ORG")], [(0, 1, "LOC"), (1, 3, "PER"), (3, 4, "LOC"), (5, 6, "PER")]
+    assert outside_outer(outer, inner) == [(1, 3, "PER"), (5, 6, "PER")]
+
+
+@given(st.data(), tokens_and_spans())
+def test_the_two_levels_are_independent_columns(data: st.DataObject, case) -> None:
+    toks, outer = case
+    inner = data.draw(spans_over(toks))
+    entities = [entity(s, e, level, label) for level, spans in enumerate((outer, inner)) for s, e, label in spans]
+    check_nesting(entities)
+    split, outer_tags, inner_tags = tag_sentence(toks, entities)
+    assert split == toks
+    assert (bio_to_spans(toks, outer_tags), bio_to_spans(toks, inner_tags)) == (outer, inner)
+    assert outer_tags == spans_to_bio(toks, outer)  # the inner level changes nothing in the outer column
 
 
 def test_invalid_bio_is_refused() -> None:
@@ -196,11 +223,14 @@ def test_tokens_are_cached_by_text_and_one_change_retokenises_one(corpus: Path, 
     real = tokens_module.sentences
     monkeypatch.setattr(tokens_module, "sentences", lambda text, *rest: calls.append(text[:20]) or real(text, *rest))
     add_json_articles(corpus, 20)
+    for article in iter_corpus(corpus):
+        write_gold(corpus, article, [], topic=None)  # ner tokenises only articles with entity gold
     build(corpus, "1.0.0", processes=1)
     assert len(calls) == 21
     calls.clear()
     raw = corpus / "raw" / "koalition-der-willigen-paris.txt"
     raw.write_text(raw.read_text(encoding="utf-8").replace("Macron", "Emmanuel Macron", 1), encoding="utf-8")
+    write_gold(corpus, seed(corpus), [], topic=None)  # the gold of the old text no longer applies
     build(corpus, "1.0.1", processes=1)
     assert calls == ["Beratungen in Paris\n"]
 

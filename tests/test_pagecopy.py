@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import SEED_NAME
 
-from newscorpus.article import Article
+from newscorpus.article import Annotation, Article
 from newscorpus.ids import assign_split, id_from_filename
 from newscorpus.parsers import DEFAULTS, parse_file
 from newscorpus.report import Problem
@@ -161,7 +161,8 @@ def test_seed_record_fields(seed: Article, seed_raw: Path) -> None:
     assert seed.raw_sha256 == hashlib.sha256(seed_raw.read_bytes()).hexdigest()
     assert seed.text_sha256 == hashlib.sha256(seed.text.encode("utf-8")).hexdigest()
     assert seed.entities == []
-    assert seed.annotation.status == "unannotated"
+    assert seed.annotation == Annotation()  # neither layer annotated
+    assert (seed.annotation.entities.status, seed.annotation.topic.status) == ("none", "none")
 
 
 # --- the byline/date line ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from newscorpus.errors import InvalidInput, ReleaseError, SchemaError, UsageErro
 from newscorpus.manifest import MANIFEST, load_manifest
 from newscorpus.release import build, release_versions, verify
 from newscorpus.schema import schema_version
+from newscorpus.semver import bump
 from tests.helpers import add_json_articles, read_release, write_gold
 
 
@@ -58,12 +60,13 @@ def test_rebuilding_same_version_is_a_noop_and_changed_input_is_refused(corpus: 
     assert build(corpus, "1.0.0").status == "unchanged"
     raw = corpus / "raw" / "koalition-der-willigen-paris.txt"
     raw.write_text(raw.read_text(encoding="utf-8") + "\n\nEin korrigierter Absatz.\n", encoding="utf-8")
-    with pytest.raises(ReleaseError, match=r"immutable.*--version 1\.1\.0") as info:
+    with pytest.raises(ReleaseError, match=r"immutable.*--version 1\.0\.1") as info:  # a changed input: patch
         build(corpus, "1.0.0")
-    assert "raw/koalition-der-willigen-paris.txt" in str(info.value)
+    assert "1 input file changed (raw/koalition-der-willigen-paris.txt)" in str(info.value)
+    assert "restore" not in str(info.value)  # its data files are all there
     assert (corpus / "releases" / "1.0.0" / MANIFEST).read_bytes() == manifest_bytes
-    assert build(corpus, "1.1.0").status == "built"
-    assert release_versions(corpus) == ["1.0.0", "1.1.0"]
+    assert build(corpus, "1.0.1").status == "built"
+    assert release_versions(corpus) == ["1.0.0", "1.0.1"]
 
 
 def test_id_survives_text_correction(corpus: Path) -> None:
@@ -92,11 +95,14 @@ def test_verify_names_every_changed_missing_or_unlisted_file(corpus: Path) -> No
     train.write_bytes(train.read_bytes() + b"x")
     test.unlink()
     (result.path / "documents" / "stray.arrow").write_bytes(b"")
-    problems = {p.file: p.message for p in verify(corpus, "1.0.0").problems}
+    report = verify(corpus, "1.0.0")
+    problems = {p.file: p.message for p in report.problems}
     assert "sha256" in problems["releases/1.0.0/documents/train.arrow"]
     assert "missing" in problems["releases/1.0.0/documents/test.arrow"]
     assert "not listed" in problems["releases/1.0.0/documents/stray.arrow"]
-    assert len(problems) == 3
+    assert report.problems[0].file == "releases/1.0.0"  # first, the release's: how to rebuild its data files
+    assert problems["releases/1.0.0"].startswith("has 2 missing or changed data files. Try `newscorpus build")
+    assert len(problems) == 4
 
 
 def test_invalid_input_blocks_build_unless_skipped(corpus: Path) -> None:
@@ -122,11 +128,10 @@ def test_gold_is_applied_and_stale_gold_is_kept_out(corpus: Path) -> None:
         ("ukrainische", "LOCderiv"),
     ]
     assert all(built.text[e.start : e.end] == e.text for e in built.entities)
-    assert (built.topic, built.annotation.status, built.annotation.annotators) == (
-        "International",
-        "gold",
-        ["annotator-1"],
-    )
+    layers = built.annotation
+    assert (built.topic, layers.entities.status, layers.topic.status) == ("International", "gold", "gold")
+    assert layers.entities.annotators == layers.topic.annotators == ["annotator-1"]
+    assert layers.entities.source == layers.topic.source == "label-studio"
     assert release.manifest.statistics.entities == {"LOC": 1, "LOCderiv": 1, "PER": 1}
 
     data = json.loads(gold_file.read_text(encoding="utf-8"))
@@ -144,7 +149,7 @@ def test_gold_with_misaligned_span_is_rejected_not_clamped(corpus: Path) -> None
     article = seed_article(corpus)
     gold_file = write_gold(corpus, article, [("Paris", "LOC")])
     data = json.loads(gold_file.read_text(encoding="utf-8"))
-    data["entities"][0]["end"] += 1
+    data["entities"]["spans"][0]["end"] += 1
     gold_file.write_text(json.dumps(data), encoding="utf-8")
     (problem,) = validate(corpus).errors
     assert problem.file == "annotations/koalition-der-willigen-paris.json"
@@ -236,7 +241,7 @@ def test_a_killed_build_leaves_no_worker_behind(corpus: Path, tmp_path: Path) ->
     command = [sys.executable, "-m", "newscorpus", "build", "--processes", "2", "--corpus", str(corpus)]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not any((cache / "tokens").rglob("*.json")):  # workers tokenise
+    while time.monotonic() < deadline and not _processes_naming(corpus) - {proc.pid}:  # workers started
         time.sleep(0.01)
     workers = _processes_naming(corpus) - {proc.pid}
     assert workers, "no worker was running when the build was killed"
@@ -290,3 +295,165 @@ def test_documents_only_build_never_tokenises(corpus: Path, tmp_path: Path, monk
 def test_unknown_or_no_config_is_refused(corpus: Path, configs: list[str]) -> None:
     with pytest.raises(UsageError, match="Try one or more of documents, ner, topics"):
         build(corpus, "1.0.0", configs=configs)
+
+
+# --- hints that name what works: a free version, or how to rebuild an older release -------------------------------
+
+
+def hinted_version(error: pytest.ExceptionInfo[ReleaseError]) -> str:
+    found = re.search(r"`newscorpus build --version (\d+\.\d+\.\d+)`", str(error.value))
+    assert found, str(error.value)
+    return found.group(1)
+
+
+def test_version_hints_name_a_free_version_among_several_releases(corpus: Path) -> None:
+    build(corpus, "1.0.0")
+    add_json_articles(corpus, 3, name="a.jsonl")
+    build(corpus, "1.4.0")
+    add_json_articles(corpus, 3, name="b.jsonl")
+    build(corpus, "1.5.0")
+    with pytest.raises(ReleaseError, match=r"immutable\. The corpus as it is now is release 1\.5\.0 already\.$"):
+        build(corpus, "1.4.0")
+    add_json_articles(corpus, 4, name="b.jsonl")  # a changed input: a patch after the newest release
+    for taken in ("1.0.0", "1.4.0", "1.5.0"):
+        with pytest.raises(ReleaseError, match="immutable") as info:
+            build(corpus, taken)
+        assert hinted_version(info) == "1.5.1"
+    assert build(corpus, "1.5.1").status == "built"
+
+
+def test_a_build_of_other_configs_says_so_and_names_the_next_version(corpus: Path) -> None:
+    build(corpus, "1.0.0", configs=["documents"])
+    with pytest.raises(ReleaseError, match="it holds the configs documents, this build documents, ner, topics") as info:
+        build(corpus, "1.0.0")
+    assert hinted_version(info) == "1.1.0"  # configs added: a minor release
+
+
+def test_schema_bump_hint_names_a_version_that_is_free_and_bumped_far_enough(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(corpus, "1.0.0")
+    major = int(schema_version().split(".")[0])
+    monkeypatch.setattr("newscorpus.release.schema_version", lambda: f"{major + 1}.0.0")
+    assert build(corpus, "2.0.0").status == "built"
+    with pytest.raises(ReleaseError, match=r"must be a major release too\. The corpus as it is now is release 2\.0\.0"):
+        build(corpus, "1.1.0")
+    add_json_articles(corpus, 2)
+    with pytest.raises(ReleaseError, match="must be a major release too") as info:
+        build(corpus, "1.1.0")
+    assert hinted_version(info) == "2.1.0"  # 2.0.0 is taken; a new input makes a minor release after it
+    assert build(corpus, "2.1.0").status == "built"
+
+
+def test_an_existing_release_of_another_schema_is_refused_before_any_building(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = build(corpus, "1.0.0").manifest.schema_version
+    code = bump(built, "minor")
+    monkeypatch.setattr("newscorpus.release.schema_version", lambda: code)
+    monkeypatch.setattr("newscorpus.release._build_into", lambda *args: pytest.fail("built, then refused"))
+    with pytest.raises(ReleaseError, match=rf"built with schema {built}; this code has schema {code}") as info:
+        build(corpus, "1.0.0")
+    assert "try `newscorpus build` (it picks the next version)" in str(info.value)
+    assert "restore" not in str(info.value)  # its data files are all there
+    shutil.rmtree(corpus / "releases" / "1.0.0" / "documents")
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(corpus.parent))  # whatever holds the temp folder
+    with pytest.raises(ReleaseError, match="To restore its data files: Rebuild it with the code and inputs") as info:
+        build(corpus, "1.0.0")
+    assert f"{corpus} is not in a git repository" in str(info.value)
+
+
+def test_verify_names_the_build_that_restores_a_release_or_why_this_code_cannot(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(corpus.parent))
+    release = build(corpus, "1.0.0", configs=["documents"]).path
+    shutil.rmtree(release / "documents")
+    first = verify(corpus, "1.0.0").problems[0]
+    assert first.file == "releases/1.0.0"
+    assert first.message == (
+        "has 3 missing or changed data files. "
+        "Try `newscorpus build --version 1.0.0 --config documents` to rebuild its data files from the inputs."
+    )
+    assert build(corpus, "1.0.0", configs=["documents"]).status == "restored"
+
+    shutil.rmtree(release / "documents")
+    raw = corpus / "raw" / "koalition-der-willigen-paris.txt"
+    raw.write_text(raw.read_text(encoding="utf-8").replace("Macron", "Emmanuel Macron", 1), encoding="utf-8")
+    message = verify(corpus, "1.0.0").problems[0].message
+    assert (
+        "This code cannot rebuild its data files: 1 input file changed (raw/koalition-der-willigen-paris.txt)"
+        in message
+    )
+    assert "Rebuild it with the code and inputs of the commit that added" in message
+    with pytest.raises(ReleaseError) as info:
+        build(corpus, "1.0.0", configs=["documents"])
+    assert "Try `newscorpus build --version 1.0.1` to release the corpus as it is now." in str(info.value)
+    assert "To restore its data files instead: Rebuild it with the code and inputs" in str(info.value)
+
+
+def test_a_missing_release_is_named_with_the_releases_there_are(corpus: Path) -> None:
+    with pytest.raises(ReleaseError, match=r"has no release yet\. Try `newscorpus build --version 1\.3\.0`\.$"):
+        verify(corpus, "1.3.0")
+    build(corpus, "1.0.0", configs=["documents"])
+    build(corpus, "1.2.0")
+    with pytest.raises(
+        ReleaseError, match=r"has no release 1\.3\.0; its releases are 1\.0\.0, 1\.2\.0\. .*`newscorpus build`"
+    ):
+        load_manifest(corpus, "1.3.0")
+
+
+def git(root: Path, *args: str) -> str:
+    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false"]
+    done = subprocess.run(["git", "-C", str(root), *identity, *args], check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_an_old_release_in_git_names_the_commit_that_added_it_and_the_commands(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = (tmp_path / "repo").resolve()
+    shutil.copytree(corpus, root / "corpus")
+    corpus = root / "corpus"
+    manifest_file = build(corpus, "1.0.0", configs=["documents"]).path / MANIFEST
+    old = f"{int(schema_version().split('.')[0]) - 1}.0.0"  # an older major, as on a clone of newer code
+    manifest_file.write_text(
+        json.dumps({**json.loads(manifest_file.read_text(encoding="utf-8")), "schema_version": old}, indent=2),
+        encoding="utf-8",
+    )
+    git(root, "init", "-q")
+    git(root, "add", "corpus/raw", "corpus/releases/1.0.0/manifest.json")
+    git(root, "commit", "-q", "-m", "Release 1.0.0")
+    commit = git(root, "rev-parse", "HEAD")
+    (root / "NOTES.md").write_text("later work\n", encoding="utf-8")
+    git(root, "add", "NOTES.md")
+    git(root, "commit", "-q", "-m", "Later work")
+    shutil.rmtree(corpus / "releases" / "1.0.0" / "documents")  # a fresh clone holds only the manifest
+
+    steps = (
+        f"Rebuild it with the code and inputs of commit {commit}, which added its manifest, in a worktree of its own:\n"
+        f"  git -C {root} worktree add {root.parent / 'repo-1.0.0'} {commit}\n"
+        f"  cd {root.parent / 'repo-1.0.0'}\n"
+        "  python3.11 -m venv .venv && .venv/bin/pip install -r requirements/lock.txt "
+        "&& .venv/bin/pip install --no-deps -e .\n"
+        "  .venv/bin/newscorpus build --version 1.0.0 --corpus corpus "
+        "&& .venv/bin/newscorpus verify 1.0.0 --corpus corpus\n"
+    )
+    first = verify(corpus, "1.0.0").problems[0]
+    assert first.message.startswith(
+        f"has 3 missing or changed data files. This code cannot rebuild its data files: it was built with schema {old}"
+    )
+    assert steps in first.message
+    with pytest.raises(ReleaseError, match=rf"built with schema {old}") as building:
+        build(corpus, "1.0.0")
+    assert steps in str(building.value)
+    with pytest.raises(SchemaError, match="not reinterpreted") as loading:  # what publish reads it with
+        load_manifest(corpus, "1.0.0")
+    assert steps in str(loading.value)
+
+    monkeypatch.setattr("newscorpus.history.shutil.which", lambda name: None)
+    message = verify(corpus, "1.0.0").problems[0].message
+    assert "here it could not be looked up: git is not installed" in message
+    assert f"`git log --diff-filter=A -1 --format=%H -- {corpus}/releases/1.0.0/manifest.json` names it" in message
+    assert "run `newscorpus build --version 1.0.0` and `newscorpus verify 1.0.0` there" in message

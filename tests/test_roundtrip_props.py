@@ -69,7 +69,8 @@ def utc_instants(value: Any) -> Any:
 
 
 def datetimes_of(article: Article) -> list[dt.datetime]:
-    found = [article.published_at, article.updated_at, article.annotation.annotated_at]
+    layers = article.annotation
+    found = [article.published_at, article.updated_at, layers.entities.annotated_at, layers.topic.annotated_at]
     return [d for d in found if d is not None]
 
 

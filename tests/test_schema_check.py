@@ -13,8 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field
+from typer.testing import CliRunner
 
-from newscorpus.schema import bump_schema, schema_version, snapshot, under_bumped, write_snapshot
+from newscorpus.cli import app
+from newscorpus.schema import bump_schema, check_schema, schema_version, snapshot, under_bumped, write_snapshot
 from newscorpus.schema_diff import LEVELS, diff_records, diff_snapshots, level_between, required_level
 from newscorpus.semver import bump
 from tests.conftest import REPO
@@ -227,6 +229,42 @@ def test_bump_writes_next_snapshot_and_refuses_smaller(tmp_path: Path) -> None:
     assert (tmp_path / "v1.1.0.json").is_file()
 
 
+def test_malformed_inputs_are_called_malformed_not_a_schema_problem(corpus: Path) -> None:
+    (corpus / "raw" / "kaputt.json").write_text('{"headline": "Halb', encoding="utf-8")
+    (corpus / "raw" / "prosa.json").write_text("Das ist kein JSON.", encoding="utf-8")
+    (corpus / "raw" / "zeilen.jsonl").write_text(
+        '{"url": "https://x.de/a", "body": "Text."}\n{kaputt\n', encoding="utf-8"
+    )
+    (corpus / "raw" / "leer.txt").write_bytes(b"")
+    result = check_schema(corpus)
+    assert {p.file for p in result.malformed} == {
+        "raw/kaputt.json",
+        "raw/prosa.json",
+        "raw/zeilen.jsonl",
+        "raw/leer.txt",
+    }
+    assert result.rejected == []
+    cli_result = CliRunner().invoke(app, ["schema", "check", "--corpus", str(corpus)])
+    assert cli_result.exit_code == 1
+    said = " ".join(cli_result.stderr.split())  # as one line, however the console wrapped it
+    assert "Malformed, not a schema problem: 4 input files in" in said
+    assert "cannot be read at all (truncated or not JSON" in said
+    assert "loosen the rule" not in said
+
+
+def test_an_input_the_models_reject_is_still_one_to_fix_or_loosen_the_rule_for(corpus: Path) -> None:
+    (corpus / "raw" / "kaputt.json").write_text('{"headline": "Halb', encoding="utf-8")
+    article = {"url": "https://x.de/b", "headline": "Titel", "body": "Text.", "reading_time_minutes": -1}
+    (corpus / "raw" / "minus.json").write_text(json.dumps(article), encoding="utf-8")
+    result = check_schema(corpus)
+    assert [p.file for p in result.malformed] == ["raw/kaputt.json"]
+    assert [(p.file, p.field) for p in result.rejected] == [("raw/minus.json", "reading_time_minutes")]
+    said = " ".join(CliRunner().invoke(app, ["schema", "check", "--corpus", str(corpus)]).stderr.split())
+    assert "Malformed, not a schema problem: 1 input file in" in said
+    assert "Invalid under the current models: 1 input in" in said
+    assert "Fix the data, or loosen the rule." in said
+
+
 # --- end to end, on a temp copy of the repo: what a developer sees in CI ------------------------
 
 
@@ -302,4 +340,5 @@ def test_tightened_rule_that_existing_data_breaks_lists_the_files(repo_copy: Pat
     assert result.returncode == 1
     assert "minimum tightened" in result.stdout
     assert "raw/koalition-der-willigen-paris.txt" in result.stdout
-    assert "invalid under the current models" in result.stderr
+    assert "Invalid under the current models: 1 input in" in result.stderr
+    assert "Malformed" not in result.stderr

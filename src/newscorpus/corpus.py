@@ -124,7 +124,8 @@ class Candidate(Generic[T]):
     """An article read from a raw file but not yet admitted: what deduplication needs, and what it became."""
 
     id: str
-    text_sha256: str
+    raw_sha256: bytes
+    text_key: bytes  # the text up to whitespace, so that a re-spaced copy is caught too
     file: str
     line: int | None
     imported: bool  # from a public corpus, which may repeat a text on purpose
@@ -159,32 +160,55 @@ def read_raw_file(corpus: Path, name: str) -> Iterator[Problem | Candidate[Artic
                 gold_problems = applied
             else:
                 result = applied
-        yield Candidate(result.id, result.text_sha256, name, result.raw_line, imported, gold_problems, result)
+        raw = bytes.fromhex(result.raw_sha256)
+        yield Candidate(result.id, raw, text_key(result.text), name, result.raw_line, imported, gold_problems, result)
+
+
+def text_key(text: str) -> bytes:
+    """Return the sha256 digest of ``text`` with whitespace collapsed: what two copies of one article share.
+
+    Every run of whitespace (as ``str.split`` sees it: spaces, tabs, newlines, no-break and the other
+    Unicode spaces) counts as one space, and whitespace at either end counts as none. So a copy whose
+    lines were wrapped, spaced or split into blocks differently (a kicker and a headline as one block
+    or two) has the same key; any other difference, even of one character, gives another key.
+    """
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).digest()
 
 
 class _Admission:
-    """Deduplication in reading order: the first article with an id, or with a text, is kept."""
+    """Deduplication in reading order: the first article with an id, with the raw bytes or with a text is kept."""
 
     def __init__(self) -> None:
         self.ids: dict[str, str] = {}
-        self.texts: dict[bytes, str] = {}  # digests, not hex: the index is kept for every article
+        # Digests, not texts: an entry is kept for every article.
+        self.raws: dict[bytes, str] = {}
+        self.texts: dict[bytes, str] = {}
 
     def admit(self, item: Problem | Candidate[T]) -> Iterator[Problem | T]:
         if isinstance(item, Problem):
             yield item
             return
         where = item.where
-        if item.id in self.ids:
-            message = f"repeats the id of {self.ids[item.id]}. Give one of them another id (`id:` in a sidecar)."
-            yield item.problem(field="id", message=message)
-            return
-        digest = bytes.fromhex(item.text_sha256)
-        if digest in self.texts and not item.imported:
-            message = f"is an exact duplicate of {self.texts[digest]}; only that copy is kept"
+        # A copy is a duplicate before its id is looked at: the same bytes with a copied sidecar share
+        # the id too, and are still only a copy. Public corpora repeat texts on purpose, so theirs stay.
+        if not item.imported and (kept := self.raws.get(item.raw_sha256)):
+            message = f"is an exact duplicate of {kept} (the same bytes); only that copy is kept"
             yield item.problem(severity="warning", message=message)
             return
+        if not item.imported and (kept := self.texts.get(item.text_key)):
+            message = f"is a duplicate of {kept}: the same text up to whitespace; only that copy is kept"
+            yield item.problem(severity="warning", message=message)
+            return
+        if item.id in self.ids:
+            message = (
+                f"repeats the id of {self.ids[item.id]}. Give one of them another id "
+                "(`id` in a JSON record, `id:` in the sidecar of a single-article file)."
+            )
+            yield item.problem(field="id", message=message)
+            return
         self.ids[item.id] = where
-        self.texts[digest] = where
+        self.raws.setdefault(item.raw_sha256, where)
+        self.texts.setdefault(item.text_key, where)
         yield from item.gold_problems
         yield item.value
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from pydantic.dataclasses import dataclass
 
 from newscorpus.article import Record, Sha256
 from newscorpus.errors import ReleaseError, SchemaError
+from newscorpus.plural import plural
 from newscorpus.report import Problem
 from newscorpus.schema import schema_version
 from newscorpus.semver import SEMVER_PATTERN, parse_semver
@@ -104,28 +106,52 @@ def release_dir(corpus: Path, version: str) -> Path:
     return corpus / RELEASES_DIR / version
 
 
+def release_versions(corpus: Path) -> list[str]:
+    """Return the versions of every release in ``corpus``, oldest first (a build's temp folder is none)."""
+    folder = corpus / RELEASES_DIR
+    if not folder.is_dir():
+        return []
+    found = [p.name for p in folder.iterdir() if re.match(SEMVER_PATTERN, p.name) and (p / MANIFEST).is_file()]
+    return sorted(found, key=parse_semver)
+
+
 def read_manifest(path: Path) -> Manifest:
     """Read a manifest file, or raise a release error saying what is wrong with it."""
     try:
         return Manifest.model_validate_json(path.read_bytes())
     except FileNotFoundError as exc:
-        raise ReleaseError(
-            f"No release at {path.parent}. Try `newscorpus build --version {path.parent.name}`."
-        ) from exc
+        raise ReleaseError(f"No release at {path.parent}: it has no {path.name}.") from exc
     except ValidationError as exc:
         raise ReleaseError(
-            f"{path} is not a valid manifest: {exc.error_count()} problems, first: {exc.errors()[0]['msg']}"
+            f"{path} is not a valid manifest: {plural(exc.error_count(), 'problem')}, first: {exc.errors()[0]['msg']}"
         ) from exc
+
+
+def find_manifest(corpus: Path, version: str) -> Manifest:
+    """Read the manifest of release ``version``, whatever its schema; if there is none, name the releases there are."""
+    path = release_dir(corpus, version) / MANIFEST
+    if not path.is_file():
+        versions = release_versions(corpus)
+        if not versions:
+            raise ReleaseError(f"{corpus} has no release yet. Try `newscorpus build --version {version}`.")
+        raise ReleaseError(
+            f"{corpus} has no release {version}; its releases are {', '.join(versions)}. "
+            "Name one of them, or build a new one with `newscorpus build` (it picks the next version)."
+        )
+    return read_manifest(path)
 
 
 def load_manifest(corpus: Path, version: str) -> Manifest:
     """Read the manifest of release ``version``, refusing one built with another schema major."""
-    manifest = read_manifest(release_dir(corpus, version) / MANIFEST)
+    from newscorpus.history import rebuild_elsewhere  # history names this module's paths
+
+    manifest = find_manifest(corpus, version)
     code = schema_version()
     if parse_semver(manifest.schema_version)[0] != parse_semver(code)[0]:
         raise SchemaError(
-            f"Release {version} was built with schema {manifest.schema_version}, but this code has schema {code}. "
-            "A different major version is incompatible and is not reinterpreted. "
-            f"Check out the code of schema {manifest.schema_version} to use it, or rebuild the corpus as a new release."
+            f"Release {version} was built with schema {manifest.schema_version}, but this code has schema {code}: "
+            "another major, which is incompatible and is not reinterpreted. To release the corpus as it is now, "
+            f"try `newscorpus build` (it picks the next version). To use release {version} itself: "
+            + rebuild_elsewhere(corpus, version)
         )
     return manifest

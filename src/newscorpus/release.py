@@ -23,16 +23,19 @@ from newscorpus.atomic import atomic_write_bytes, default_mode
 from newscorpus.configs import CONFIG_MODELS
 from newscorpus.corpus import input_names, iter_corpus, relative_name, sha256_file
 from newscorpus.errors import InvalidInput, ReleaseError, UsageError
+from newscorpus.history import rebuild_elsewhere
 from newscorpus.manifest import (
     MANIFEST,
     RELEASES_DIR,
     FileEntry,
     InputEntry,
     Manifest,
-    load_manifest,
+    find_manifest,
     read_manifest,
     release_dir,
+    release_versions,
 )
+from newscorpus.plural import plural
 from newscorpus.pool import frozen_gc, ordered_map
 from newscorpus.report import Problem, Report
 from newscorpus.rows import NerRows, Tally, article_rows
@@ -104,27 +107,86 @@ def _inputs(corpus: Path, processes: int | None) -> tuple[list[InputEntry], str]
     return entries, combined.hexdigest()
 
 
-def _changed_inputs(old: Manifest, new: Manifest) -> list[str]:
-    before = {e.path: e.sha256 for e in old.inputs}
-    after = {e.path: e.sha256 for e in new.inputs}
-    return sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+def _changed_inputs(before: list[InputEntry], after: list[InputEntry]) -> str:
+    """Say which inputs differ between two lists, "" if none: how many, and the first five."""
+    old, new = {e.path: e.sha256 for e in before}, {e.path: e.sha256 for e in after}
+    changed = sorted(p for p in old.keys() | new.keys() if old.get(p) != new.get(p))
+    if not changed:
+        return ""
+    return f"{plural(len(changed), 'input file')} changed ({', '.join(changed[:5])}{', …' if len(changed) > 5 else ''})"
 
 
-def _install(tmp: Path, target: Path, manifest: Manifest) -> Literal["built", "unchanged", "restored"]:
+def _build_command(manifest: Manifest) -> str:
+    """Return the command that builds ``manifest``'s release again with this code: its version, and its configs."""
+    configs = "".join(f" --config {c}" for c in manifest.splits) if set(manifest.splits) != set(CONFIG_MODELS) else ""
+    return f"newscorpus build --version {manifest.version}{configs}"
+
+
+def _data_missing(folder: Path, manifest: Manifest) -> bool:
+    return any(not (folder / entry.path).is_file() for entry in manifest.files)
+
+
+def _new_release_hint(corpus: Path, manifest: Manifest) -> str:
+    """Name the version that releases what was just built: the one a build without ``--version`` picks."""
+    version = choose_version(corpus, manifest)
+    if (release_dir(corpus, version) / MANIFEST).is_file():
+        return f"The corpus as it is now is release {version} already."
+    return f"Try `newscorpus build --version {version}` to release the corpus as it is now."
+
+
+def rebuild_hint(corpus: Path, manifest: Manifest) -> str:
+    """Say how to rebuild the data files of ``manifest``'s release: here if this code and the inputs can, else where."""
+    code = schema_version()
+    if manifest.schema_version != code:
+        why = f"it was built with schema {manifest.schema_version}, and this code has schema {code}"
+    else:
+        inputs, digest = _inputs(corpus, None)
+        if digest == manifest.inputs_sha256:
+            return f"Try `{_build_command(manifest)}` to rebuild its data files from the inputs."
+        why = f"{_changed_inputs(manifest.inputs, inputs)} since it was built"
+    return f"This code cannot rebuild its data files: {why}. {rebuild_elsewhere(corpus, manifest.version)}"
+
+
+def _refuse_other_schema(corpus: Path, version: str) -> None:
+    """Refuse to build an existing release of another schema again, before building: it could never match."""
+    folder = release_dir(corpus, version)
+    existing = read_manifest(folder / MANIFEST)
+    code = schema_version()
+    if existing.schema_version == code:
+        return
+    restore = (
+        f" To restore its data files: {rebuild_elsewhere(corpus, version)}" if _data_missing(folder, existing) else ""
+    )
+    raise ReleaseError(
+        f"Release {version} already exists, built with schema {existing.schema_version}; this code has schema "
+        f"{code}, so it cannot build the same release. Releases are immutable. To release the corpus as it is now, "
+        f"try `newscorpus build` (it picks the next version).{restore}"
+    )
+
+
+def _difference(existing: Manifest, built: Manifest) -> str:
+    """Say why a build differs from the release of the same version."""
+    if changed := _changed_inputs(existing.inputs, built.inputs):
+        return changed
+    if existing.splits.keys() != built.splits.keys():
+        return f"it holds the configs {', '.join(existing.splits)}, this build {', '.join(built.splits)}"
+    return "this code builds other data from the same inputs"
+
+
+def _install(tmp: Path, target: Path, manifest: Manifest, corpus: Path) -> Literal["built", "unchanged", "restored"]:
     if not target.exists():
         tmp.rename(target)
         return "built"
     existing = read_manifest(target / MANIFEST)
     if existing.to_json() != manifest.to_json():
-        changed = _changed_inputs(existing, manifest)
-        what = (
-            f"{len(changed)} input files changed ({', '.join(changed[:5])}{', …' if len(changed) > 5 else ''})"
-            if changed
-            else "the build differs"
+        restore = (
+            f" To restore its data files instead: {rebuild_elsewhere(corpus, manifest.version)}"
+            if _data_missing(target, existing)
+            else ""
         )
         raise ReleaseError(
-            f"Release {manifest.version} already exists and {what}. Releases are immutable. "
-            f"Try `newscorpus build --version {bump(manifest.version, 'minor')}`."
+            f"Release {manifest.version} already exists, and {_difference(existing, manifest)}. "
+            f"Releases are immutable. {_new_release_hint(corpus, manifest)}{restore}"
         )
     restored = False
     for entry in manifest.files:
@@ -136,8 +198,9 @@ def _install(tmp: Path, target: Path, manifest: Manifest) -> Literal["built", "u
     return "restored" if restored else "unchanged"
 
 
-def check_release_bump(corpus: Path, version: str) -> None:
-    """Refuse a release version bumped less than the schema was since the release before it."""
+def check_release_bump(corpus: Path, manifest: Manifest) -> None:
+    """Refuse a version bumped less than the schema since the release before it, naming one that works."""
+    version = manifest.version
     older = [v for v in release_versions(corpus) if parse_semver(v) < parse_semver(version)]
     if not older:
         return
@@ -148,8 +211,7 @@ def check_release_bump(corpus: Path, version: str) -> None:
     if needed and (bumped is None or LEVELS.index(bumped) < LEVELS.index(needed)):
         raise ReleaseError(
             f"The schema went from {previous.schema_version} to {current} since release {previous.version}: "
-            f"a {needed} change, so this release must be a {needed} release too. "
-            f"Try `newscorpus build --version {bump(previous.version, needed)}`."
+            f"a {needed} change, so this release must be a {needed} release too. {_new_release_hint(corpus, manifest)}"
         )
 
 
@@ -188,7 +250,7 @@ def _build_into(
         )
     if report.errors and not skip_invalid:
         raise InvalidInput(
-            f"{len(report.errors)} problems in the inputs; no release was built. "
+            f"{plural(len(report.errors), 'problem')} in the inputs; no release was built. "
             "Fix them (see `newscorpus validate`) or build with --skip-invalid.",
             report,
         )
@@ -235,6 +297,8 @@ def build(
     releases = corpus / RELEASES_DIR
     releases.mkdir(parents=True, exist_ok=True)
     with FileLock(releases / ".lock"):
+        if version is not None and (release_dir(corpus, version) / MANIFEST).is_file():
+            _refuse_other_schema(corpus, version)
         for stale in releases.glob(".tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)  # left by a killed build; we hold the lock
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=releases))
@@ -244,9 +308,9 @@ def build(
             manifest = built.model_copy(update={"version": version or choose_version(corpus, built)})
             target = release_dir(corpus, manifest.version)
             if not target.exists():
-                check_release_bump(corpus, manifest.version)
+                check_release_bump(corpus, manifest)
             atomic_write_bytes(tmp / MANIFEST, manifest.json_pieces())
-            status = _install(tmp, target, manifest)
+            status = _install(tmp, target, manifest, corpus)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return BuildResult(manifest=manifest, status=status, path=target)
@@ -261,29 +325,26 @@ def newest_release(corpus: Path) -> str:
 
 
 def verify(corpus: Path, version: str) -> Report:
-    """Recompute the hashes of release ``version`` against its manifest; report every mismatch."""
-    manifest = load_manifest(corpus, version)
+    """Recompute the hashes of release ``version`` (of any schema) against its manifest; report every mismatch.
+
+    If a data file is missing or changed, the first problem is the release's, saying how to rebuild its data files.
+    """
+    manifest = find_manifest(corpus, version)
     folder = release_dir(corpus, version)
     report = Report(files_checked=len(manifest.files))
-    rebuild = f"Try `newscorpus build --version {version}` to rebuild it from the committed inputs."
+    broken = []
     for entry in manifest.files:
         path = folder / entry.path
         name = relative_name(corpus, path)
         if not path.is_file():
-            report.problems.append(Problem(file=name, message=f"is missing. {rebuild}"))
+            broken.append(Problem(file=name, message="is missing"))
         elif (actual := sha256_file(path)) != entry.sha256:
-            report.problems.append(
-                Problem(file=name, message=f"has sha256 {actual}, but the manifest says {entry.sha256}. {rebuild}")
-            )
+            broken.append(Problem(file=name, message=f"has sha256 {actual}, but the manifest says {entry.sha256}"))
+    if broken:
+        summary = f"has {plural(len(broken), 'missing or changed data file')}. {rebuild_hint(corpus, manifest)}"
+        report.problems += [Problem(file=relative_name(corpus, folder), message=summary), *broken]
     listed = {entry.path for entry in manifest.files} | {MANIFEST}
     for path in sorted(folder.rglob("*")):
         if path.is_file() and path.relative_to(folder).as_posix() not in listed:
             report.problems.append(Problem(file=relative_name(corpus, path), message="is not listed in the manifest"))
     return report
-
-
-def release_versions(corpus: Path) -> list[str]:
-    """Return the versions of every release in ``corpus``, oldest first."""
-    folder = corpus / RELEASES_DIR
-    found = [p.name for p in folder.iterdir() if (p / MANIFEST).is_file()] if folder.is_dir() else []
-    return sorted(found, key=parse_semver)

@@ -21,11 +21,15 @@ from newscorpus.errors import SchemaError
 from newscorpus.features import features_for, schema_for
 from newscorpus.gold import GoldFile
 from newscorpus.labels import label_sets, schemas_dir
-from newscorpus.report import Report
+from newscorpus.report import Problem, Report
 from newscorpus.schema_diff import LEVELS, Change, Level, diff_snapshots, level_between, required_level
 from newscorpus.semver import bump, parse_semver
 
 RECORD_TYPES = {"Article": Article, "GoldFile": GoldFile, "NerSentence": NerSentence, "TopicRow": TopicRow}
+# How the readers begin a problem with a file (or JSONL line) that cannot be read as its format at all:
+# pydantic's message for JSON that does not parse, the sidecar's for YAML, and the parsers' for bytes that are
+# empty, binary, undecodable or too big. No schema change causes these, and no loosened rule fixes them.
+_MALFORMED = ("Invalid JSON", "is not readable YAML", "the file ", "this line ")
 
 
 def snapshot() -> dict[str, Any]:
@@ -85,6 +89,16 @@ class SchemaCheck:
     pending: list[Change]
     under_bumped: list[UnderBump]
     report: Report | None
+
+    @property
+    def malformed(self) -> list[Problem]:
+        """Errors of inputs that cannot be read as their format at all: the file is broken, not the schema."""
+        return [p for p in self.report.errors if p.message.startswith(_MALFORMED)] if self.report else []
+
+    @property
+    def rejected(self) -> list[Problem]:
+        """Errors of inputs that read, but that the current models reject."""
+        return [p for p in self.report.errors if not p.message.startswith(_MALFORMED)] if self.report else []
 
     @property
     def ok(self) -> bool:

@@ -3,10 +3,11 @@
 SoMaJo is the reference tokenizer for German (EmpiriST 2015): it knows German
 abbreviations, ordinals (``4. September``), dates, URLs and emoji, and gives
 each token's character offsets. Being pure Python it is the slow step of a
-build, so results are cached by ``text_sha256`` (and tokenizer version), and
-builds call it on every core (``newscorpus.pool``). Each block is tokenised on its own, so a
-sentence never crosses from the headline into the lead. A pretokenized text
-(a GermEval import) keeps its own tokens: it is split at its single spaces.
+build, so results are cached, keyed on everything they depend on (see
+``cache_key``), and builds call it on every core (``newscorpus.pool``). Each
+block is tokenised on its own, so a sentence never crosses from the headline
+into the lead. A pretokenized text (a GermEval import) keeps its own tokens: it
+is split at its single spaces.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 from somajo import SoMaJo
@@ -24,13 +26,16 @@ from somajo import SoMaJo
 from newscorpus.article import Article
 from newscorpus.atomic import atomic_write_text
 
-TOKENIZER = f"somajo-{version('somajo')}-de_CMC"
+SOMAJO_OPTIONS: dict[str, Any] = {"language": "de_CMC", "split_camel_case": False, "character_offsets": True}
+TOKENIZER = json.dumps({"somajo": version("somajo"), **SOMAJO_OPTIONS, "sentences": 2}, sort_keys=True)
+"""The tokenizer's version and options, and the version of ``sentences`` (raise it when its output changes):
+part of every cache key, so a change of any of them is a miss, never a stale hit."""
 Sentence = list[tuple[int, int]]
 
 
 @cache  # one per process: SoMaJo compiles its patterns once
 def _tokenizer() -> SoMaJo:
-    return SoMaJo("de_CMC", split_camel_case=False, character_offsets=True)
+    return SoMaJo(**SOMAJO_OPTIONS)
 
 
 def sentences(text: str, blocks: list[tuple[int, int]], pretokenized: bool) -> list[Sentence]:
@@ -53,15 +58,26 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("NEWSCORPUS_CACHE") or platformdirs.user_cache_path("newscorpus")) / "tokens"
 
 
+def cache_key(article: Article) -> str:
+    """Return the hex key of ``article``'s sentences: the hash of everything ``sentences`` depends on.
+
+    That is the text (by its hash), the block boundaries (each block is tokenised on its own, so
+    the same text in other blocks has other sentences), whether it is pretokenized, and the tokenizer.
+    """
+    blocks = ",".join(f"{b.start}-{b.end}" for b in article.blocks)
+    key = f"{TOKENIZER}\0{article.text_sha256}\0{blocks}\0{article.pretokenized}"
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 class TokenCache:
-    """Sentences by text hash on disk: one small JSON file per text, written atomically."""
+    """Sentences on disk by ``cache_key``: one small JSON file per key, written atomically."""
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder or default_cache_dir()
         self.hits = self.misses = 0
 
     def _path(self, article: Article) -> Path:
-        key = hashlib.sha256(f"{TOKENIZER}\0{article.text_sha256}\0{article.pretokenized}".encode()).hexdigest()
+        key = cache_key(article)
         return self.folder / key[:2] / f"{key}.json"
 
     def get(self, article: Article) -> list[Sentence] | None:

@@ -36,7 +36,8 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
         except NewscorpusError as exc:
             if isinstance(exc, InvalidInput) and isinstance(exc.report, Report):
                 print_report(exc.report.problems, to=err_console)
-            err_console.print(f"[bold red]Error:[/] {exc}", highlight=False)
+            # Not wrapped by rich: a message's commands and paths must copy and paste whole.
+            err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper

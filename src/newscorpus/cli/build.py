@@ -9,6 +9,7 @@ import typer
 
 from newscorpus.cli._common import CorpusOption, console, handles_errors, print_report, progress_bar
 from newscorpus.corpus import check_corpus, raw_files
+from newscorpus.plural import plural
 
 NAME = "build"
 
@@ -41,7 +42,7 @@ def command(
         result = build(corpus, version, skip_invalid=skip_invalid, on_file=advance, processes=processes, configs=config)
     manifest = result.manifest
     if manifest.rejected:
-        console.print(f"[yellow]{len(manifest.rejected)} inputs were left out:[/]")
+        console.print(f"[yellow]Left out {plural(len(manifest.rejected), 'input')}:[/]")
         print_report(manifest.rejected)
     verb = {"built": "Built", "unchanged": "Unchanged:", "restored": "Restored the data files of"}[result.status]
     rows = "; ".join(

@@ -10,6 +10,7 @@ import typer
 from newscorpus.atomic import atomic_write_text
 from newscorpus.cli._common import CorpusOption, console, handles_errors
 from newscorpus.exporters import export_germeval2014, imported_articles, raw_name
+from newscorpus.plural import plural
 
 NAME = "export"
 app = typer.Typer(help="Write an imported corpus back in its published format.", no_args_is_help=True)
@@ -32,5 +33,5 @@ def germeval2014(
     """Write a GermEval 2014 import as TSV, gold corrections applied; unchanged, it is the published file."""
     name = raw_name(corpus, raw)
     articles = imported_articles(corpus, name, "germeval2014")
-    atomic_write_text(out, export_germeval2014(articles))
-    console.print(f"Wrote {len(articles)} sentences of {name} to {out}.", highlight=False)
+    atomic_write_text(out, export_germeval2014(articles, corpus / name))
+    console.print(f"Wrote {plural(len(articles), 'sentence')} of {name} to {out}.", highlight=False)

@@ -11,6 +11,7 @@ from newscorpus.cli._common import CorpusOption, console, err_console, handles_e
 from newscorpus.corpus import relative_name
 from newscorpus.importers import import_file, import_path
 from newscorpus.parsers import parse_file
+from newscorpus.plural import plural
 from newscorpus.report import Problem
 
 NAME = "import"
@@ -32,7 +33,9 @@ def _import(corpus: Path, fmt: str, file: Path, split: str | None) -> None:
             articles += 1
     print_report(problems)
     verb = "Already imported" if existed else "Imported"
-    console.print(f"{verb}: {name}, {articles} articles, {len(problems)} problems.", highlight=False)
+    console.print(
+        f"{verb}: {name}, {plural(articles, 'article')}, {plural(len(problems), 'problem')}.", highlight=False
+    )
     if any(p.severity == "error" for p in problems):
         err_console.print(
             f"[bold red]Error:[/] {name} has invalid records. Fix the file, delete the copy and its sidecar, "

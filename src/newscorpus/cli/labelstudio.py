@@ -10,15 +10,25 @@ from rich.table import Table
 
 from newscorpus.cli._common import CorpusOption, console, err_console, handles_errors, print_report, progress_bar
 from newscorpus.labelstudio.config import DEFAULT_PROJECT
-from newscorpus.labelstudio.server import LABEL_STUDIO_VERSION, default_home, healthy, load_or_create_credentials
+from newscorpus.labelstudio.server import (
+    LABEL_STUDIO_VERSION,
+    default_home,
+    healthy,
+    load_or_create_credentials,
+    running_url,
+)
 from newscorpus.labelstudio.server import start as start_server
 from newscorpus.labelstudio.server import stop as stop_server
+from newscorpus.plural import plural
 
 NAME = "labelstudio"
 app = typer.Typer(
-    help=f"Gold annotations through a local Label Studio {LABEL_STUDIO_VERSION} server.", no_args_is_help=True
+    help=f"Gold annotations through a local Label Studio {LABEL_STUDIO_VERSION} server. The server's state "
+    "(.labelstudio/) is found from --corpus or the project folder, so these commands work from any folder.",
+    no_args_is_help=True,
 )
 ProjectOption = Annotated[str, typer.Option("--project", help="The Label Studio project's title.")]
+DEFAULT_CORPUS = Path("corpus")
 
 
 def _mask(secret: str) -> str:
@@ -28,14 +38,17 @@ def _mask(secret: str) -> str:
 @app.command("serve")
 @handles_errors
 def serve(
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (the next free one if taken).")] = 8089,
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (a free one if taken).")] = 8089,
+    corpus: CorpusOption = DEFAULT_CORPUS,
 ) -> None:
     """Start Label Studio on 127.0.0.1 in the background (installing it on first use); print the URL and login."""
-    home = default_home()
-    err_console.print(f"Starting Label Studio {LABEL_STUDIO_VERSION} (the first run installs it into {home.venv}) …")
-    url = start_server(home, port)
+    home = default_home(corpus)
+    if url := running_url(home):
+        console.print(f"Label Studio is already running at {url} (from {home.root}).")
+    else:
+        url = start_server(home, port, say=lambda message: err_console.print(message, highlight=False))
+        console.print(f"Label Studio is up at {url}")
     credentials = load_or_create_credentials(home)
-    console.print(f"Label Studio is up at {url}")
     console.print(
         f"Login: {credentials['username']}; the password and the API token "
         f"({_mask(credentials['token'])}) are in {home.credentials}"
@@ -44,18 +57,20 @@ def serve(
 
 @app.command("stop")
 @handles_errors
-def stop() -> None:
+def stop(corpus: CorpusOption = DEFAULT_CORPUS) -> None:
     """Stop the server that `serve` started."""
-    console.print("Stopped Label Studio." if stop_server(default_home()) else "No Label Studio server was running.")
+    home = default_home(corpus)
+    stopped = stop_server(home)
+    console.print("Stopped Label Studio." if stopped else f"No Label Studio server was running from {home.root}.")
 
 
 @app.command("status")
 @handles_errors
-def status(project: ProjectOption = DEFAULT_PROJECT) -> None:
+def status(project: ProjectOption = DEFAULT_PROJECT, corpus: CorpusOption = DEFAULT_CORPUS) -> None:
     """Report whether the server is up, the project, and its task and annotation counts. Exit 1 if it is down."""
     from newscorpus.labelstudio.client import client, connection, find_project, talking_to  # the SDK loads slowly
 
-    conn = connection()
+    conn = connection(default_home(corpus))
     if not healthy(conn.url):
         console.print(f"Label Studio at {conn.url} is down.")
         raise typer.Exit(1)
@@ -68,27 +83,30 @@ def status(project: ProjectOption = DEFAULT_PROJECT) -> None:
             return
         details = sdk.projects.get(id=found.id)
         console.print(
-            f"Project {project!r} (id {found.id}): {details.task_number or 0} tasks, "
-            f"{details.total_annotations_number or 0} annotations, "
-            f"{details.total_predictions_number or 0} predictions. "
+            f"Project {project!r} (id {found.id}): {plural(details.task_number or 0, 'task')}, "
+            f"{plural(details.total_annotations_number or 0, 'annotation')}, "
+            f"{plural(details.total_predictions_number or 0, 'prediction')}. "
             f"Open {conn.url}/projects/{found.id}/data"
         )
 
 
 @app.command("push")
 @handles_errors
-def push(corpus: CorpusOption = Path("corpus"), project: ProjectOption = DEFAULT_PROJECT) -> None:
-    """Create or update the project; upsert every valid article as a task, keyed by article id."""
+def push(corpus: CorpusOption = DEFAULT_CORPUS, project: ProjectOption = DEFAULT_PROJECT) -> None:
+    """Create or update the project and its tabs; upsert every valid article as a task, keyed by article id."""
     from newscorpus.labelstudio.client import connection
     from newscorpus.labelstudio.push import push as push_corpus
 
     with progress_bar("Pushing", None) as step:
-        result = push_corpus(corpus, connection(), project, on_progress=step)
+        result = push_corpus(corpus, connection(default_home(corpus)), project, on_progress=step)
     print_report(result.problems)
     console.print(
         f"Project {project!r} (id {result.project_id}): {len(result.created)} created, "
-        f"{len(result.updated)} updated, {len(result.unchanged)} unchanged."
+        f"{len(result.updated)} updated, {len(result.refreshed)} with a new layer status, "
+        f"{len(result.unchanged)} unchanged."
     )
+    if result.views_created:
+        console.print("Tabs created: " + ", ".join(result.views_created))
     if result.flagged_for_review:
         console.print(
             "[yellow]Text changed under existing annotations, flagged for review:[/] "
@@ -98,13 +116,13 @@ def push(corpus: CorpusOption = Path("corpus"), project: ProjectOption = DEFAULT
 
 @app.command("pull")
 @handles_errors
-def pull(corpus: CorpusOption = Path("corpus"), project: ProjectOption = DEFAULT_PROJECT) -> None:
-    """Pull every annotation into DIR/annotations/, adjudicated, and report agreement and disagreements."""
+def pull(corpus: CorpusOption = DEFAULT_CORPUS, project: ProjectOption = DEFAULT_PROJECT) -> None:
+    """Pull every annotation into DIR/annotations/, adjudicated per layer; report corrections, agreement, disputes."""
     from newscorpus.labelstudio.client import connection
     from newscorpus.labelstudio.pull import REPORT
     from newscorpus.labelstudio.pull import pull as pull_project
 
-    report = pull_project(corpus, connection(), project)
+    report = pull_project(corpus, connection(default_home(corpus)), project)
     if report.findings:
         table = Table(title="Kept out of gold", title_justify="left")
         for column in ("article", "task", "annotation", "reason"):
@@ -112,16 +130,29 @@ def pull(corpus: CorpusOption = Path("corpus"), project: ProjectOption = DEFAULT
         for f in report.findings:
             table.add_row(f.article_id or "", str(f.task_id), str(f.annotation_id or ""), f.reason)
         console.print(table)
+    if report.corrections:
+        # One line per change, not a table: each names a span in full, so it can be searched for.
+        console.print("[yellow]Corrections to existing gold[/] (check them with `git diff` before you build):")
+        for c in report.corrections:
+            where = f"{c.article_id} (task {c.task_id}), {c.layer} from {c.source or 'an earlier pull'}"
+            for change in c.changes():
+                console.print(f"  {where}: {change}", markup=False, highlight=False)
     for pair in report.agreement.pairs:
         console.print(
-            f"Agreement {pair.annotators[0]} × {pair.annotators[1]} over {pair.tasks} tasks: "
+            f"Agreement {pair.annotators[0]} × {pair.annotators[1]} over {plural(pair.tasks, 'task')}: "
             f"span F1 exact {pair.exact_f1:.2f}, overlap {pair.overlap_f1:.2f}"
         )
     if report.agreement.cohen_kappa is not None:
         console.print(
-            f"Topic kappa over {report.agreement.topic_items} articles: Cohen {report.agreement.cohen_kappa:.2f}"
+            f"Topic kappa over {plural(report.agreement.topic_items, 'article')}: "
+            f"Cohen {report.agreement.cohen_kappa:.2f}"
         )
+    layers = "; ".join(
+        f"{name}: {len(o.gold)} gold, {plural(len(o.needs_adjudication), 'needs', 'need')} adjudication, "
+        f"{plural(len(o.needs_review), 'needs', 'need')} review"
+        for name, o in (("entities", report.entities), ("topic", report.topic))
+    )
     console.print(
-        f"{report.tasks} tasks: {len(report.gold)} gold, {len(report.needs_adjudication)} need adjudication, "
-        f"{len(report.needs_review)} need review; {len(report.written)} files written. Report: {corpus / REPORT}"
+        f"{plural(report.tasks, 'task')}. {layers}. {plural(len(report.corrections), 'correction')}; "
+        f"{plural(len(report.written), 'file')} written. Report: {corpus / REPORT}"
     )

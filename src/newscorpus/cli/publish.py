@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from newscorpus.cli._common import CorpusOption, console, handles_errors
+from newscorpus.plural import plural
 
 NAME = "publish"
 
@@ -42,4 +43,6 @@ def command(
         check_redistributable(manifest, allow_restricted)
         plan = plan_upload(out, push_to_hub_repo)
         url = push_to_hub(plan, token, private=True)
-        console.print(f"Uploaded {len(plan.operations)} files to {push_to_hub_repo} and tagged {plan.tag}: {url}")
+        console.print(
+            f"Uploaded {plural(len(plan.operations), 'file')} to {push_to_hub_repo} and tagged {plan.tag}: {url}"
+        )

@@ -13,6 +13,7 @@ from rich.table import Table
 from newscorpus.cli._common import CorpusOption, JsonOption, console, handles_errors, print_report, progress_bar
 from newscorpus.corpus import check_corpus, raw_files
 from newscorpus.errors import SchemaError
+from newscorpus.plural import plural
 from newscorpus.schema_diff import Change, Level, required_level
 
 NAME = "schema"
@@ -75,10 +76,16 @@ def check(corpus: CorpusOption = Path("corpus"), json: JsonOption = False) -> No
             f"The schema differs from snapshot v{result.version}: a {needed} change. "
             f"Try `newscorpus schema bump {needed}` and commit the new snapshot in schemas/."
         )
-    if result.report and not result.report.valid:
+    if malformed := {p.file for p in result.malformed}:
         messages.append(
-            f"{len(result.report.errors)} inputs in {corpus} are invalid under the current models. "
-            "Fix them, or loosen the rule."
+            f"Malformed, not a schema problem: {plural(len(malformed), 'input file')} in {corpus} cannot be read "
+            "at all (truncated or not JSON, unreadable YAML, empty, binary, undecodable or too big; the table above "
+            "says where). Repair or replace each; `newscorpus build --skip-invalid` leaves such files out."
+        )
+    if rejected := {p.file for p in result.rejected}:
+        messages.append(
+            f"Invalid under the current models: {plural(len(rejected), 'input')} in {corpus}. "
+            "Fix the data, or loosen the rule."
         )
     if messages:
         raise SchemaError(" ".join(messages))

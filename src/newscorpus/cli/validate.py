@@ -8,6 +8,7 @@ import typer
 
 from newscorpus.cli._common import CorpusOption, JsonOption, console, handles_errors, print_report, progress_bar
 from newscorpus.corpus import check_corpus, raw_files, validate
+from newscorpus.plural import plural
 
 NAME = "validate"
 
@@ -21,7 +22,8 @@ def command(corpus: CorpusOption = Path("corpus"), json: JsonOption = False) -> 
         console.print_json(report.model_dump_json())
     else:
         print_report(report.problems)
-        verdict = "[green]valid[/]" if report.valid else f"[red]invalid[/]: {len(report.errors)} errors"
-        console.print(f"{report.files_checked} files, {report.articles_valid} valid articles: {verdict}")
+        verdict = "[green]valid[/]" if report.valid else f"[red]invalid[/]: {plural(len(report.errors), 'error')}"
+        files, articles = plural(report.files_checked, "file"), plural(report.articles_valid, "valid article")
+        console.print(f"{files}, {articles}: {verdict}")
     if not report.valid:
         raise typer.Exit(1)

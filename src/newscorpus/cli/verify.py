@@ -8,6 +8,9 @@ from typing import Annotated
 import typer
 
 from newscorpus.cli._common import CorpusOption, JsonOption, console, handles_errors, print_report
+from newscorpus.corpus import relative_name
+from newscorpus.manifest import release_dir
+from newscorpus.plural import plural
 
 NAME = "verify"
 
@@ -25,8 +28,15 @@ def command(
     if json:
         console.print_json(report.model_dump_json())
     else:
-        print_report(report.problems)
-        verdict = "[green]all match the manifest[/]" if report.valid else f"[red]{len(report.errors)} problems[/]"
-        console.print(f"Release {version}: {report.files_checked} files, {verdict}.")
+        # The release's own problem says how to rebuild its data files, in lines of commands: below the table.
+        release = relative_name(corpus, release_dir(corpus, version))
+        print_report([p for p in report.problems if p.file != release])
+        verdict = (
+            "[green]all match the manifest[/]" if report.valid else f"[red]{plural(len(report.errors), 'problem')}[/]"
+        )
+        console.print(f"Release {version}: {plural(report.files_checked, 'file')}, {verdict}.")
+        for problem in report.problems:
+            if problem.file == release:
+                console.print(f"Release {version} {problem.message}", highlight=False, soft_wrap=True)
     if not report.valid:
         raise typer.Exit(1)

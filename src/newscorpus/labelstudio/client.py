@@ -20,6 +20,7 @@ from label_studio_sdk.core.api_error import ApiError
 
 from newscorpus.labelstudio.config import labelling_config
 from newscorpus.labelstudio.server import Home, LabelStudioError, default_home, running_url
+from newscorpus.plural import plural
 
 PAGE_SIZE = 100
 
@@ -42,8 +43,9 @@ def connection(home: Home | None = None) -> Connection:
     if running and home.credentials.is_file():
         return Connection(running, json.loads(home.credentials.read_text(encoding="utf-8"))["token"])
     raise LabelStudioError(
-        "No Label Studio server is running. Try `newscorpus labelstudio serve`, "
-        "or set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY to use another server."
+        f"No Label Studio server is running from {home.root}. Try `newscorpus labelstudio serve` "
+        "(from the project folder, or with --corpus), or set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY "
+        "to use another server."
     )
 
 
@@ -108,7 +110,7 @@ def all_tasks(sdk: LabelStudio, project_id: int, **kwargs: Any) -> list[Any]:
     expected = sdk.projects.get(id=project_id).task_number
     if expected is not None and len(tasks) != expected:
         raise LabelStudioError(
-            f"Listed {len(tasks)} tasks, but the project has {expected}: the listing stopped early. "
+            f"Listed {plural(len(tasks), 'task')}, but the project has {expected}: the listing stopped early. "
             "Nothing was written."
         )
     return tasks

@@ -1,8 +1,11 @@
 """What ``push`` last knew of a project's tasks, so a push with little to do need not list them all.
 
 Listing every task is the slow part of a push (Label Studio serialises each one
-in full, text included). The ledger keeps each article's task id and text hash
-and a watermark: the server's own ``updated_at`` of the newest change push saw.
+in full, text included). The ledger keeps each article's task id, text hash,
+the hash of the rest of its task data (the layer statuses, say: a pull that makes
+a layer gold changes them, and the next push updates the task in place) and when
+its text last changed, and a watermark: the server's own ``updated_at`` of the
+newest change push saw.
 The next push asks only for tasks changed after the watermark, merges them, and
 trusts the result only if its size equals the project's task count; a deleted,
 foreign or duplicated task makes it fall back to the full listing. A push cut
@@ -21,7 +24,6 @@ from pydantic import ValidationError
 
 from newscorpus.article import Record
 from newscorpus.atomic import atomic_write_text
-from newscorpus.labelstudio.server import default_home
 
 # The format Label Studio's Data Manager parses in a Datetime filter.
 _FILTER_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -32,6 +34,27 @@ class KnownTask(Record):
 
     id: int
     text_sha256: str | None
+    data_sha256: str  # required: a ledger from before it was kept is unreadable, so push lists in full once
+    text_changed_at: str | None = None
+
+
+def data_sha256(data: dict[str, Any]) -> str:
+    """Return the hash push compares a task's data by: every field but the text (its hash stands in for it).
+
+    ``text_changed_at`` is left out too: push sets it, the article does not say it.
+    """
+    rest = {key: value for key, value in data.items() if key not in ("text", "text_changed_at")}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def known_task(task_id: int, data: dict[str, Any]) -> KnownTask:
+    """Return what the ledger keeps of a task with ``data``."""
+    return KnownTask(
+        id=task_id,
+        text_sha256=data.get("text_sha256"),
+        data_sha256=data_sha256(data),
+        text_changed_at=data.get("text_changed_at"),
+    )
 
 
 class Ledger(Record):
@@ -43,10 +66,10 @@ class Ledger(Record):
     tasks: dict[str, KnownTask]
 
 
-def ledger_path(url: str, project_id: int, folder: Path | None = None) -> Path:
-    """Return where the ledger of a project on a server lives (in the Label Studio home by default)."""
+def ledger_path(url: str, project_id: int, folder: Path) -> Path:
+    """Return where in ``folder`` (``ledgers/`` of the Label Studio home) the ledger of a project on a server lives."""
     key = hashlib.sha256(url.encode()).hexdigest()[:12]
-    return (folder or default_home().root / "ledgers") / f"{key}-{project_id}.json"
+    return folder / f"{key}-{project_id}.json"
 
 
 def load_ledger(path: Path, url: str, project_id: int) -> Ledger | None:

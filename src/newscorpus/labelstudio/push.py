@@ -2,16 +2,25 @@
 
 Label Studio's importer does not deduplicate, so push learns the project's
 tasks first (from its ledger and what changed since, else by listing them all):
-an article with a task of the same ``text_sha256`` is skipped, a
+an article with a task of the same ``text_sha256`` and data is skipped, a
 new one is created, one whose text changed is updated in place and its
 existing annotations are flagged for review (``text_changed_at`` on the task;
-pull keeps annotations older than that out of gold). Gold and imported spans
-travel as predictions, so annotators correct rather than start from zero.
+pull keeps annotations older than that out of gold), and one whose other data
+changed (a layer's status, after a pull) is updated in place.
+
+Gold and imported layers travel as predictions, one per source (the layer's
+``source`` is the prediction's ``model_version``), so annotators correct
+rather than start from zero. The task data carry each layer's status, which
+the tabs push creates filter on (``newscorpus.labelstudio.views``). New tasks
+without gold are imported first, so in the default order (by task id) they
+come before tasks that have gold.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -32,11 +41,15 @@ from newscorpus.labelstudio.ledger import (
     KnownTask,
     Ledger,
     changed_since,
+    data_sha256,
+    known_task,
     ledger_path,
     load_ledger,
     save_ledger,
     watermark_of,
 )
+from newscorpus.labelstudio.server import default_home
+from newscorpus.labelstudio.views import GOLD_LAYERS, STATUS_FIELDS, ensure_views
 from newscorpus.report import Problem
 
 BATCH_SIZE = 500
@@ -46,6 +59,8 @@ The first is small so that the server starts importing early; later ones are lar
 every request costs the server a fixed time (one transaction each)."""
 MAX_BATCHES_GROWTH = 8
 LIST_PAGE_SIZE = 1000
+DEFAULT_MODEL_VERSION = "newscorpus"
+"""The ``model_version`` of a prediction from a layer that names no source."""
 
 
 @dataclass
@@ -55,8 +70,11 @@ class PushResult:
     project_id: int
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    refreshed: list[str] = field(default_factory=list)
+    """Same text, other data (a layer's status changed): the task's data updated in place."""
     unchanged: list[str] = field(default_factory=list)
     flagged_for_review: list[str] = field(default_factory=list)
+    views_created: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -65,19 +83,34 @@ def task_data(article: Article) -> dict[str, Any]:
     data: dict[str, Any] = {"text": article.text, "article_id": article.id, "text_sha256": article.text_sha256}
     if article.headline:
         data["headline"] = article.headline
+    layers = {layer: getattr(article.annotation, layer).status for layer in STATUS_FIELDS}
+    data |= {STATUS_FIELDS[layer]: status for layer, status in layers.items()}
+    data[GOLD_LAYERS] = sum(status == "gold" for status in layers.values())
     return data
 
 
+def predictions(article: Article) -> list[dict[str, Any]]:
+    """Return the article's gold and imported layers as predictions, one per source (its ``model_version``).
+
+    A gold entity layer without spans goes as the "no names" tick.
+    """
+    by_source: dict[str, dict[str, Any]] = {}
+    entities, topic = article.annotation.entities, article.annotation.topic
+    if article.entities or entities.status == "gold":
+        by_source.setdefault(entities.source or DEFAULT_MODEL_VERSION, {})["entities"] = article.entities
+    if article.topic is not None:
+        by_source.setdefault(topic.source or DEFAULT_MODEL_VERSION, {})["topic"] = article.topic
+    return [
+        {"model_version": source, "result": to_results(layers.get("entities"), layers.get("topic"))}
+        for source, layers in by_source.items()
+    ]
+
+
 def new_task(article: Article) -> dict[str, Any]:
-    """Return an import payload: the task, and its gold or imported spans as a prediction."""
+    """Return an import payload: the task, and its gold or imported layers as predictions."""
     task: dict[str, Any] = {"data": task_data(article)}
-    if article.entities or article.topic:
-        task["predictions"] = [
-            {
-                "model_version": article.annotation.source or "newscorpus",
-                "result": to_results(article.entities, article.topic),
-            }
-        ]
+    if found := predictions(article):
+        task["predictions"] = found
     return task
 
 
@@ -107,7 +140,7 @@ def _merge(known: dict[str, KnownTask], tasks: Iterator[Any], strict: bool) -> l
             )
             continue
         seen.add(article_id)
-        known[article_id] = KnownTask(id=task.id, text_sha256=task.data.get("text_sha256"))
+        known[article_id] = known_task(task.id, task.data)
     return problems
 
 
@@ -135,14 +168,19 @@ def push(
     """Push every valid article of ``corpus``; return what was created, updated and left alone.
 
     New tasks are sent in batches from a second thread while the corpus is still being read
-    on ``processes`` cores (default: all). ``ledgers`` is the folder of push ledgers (see
-    ``newscorpus.labelstudio.ledger``).
+    on ``processes`` cores (default: all); new tasks with gold wait in a temporary file and go
+    last. ``ledgers`` is the folder of push ledgers (default: ``ledgers/`` in the corpus's Label
+    Studio home; see ``newscorpus.labelstudio.ledger``).
     """
     sdk = client(conn)
-    with talking_to(conn), ThreadPoolExecutor(max_workers=1) as sender:
+    with (
+        talking_to(conn),
+        ThreadPoolExecutor(max_workers=1) as sender,
+        tempfile.TemporaryFile("w+", encoding="utf-8") as later,  # new tasks with gold, sent last
+    ):
         project = ensure_project(sdk, project_title)
         result = PushResult(project_id=project.id)
-        path = ledger_path(conn.url, project.id, ledgers)
+        path = ledger_path(conn.url, project.id, ledgers or default_home(corpus).root / "ledgers")
         started, known = None, {}
         if project.task_number:  # an empty project (a new one, say) has nothing to learn
             started = _newest_change(sdk, project.id)
@@ -150,6 +188,7 @@ def push(
         max_id = max((t.id for t in known.values()), default=0)
         sending: deque[tuple[list[dict[str, Any]], Future[Any]]] = deque()
         batch: list[dict[str, Any]] = []
+        size = BATCH_SIZE
 
         failed = threading.Event()
 
@@ -171,35 +210,44 @@ def push(
                 task_ids = getattr(future.result(), "task_ids", None) or []
                 if len(task_ids) == len(tasks):  # else the ledger stays short, and the next push lists in full
                     for task, task_id in zip(tasks, task_ids, strict=True):
-                        known[task["data"]["article_id"]] = KnownTask(
-                            id=task_id, text_sha256=task["data"]["text_sha256"]
-                        )
+                        known[task["data"]["article_id"]] = known_task(task_id, task["data"])
                 result.created += [task["data"]["article_id"] for task in tasks]
                 if on_progress:
                     on_progress(len(result.created), None)
 
-        size = BATCH_SIZE
+        def queue(task: dict[str, Any] | None) -> None:
+            """Add a new task to the batch (None: send what is left); send the batch when it is full."""
+            nonlocal batch, size
+            if task is not None:
+                batch.append(task)
+            if batch and (task is None or len(batch) == size):
+                sending.append((batch, sender.submit(send, batch)))
+                batch, size = [], min(2 * size, MAX_BATCHES_GROWTH * BATCH_SIZE)
+            settle(block=False)
+
         # Articles are parsed and made into payloads on every core; only the payloads come back.
         for item in iter_corpus(corpus, convert=new_task, processes=processes):
             if isinstance(item, Problem):
                 result.problems.append(item)
                 continue
-            article_id, text_sha256 = item["data"]["article_id"], item["data"]["text_sha256"]
-            task = known.get(article_id)
-            if task is None:
-                batch.append(item)
-            elif task.text_sha256 == text_sha256:
-                result.unchanged.append(article_id)
+            data = item["data"]
+            article_id, task = data["article_id"], known.get(data["article_id"])
+            if task is None and data[GOLD_LAYERS]:
+                later.write(json.dumps(item, ensure_ascii=False) + "\n")
+            elif task is None:
+                queue(item)
+            elif task.text_sha256 != data["text_sha256"]:
+                known[article_id] = _update(sdk, task.id, data, result)
+            elif task.data_sha256 != data_sha256(data):
+                known[article_id] = _refresh(sdk, task, data, result)
             else:
-                _update(sdk, task.id, item["data"], result)
-                known[article_id] = KnownTask(id=task.id, text_sha256=text_sha256)
-            if len(batch) == size:
-                sending.append((batch, sender.submit(send, batch)))
-                batch, size = [], min(2 * size, MAX_BATCHES_GROWTH * BATCH_SIZE)
-            settle(block=False)
-        if batch:
-            sending.append((batch, sender.submit(send, batch)))
+                result.unchanged.append(article_id)
+        later.seek(0)
+        for line in later:
+            queue(json.loads(line))
+        queue(None)
         settle(block=True)
+        result.views_created = ensure_views(sdk, project.id)
         finished = _newest_change(sdk, project.id)
         if started is not None:  # changes others made to older tasks while this push ran
             _merge(known, _list(sdk, project.id, changed_since(started, max_id)), strict=False)
@@ -207,10 +255,21 @@ def push(
     return result
 
 
-def _update(sdk: LabelStudio, task_id: int, data: dict[str, Any], result: PushResult) -> None:
+def _update(sdk: LabelStudio, task_id: int, data: dict[str, Any], result: PushResult) -> KnownTask:
     """Give a task the article's new text; flag its annotations for review (pull keeps them out of gold)."""
-    now = dt.datetime.now(dt.UTC).isoformat()
-    task = sdk.tasks.update(id=str(task_id), data={**data, "text_changed_at": now})
+    data = {**data, "text_changed_at": dt.datetime.now(dt.UTC).isoformat()}
+    sdk.tasks.update(id=str(task_id), data=data)
     result.updated.append(data["article_id"])
-    if task.total_annotations:
+    # The annotations themselves, not the task's total_annotations: Label Studio can stop keeping that count.
+    if any(not a.was_cancelled for a in sdk.annotations.list(id=task_id)):
         result.flagged_for_review.append(data["article_id"])
+    return known_task(task_id, data)
+
+
+def _refresh(sdk: LabelStudio, known: KnownTask, data: dict[str, Any], result: PushResult) -> KnownTask:
+    """Give a task the article's new data (same text), keeping when its text last changed."""
+    if known.text_changed_at is not None:
+        data = {**data, "text_changed_at": known.text_changed_at}
+    sdk.tasks.update(id=str(known.id), data=data)
+    result.refreshed.append(data["article_id"])
+    return known_task(known.id, data)

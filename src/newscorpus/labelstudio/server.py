@@ -4,6 +4,10 @@ Label Studio pins Django and many other packages, so it lives in
 ``.labelstudio/venv`` and the project itself depends only on the SDK. Its
 data is ``.labelstudio/data``. The admin login and API token are generated
 once and kept in ``.labelstudio/credentials.json`` (mode 0600, git-ignored).
+
+``.labelstudio/`` (the home) sits in the project root, beside ``corpus/``, and
+is found from the corpus folder or the current folder, so the commands work
+from any folder of the project (see :func:`default_home`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +35,13 @@ HOST = "127.0.0.1"
 DEFAULT_PORT = 8089
 START_TIMEOUT = 300.0
 """The first start runs database migrations; later starts take seconds."""
+HOME_DIR = ".labelstudio"
+Say = Callable[[str], None]
+"""Where the server code tells what it is doing (installing, which port); the CLI prints it."""
+
+
+def _quiet(message: str) -> None:
+    """Say nothing: the default for library callers."""
 
 
 class LabelStudioError(NewscorpusError):
@@ -68,27 +80,43 @@ class Home:
         return self.root / "server.log"
 
 
-def default_home() -> Home:
-    """Return ``$NEWSCORPUS_LABELSTUDIO_HOME``, else ``.labelstudio`` in the current folder."""
-    return Home(Path(os.environ.get("NEWSCORPUS_LABELSTUDIO_HOME", ".labelstudio")).resolve())
+def default_home(corpus: Path | None = None) -> Home:
+    """Return ``$NEWSCORPUS_LABELSTUDIO_HOME``, else ``.labelstudio`` in the project root.
+
+    The project root is the nearest folder holding ``.labelstudio/`` above the corpus folder
+    (if it exists), else above the current folder; without one (before the first ``serve``)
+    it is the folder holding the corpus, else the nearest one above the current folder that
+    holds ``corpus/``, else the current folder.
+    """
+    if env := os.environ.get("NEWSCORPUS_LABELSTUDIO_HOME"):
+        return Home(Path(env).resolve())
+    here = Path.cwd()
+    found = corpus.resolve() if corpus is not None and corpus.is_dir() else None
+    for start in (found, here):
+        for folder in (start, *start.parents) if start else ():
+            if (folder / HOME_DIR).is_dir():
+                return Home(folder / HOME_DIR)
+    root = found.parent if found else next((f for f in (here, *here.parents) if (f / "corpus").is_dir()), here)
+    return Home(root / HOME_DIR)
 
 
 def _marker(home: Home) -> Path:
     return home.venv / f".newscorpus-installed-{LABEL_STUDIO_VERSION}"
 
 
-def ensure_installed(home: Home) -> Path:
+def ensure_installed(home: Home, say: Say = _quiet) -> Path:
     """Install Label Studio into the home's venv unless it is there; return its ``label-studio`` program."""
     program = home.venv / "bin" / "label-studio"
     if _marker(home).is_file() and program.is_file():
         return program
+    requirement = f"label-studio=={LABEL_STUDIO_VERSION}"
+    say(f"Installing {requirement} into {home.venv} (the first run only; it takes a few minutes) …")
     shutil.rmtree(home.venv, ignore_errors=True)  # a half install from an interrupted run
     home.root.mkdir(parents=True, exist_ok=True)
     try:
         subprocess.run([sys.executable, "-m", "venv", str(home.venv)], check=True, capture_output=True)
         python = str(home.venv / "bin" / "python")
         uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
-        requirement = f"label-studio=={LABEL_STUDIO_VERSION}"
         if Path(uv).is_file():
             command = [uv, "pip", "install", "--quiet", "--python", python, requirement]
         else:
@@ -136,14 +164,49 @@ def running_url(home: Home) -> str | None:
     return url if healthy(url) else None
 
 
-def _free_port(preferred: int) -> int:
+def _listening_inodes(port: int) -> set[str]:
+    """Return the inodes of the sockets listening on ``port`` (Linux's /proc/net; empty elsewhere)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text(encoding="ascii").splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    return inodes
+
+
+def port_holder(port: int) -> str:
+    """Say what holds ``port`` on 127.0.0.1, as far as it is cheap to know (Linux names the process)."""
+    url = f"http://{HOST}:{port}"
+    if healthy(url, timeout=1.0):
+        return f"another Label Studio server ({url})"
+    sockets = {f"socket:[{inode}]" for inode in _listening_inodes(port)}
+    for fd_dir in Path("/proc").glob("[0-9]*/fd") if sockets else ():
+        try:
+            if any(str(fd.readlink()) in sockets for fd in fd_dir.iterdir()):
+                name = (fd_dir.parent / "comm").read_text(encoding="utf-8").strip()
+                return f"process {fd_dir.parent.name} ({name})"
+        except OSError:
+            continue  # another user's process, or one that just ended
+    return "another program"
+
+
+def choose_port(preferred: int) -> tuple[int, str | None]:
+    """Return ``preferred`` if it is free, else a free port the system picks and why ``preferred`` was not used."""
     for port in (preferred, 0):
         with socket.socket() as probe:
+            # As the server itself binds: a port left in TIME_WAIT by a stopped server is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((HOST, port))
             except OSError:
                 continue
-            return probe.getsockname()[1]
+            chosen = probe.getsockname()[1]
+        return chosen, None if port == preferred else f"port {preferred} is taken by {port_holder(preferred)}"
     raise LabelStudioError("No free port on 127.0.0.1.")
 
 
@@ -171,14 +234,19 @@ def _environment(home: Home, credentials: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def start(home: Home, port: int = DEFAULT_PORT, timeout: float = START_TIMEOUT) -> str:
-    """Start the server in the background unless it runs; wait for ``/health``; return its URL."""
+def start(home: Home, port: int = DEFAULT_PORT, timeout: float = START_TIMEOUT, say: Say = _quiet) -> str:
+    """Start the server in the background unless it runs; wait for ``/health``; return its URL.
+
+    ``say`` hears when Label Studio is installed (the first run only) and why the server
+    starts on another port than ``port``.
+    """
     if url := running_url(home):
         return url
-    program = ensure_installed(home)
+    program = ensure_installed(home, say)
     credentials = load_or_create_credentials(home)
-    port = _free_port(port)
+    port, taken = choose_port(port)
     url = f"http://{HOST}:{port}"
+    say(f"Starting Label Studio {LABEL_STUDIO_VERSION} at {url}" + (f": {taken}." if taken else "."))
     home.data.mkdir(parents=True, exist_ok=True)
     command = [str(program), "start", "--no-browser", "--internal-host", HOST, "--port", str(port)]
     with home.log.open("ab") as log:

@@ -18,7 +18,7 @@ from newscorpus.encoding import UndecodableError, decode_text, text_problem
 from newscorpus.errors import InvalidInput
 from newscorpus.ids import assign_split, id_from_filename, id_from_url
 from newscorpus.offsets import assemble, normalize_text, sha256_text
-from newscorpus.parsers.jsonl import JsonArticle
+from newscorpus.parsers.jsonl import JsonArticle, RecordNotes, validation_problems
 from newscorpus.parsers.pagecopy import PageCopyError, parse_page_copy
 from newscorpus.report import Problem, problems_from_validation
 from newscorpus.sidecar import SIDECAR_SUFFIX, Sidecar, load_sidecar, sidecar_path
@@ -102,23 +102,33 @@ def _page_copy(data: bytes, name: str, stem: str, sidecar: Sidecar) -> Iterator[
     yield from result if isinstance(result, list) else [result]
 
 
-def _json_object(data: bytes, name: str, stem: str | None, sidecar: Sidecar, line: int | None) -> Iterator[ParseResult]:
+def _json_object(
+    data: bytes, name: str, stem: str | None, sidecar: Sidecar, line: int | None, notes: RecordNotes
+) -> Iterator[ParseResult]:
     decoded = decode_text(data)
     try:
         obj = JsonArticle.model_validate_json(decoded.text)
     except ValidationError as exc:
-        yield from problems_from_validation(exc, name, line)
+        yield from validation_problems(exc, name, line)
         return
+    if found := obj.problems():
+        yield from (Problem(file=name, line=line, field=field, message=message) for field, message in found)
+        return
+    overrides = sidecar.overrides()
     result = make_article(
         parts=obj.parts(),
-        metadata={**obj.metadata(), **sidecar.overrides()},
+        metadata={**obj.article_metadata(), **overrides},
         raw_file=name,
         raw_sha256=hashlib.sha256(data).hexdigest(),
         encoding=decoded.encoding,
         fallback_id=id_from_filename(stem) if stem else None,
         line=line,
     )
-    yield from result if isinstance(result, list) else [result]
+    if isinstance(result, list):
+        yield from result
+        return
+    notes.add(obj, line, made_id=None if "id" in overrides else result.id)
+    yield result
 
 
 def _guarded(results: Iterator[ParseResult], name: str, line: int | None = None) -> Iterator[ParseResult]:
@@ -176,13 +186,16 @@ def parse_file(path: Path, name: str) -> Iterator[ParseResult]:
     except InvalidInput as exc:
         yield from exc.report or [Problem(file=name, field="sidecar", message=str(exc))]  # type: ignore[misc]
         return
+    notes = RecordNotes()  # of a .json or .jsonl file, told once at its end
     if suffix == ".jsonl":
         with path.open("rb") as lines:
             for number, raw in enumerate(lines, start=1):
                 if len(raw) > MAX_FILE_BYTES:
                     yield _too_big(name, len(raw), number)
                 elif raw.strip():
-                    yield from _guarded(_json_object(raw.rstrip(b"\r\n"), name, None, sidecar, number), name, number)
+                    record = _json_object(raw.rstrip(b"\r\n"), name, None, sidecar, number, notes)
+                    yield from _guarded(record, name, number)
+        yield from notes.problems(name)
         return
     with path.open("rb") as handle:  # one open for the size and the bytes
         size = os.fstat(handle.fileno()).st_size
@@ -191,6 +204,7 @@ def parse_file(path: Path, name: str) -> Iterator[ParseResult]:
             return
         data = handle.read()
     if suffix == ".json":
-        yield from _guarded(_json_object(data, name, path.stem, sidecar, None), name)
+        yield from _guarded(_json_object(data, name, path.stem, sidecar, None, notes), name)
+        yield from notes.problems(name)
     else:
         yield from _guarded(_page_copy(data, name, path.stem, sidecar), name)

@@ -17,6 +17,7 @@ from pathlib import Path
 from newscorpus.ids import slugify
 from newscorpus.labels import label_sets
 from newscorpus.parsers import ParseResult, make_article
+from newscorpus.plural import plural
 from newscorpus.report import Problem
 from newscorpus.sidecar import Sidecar
 
@@ -84,7 +85,7 @@ def parse(path: Path, name: str, sidecar: Sidecar) -> Iterator[ParseResult]:
             yield Problem(file=name, line=line, message=row)
             continue
         if len(row) != 2:
-            yield Problem(file=name, line=line, message=f"has {len(row)} fields, not the 2 of `label;'text'`")
+            yield Problem(file=name, line=line, message=f"has {plural(len(row), 'field')}, not the 2 of `label;'text'`")
             continue
         label, body = row
         if label not in topics:

@@ -185,7 +185,7 @@ class Bench:
         A build with ``ner`` must have tokenised every article: ``ner`` takes only articles with entity
         gold, so a corpus without it would make every ner figure measure nothing.
         """
-        from newscorpus.release import build
+        from newscorpus.release.build import build
 
         if fresh:
             shutil.rmtree(corpus / "releases", ignore_errors=True)

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from benchmarks.common import Bench, Figure, check, timed
 from benchmarks.generate import modify_article
-from newscorpus.gold import ANNOTATIONS_DIR
+from newscorpus.model.gold import ANNOTATIONS_DIR
 
 _HWM = """
 def hwm_kib():
@@ -30,7 +30,7 @@ _RSS_CHILD = (
     + """
 import json, resource, sys, time
 from pathlib import Path
-from newscorpus.release import build
+from newscorpus.release.build import build
 start = time.perf_counter()
 configs = sys.argv[3].split(",") if len(sys.argv) > 3 else None
 result = build(Path(sys.argv[1]), sys.argv[2], configs=configs)
@@ -42,7 +42,7 @@ print(json.dumps({
 }))
 """
 )
-_IMPORT_ONLY_CHILD = _HWM + "import json, newscorpus.release; print(json.dumps({'vmhwm_kib': hwm_kib()}))"
+_IMPORT_ONLY_CHILD = _HWM + "import json, newscorpus.release.build; print(json.dumps({'vmhwm_kib': hwm_kib()}))"
 """The child's own peak: VmHWM of its process. (``ru_maxrss`` of a child is useless here: Linux carries the
 forking parent's RSS over into the child's maximum, and this parent holds ~200 MiB.)"""
 

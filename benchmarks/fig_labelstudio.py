@@ -19,11 +19,11 @@ def _delete_project(sdk: Any, project_id: int | None) -> None:
 
 def fig_ls_push(bench: Bench) -> list[Figure]:
     """push into a fresh project and a push with nothing changed, against one bare SDK import of the same payloads."""
-    from newscorpus.article import Article
-    from newscorpus.corpus import iter_corpus
+    from newscorpus.ingest.corpus import iter_corpus
     from newscorpus.labelstudio.client import client, find_project
     from newscorpus.labelstudio.config import labelling_config
     from newscorpus.labelstudio.push import new_task, push
+    from newscorpus.model.article import Article
 
     n = bench.args.ls_articles
     conn = bench.connection()
@@ -68,10 +68,10 @@ def annotated_payloads(articles: list[Any]) -> list[dict[str, Any]]:
     """Return import payloads with one annotation each: two capitalised words as spans, and a topic."""
     import random
 
-    from newscorpus.article import Entity
-    from newscorpus.labels import label_sets
     from newscorpus.labelstudio.convert import to_results
     from newscorpus.labelstudio.push import task_data
+    from newscorpus.model.article import Entity
+    from newscorpus.model.labels import label_sets
 
     rng = random.Random(SEED)
     topics = list(label_sets().topic_names())
@@ -91,11 +91,11 @@ def annotated_payloads(articles: list[Any]) -> list[dict[str, Any]]:
 
 def fig_ls_pull(bench: Bench) -> list[Figure]:
     """pull of annotated tasks against a bare paginated SDK listing of the same project."""
-    from newscorpus.article import Article
-    from newscorpus.corpus import iter_corpus
+    from newscorpus.ingest.corpus import iter_corpus
     from newscorpus.labelstudio.client import client
     from newscorpus.labelstudio.config import labelling_config
     from newscorpus.labelstudio.pull import pull
+    from newscorpus.model.article import Article
 
     n = bench.args.ls_articles
     conn = bench.connection()

@@ -13,7 +13,7 @@ def fig_load_dataset(bench: Bench) -> list[Figure]:
     """load_dataset of the published folder against the parquet builder on the same files, cold HF cache each run."""
     import datasets
 
-    from newscorpus.publish import publish
+    from newscorpus.publish.folder import publish
 
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()

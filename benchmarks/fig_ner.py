@@ -8,9 +8,9 @@ from pathlib import Path
 
 from benchmarks.common import Bench, Figure, timed
 from benchmarks.generate import GNAD_TEST, write_gold
-from newscorpus.article import Article
-from newscorpus.corpus import iter_corpus
-from newscorpus.gold import ANNOTATIONS_DIR
+from newscorpus.ingest.corpus import iter_corpus
+from newscorpus.model.article import Article
+from newscorpus.model.gold import ANNOTATIONS_DIR
 
 
 def _ner_corpus(bench: Bench) -> Path:
@@ -31,7 +31,7 @@ def _ner_corpus(bench: Bench) -> Path:
         source.parent.mkdir(parents=True, exist_ok=True)
         with source.open("w", encoding="utf-8", newline="") as handle:
             csv.writer(handle, delimiter=";", quotechar="'", lineterminator="\n").writerows(rows)
-    from newscorpus.importers import import_file
+    from newscorpus.ingest.importers import import_file
 
     import_file(corpus, "10kgnad", source, None)
     (corpus / ANNOTATIONS_DIR).mkdir()

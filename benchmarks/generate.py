@@ -32,10 +32,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from newscorpus.article import Article
-from newscorpus.gold import ANNOTATIONS_DIR, GoldFile, gold_path, load_gold
-from newscorpus.parsers import parse_file
-from newscorpus.pool import ordered_map
+from newscorpus.core.pool import ordered_map
+from newscorpus.ingest.parsers import parse_file
+from newscorpus.model.article import Article
+from newscorpus.model.gold import ANNOTATIONS_DIR, GoldFile, gold_path, load_gold
 
 GNAD_TEST = Path(__file__).resolve().parents[2] / "shared" / "data" / "10kgnad" / "test.csv"
 SHARD = 1000

@@ -11,13 +11,15 @@ figures use the real local server (started if needed) and delete their projects.
 
 Figures (``--only`` takes these names):
 
-- ``build``: ``release.build`` of the documents release of N generated articles, articles/s;
-  baseline: read + sha256 every raw file and write one zstd Parquet of the texts. For context,
-  the full release (documents, ner, topics) with a cold and a warm token cache.
+- ``build``: ``release.build`` of the documents release of N generated articles (each with its gold file),
+  articles/s; baseline: read + sha256 every raw and gold file and write one zstd Parquet of them. For
+  context, the full release (documents, ner, topics) with a cold and a warm token cache.
 - ``peak_rss``: peak RSS of a documents build in its own process at ``--rss-small`` vs ``--rss-big``
   articles; with ``--rss-full``, also of a full build (warm cache).
-- ``rebuild``: a new version after one of N raw files changed; baseline: the full cold build.
-- ``ner``: the 10kGNAD test file built with a cold cache on 1 and 2 processes; baseline: SoMaJo alone, one core.
+- ``rebuild``: a new version after one of N articles changed (its raw file and gold file); baseline: the full
+  cold build.
+- ``ner``: the 10kGNAD test file (with entity gold, so every text goes through ``ner``) built with a cold cache
+  on 1 and 2 processes; baseline: SoMaJo alone, one core.
 - ``ls_push``: ``labelstudio.push`` of ``--ls-articles`` articles into a fresh project, and a second
   push with nothing changed; baseline: one bare ``projects.import_tasks`` of the same payloads.
 - ``ls_pull``: ``labelstudio.pull`` of as many annotated tasks; baseline: a bare paginated task listing.

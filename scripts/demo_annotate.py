@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import sys
 
-from newscorpus.article import Entity
 from newscorpus.labelstudio.client import client, connection, find_project
 from newscorpus.labelstudio.config import DEFAULT_PROJECT
 from newscorpus.labelstudio.convert import from_results, to_results
+from newscorpus.model.article import Entity
 
 SEED = "koalition-der-willigen-paris"
 # (surface, label, level, which occurrence); level 1 marks a name nested inside another.

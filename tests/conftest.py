@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from newscorpus.plural import plural
+from newscorpus.core.plural import plural
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from newscorpus.article import Article
-from newscorpus.features import articles_from_batch
-from newscorpus.offsets import sha256_text
+from newscorpus.core.offsets import sha256_text
+from newscorpus.derive.features import articles_from_batch
+from newscorpus.model.article import Article
 
 
 def add_json_articles(corpus: Path, n: int, name: str = "bulk.jsonl", **extra: object) -> Path:

@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
-from newscorpus.article import Article, BlockKind, LayerStatus
-from newscorpus.labels import label_sets
-from newscorpus.offsets import normalize_text
-from newscorpus.parsers import make_article
+from newscorpus.core.offsets import normalize_text
+from newscorpus.ingest.make import make_article
+from newscorpus.model.article import Article, BlockKind, LayerStatus
+from newscorpus.model.labels import label_sets
 
 BLOCK_KINDS: tuple[str, ...] = get_args(BlockKind)
 LAYER_STATUSES: tuple[str, ...] = get_args(LayerStatus)

@@ -19,13 +19,14 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from strategies import LINE_BREAKS, SPACES
 
-from newscorpus.article import MAX_TEXT_CHARS, Article
-from newscorpus.corpus import iter_corpus, raw_files, text_key, validate
-from newscorpus.errors import InvalidInput
-from newscorpus.importers import import_file
-from newscorpus.parsers import MAX_FILE_BYTES, make_article, parse_file
-from newscorpus.release import build
-from newscorpus.report import Problem
+from newscorpus.core.errors import InvalidInput
+from newscorpus.core.report import Problem
+from newscorpus.ingest.corpus import iter_corpus, raw_files, text_key, validate
+from newscorpus.ingest.importers import import_file
+from newscorpus.ingest.make import make_article
+from newscorpus.ingest.parsers import MAX_FILE_BYTES, parse_file
+from newscorpus.model.article import MAX_TEXT_CHARS, Article
+from newscorpus.release.build import build
 
 BAD = FIXTURES / "bad"
 REPO_RAW = REPO / "corpus" / "raw"

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generate import generate, modify_article
-from newscorpus.article import Article
-from newscorpus.corpus import iter_corpus
-from newscorpus.parsers import parse_file
+from newscorpus.ingest.corpus import iter_corpus
+from newscorpus.ingest.parsers import parse_file
+from newscorpus.model.article import Article
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[1]

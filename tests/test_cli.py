@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from newscorpus.cli import app
-from newscorpus.plural import plural
+from newscorpus.core.plural import plural
 from tests.conftest import REPO
 
 runner = CliRunner()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newscorpus.encoding import decode_text, text_problem
+from newscorpus.ingest.encoding import decode_text, text_problem
 from tests.strategies import german_text
 
 NON_ASCII = german_text(min_tokens=1).filter(lambda t: any(ord(c) > 0x9F for c in t))

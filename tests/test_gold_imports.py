@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from datasets import load_dataset
 
-from newscorpus.corpus import validate
-from newscorpus.importers import import_file
-from newscorpus.publish import publish
-from newscorpus.release import build
-from newscorpus.report import Problem
+from newscorpus.core.report import Problem
+from newscorpus.ingest.corpus import validate
+from newscorpus.ingest.importers import import_file
+from newscorpus.publish.folder import publish
+from newscorpus.release.build import build
 from tests.conftest import FIXTURES, SHARED_DATA
 from tests.test_imports import germeval_sentences, run
 

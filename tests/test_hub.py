@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from huggingface_hub import HfApi
 
-from newscorpus.article import Article
-from newscorpus.corpus import iter_corpus
-from newscorpus.errors import NewscorpusError, ReleaseError, UsageError
-from newscorpus.hub import check_redistributable, hub_token, plan_upload, push_to_hub
-from newscorpus.publish import publish
-from newscorpus.release import build
+from newscorpus.core.errors import NewscorpusError, ReleaseError, UsageError
+from newscorpus.ingest.corpus import iter_corpus
+from newscorpus.model.article import Article
+from newscorpus.publish.folder import publish
+from newscorpus.publish.hub import check_redistributable, hub_token, plan_upload, push_to_hub
+from newscorpus.release.build import build
 from tests.helpers import write_gold
 
 TOKEN = "hf_thisIsNotARealTokenButMustNeverBePrinted"  # noqa: S105 - a fake, to prove it is never printed

@@ -10,8 +10,8 @@ import unicodedata
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from newscorpus.article import Article
-from newscorpus.ids import SPLIT_PERCENT, SPLITS, assign_split, id_from_url, slugify
+from newscorpus.ingest.ids import SPLIT_PERCENT, SPLITS, assign_split, id_from_url, slugify
+from newscorpus.model.article import Article
 from tests.strategies import any_text, article_ids, german_text, nfd, urls
 
 ID_PATTERN = re.compile(Article.model_json_schema()["properties"]["id"]["pattern"])

@@ -17,16 +17,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from newscorpus.article import Article
 from newscorpus.cli import export as export_cli
 from newscorpus.cli import import_ as import_cli
-from newscorpus.configs import ner_rows
-from newscorpus.errors import InvalidInput, UsageError
-from newscorpus.exporters import ExportError, export_germeval2014, imported_articles, raw_name
-from newscorpus.importers import ImportConflict, import_file
-from newscorpus.parsers import parse_file
-from newscorpus.report import Problem
-from newscorpus.tokens import sentences as token_sentences
+from newscorpus.core.errors import InvalidInput, UsageError
+from newscorpus.core.report import Problem
+from newscorpus.derive.configs import ner_rows
+from newscorpus.derive.tokens import sentences as token_sentences
+from newscorpus.ingest.exporters import ExportError, export_germeval2014, imported_articles, raw_name
+from newscorpus.ingest.importers import ImportConflict, import_file
+from newscorpus.ingest.parsers import parse_file
+from newscorpus.model.article import Article
 from tests.conftest import FIXTURES, SHARED_DATA
 from tests.helpers import write_gold
 from tests.strategies import EMOJI, ENTITY_LABELS, PUNCTUATION, UMLAUTS, WORDS

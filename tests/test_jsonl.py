@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter
 from strategies import article_ids
 
-from newscorpus.article import Article, ArticleId
-from newscorpus.corpus import validate
-from newscorpus.ids import assign_split, id_from_filename, id_from_url
-from newscorpus.parsers import parse_file
-from newscorpus.parsers.jsonl import JsonArticle, corpus_id
-from newscorpus.release import build
-from newscorpus.report import Problem
+from newscorpus.core.report import Problem
+from newscorpus.ingest.corpus import validate
+from newscorpus.ingest.ids import assign_split, id_from_filename, id_from_url
+from newscorpus.ingest.parsers import parse_file
+from newscorpus.ingest.parsers.jsonl import JsonArticle, corpus_id
+from newscorpus.model.article import Article, ArticleId
+from newscorpus.release.build import build
 
 URL = "https://www.example.de/politik/bundestag-haushalt-2026.html"
 BASE: dict[str, object] = {
@@ -301,7 +301,7 @@ def test_unescaped_mojibake_in_json_is_rejected(tmp_path: Path) -> None:
 
 
 def test_jsonl_line_over_the_limit_is_rejected_alone(tmp_path: Path) -> None:
-    from newscorpus.parsers import MAX_FILE_BYTES
+    from newscorpus.ingest.parsers import MAX_FILE_BYTES
 
     small = json.dumps({**BASE, "url": "https://example.org/klein"})
     big = json.dumps({**BASE, "url": "https://example.org/gross", "body": "Straße " * (MAX_FILE_BYTES // 7)})

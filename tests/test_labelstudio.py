@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from newscorpus.article import Article, Entity
-from newscorpus.corpus import iter_corpus, validate
-from newscorpus.gold import EntityGold, GoldFile, TopicGold, gold_path
+from newscorpus.ingest.corpus import iter_corpus, validate
 from newscorpus.labelstudio.client import Connection, client, ensure_project, find_project
 from newscorpus.labelstudio.convert import from_results, to_results
 from newscorpus.labelstudio.pull import pseudonym, pull
 from newscorpus.labelstudio.push import push
 from newscorpus.labelstudio.server import LabelStudioError
+from newscorpus.model.article import Article, Entity
+from newscorpus.model.gold import EntityGold, GoldFile, TopicGold, gold_path
 from tests.conftest import delete_project
 from tests.helpers import add_json_articles
 
@@ -485,7 +485,7 @@ SENTENCE = "ner-de-dev-00968-00001"  # the file holds that one sentence, so it i
 
 def import_sentence(corpus: Path, tmp_path: Path) -> Article:
     """Import GermEval sentence 968 into ``corpus`` as `newscorpus import germeval2014` does; return it."""
-    from newscorpus.importers import import_file
+    from newscorpus.ingest.importers import import_file
 
     tsv = tmp_path / "NER-de-dev-00968.tsv"
     tsv.write_text(GERMEVAL_00968, encoding="utf-8")
@@ -498,7 +498,7 @@ def import_sentence(corpus: Path, tmp_path: Path) -> Article:
 
 def test_a_topic_only_annotation_keeps_the_imported_entities_gold(corpus, ls_conn, ls_project, tmp_path, monkeypatch):
     """The reported data loss: a topic picked on a GermEval sentence erased its imported entities at the next build."""
-    from newscorpus.release import build
+    from newscorpus.release.build import build
     from tests.helpers import read_release
 
     monkeypatch.setenv("NEWSCORPUS_CACHE", str(tmp_path / "cache"))

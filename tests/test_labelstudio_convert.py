@@ -13,9 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newscorpus.article import Article, Entity, Layer
-from newscorpus.gold import AnnotationRef, EntityGold, GoldFile, TopicGold
-from newscorpus.labels import label_sets
+from newscorpus.core.offsets import sha256_text
 from newscorpus.labelstudio.agreement import agreement, span_f1
 from newscorpus.labelstudio.config import (
     LEVEL_CONTROLS,
@@ -31,7 +29,9 @@ from newscorpus.labelstudio.ledger import data_sha256
 from newscorpus.labelstudio.pull import Read, adjudicate, carry_over, gold_file, pseudonym
 from newscorpus.labelstudio.push import predictions, task_data
 from newscorpus.labelstudio.server import choose_port, default_home
-from newscorpus.offsets import sha256_text
+from newscorpus.model.article import Article, Entity, Layer
+from newscorpus.model.gold import AnnotationRef, EntityGold, GoldFile, TopicGold
+from newscorpus.model.labels import label_sets
 from tests.strategies import articles
 
 

@@ -10,13 +10,13 @@ from datasets import load_dataset
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newscorpus.article import LAYERS, Article
-from newscorpus.corpus import iter_corpus
-from newscorpus.gold import GoldFile, apply_gold
-from newscorpus.importers import import_file
-from newscorpus.offsets import sha256_text
-from newscorpus.publish import publish
-from newscorpus.release import build
+from newscorpus.core.offsets import sha256_text
+from newscorpus.ingest.corpus import iter_corpus
+from newscorpus.ingest.importers import import_file
+from newscorpus.model.article import LAYERS, Article
+from newscorpus.model.gold import GoldFile, apply_gold
+from newscorpus.publish.folder import publish
+from newscorpus.release.build import build
 from tests.conftest import SHARED_DATA
 from tests.helpers import read_release, write_gold
 from tests.strategies import LAYER_STATUSES, articles

@@ -5,8 +5,8 @@ from pathlib import Path, PurePosixPath
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newscorpus.corpus import file_names, iter_corpus
-from newscorpus.report import Problem
+from newscorpus.core.report import Problem
+from newscorpus.ingest.corpus import file_names, iter_corpus
 
 NAME = st.sampled_from(["a", "b", "B", "b.txt", "b-c", "ä.txt", "z", ".hidden", "a.meta.yaml"])
 

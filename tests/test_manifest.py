@@ -10,10 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newscorpus.atomic import atomic_write_bytes
-from newscorpus.errors import ReleaseError
-from newscorpus.manifest import InputEntry, Manifest, Statistics, read_manifest, release_versions
-from newscorpus.report import Problem
+from newscorpus.core.atomic import atomic_write_bytes
+from newscorpus.core.errors import ReleaseError
+from newscorpus.core.report import Problem
+from newscorpus.derive.rows import Statistics
+from newscorpus.release.manifest import InputEntry, Manifest, read_manifest, release_versions
 
 
 def manifest_with(paths: list[str], message: str) -> Manifest:

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newscorpus import tokens as tokens_module
-from newscorpus.article import Article, Entity
-from newscorpus.configs import NerSentence, TopicRow, ner_rows, topic_row
-from newscorpus.corpus import iter_corpus
-from newscorpus.features import records_from_batch
-from newscorpus.labels import label_sets
-from newscorpus.ner import (
+from newscorpus.derive import tokens as tokens_module
+from newscorpus.derive.configs import NerSentence, TopicRow, ner_rows, topic_row
+from newscorpus.derive.features import records_from_batch
+from newscorpus.derive.tokens import sentences
+from newscorpus.ingest.corpus import iter_corpus
+from newscorpus.model.article import Article, Entity
+from newscorpus.model.bio import (
     NestingError,
     bio_names,
     bio_to_spans,
@@ -24,8 +24,8 @@ from newscorpus.ner import (
     split_tokens,
     tag_sentence,
 )
-from newscorpus.release import build
-from newscorpus.tokens import sentences
+from newscorpus.model.labels import label_sets
+from newscorpus.release.build import build
 from tests.helpers import add_json_articles, write_gold
 
 LABELS = list(label_sets().entity_names())
@@ -255,7 +255,7 @@ def test_transformers_preprocessing_runs_on_the_ner_config_without_glue(corpus: 
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
-    from newscorpus.publish import publish
+    from newscorpus.publish.folder import publish
 
     write_gold(corpus, seed(corpus), [("Emmanuel Macron", "PER"), ("Nato-Staaten", "ORGpart")], topic="International")
     build(corpus, "1.0.0")

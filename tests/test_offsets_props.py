@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from newscorpus.article import Article
-from newscorpus.offsets import assemble, normalize_text, span_problem
+from newscorpus.core.offsets import assemble, normalize_text, span_problem
+from newscorpus.model.article import Article
 from tests.strategies import (
     BLOCK_KINDS,
     SAFE_LINE_BREAKS,

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from conftest import SEED_NAME
 
-from newscorpus.article import Annotation, Article
-from newscorpus.ids import assign_split, id_from_filename
-from newscorpus.parsers import DEFAULTS, parse_file
-from newscorpus.report import Problem
+from newscorpus.core.report import Problem
+from newscorpus.ingest.ids import assign_split, id_from_filename
+from newscorpus.ingest.make import DEFAULTS
+from newscorpus.ingest.parsers import parse_file
+from newscorpus.model.article import Annotation, Article
 
 CEST = dt.timezone(dt.timedelta(hours=2))
 SEED_UPDATED = dt.datetime(2025, 9, 4, 14, 7, tzinfo=CEST)

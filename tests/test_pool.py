@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newscorpus.pool import WINDOW, ordered_map
+from newscorpus.core.pool import WINDOW, ordered_map
 
 
 def square_and_pid(x: int) -> tuple[int, int]:

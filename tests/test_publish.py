@@ -9,14 +9,14 @@ import pytest
 import yaml
 from datasets import ClassLabel, load_dataset
 
-from newscorpus.corpus import iter_corpus
-from newscorpus.errors import ReleaseError
-from newscorpus.labels import label_sets
-from newscorpus.manifest import MANIFEST
-from newscorpus.publish import publish
-from newscorpus.release import build
-from newscorpus.schema import schema_version
-from newscorpus.summary import summarize
+from newscorpus.core.errors import ReleaseError
+from newscorpus.ingest.corpus import iter_corpus
+from newscorpus.model.labels import label_sets
+from newscorpus.publish.folder import publish
+from newscorpus.publish.summary import summarize
+from newscorpus.release.build import build
+from newscorpus.release.manifest import MANIFEST
+from newscorpus.release.schema import schema_version
 from tests.conftest import REPO
 from tests.helpers import add_json_articles, write_gold
 

@@ -10,9 +10,9 @@ import pytest
 from conftest import FIXTURES, SEED_NAME
 from helpers import add_json_articles, write_gold
 
-from newscorpus.article import Article
-from newscorpus.corpus import FILES_PER_JOB, RECORDS_PER_JOB, iter_corpus, raw_files
-from newscorpus.report import Problem
+from newscorpus.core.report import Problem
+from newscorpus.ingest.corpus import FILES_PER_JOB, RECORDS_PER_JOB, iter_corpus, raw_files
+from newscorpus.model.article import Article
 
 BAD = FIXTURES / "bad"
 

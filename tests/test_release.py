@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from newscorpus.corpus import iter_corpus, validate
-from newscorpus.errors import InvalidInput, ReleaseError, SchemaError, UsageError
-from newscorpus.manifest import MANIFEST, load_manifest
-from newscorpus.release import build, release_versions, verify
-from newscorpus.schema import schema_version
-from newscorpus.semver import bump
+from newscorpus.core.errors import InvalidInput, ReleaseError, SchemaError, UsageError
+from newscorpus.core.semver import bump
+from newscorpus.ingest.corpus import iter_corpus, validate
+from newscorpus.release.build import build, release_versions, verify
+from newscorpus.release.manifest import MANIFEST, load_manifest
+from newscorpus.release.schema import schema_version
 from tests.helpers import add_json_articles, read_release, write_gold
 
 
@@ -256,7 +256,7 @@ def test_a_killed_build_leaves_no_worker_behind(corpus: Path, tmp_path: Path) ->
 def test_release_after_a_schema_major_must_be_a_major_release(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     build(corpus, "1.0.0")
     major = int(schema_version().split(".")[0])
-    monkeypatch.setattr("newscorpus.release.schema_version", lambda: f"{major + 1}.0.0")
+    monkeypatch.setattr("newscorpus.release.build.schema_version", lambda: f"{major + 1}.0.0")
     with pytest.raises(ReleaseError, match=r"must be a major release too.*--version 2\.0\.0"):
         build(corpus, "1.1.0")
     assert not (corpus / "releases" / "1.1.0").exists()
@@ -334,7 +334,7 @@ def test_schema_bump_hint_names_a_version_that_is_free_and_bumped_far_enough(
 ) -> None:
     build(corpus, "1.0.0")
     major = int(schema_version().split(".")[0])
-    monkeypatch.setattr("newscorpus.release.schema_version", lambda: f"{major + 1}.0.0")
+    monkeypatch.setattr("newscorpus.release.build.schema_version", lambda: f"{major + 1}.0.0")
     assert build(corpus, "2.0.0").status == "built"
     with pytest.raises(ReleaseError, match=r"must be a major release too\. The corpus as it is now is release 2\.0\.0"):
         build(corpus, "1.1.0")
@@ -350,8 +350,8 @@ def test_an_existing_release_of_another_schema_is_refused_before_any_building(
 ) -> None:
     built = build(corpus, "1.0.0").manifest.schema_version
     code = bump(built, "minor")
-    monkeypatch.setattr("newscorpus.release.schema_version", lambda: code)
-    monkeypatch.setattr("newscorpus.release._build_into", lambda *args: pytest.fail("built, then refused"))
+    monkeypatch.setattr("newscorpus.release.build.schema_version", lambda: code)
+    monkeypatch.setattr("newscorpus.release.build._build_into", lambda *args: pytest.fail("built, then refused"))
     with pytest.raises(ReleaseError, match=rf"built with schema {built}; this code has schema {code}") as info:
         build(corpus, "1.0.0")
     assert "try `newscorpus build` (it picks the next version)" in str(info.value)
@@ -452,7 +452,7 @@ def test_an_old_release_in_git_names_the_commit_that_added_it_and_the_commands(
         load_manifest(corpus, "1.0.0")
     assert steps in str(loading.value)
 
-    monkeypatch.setattr("newscorpus.history.shutil.which", lambda name: None)
+    monkeypatch.setattr("newscorpus.release.history.shutil.which", lambda name: None)
     message = verify(corpus, "1.0.0").problems[0].message
     assert "here it could not be looked up: git is not installed" in message
     assert f"`git log --diff-filter=A -1 --format=%H -- {corpus}/releases/1.0.0/manifest.json` names it" in message

@@ -30,13 +30,13 @@ from hypothesis import Phase, event, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from newscorpus.article import EARLIEST, INT32_MAX, LATEST, Article, BlockKind, Split
-from newscorpus.encoding import UndecodableError, decode_text
-from newscorpus.features import article_features, article_schema, articles_from_batch, record_batch
-from newscorpus.ids import assign_split, id_from_url
-from newscorpus.labels import label_sets
-from newscorpus.parsers import parse_file
-from newscorpus.report import Problem
+from newscorpus.core.report import Problem
+from newscorpus.derive.features import article_features, article_schema, articles_from_batch, record_batch
+from newscorpus.ingest.encoding import UndecodableError, decode_text
+from newscorpus.ingest.ids import assign_split, id_from_url
+from newscorpus.ingest.parsers import parse_file
+from newscorpus.model.article import EARLIEST, INT32_MAX, LATEST, Article, BlockKind, Split
+from newscorpus.model.labels import label_sets
 from tests.strategies import (
     TIMEZONES,
     UMLAUTS,
@@ -258,7 +258,7 @@ def json_objects(draw: st.DrawFn, *, separators: tuple[str, ...] = ("\n\n", "\r\
 
 
 def expected_text_and_blocks(parts: list[tuple[str, str]]) -> tuple[str, list[tuple[str, int, int]]]:
-    """The text and blocks of canonical parts, computed without newscorpus.offsets.assemble."""
+    """The text and blocks of canonical parts, computed without newscorpus.core.offsets.assemble."""
     blocks, cursor = [], 0
     for kind, text in parts:
         blocks.append((kind, cursor, cursor + len(text)))

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import json
 
-from newscorpus.features import article_features
-from newscorpus.labels import label_sets
-from newscorpus.schema import schema_version, snapshot, snapshot_path
+from newscorpus.derive.features import article_features
+from newscorpus.model.labels import label_sets
+from newscorpus.release.schema import schema_version, snapshot, snapshot_path
 
 
 def test_newest_snapshot_is_what_the_code_defines() -> None:

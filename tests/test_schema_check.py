@@ -16,9 +16,10 @@ from pydantic import BaseModel, Field
 from typer.testing import CliRunner
 
 from newscorpus.cli import app
-from newscorpus.schema import bump_schema, check_schema, schema_version, snapshot, under_bumped, write_snapshot
-from newscorpus.schema_diff import LEVELS, diff_records, diff_snapshots, level_between, required_level
-from newscorpus.semver import bump
+from newscorpus.core.semver import bump
+from newscorpus.ingest.corpus import validate
+from newscorpus.release.schema import bump_schema, check_schema, schema_version, snapshot, under_bumped, write_snapshot
+from newscorpus.release.schema_diff import LEVELS, diff_records, diff_snapshots, level_between, required_level
 from tests.conftest import REPO
 
 BASE = json.loads(json.dumps(snapshot()))
@@ -236,7 +237,7 @@ def test_malformed_inputs_are_called_malformed_not_a_schema_problem(corpus: Path
         '{"url": "https://x.de/a", "body": "Text."}\n{kaputt\n', encoding="utf-8"
     )
     (corpus / "raw" / "leer.txt").write_bytes(b"")
-    result = check_schema(corpus)
+    result = check_schema(validate(corpus))
     assert {p.file for p in result.malformed} == {
         "raw/kaputt.json",
         "raw/prosa.json",
@@ -256,7 +257,7 @@ def test_an_input_the_models_reject_is_still_one_to_fix_or_loosen_the_rule_for(c
     (corpus / "raw" / "kaputt.json").write_text('{"headline": "Halb', encoding="utf-8")
     article = {"url": "https://x.de/b", "headline": "Titel", "body": "Text.", "reading_time_minutes": -1}
     (corpus / "raw" / "minus.json").write_text(json.dumps(article), encoding="utf-8")
-    result = check_schema(corpus)
+    result = check_schema(validate(corpus))
     assert [p.file for p in result.malformed] == ["raw/kaputt.json"]
     assert [(p.file, p.field) for p in result.rejected] == [("raw/minus.json", "reading_time_minutes")]
     said = " ".join(CliRunner().invoke(app, ["schema", "check", "--corpus", str(corpus)]).stderr.split())
@@ -287,7 +288,7 @@ def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.integration
 def test_removed_field_fails_check_naming_field_and_major(repo_copy: Path) -> None:
-    models = repo_copy / "src" / "newscorpus" / "article.py"
+    models = repo_copy / "src" / "newscorpus" / "model" / "article.py"
     source = models.read_text(encoding="utf-8")
     field = '    language: str = Field("de", pattern=r"^de$", description="ISO 639-1 code; always de.")\n'
     assert field in source
@@ -331,7 +332,7 @@ def test_appended_label_passes_only_after_a_minor_bump(repo_copy: Path) -> None:
 
 @pytest.mark.integration
 def test_tightened_rule_that_existing_data_breaks_lists_the_files(repo_copy: Path) -> None:
-    models = repo_copy / "src" / "newscorpus" / "article.py"
+    models = repo_copy / "src" / "newscorpus" / "model" / "article.py"
     source = models.read_text(encoding="utf-8")
     old = "reading_time_minutes: int | None = Field(None, ge=0,"
     assert old in source

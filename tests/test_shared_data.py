@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from newscorpus.errors import UsageError
+from newscorpus.core.errors import UsageError
 from tests.conftest import REPO, missing_shared_data
 
 
@@ -57,7 +57,7 @@ def test_a_run_without_the_shared_data_fails_those_tests_clearly_and_says_it_onc
     (run / "test_inner.py").write_text(
         "import pytest\n"
         "import tests.conftest\n"
-        "from newscorpus.importers import import_file\n\n"
+        "from newscorpus.ingest.importers import import_file\n\n"
         "def test_import(tmp_path):\n"
         "    (tmp_path / 'raw').mkdir()\n"
         "    dev = tests.conftest.SHARED_DATA / 'germeval2014' / 'NER-de-dev.tsv'\n"

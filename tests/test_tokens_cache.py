@@ -10,10 +10,10 @@ import platformdirs
 import pytest
 from helpers import write_gold
 
-from newscorpus import tokens
-from newscorpus.article import Article
-from newscorpus.corpus import iter_corpus
-from newscorpus.release import build
+from newscorpus.derive import tokens
+from newscorpus.ingest.corpus import iter_corpus
+from newscorpus.model.article import Article
+from newscorpus.release.build import build
 
 HEADLINE = "Bundestag streitet über Schulden"  # no full stop: only the block boundary ends its sentence
 PARAGRAPH = "Die Koalition will mehr Geld für Straßen in Berlin ausgeben."

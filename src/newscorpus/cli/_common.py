@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from newscorpus.errors import InvalidInput, NewscorpusError
-from newscorpus.report import Problem, Report
+from newscorpus.core.errors import InvalidInput, NewscorpusError
+from newscorpus.core.report import Problem, Report
 
 console = Console()
 err_console = Console(stderr=True)

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from newscorpus.cli._common import CorpusOption, console, handles_errors, print_report, progress_bar
-from newscorpus.corpus import check_corpus, raw_files
-from newscorpus.plural import plural
+from newscorpus.core.plural import plural
+from newscorpus.ingest.corpus import check_corpus, raw_files
 
 NAME = "build"
 
@@ -36,7 +36,7 @@ def command(
     ] = False,
 ) -> None:
     """Build release VERSION of the corpus into DIR/releases/VERSION/ (immutable, reproducible)."""
-    from newscorpus.release import build  # imports datasets: only when a command needs it
+    from newscorpus.release.build import build  # imports datasets: only when a command needs it
 
     with progress_bar("Building", len(raw_files(check_corpus(corpus)))) as advance:
         result = build(corpus, version, skip_invalid=skip_invalid, on_file=advance, processes=processes, configs=config)

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from newscorpus.atomic import atomic_write_text
 from newscorpus.cli._common import CorpusOption, console, handles_errors
-from newscorpus.exporters import export_germeval2014, imported_articles, raw_name
-from newscorpus.plural import plural
+from newscorpus.core.atomic import atomic_write_text
+from newscorpus.core.plural import plural
+from newscorpus.ingest.exporters import export_germeval2014, imported_articles, raw_name
 
 NAME = "export"
 app = typer.Typer(help="Write an imported corpus back in its published format.", no_args_is_help=True)

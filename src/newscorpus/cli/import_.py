@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 
 from newscorpus.cli._common import CorpusOption, console, err_console, handles_errors, print_report
-from newscorpus.corpus import relative_name
-from newscorpus.importers import import_file, import_path
-from newscorpus.parsers import parse_file
-from newscorpus.plural import plural
-from newscorpus.report import Problem
+from newscorpus.core.plural import plural
+from newscorpus.core.report import Problem
+from newscorpus.ingest.corpus import relative_name
+from newscorpus.ingest.importers import import_file, import_path
+from newscorpus.ingest.parsers import parse_file
 
 NAME = "import"
 app = typer.Typer(help="Import a public German corpus, byte for byte, into raw/imports/.", no_args_is_help=True)

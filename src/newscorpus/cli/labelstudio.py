@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from newscorpus.cli._common import CorpusOption, console, err_console, handles_errors, print_report, progress_bar
+from newscorpus.core.plural import plural
 from newscorpus.labelstudio.config import DEFAULT_PROJECT
 from newscorpus.labelstudio.server import (
     LABEL_STUDIO_VERSION,
@@ -19,7 +20,6 @@ from newscorpus.labelstudio.server import (
 )
 from newscorpus.labelstudio.server import start as start_server
 from newscorpus.labelstudio.server import stop as stop_server
-from newscorpus.plural import plural
 
 NAME = "labelstudio"
 app = typer.Typer(

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from newscorpus.cli._common import CorpusOption, console, handles_errors
-from newscorpus.plural import plural
+from newscorpus.core.plural import plural
 
 NAME = "publish"
 
@@ -30,9 +30,9 @@ def command(
 ) -> None:
     """Publish release VERSION to OUT; `datasets.load_dataset(OUT, "documents")` loads it."""
     # datasets and huggingface_hub load only when a command needs them.
-    from newscorpus.hub import check_redistributable, hub_token, plan_upload, push_to_hub
-    from newscorpus.publish import publish
-    from newscorpus.release import newest_release
+    from newscorpus.publish.folder import publish
+    from newscorpus.publish.hub import check_redistributable, hub_token, plan_upload, push_to_hub
+    from newscorpus.release.build import newest_release
 
     version = version or newest_release(corpus)
 

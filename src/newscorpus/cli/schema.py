@@ -11,10 +11,10 @@ import typer
 from rich.table import Table
 
 from newscorpus.cli._common import CorpusOption, JsonOption, console, handles_errors, print_report, progress_bar
-from newscorpus.corpus import check_corpus, raw_files
-from newscorpus.errors import SchemaError
-from newscorpus.plural import plural
-from newscorpus.schema_diff import Change, Level, required_level
+from newscorpus.core.errors import SchemaError
+from newscorpus.core.plural import plural
+from newscorpus.ingest.corpus import check_corpus, raw_files, validate
+from newscorpus.release.schema_diff import Change, Level, required_level
 
 NAME = "schema"
 app = typer.Typer(help="Check and version schema changes.", no_args_is_help=True)
@@ -40,10 +40,10 @@ def print_changes(changes: list[Change], title: str) -> None:
 @handles_errors
 def check(corpus: CorpusOption = Path("corpus"), json: JsonOption = False) -> None:
     """Compare the models and label sets with the newest snapshot; revalidate the corpus. Exit 1 on any problem."""
-    from newscorpus.schema import check_schema  # imports datasets: only when a command needs it
+    from newscorpus.release.schema import check_schema  # imports datasets: only when a command needs it
 
     with progress_bar("Revalidating", len(raw_files(check_corpus(corpus)))) as advance:
-        result = check_schema(corpus, advance)
+        result = check_schema(validate(corpus, advance))
     needed = required_level(result.pending)
     if json:
         console.print_json(
@@ -102,7 +102,7 @@ def bump(
     ] = None,
 ) -> None:
     """Write the code's schema as a new snapshot, refusing a smaller bump than the changes need."""
-    from newscorpus.schema import bump_schema  # imports datasets: only when a command needs it
+    from newscorpus.release.schema import bump_schema  # imports datasets: only when a command needs it
 
     version, changes = bump_schema(level)
     if changes:

@@ -19,7 +19,7 @@ def command(
     config: Annotated[str, typer.Option("--config", help="The config to load.")] = "documents",
 ) -> None:
     """Load FOLDER with `datasets.load_dataset` and print articles per split, entities and topics."""
-    from newscorpus.summary import summarize  # imports datasets: only when a command needs it
+    from newscorpus.publish.summary import summarize  # imports datasets: only when a command needs it
 
     summary = summarize(folder, config)
     console.print(f"datasets.load_dataset({str(folder)!r}, {config!r}):")

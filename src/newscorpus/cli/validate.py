@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 
 from newscorpus.cli._common import CorpusOption, JsonOption, console, handles_errors, print_report, progress_bar
-from newscorpus.corpus import check_corpus, raw_files, validate
-from newscorpus.plural import plural
+from newscorpus.core.plural import plural
+from newscorpus.ingest.corpus import check_corpus, raw_files, validate
 
 NAME = "validate"
 

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from newscorpus.cli._common import CorpusOption, JsonOption, console, handles_errors, print_report
-from newscorpus.corpus import relative_name
-from newscorpus.manifest import release_dir
-from newscorpus.plural import plural
+from newscorpus.core.plural import plural
+from newscorpus.ingest.corpus import relative_name
+from newscorpus.release.manifest import release_dir
 
 NAME = "verify"
 
@@ -22,7 +22,7 @@ def command(
     json: JsonOption = False,
 ) -> None:
     """Recompute the sha256 of every file of release VERSION; exit 1 on any mismatch."""
-    from newscorpus.release import verify  # imports datasets: only when a command needs it
+    from newscorpus.release.build import verify  # imports datasets: only when a command needs it
 
     report = verify(corpus, version)
     if json:

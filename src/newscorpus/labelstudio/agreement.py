@@ -15,7 +15,7 @@ from collections import defaultdict
 from nltk.metrics.agreement import AnnotationTask
 from pydantic import BaseModel, ConfigDict
 
-from newscorpus.article import Entity
+from newscorpus.model.article import Entity
 
 Span = tuple[int, int, str, int]
 

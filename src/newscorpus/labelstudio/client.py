@@ -18,9 +18,9 @@ import httpx
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
 
+from newscorpus.core.plural import plural
 from newscorpus.labelstudio.config import labelling_config
 from newscorpus.labelstudio.server import Home, LabelStudioError, default_home, running_url
-from newscorpus.plural import plural
 
 PAGE_SIZE = 100
 

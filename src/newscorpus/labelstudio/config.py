@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from newscorpus.labels import label_sets
+from newscorpus.model.labels import label_sets
 
 DEFAULT_PROJECT = "newscorpus"
 """The title of the project push and pull use unless told otherwise."""

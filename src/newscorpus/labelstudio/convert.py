@@ -15,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from newscorpus.article import LAYERS, Entity
-from newscorpus.gold import LayerName
+from newscorpus.core.offsets import span_problem
+from newscorpus.core.plural import plural
 from newscorpus.labelstudio.config import LEVEL_CONTROLS, NO_ENTITIES, NO_ENTITIES_CHOICE, TEXT, TOPIC
-from newscorpus.offsets import span_problem
-from newscorpus.plural import plural
+from newscorpus.model.article import LAYERS, Entity
+from newscorpus.model.gold import LayerName
 
 _LEVEL_OF = {control: level for level, control in LEVEL_CONTROLS.items()}
 _LAYER_OF: dict[str, LayerName] = {**dict.fromkeys(_LEVEL_OF, "entities"), NO_ENTITIES: "entities", TOPIC: "topic"}

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from newscorpus.article import Article, Entity
-from newscorpus.gold import GoldFile, LayerName
+from newscorpus.model.article import Article, Entity
+from newscorpus.model.gold import GoldFile, LayerName
 
 
 class SpanChange(BaseModel):

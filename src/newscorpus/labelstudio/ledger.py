@@ -22,8 +22,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from newscorpus.article import Record
-from newscorpus.atomic import atomic_write_text
+from newscorpus.core.atomic import atomic_write_text
+from newscorpus.model.article import Record
 
 # The format Label Studio's Data Manager parses in a Datetime filter.
 _FILTER_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"

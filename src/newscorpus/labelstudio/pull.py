@@ -32,18 +32,27 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from newscorpus.article import LAYERS, Article
-from newscorpus.atomic import atomic_write_text
-from newscorpus.corpus import iter_corpus
-from newscorpus.gold import AnnotationRef, EntityGold, GoldFile, GoldStatus, LayerName, TopicGold, gold_path, load_gold
+from newscorpus.core.atomic import atomic_write_text
+from newscorpus.core.offsets import sha256_text
+from newscorpus.core.plural import plural
+from newscorpus.ingest.corpus import iter_corpus
 from newscorpus.labelstudio.agreement import AgreementReport, agreement
 from newscorpus.labelstudio.client import Connection, all_tasks, client, find_project, talking_to
 from newscorpus.labelstudio.config import DEFAULT_PROJECT, NO_ENTITIES_CHOICE
 from newscorpus.labelstudio.convert import Converted, from_results
 from newscorpus.labelstudio.corrections import Correction, corrections
 from newscorpus.labelstudio.server import LabelStudioError
-from newscorpus.offsets import sha256_text
-from newscorpus.plural import plural
+from newscorpus.model.article import LAYERS, Article
+from newscorpus.model.gold import (
+    AnnotationRef,
+    EntityGold,
+    GoldFile,
+    GoldStatus,
+    LayerName,
+    TopicGold,
+    gold_path,
+    load_gold,
+)
 
 REPORT = Path("reports") / "labelstudio-pull.json"
 

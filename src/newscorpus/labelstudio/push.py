@@ -31,8 +31,8 @@ from typing import Any
 
 from label_studio_sdk import LabelStudio
 
-from newscorpus.article import Article
-from newscorpus.corpus import iter_corpus
+from newscorpus.core.report import Problem
+from newscorpus.ingest.corpus import iter_corpus
 from newscorpus.labelstudio.client import Connection, client, ensure_project, talking_to
 from newscorpus.labelstudio.config import DEFAULT_PROJECT
 from newscorpus.labelstudio.convert import to_results
@@ -50,7 +50,7 @@ from newscorpus.labelstudio.ledger import (
 )
 from newscorpus.labelstudio.server import default_home
 from newscorpus.labelstudio.views import GOLD_LAYERS, STATUS_FIELDS, ensure_views
-from newscorpus.report import Problem
+from newscorpus.model.article import Article
 
 BATCH_SIZE = 500
 """Tasks in the first import request; each next one is twice as large, up to ``MAX_BATCHES_GROWTH`` times.

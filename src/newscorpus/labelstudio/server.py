@@ -27,8 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from newscorpus.atomic import atomic_write_text
-from newscorpus.errors import NewscorpusError
+from newscorpus.core.atomic import atomic_write_text
+from newscorpus.core.errors import NewscorpusError
 
 LABEL_STUDIO_VERSION = "1.23.2"
 HOST = "127.0.0.1"

@@ -1,0 +1,105 @@
+"""Sentences and tokens, with character offsets: SoMaJo, cached by text, on every core.
+
+SoMaJo is the reference tokenizer for German (EmpiriST 2015): it knows German
+abbreviations, ordinals (``4. September``), dates, URLs and emoji, and gives
+each token's character offsets. Being pure Python it is the slow step of a
+build, so results are cached, keyed on everything they depend on (see
+``cache_key``), and builds call it on every core (``newscorpus.core.pool``). Each
+block is tokenised on its own, so a sentence never crosses from the headline
+into the lead. A pretokenized text (a GermEval import) keeps its own tokens: it
+is split at its single spaces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import cache
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from somajo import SoMaJo
+
+from newscorpus.core.atomic import atomic_write_text
+from newscorpus.model.article import Article
+
+SOMAJO_OPTIONS: dict[str, Any] = {"language": "de_CMC", "split_camel_case": False, "character_offsets": True}
+TOKENIZER = json.dumps({"somajo": version("somajo"), **SOMAJO_OPTIONS, "sentences": 2}, sort_keys=True)
+"""The tokenizer's version and options, and the version of ``sentences`` (raise it when its output changes):
+part of every cache key, so a change of any of them is a miss, never a stale hit."""
+Sentence = list[tuple[int, int]]
+
+
+@cache  # one per process: SoMaJo compiles its patterns once
+def _tokenizer() -> SoMaJo:
+    return SoMaJo(**SOMAJO_OPTIONS)
+
+
+def sentences(text: str, blocks: list[tuple[int, int]], pretokenized: bool) -> list[Sentence]:
+    """Return the sentences of ``text`` as lists of ``(start, end)`` token offsets into it."""
+    if pretokenized:
+        offsets, start = [], 0
+        for token in text.split(" "):
+            offsets.append((start, start + len(token)))
+            start += len(token) + 1
+        return [offsets]
+    out: list[Sentence] = []
+    for block_start, block_end in blocks:
+        for sentence in _tokenizer().tokenize_text([text[block_start:block_end]]):
+            out.append([(block_start + t.character_offset[0], block_start + t.character_offset[1]) for t in sentence])
+    return out
+
+
+def default_cache_dir() -> Path:
+    """Return ``$NEWSCORPUS_CACHE``, else the user's cache folder for newscorpus."""
+    return Path(os.environ.get("NEWSCORPUS_CACHE") or platformdirs.user_cache_path("newscorpus")) / "tokens"
+
+
+def cache_key(article: Article) -> str:
+    """Return the hex key of ``article``'s sentences: the hash of everything ``sentences`` depends on.
+
+    That is the text (by its hash), the block boundaries (each block is tokenised on its own, so
+    the same text in other blocks has other sentences), whether it is pretokenized, and the tokenizer.
+    """
+    blocks = ",".join(f"{b.start}-{b.end}" for b in article.blocks)
+    key = f"{TOKENIZER}\0{article.text_sha256}\0{blocks}\0{article.pretokenized}"
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class TokenCache:
+    """Sentences on disk by ``cache_key``: one small JSON file per key, written atomically."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder or default_cache_dir()
+        self.hits = self.misses = 0
+
+    def _path(self, article: Article) -> Path:
+        key = cache_key(article)
+        return self.folder / key[:2] / f"{key}.json"
+
+    def get(self, article: Article) -> list[Sentence] | None:
+        """Return the cached sentences of ``article``, or None."""
+        try:
+            data = json.loads(self._path(article).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return [[(s, e) for s, e in sentence] for sentence in data]
+
+    def put(self, article: Article, found: list[Sentence]) -> None:
+        """Store the sentences of ``article``."""
+        # Not synced to disk: an entry a power cut leaves empty or torn does not parse, so it is a miss.
+        atomic_write_text(self._path(article), json.dumps(found, separators=(",", ":")), durable=False)
+
+
+def cached_sentences(article: Article, cache: TokenCache) -> list[Sentence]:
+    """Return the sentences of ``article`` from ``cache``, tokenising (and caching) them on a miss."""
+    found = cache.get(article)
+    if found is None:
+        found = sentences(article.text, [(b.start, b.end) for b in article.blocks], article.pretokenized)
+        cache.put(article, found)
+    return found

@@ -1,0 +1,96 @@
+"""Decoding raw bytes into text, or a rejection that says why not.
+
+UTF-8 (with or without BOM) is read as is; UTF-16 needs its BOM; anything else
+is detected among the Western encodings a German newsroom produces (cp1252,
+Latin-1, Latin-9) with charset-normalizer. Text that decodes but holds mojibake
+(``MÃ¼nchen``) is refused rather than stored.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+import charset_normalizer
+
+from newscorpus.core.errors import NewscorpusError
+
+_LEGACY_ENCODINGS = ["cp1252", "latin_1", "iso8859_15"]
+# UTF-8 read as cp1252/Latin-1 leaves a lead byte followed by what continuation bytes 0x80-0xBF
+# become: Â/Ã (symbols, umlauts), Ì/Í (combining marks of NFD text), á/â + 2 (ẞ; punctuation such
+# as „ “ – … €), ï»¿ (a BOM), ð + 3 (emoji). No German letter is a lead here (ß« in »Gruß« is
+# fine). ftfy's heuristics were tried first and refused correct German typography (»Ära«, »Übergang«).
+_CONTINUATION = "[\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]"
+_MOJIBAKE = re.compile(f"[ÂÃÌÍ]{_CONTINUATION}|[áâ]{_CONTINUATION}{{2}}|ï»¿|ð{_CONTINUATION}{{3}}")
+_MOJIBAKE_LEADS = "ÂÃÌÍáâïð"  # every match starts with one
+# Control characters (Unicode category Cc) but tab, LF, CR and NEL, which normalize_text makes line breaks.
+_C0_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
+_SUSPECT = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f{_MOJIBAKE_LEADS}]")
+"""Any character either check above starts with."""
+
+
+class UndecodableError(NewscorpusError):
+    """The bytes are not text this corpus can take; the message says why."""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Text decoded from raw bytes, with the encoding it was read as."""
+
+    text: str
+    encoding: str
+
+
+def _decode_bytes(data: bytes) -> Decoded:
+    if data.startswith(codecs.BOM_UTF8):
+        return Decoded(data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return Decoded(data.decode("utf-16"), "utf-16")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise UndecodableError(f"holds a NUL byte at byte {nul}: a binary file, or text with NUL bytes")
+    try:
+        return Decoded(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    best = charset_normalizer.from_bytes(data, cp_isolation=_LEGACY_ENCODINGS).best()
+    if best is not None:
+        return Decoded(str(best), best.encoding)
+    try:  # too little text for detection to decide: cp1252, the superset, if it decodes at all
+        return Decoded(data.decode("cp1252"), "cp1252")
+    except UnicodeDecodeError:
+        raise UndecodableError(
+            f"is neither UTF-8 ({utf8_error.reason} at byte {utf8_error.start}) nor cp1252/Latin-1 text"
+        ) from None
+
+
+def text_problem(text: str, *, allow_c1: bool = False) -> str | None:
+    """Return why decoded ``text`` is not usable (emptiness, control characters, mojibake), or None.
+
+    ``allow_c1`` keeps C1 controls (U+0080-U+009F), which a published corpus may hold and an
+    import must keep to stay lossless; in a newsroom's raw file they are refused.
+    """
+    if not text.strip():
+        return "is empty or holds only whitespace"
+    if not _SUSPECT.search(text):  # one scan clears nearly every text
+        return None
+    if control := (_C0_CONTROLS if allow_c1 else _CONTROLS).search(text):
+        return (
+            f"holds the control character U+{ord(control.group()):04X} at character {control.start()}: a binary file?"
+        )
+    if _MOJIBAKE.search(text):
+        return (
+            "looks like mojibake, e.g. 'Ã¼' for 'ü': it was decoded with the wrong encoding "
+            "somewhere upstream. Fix the encoding and add it again."
+        )
+    return None
+
+
+def decode_text(data: bytes) -> Decoded:
+    """Decode raw bytes, refusing binary data, control characters and mojibake."""
+    decoded = _decode_bytes(data)
+    if problem := text_problem(decoded.text):
+        raise UndecodableError(problem)
+    return decoded

@@ -1,0 +1,160 @@
+"""Raw files in, articles or problems out: one parser per raw format.
+
+Every raw file yields at least one article or one problem, so nothing is lost
+silently. The formats are chosen by file suffix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from newscorpus.core.errors import InvalidInput
+from newscorpus.core.offsets import normalize_text
+from newscorpus.core.report import Problem
+from newscorpus.ingest.encoding import UndecodableError, decode_text
+from newscorpus.ingest.ids import id_from_filename
+from newscorpus.ingest.make import ParseResult, make_article
+from newscorpus.ingest.parsers import germeval, gnad
+from newscorpus.ingest.parsers.jsonl import JsonArticle, RecordNotes, validation_problems
+from newscorpus.ingest.parsers.pagecopy import PageCopyError, parse_page_copy
+from newscorpus.model.article import MAX_TEXT_CHARS
+from newscorpus.model.sidecar import SIDECAR_SUFFIX, Sidecar, load_sidecar, sidecar_path
+
+SUFFIXES = (".txt", ".json", ".jsonl")
+IMPORT_SUFFIXES = (".tsv", ".csv")
+_IMPORT_SIDECAR_FIELDS = {"format", "split", "license", "redistributable"}
+"""Public corpora imported with `newscorpus import`; their sidecar names the format."""
+MAX_FILE_BYTES = MAX_TEXT_CHARS
+"""A single-article file, or one JSONL line, may be at most this large (2 MiB). A character takes at
+least one byte, so this is the limit a raw article meets first."""
+
+
+def _page_copy(data: bytes, name: str, stem: str, sidecar: Sidecar) -> Iterator[ParseResult]:
+    decoded = decode_text(data)
+    text = normalize_text(decoded.text)
+    try:
+        page = parse_page_copy(text, sidecar)
+    except PageCopyError as exc:
+        yield Problem(file=name, line=exc.line, field=exc.field, message=str(exc))
+        return
+    result = make_article(
+        parts=page.parts,
+        metadata={**page.metadata, **sidecar.overrides()},
+        raw_file=name,
+        raw_sha256=hashlib.sha256(data).hexdigest(),
+        encoding=decoded.encoding,
+        fallback_id=id_from_filename(stem),
+        checked=text is decoded.text,  # normalising changed nothing: the parts are slices of checked text
+    )
+    yield from result if isinstance(result, list) else [result]
+
+
+def _json_object(
+    data: bytes, name: str, stem: str | None, sidecar: Sidecar, line: int | None, notes: RecordNotes
+) -> Iterator[ParseResult]:
+    decoded = decode_text(data)
+    try:
+        obj = JsonArticle.model_validate_json(decoded.text)
+    except ValidationError as exc:
+        yield from validation_problems(exc, name, line)
+        return
+    if found := obj.problems():
+        yield from (Problem(file=name, line=line, field=field, message=message) for field, message in found)
+        return
+    overrides = sidecar.overrides()
+    result = make_article(
+        parts=obj.parts(),
+        metadata={**obj.article_metadata(), **overrides},
+        raw_file=name,
+        raw_sha256=hashlib.sha256(data).hexdigest(),
+        encoding=decoded.encoding,
+        fallback_id=id_from_filename(stem) if stem else None,
+        line=line,
+    )
+    if isinstance(result, list):
+        yield from result
+        return
+    notes.add(obj, line, made_id=None if "id" in overrides else result.id)
+    yield result
+
+
+def _guarded(results: Iterator[ParseResult], name: str, line: int | None = None) -> Iterator[ParseResult]:
+    """Turn a decoding failure inside a parser into a problem for that file or line."""
+    try:
+        yield from results
+    except UndecodableError as exc:
+        yield Problem(file=name, line=line, message=f"{'this line' if line else 'the file'} {exc}")
+
+
+def _too_big(name: str, size: int, line: int | None = None) -> Problem:
+    what = "this line" if line else "the file"
+    return Problem(
+        file=name, line=line, message=f"{what} is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} for one article"
+    )
+
+
+def _imported(path: Path, name: str, sidecar: Sidecar) -> Iterator[ParseResult]:
+    """Parse a raw file that is an import of a public corpus, as its sidecar's ``format`` says."""
+    for field in sorted(sidecar.model_fields_set - _IMPORT_SIDECAR_FIELDS):
+        yield Problem(
+            file=name.rsplit(".", 1)[0] + SIDECAR_SUFFIX,
+            field=field,
+            message="does not apply to an imported corpus, whose records each carry their own; remove it",
+        )
+    parse = {"germeval2014": germeval.parse, "10kgnad": gnad.parse}[sidecar.format or ""]
+    yield from parse(path, name, sidecar)
+
+
+def parse_file(path: Path, name: str) -> Iterator[ParseResult]:
+    """Parse one raw file (shown as ``name``) into articles and problems."""
+    suffix = path.suffix.lower()
+    if suffix in IMPORT_SUFFIXES:
+        try:
+            sidecar = load_sidecar(sidecar_path(path), name.rsplit(".", 1)[0] + SIDECAR_SUFFIX)
+        except InvalidInput as exc:
+            yield from exc.report or [Problem(file=name, field="sidecar", message=str(exc))]  # type: ignore[misc]
+            return
+        if sidecar.format is None:
+            yield Problem(
+                file=name, message=f"is a {suffix} file without a sidecar naming its format. Try `newscorpus import`."
+            )
+            return
+        yield from _imported(path, name, sidecar)
+        return
+    if suffix not in SUFFIXES:
+        yield Problem(
+            file=name, message=f"has an unsupported format {suffix or '(no suffix)'}; use one of {', '.join(SUFFIXES)}"
+        )
+        return
+    try:
+        sidecar = load_sidecar(sidecar_path(path), name.rsplit(".", 1)[0] + SIDECAR_SUFFIX)
+    except InvalidInput as exc:
+        yield from exc.report or [Problem(file=name, field="sidecar", message=str(exc))]  # type: ignore[misc]
+        return
+    notes = RecordNotes()  # of a .json or .jsonl file, told once at its end
+    if suffix == ".jsonl":
+        with path.open("rb") as lines:
+            for number, raw in enumerate(lines, start=1):
+                if len(raw) > MAX_FILE_BYTES:
+                    yield _too_big(name, len(raw), number)
+                elif raw.strip():
+                    record = _json_object(raw.rstrip(b"\r\n"), name, None, sidecar, number, notes)
+                    yield from _guarded(record, name, number)
+        yield from notes.problems(name)
+        return
+    with path.open("rb") as handle:  # one open for the size and the bytes
+        size = os.fstat(handle.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            yield _too_big(name, size)
+            return
+        data = handle.read()
+    if suffix == ".json":
+        yield from _guarded(_json_object(data, name, path.stem, sidecar, None, notes), name)
+        yield from notes.problems(name)
+    else:
+        yield from _guarded(_page_copy(data, name, path.stem, sidecar), name)

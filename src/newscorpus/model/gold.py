@@ -1,0 +1,128 @@
+"""Gold annotation files: ``corpus/annotations/<article id>.json``.
+
+One reviewable, git-diffable JSON file per article holds its gold, layer by
+layer (the entity spans, the topic), and where it came from. A layer the file
+leaves out is one no annotation completed: the article keeps what it had there
+(an import's gold, or nothing). The file names the ``text_sha256`` of the text it
+was made on; gold for another text is stale and never applied.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, Field, ValidationError
+
+from newscorpus.core.report import Problem, problems_from_validation
+from newscorpus.model.article import LAYERS, Article, ArticleId, Entity, Record, Sha256, Topic
+
+ANNOTATIONS_DIR = "annotations"
+GoldStatus = Literal["gold", "needs_review", "needs_adjudication"]
+LayerName = Literal["entities", "topic"]
+_EMPTY: dict[str, Any] = {"entities": [], "topic": None}
+"""A layer's value while it is not gold."""
+
+
+class AnnotationRef(Record):
+    """One annotation in the annotation tool that the gold was taken from."""
+
+    tool: str = "label-studio"
+    project_id: int | None = None
+    task_id: int | None = None
+    annotation_id: int | None = None
+    annotator: str = Field(description="Pseudonymous annotator id.")
+    ground_truth: bool = False
+    layers: list[LayerName] = Field(default_factory=list, description="The layers this annotation completed.")
+    created_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+
+
+class EntityGold(Record):
+    """The entity layer of a gold file: its status and, when gold, every span (none: the text has no entity)."""
+
+    status: GoldStatus
+    spans: list[Entity] = Field(default_factory=list)
+
+
+class TopicGold(Record):
+    """The topic layer of a gold file: its status and, when gold, the topic."""
+
+    status: GoldStatus
+    label: Topic | None = None  # type: ignore[valid-type]
+
+
+class GoldFile(Record):
+    """The gold of one article, as synced from the annotation tool, layer by layer."""
+
+    article_id: ArticleId
+    text_sha256: Sha256 = Field(description="sha256 of the text the spans were made on.")
+    entities: EntityGold | None = Field(None, description="The entity layer; absent if no annotation completed it.")
+    topic: TopicGold | None = Field(None, description="The topic layer; absent if no annotation completed it.")
+    annotations: list[AnnotationRef] = Field(default_factory=list)
+
+
+def gold_path(corpus: Path, article_id: str) -> Path:
+    """Return where the gold file of ``article_id`` lives."""
+    return corpus / ANNOTATIONS_DIR / f"{article_id}.json"
+
+
+def load_gold(path: Path, name: str) -> GoldFile | list[Problem]:
+    """Load one gold file, or return every problem in it."""
+    try:
+        return GoldFile.model_validate_json(path.read_bytes())
+    except ValidationError as exc:
+        return problems_from_validation(exc, name)
+
+
+def _layer(gold: GoldFile, name: LayerName, status: GoldStatus) -> dict[str, Any]:
+    """Return the article's layer ``name`` as the gold file's layer of ``status`` sets it."""
+    refs = [ref for ref in gold.annotations if name in ref.layers]
+    stamps = [stamp for ref in refs if (stamp := ref.updated_at or ref.created_at)]
+    return {
+        "status": status,
+        "source": refs[0].tool if refs else None,
+        "annotators": sorted({ref.annotator for ref in refs}),
+        "annotated_at": max(stamps) if stamps else None,
+    }
+
+
+def apply_gold(article: Article, gold: GoldFile, name: str) -> Article | list[Problem]:
+    """Return ``article`` with each layer of ``gold`` applied, or the problems that keep the gold out.
+
+    A layer the gold file leaves out keeps the article's own. A gold layer replaces the article's
+    layer (spans, or topic); a layer under review or in dispute replaces it only where the article
+    had no gold there: it never unseats gold that stands (an import's).
+    """
+    if gold.article_id != article.id:
+        return [
+            Problem(
+                file=name, field="article_id", message=f"names {gold.article_id!r}, but the file is for {article.id!r}"
+            )
+        ]
+    if gold.text_sha256 != article.text_sha256:
+        return [
+            Problem(
+                file=name,
+                field="text_sha256",
+                article_id=article.id,
+                message="is stale: the article's text changed after it was annotated. "
+                "Try `newscorpus labelstudio push` and review the task.",
+            )
+        ]
+    annotation = article.annotation.model_dump()
+    update: dict[str, Any] = {}
+    values = {
+        "entities": [e.model_dump() for e in gold.entities.spans] if gold.entities else [],
+        "topic": gold.topic.label if gold.topic else None,
+    }
+    for layer in LAYERS:
+        layer_gold: EntityGold | TopicGold | None = getattr(gold, layer)
+        if layer_gold is None or (layer_gold.status != "gold" and getattr(article.annotation, layer).status == "gold"):
+            continue
+        annotation[layer] = _layer(gold, layer, layer_gold.status)
+        update[layer] = values[layer] if layer_gold.status == "gold" else _EMPTY[layer]
+    try:
+        return Article.model_validate({**article.model_dump(), **update, "annotation": annotation})
+    except ValidationError as exc:
+        return problems_from_validation(exc, name, article_id=article.id)

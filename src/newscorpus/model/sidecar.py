@@ -1,0 +1,83 @@
+"""Sidecar metadata: ``NAME.meta.yaml`` next to a raw file.
+
+A raw file is kept exactly as received, so whatever it cannot say
+unambiguously (where the kicker ends, the outlet, the licence) is said in a
+sidecar. Sidecar values override what the parser infers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from newscorpus.core.errors import InvalidInput
+from newscorpus.core.report import Problem, problems_from_validation
+from newscorpus.model.article import ArticleId, Split, Topic
+
+SIDECAR_SUFFIX = ".meta.yaml"
+
+
+ImportFormat = Literal["germeval2014", "10kgnad"]
+
+
+class Sidecar(BaseModel):
+    """Metadata that overrides or completes what a raw file says."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    format: ImportFormat | None = Field(
+        None, description="The public corpus a raw file is an import of; `newscorpus import` writes it."
+    )
+    id: ArticleId | None = None
+    split: Split | None = None
+    source: str | None = None
+    url: str | None = None
+    agency: str | None = None
+    authors: list[str] | None = None
+    published_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+    reading_time_minutes: int | None = None
+    license: str | None = None
+    redistributable: bool | None = None
+    kicker: str | None = Field(None, description="How the first line starts; the rest of it is the headline.")
+    headline: str | None = Field(None, description="How the first line ends; what comes before it is the kicker.")
+    topic: Topic | None = None  # type: ignore[valid-type]
+
+    def overrides(self) -> dict[str, object]:
+        """Return the metadata fields this sidecar sets (not the layout hints)."""
+        return self.model_dump(exclude_none=True, exclude={"kicker", "headline", "format"})
+
+
+def sidecar_path(raw: Path) -> Path:
+    """Return where the sidecar of ``raw`` would be."""
+    return raw.with_name(raw.name.rsplit(".", 1)[0] + SIDECAR_SUFFIX)
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot read {value!r} from YAML")
+
+
+def load_sidecar(path: Path, name: str) -> Sidecar:
+    """Load the sidecar at ``path`` (shown as ``name``); an absent one is empty.
+
+    Raises ``InvalidInput`` whose ``report`` lists every problem.
+    """
+    if not path.is_file():
+        return Sidecar()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        # Through JSON, so YAML dates and quoted ISO strings validate alike.
+        return Sidecar.model_validate_json(json.dumps(data, default=_iso))
+    except ValidationError as exc:
+        raise InvalidInput(f"{name} is invalid", problems_from_validation(exc, name)) from exc
+    except (yaml.YAMLError, UnicodeDecodeError, TypeError) as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = where.line + 1 if where is not None else None
+        message = f"is not readable YAML: {' '.join(str(exc).split())}"
+        raise InvalidInput(f"{name} {message}", [Problem(file=name, line=line, message=message)]) from exc

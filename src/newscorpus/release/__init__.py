@@ -1,0 +1,1 @@
+"""Releases: building and verifying them, their manifests, schema snapshots and how schema changes are classified."""

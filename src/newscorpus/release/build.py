@@ -1,0 +1,350 @@
+"""Building and verifying releases: versioned, immutable, reproducible Arrow datasets.
+
+A release is ``corpus/releases/X.Y.Z/`` holding ``manifest.json`` and one Arrow
+IPC stream per split (``documents/{split}.arrow``, readable by
+``datasets.Dataset.from_file``). Builds stream article by article into a temp
+folder and rename it into place, so a kill leaves no half release.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Literal
+
+from filelock import FileLock
+
+from newscorpus.core.atomic import atomic_write_bytes, default_mode
+from newscorpus.core.errors import InvalidInput, ReleaseError, UsageError
+from newscorpus.core.plural import plural
+from newscorpus.core.pool import frozen_gc, ordered_map
+from newscorpus.core.report import Problem, Report
+from newscorpus.core.semver import bump, parse_semver
+from newscorpus.derive.configs import CONFIG_MODELS
+from newscorpus.derive.rows import NerRows, Tally, article_rows
+from newscorpus.derive.tokens import TokenCache
+from newscorpus.derive.writers import ReleaseWriters
+from newscorpus.ingest.corpus import input_names, iter_corpus, relative_name, sha256_file
+from newscorpus.release.history import rebuild_elsewhere
+from newscorpus.release.manifest import (
+    MANIFEST,
+    RELEASES_DIR,
+    FileEntry,
+    InputEntry,
+    Manifest,
+    find_manifest,
+    read_manifest,
+    release_dir,
+    release_versions,
+)
+from newscorpus.release.schema import schema_version
+from newscorpus.release.schema_diff import LEVELS, Level, level_between
+
+FIRST_VERSION = "0.1.0"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What ``build`` did: ``built`` a new release, found it ``unchanged``, or ``restored`` its data files."""
+
+    manifest: Manifest
+    status: Literal["built", "unchanged", "restored"]
+    path: Path
+
+
+def _write_configs(
+    corpus: Path, out: Path, configs: list[str], on_file: Callable[[], None] | None, processes: int | None
+) -> tuple[Report, Tally, dict[str, dict[str, int]]]:
+    report, stats = Report(), Tally()
+    convert = partial(article_rows, configs=tuple(configs), cache=str(TokenCache().folder))
+    with frozen_gc(), ReleaseWriters(out, {c: CONFIG_MODELS[c] for c in configs}) as writers:
+        for item in iter_corpus(corpus, on_file, convert=convert, processes=processes):
+            if isinstance(item, Problem):
+                report.problems.append(item)
+                continue
+            if isinstance(item.ner, Problem):
+                report.problems.append(item.ner)
+            stats.add(item)
+            report.articles_valid += 1
+            if item.documents is not None:
+                writers.add("documents", item.split, item.documents)
+            if isinstance(item.ner, NerRows) and item.ner.table.num_rows:
+                writers.add_table("ner", item.split, item.ner.table)
+            if item.topics is not None:
+                writers.add("topics", item.split, item.topics)
+    return report, stats, writers.rows
+
+
+def check_configs(configs: Collection[str] | None) -> list[str]:
+    """Return the configs a build writes, in their fixed order (all by default); refuse unknown names."""
+    if configs is None:
+        return list(CONFIG_MODELS)
+    unknown = sorted(set(configs) - set(CONFIG_MODELS))
+    if unknown or not configs:
+        what = f"Unknown config {', '.join(unknown)}" if unknown else "No config chosen"
+        raise UsageError(f"{what}. Try one or more of {', '.join(CONFIG_MODELS)}.")
+    return [c for c in CONFIG_MODELS if c in configs]
+
+
+def _sha256_input(job: tuple[Path, str]) -> str:
+    corpus, path = job
+    return sha256_file(corpus / path)
+
+
+def _inputs(corpus: Path, processes: int | None) -> tuple[list[InputEntry], str]:
+    """Return every input file with its hash (hashed on ``processes`` cores), and the hash over all of them."""
+    paths = input_names(corpus)
+    entries, combined = [], hashlib.sha256()
+    digests = ordered_map(_sha256_input, ((corpus, path) for path in paths), processes, chunk=256)
+    for path, digest in zip(paths, digests, strict=True):
+        entries.append(InputEntry(path=path, sha256=digest))
+        combined.update(f"{path}\0{digest}\n".encode())
+    return entries, combined.hexdigest()
+
+
+def _changed_inputs(before: list[InputEntry], after: list[InputEntry]) -> str:
+    """Say which inputs differ between two lists, "" if none: how many, and the first five."""
+    old, new = {e.path: e.sha256 for e in before}, {e.path: e.sha256 for e in after}
+    changed = sorted(p for p in old.keys() | new.keys() if old.get(p) != new.get(p))
+    if not changed:
+        return ""
+    return f"{plural(len(changed), 'input file')} changed ({', '.join(changed[:5])}{', …' if len(changed) > 5 else ''})"
+
+
+def _build_command(manifest: Manifest) -> str:
+    """Return the command that builds ``manifest``'s release again with this code: its version, and its configs."""
+    configs = "".join(f" --config {c}" for c in manifest.splits) if set(manifest.splits) != set(CONFIG_MODELS) else ""
+    return f"newscorpus build --version {manifest.version}{configs}"
+
+
+def _data_missing(folder: Path, manifest: Manifest) -> bool:
+    return any(not (folder / entry.path).is_file() for entry in manifest.files)
+
+
+def _new_release_hint(corpus: Path, manifest: Manifest) -> str:
+    """Name the version that releases what was just built: the one a build without ``--version`` picks."""
+    version = choose_version(corpus, manifest)
+    if (release_dir(corpus, version) / MANIFEST).is_file():
+        return f"The corpus as it is now is release {version} already."
+    return f"Try `newscorpus build --version {version}` to release the corpus as it is now."
+
+
+def rebuild_hint(corpus: Path, manifest: Manifest) -> str:
+    """Say how to rebuild the data files of ``manifest``'s release: here if this code and the inputs can, else where."""
+    code = schema_version()
+    if manifest.schema_version != code:
+        why = f"it was built with schema {manifest.schema_version}, and this code has schema {code}"
+    else:
+        inputs, digest = _inputs(corpus, None)
+        if digest == manifest.inputs_sha256:
+            return f"Try `{_build_command(manifest)}` to rebuild its data files from the inputs."
+        why = f"{_changed_inputs(manifest.inputs, inputs)} since it was built"
+    return f"This code cannot rebuild its data files: {why}. {rebuild_elsewhere(corpus, manifest.version)}"
+
+
+def _refuse_other_schema(corpus: Path, version: str) -> None:
+    """Refuse to build an existing release of another schema again, before building: it could never match."""
+    folder = release_dir(corpus, version)
+    existing = read_manifest(folder / MANIFEST)
+    code = schema_version()
+    if existing.schema_version == code:
+        return
+    restore = (
+        f" To restore its data files: {rebuild_elsewhere(corpus, version)}" if _data_missing(folder, existing) else ""
+    )
+    raise ReleaseError(
+        f"Release {version} already exists, built with schema {existing.schema_version}; this code has schema "
+        f"{code}, so it cannot build the same release. Releases are immutable. To release the corpus as it is now, "
+        f"try `newscorpus build` (it picks the next version).{restore}"
+    )
+
+
+def _difference(existing: Manifest, built: Manifest) -> str:
+    """Say why a build differs from the release of the same version."""
+    if changed := _changed_inputs(existing.inputs, built.inputs):
+        return changed
+    if existing.splits.keys() != built.splits.keys():
+        return f"it holds the configs {', '.join(existing.splits)}, this build {', '.join(built.splits)}"
+    return "this code builds other data from the same inputs"
+
+
+def _install(tmp: Path, target: Path, manifest: Manifest, corpus: Path) -> Literal["built", "unchanged", "restored"]:
+    if not target.exists():
+        tmp.rename(target)
+        return "built"
+    existing = read_manifest(target / MANIFEST)
+    if existing.to_json() != manifest.to_json():
+        restore = (
+            f" To restore its data files instead: {rebuild_elsewhere(corpus, manifest.version)}"
+            if _data_missing(target, existing)
+            else ""
+        )
+        raise ReleaseError(
+            f"Release {manifest.version} already exists, and {_difference(existing, manifest)}. "
+            f"Releases are immutable. {_new_release_hint(corpus, manifest)}{restore}"
+        )
+    restored = False
+    for entry in manifest.files:
+        final = target / entry.path
+        if not final.is_file() or sha256_file(final) != entry.sha256:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            (tmp / entry.path).replace(final)
+            restored = True
+    return "restored" if restored else "unchanged"
+
+
+def check_release_bump(corpus: Path, manifest: Manifest) -> None:
+    """Refuse a version bumped less than the schema since the release before it, naming one that works."""
+    version = manifest.version
+    older = [v for v in release_versions(corpus) if parse_semver(v) < parse_semver(version)]
+    if not older:
+        return
+    previous = read_manifest(release_dir(corpus, older[-1]) / MANIFEST)
+    current = schema_version()
+    needed = level_between(parse_semver(previous.schema_version), parse_semver(current))
+    bumped = level_between(parse_semver(previous.version), parse_semver(version))
+    if needed and (bumped is None or LEVELS.index(bumped) < LEVELS.index(needed)):
+        raise ReleaseError(
+            f"The schema went from {previous.schema_version} to {current} since release {previous.version}: "
+            f"a {needed} change, so this release must be a {needed} release too. {_new_release_hint(corpus, manifest)}"
+        )
+
+
+def choose_version(corpus: Path, manifest: Manifest) -> str:
+    """Return the version a build without ``--version`` gets.
+
+    The newest release if nothing changed; otherwise the next version, bumped at
+    least as far as the schema was, and by the inputs and configs: removed ones make
+    a major release, new ones a minor, changed inputs a patch.
+    """
+    versions = release_versions(corpus)
+    if not versions:
+        return FIRST_VERSION
+    newest = read_manifest(release_dir(corpus, versions[-1]) / MANIFEST)
+    if newest.to_json() == manifest.model_copy(update={"version": newest.version}).to_json():
+        return newest.version
+    before = {e.path for e in newest.inputs} | {f"config:{c}" for c in newest.splits}
+    after = {e.path for e in manifest.inputs} | {f"config:{c}" for c in manifest.splits}
+    data: Level = "major" if before - after else "minor" if after - before else "patch"
+    schema = level_between(parse_semver(newest.schema_version), parse_semver(manifest.schema_version)) or "patch"
+    return bump(newest.version, max(data, schema, key=LEVELS.index))
+
+
+def _build_into(
+    tmp: Path,
+    corpus: Path,
+    configs: list[str],
+    skip_invalid: bool,
+    on_file: Callable[[], None] | None,
+    processes: int | None,
+) -> Manifest:
+    report, stats, rows = _write_configs(corpus, tmp, configs, on_file, processes)
+    if not report.articles_valid:
+        raise InvalidInput(
+            f"No valid article in {corpus}; there is nothing to release. See `newscorpus validate`.", report
+        )
+    if report.errors and not skip_invalid:
+        raise InvalidInput(
+            f"{plural(len(report.errors), 'problem')} in the inputs; no release was built. "
+            "Fix them (see `newscorpus validate`) or build with --skip-invalid.",
+            report,
+        )
+    files = [
+        FileEntry(path=f"{config}/{split}.arrow", sha256=sha256_file(path), bytes=path.stat().st_size, rows=n)
+        for config, by_split in rows.items()
+        for split, n in by_split.items()
+        if (path := tmp / config / f"{split}.arrow")
+    ]
+    inputs, inputs_sha256 = _inputs(corpus, processes)
+    return Manifest(
+        version=FIRST_VERSION,  # provisional: the caller sets the real one
+        schema_version=schema_version(),
+        splits=rows,
+        statistics=stats.freeze(with_ner="ner" in configs),
+        files=files,
+        inputs=inputs,
+        inputs_sha256=inputs_sha256,
+        rejected=report.problems,
+    )
+
+
+def build(
+    corpus: Path,
+    version: str | None = None,
+    *,
+    skip_invalid: bool = False,
+    on_file: Callable[[], None] | None = None,
+    processes: int | None = None,
+    configs: Collection[str] | None = None,
+) -> BuildResult:
+    """Build release ``version`` of ``corpus``, or without one the version :func:`choose_version` picks.
+
+    A no-op if the release exists with the same content. Refuses with
+    ``InvalidInput`` (holding the report) if any input is invalid, unless
+    ``skip_invalid``; then every rejected input is listed in the manifest. Reading, parsing and
+    tokenising run on ``processes`` cores (default: all); the release is the same on any number.
+    ``configs`` picks the configs the release holds (default: all); a release without ``ner``
+    skips tokenising, the slow step.
+    """
+    if version is not None:
+        parse_semver(version)
+    chosen = check_configs(configs)
+    releases = corpus / RELEASES_DIR
+    releases.mkdir(parents=True, exist_ok=True)
+    with FileLock(releases / ".lock"):
+        if version is not None and (release_dir(corpus, version) / MANIFEST).is_file():
+            _refuse_other_schema(corpus, version)
+        for stale in releases.glob(".tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by a killed build; we hold the lock
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=releases))
+        tmp.chmod(default_mode(directory=True))
+        try:
+            built = _build_into(tmp, corpus, chosen, skip_invalid, on_file, processes)
+            manifest = built.model_copy(update={"version": version or choose_version(corpus, built)})
+            target = release_dir(corpus, manifest.version)
+            if not target.exists():
+                check_release_bump(corpus, manifest)
+            atomic_write_bytes(tmp / MANIFEST, manifest.json_pieces())
+            status = _install(tmp, target, manifest, corpus)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return BuildResult(manifest=manifest, status=status, path=target)
+
+
+def newest_release(corpus: Path) -> str:
+    """Return the newest release's version, or raise naming the command that makes one."""
+    versions = release_versions(corpus)
+    if not versions:
+        raise ReleaseError(f"{corpus} has no release yet. Try `newscorpus build`.")
+    return versions[-1]
+
+
+def verify(corpus: Path, version: str) -> Report:
+    """Recompute the hashes of release ``version`` (of any schema) against its manifest; report every mismatch.
+
+    If a data file is missing or changed, the first problem is the release's, saying how to rebuild its data files.
+    """
+    manifest = find_manifest(corpus, version)
+    folder = release_dir(corpus, version)
+    report = Report(files_checked=len(manifest.files))
+    broken = []
+    for entry in manifest.files:
+        path = folder / entry.path
+        name = relative_name(corpus, path)
+        if not path.is_file():
+            broken.append(Problem(file=name, message="is missing"))
+        elif (actual := sha256_file(path)) != entry.sha256:
+            broken.append(Problem(file=name, message=f"has sha256 {actual}, but the manifest says {entry.sha256}"))
+    if broken:
+        summary = f"has {plural(len(broken), 'missing or changed data file')}. {rebuild_hint(corpus, manifest)}"
+        report.problems += [Problem(file=relative_name(corpus, folder), message=summary), *broken]
+    listed = {entry.path for entry in manifest.files} | {MANIFEST}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.relative_to(folder).as_posix() not in listed:
+            report.problems.append(Problem(file=relative_name(corpus, path), message="is not listed in the manifest"))
+    return report

@@ -1,0 +1,140 @@
+"""Release manifests: what a release holds and what it was built from, with hashes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic.dataclasses import dataclass
+
+from newscorpus.core.errors import ReleaseError, SchemaError
+from newscorpus.core.plural import plural
+from newscorpus.core.report import Problem
+from newscorpus.core.semver import SEMVER_PATTERN, parse_semver
+from newscorpus.derive.rows import Statistics
+from newscorpus.model.article import Record, Sha256
+from newscorpus.release.schema import schema_version
+
+MANIFEST = "manifest.json"
+RELEASES_DIR = "releases"
+
+
+class FileEntry(Record):
+    """One data file of a release."""
+
+    path: str
+    sha256: Sha256
+    bytes: int
+    rows: int
+
+
+@dataclass(frozen=True, slots=True, config=ConfigDict(strict=True, extra="forbid"))
+class InputEntry:
+    """One input file (raw, sidecar or gold) a release was built from.
+
+    A slotted dataclass rather than a model: a manifest holds one per input file, and
+    100,000 of them as models would take about 20 MB more while a release is built.
+    """
+
+    path: str
+    sha256: Sha256
+
+
+class Manifest(Record):
+    """The manifest of one release: enough to verify it and to rebuild it byte for byte."""
+
+    name: str = "newscorpus"
+    version: str = Field(pattern=SEMVER_PATTERN)
+    schema_version: str = Field(pattern=SEMVER_PATTERN)
+    splits: dict[str, dict[str, int]] = Field(description="Rows per split, per config.")
+    statistics: Statistics
+    files: list[FileEntry]
+    inputs: list[InputEntry]
+    inputs_sha256: Sha256 = Field(description="sha256 over the sorted input paths and hashes.")
+    rejected: list[Problem] = Field(description="Every input left out of the release, with its reason.")
+
+    def to_json(self) -> str:
+        """Serialise deterministically, for byte-identical rebuilds."""
+        return self.model_dump_json(indent=2) + "\n"
+
+    def json_pieces(self, per_piece: int = 1000) -> Iterator[bytes]:
+        """Yield ``to_json()`` as UTF-8 in pieces, ``per_piece`` inputs each: the inputs are never serialised whole.
+
+        A corpus of 100,000 files has a manifest of about 14 MB; held as one string (and
+        copied on the way to bytes) it was the peak of a build's memory.
+        """
+        head = self.model_copy(update={"inputs": []}).to_json().encode()
+        if not self.inputs:
+            yield head
+            return
+        # Keys and strings are JSON-escaped, so these bytes can only be the key with its empty list.
+        before, _, after = head.partition(b'"inputs": []')
+        yield before + b'"inputs": ['
+        for start in range(0, len(self.inputs), per_piece):
+            listed = _INPUT_LIST.dump_json(self.inputs[start : start + per_piece], indent=2)
+            # One level deeper than a list of its own: the entries of "[\n  {…}\n]", indented by two more.
+            entries = listed.removeprefix(b"[").removesuffix(b"\n]").replace(b"\n", b"\n  ")
+            yield (b"," if start else b"") + entries
+        yield b"\n  ]" + after
+
+
+_INPUT_LIST = TypeAdapter(list[InputEntry])
+
+
+def release_dir(corpus: Path, version: str) -> Path:
+    """Return the folder of release ``version``."""
+    parse_semver(version)
+    return corpus / RELEASES_DIR / version
+
+
+def release_versions(corpus: Path) -> list[str]:
+    """Return the versions of every release in ``corpus``, oldest first (a build's temp folder is none)."""
+    folder = corpus / RELEASES_DIR
+    if not folder.is_dir():
+        return []
+    found = [p.name for p in folder.iterdir() if re.match(SEMVER_PATTERN, p.name) and (p / MANIFEST).is_file()]
+    return sorted(found, key=parse_semver)
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Read a manifest file, or raise a release error saying what is wrong with it."""
+    try:
+        return Manifest.model_validate_json(path.read_bytes())
+    except FileNotFoundError as exc:
+        raise ReleaseError(f"No release at {path.parent}: it has no {path.name}.") from exc
+    except ValidationError as exc:
+        raise ReleaseError(
+            f"{path} is not a valid manifest: {plural(exc.error_count(), 'problem')}, first: {exc.errors()[0]['msg']}"
+        ) from exc
+
+
+def find_manifest(corpus: Path, version: str) -> Manifest:
+    """Read the manifest of release ``version``, whatever its schema; if there is none, name the releases there are."""
+    path = release_dir(corpus, version) / MANIFEST
+    if not path.is_file():
+        versions = release_versions(corpus)
+        if not versions:
+            raise ReleaseError(f"{corpus} has no release yet. Try `newscorpus build --version {version}`.")
+        raise ReleaseError(
+            f"{corpus} has no release {version}; its releases are {', '.join(versions)}. "
+            "Name one of them, or build a new one with `newscorpus build` (it picks the next version)."
+        )
+    return read_manifest(path)
+
+
+def load_manifest(corpus: Path, version: str) -> Manifest:
+    """Read the manifest of release ``version``, refusing one built with another schema major."""
+    from newscorpus.release.history import rebuild_elsewhere  # history names this module's paths
+
+    manifest = find_manifest(corpus, version)
+    code = schema_version()
+    if parse_semver(manifest.schema_version)[0] != parse_semver(code)[0]:
+        raise SchemaError(
+            f"Release {version} was built with schema {manifest.schema_version}, but this code has schema {code}: "
+            "another major, which is incompatible and is not reinterpreted. To release the corpus as it is now, "
+            f"try `newscorpus build` (it picks the next version). To use release {version} itself: "
+            + rebuild_elsewhere(corpus, version)
+        )
+    return manifest

@@ -11,8 +11,14 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from newscorpus.core.plural import plural
+
+# Under `pytest -n 2` on two shared cores, how long a draw takes says nothing about the code: the deadline
+# and the too_slow check fail at random there. Every property keeps its own example count.
+settings.register_profile("newscorpus", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("newscorpus")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

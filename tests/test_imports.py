@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -186,7 +186,7 @@ def stray_inner_spans(outer: list[str], inner: list[str]) -> int:
     return stray
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80)
 @given(germeval_files())
 def test_germeval_roundtrip_is_identity(generated: tuple[bytes, list[Sentence], dict[str, int]]) -> None:
     data, expected, layout = generated

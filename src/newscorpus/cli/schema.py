@@ -14,6 +14,7 @@ from newscorpus.cli._common import CorpusOption, JsonOption, console, handles_er
 from newscorpus.core.errors import SchemaError
 from newscorpus.core.plural import plural
 from newscorpus.ingest.corpus import check_corpus, raw_files, validate
+from newscorpus.model.labels import label_types_stale, write_label_types
 from newscorpus.release.schema_diff import Change, Level, required_level
 
 NAME = "schema"
@@ -66,7 +67,15 @@ def check(corpus: CorpusOption = Path("corpus"), json: JsonOption = False) -> No
             print_changes(result.pending, f"Code vs snapshot v{result.version}: needs a {needed} bump")
         if result.report:
             print_report(result.report.problems)
-    messages = [
+    messages = (
+        [
+            "model/label_types.py is not what schemas/labels.yaml generates, so the models validate other labels "
+            "than the label file names. Try `newscorpus schema labels`."
+        ]
+        if label_types_stale()
+        else []
+    )
+    messages += [
         f"v{u.new_version} follows v{u.old_version} with a {u.bumped or 'zero'} bump, but its changes need {u.needed}. "
         f"Restore the snapshot and bump again with `newscorpus schema bump {u.needed}`."
         for u in result.under_bumped
@@ -108,3 +117,11 @@ def bump(
     if changes:
         print_changes(changes, "Changes frozen in the new snapshot")
     console.print(f"Wrote schemas/v{version}.json. Commit it; releases built from now on record schema {version}.")
+
+
+@app.command("labels")
+@handles_errors
+def labels() -> None:
+    """Generate the models' label types (src/newscorpus/model/label_types.py) from schemas/labels.yaml."""
+    path = write_label_types()
+    console.print(f"Wrote {path}. Then run `newscorpus schema check` to see how the label change is classified.")

@@ -56,6 +56,18 @@ def assemble(parts: Iterable[tuple[str, str]], normalized: bool = False) -> tupl
     return "".join(pieces), blocks
 
 
+def pretokenized_offsets(tokens: list[str]) -> list[tuple[int, int]]:
+    """Return each token's ``(start, end)`` in the text the tokens make when joined by single spaces.
+
+    A pretokenized text (a GermEval import) is exactly that text, so its tokens are its own: never re-split.
+    """
+    offsets, start = [], 0
+    for token in tokens:
+        offsets.append((start, start + len(token)))
+        start += len(token) + 1
+    return offsets
+
+
 def span_problem(text: str, start: int, end: int, span_text: str | None = None) -> str | None:
     """Return why ``[start, end)`` is not a valid span over ``text``, or None if it is."""
     if not 0 <= start < end <= len(text):

@@ -24,6 +24,7 @@ import platformdirs
 from somajo import SoMaJo
 
 from newscorpus.core.atomic import atomic_write_text
+from newscorpus.core.offsets import pretokenized_offsets
 from newscorpus.model.article import Article
 
 SOMAJO_OPTIONS: dict[str, Any] = {"language": "de_CMC", "split_camel_case": False, "character_offsets": True}
@@ -41,11 +42,7 @@ def _tokenizer() -> SoMaJo:
 def sentences(text: str, blocks: list[tuple[int, int]], pretokenized: bool) -> list[Sentence]:
     """Return the sentences of ``text`` as lists of ``(start, end)`` token offsets into it."""
     if pretokenized:
-        offsets, start = [], 0
-        for token in text.split(" "):
-            offsets.append((start, start + len(token)))
-            start += len(token) + 1
-        return [offsets]
+        return [pretokenized_offsets(text.split(" "))]
     out: list[Sentence] = []
     for block_start, block_end in blocks:
         for sentence in _tokenizer().tokenize_text([text[block_start:block_end]]):

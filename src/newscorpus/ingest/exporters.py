@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from newscorpus.core.errors import InvalidInput, NewscorpusError, UsageError
+from newscorpus.core.offsets import pretokenized_offsets
 from newscorpus.core.plural import plural
 from newscorpus.core.report import Problem, Report
 from newscorpus.ingest.corpus import RAW_DIR, check_corpus, iter_corpus
@@ -22,7 +23,7 @@ from newscorpus.ingest.parsers import germeval
 from newscorpus.model.article import Article
 from newscorpus.model.bio import NestingError, check_nesting, spans_to_bio
 from newscorpus.model.gold import ANNOTATIONS_DIR
-from newscorpus.model.sidecar import SIDECAR_SUFFIX, load_sidecar, sidecar_path
+from newscorpus.model.sidecar import load_sidecar, sidecar_path
 
 
 class ExportError(NewscorpusError):
@@ -31,7 +32,7 @@ class ExportError(NewscorpusError):
 
 def _tags(article: Article) -> tuple[list[str], list[str]]:
     """Return the outer and inner BIO tags of one GermEval sentence's tokens, from its gold spans."""
-    offsets = germeval.token_offsets(article.text.split(" "))
+    offsets = pretokenized_offsets(article.text.split(" "))
     levels = [[(e.start, e.end, e.label) for e in article.entities if e.level == level] for level in (0, 1)]
     try:
         check_nesting(list(article.entities))
@@ -123,7 +124,7 @@ def articles_of(corpus: Path, raw_file: str) -> list[Article]:
 
 def imported_articles(corpus: Path, raw_file: str, fmt: str) -> list[Article]:
     """Return the articles of ``raw_file``, which must be an import of format ``fmt``."""
-    sidecar_name = raw_file.rsplit(".", 1)[0] + SIDECAR_SUFFIX
+    sidecar_name = sidecar_path(raw_file)
     sidecar = load_sidecar(sidecar_path(corpus / raw_file), sidecar_name)
     if sidecar.format != fmt:
         raise ExportError(

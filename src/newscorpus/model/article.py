@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from newscorpus.core.offsets import sha256_text, span_problem
-from newscorpus.model.labels import label_sets
+from newscorpus.model.label_types import EntityLabel, Topic
 
 OFFSET_RULE = (
     "Offsets count Python code points over `text`, which is NFC with `\\n` newlines; "
@@ -28,8 +28,6 @@ MAX_TEXT_CHARS = 2 * 1024 * 1024
 """An article's text may hold at most this many code points (2 Mi); a longer one is rejected."""
 _C0_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
-EntityLabel = Literal[label_sets().entity_names()]  # type: ignore[valid-type]
-Topic = Literal[label_sets().topic_names()]  # type: ignore[valid-type]
 BlockKind = Literal["kicker", "headline", "lead", "caption", "credit", "subheading", "paragraph"]
 Split = Literal["train", "validation", "test"]
 LayerStatus = Literal["none", "gold", "needs_review", "needs_adjudication"]
@@ -128,7 +126,7 @@ class Article(Record):
         False, description="The text is tokens joined by single spaces (a GermEval import); the ner config keeps them."
     )
     entities: list[Entity] = Field(default_factory=list, description="Gold named-entity spans (NoSta-D labels).")
-    topic: Topic | None = Field(None, description="Gold topic: a 10kGNAD class, or none.")  # type: ignore[valid-type]
+    topic: Topic | None = Field(None, description="Gold topic: a 10kGNAD class, or none.")
     annotation: Annotation = Field(
         default_factory=Annotation, description="Per layer (entities, topic): its status and where it came from."
     )

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from functools import cache
+from typing import get_args
 
 from newscorpus.core.errors import NewscorpusError
 from newscorpus.model.article import Entity
-from newscorpus.model.labels import label_sets
+from newscorpus.model.label_types import NerTag
 
 Token = tuple[int, int]
 Span = tuple[int, int, str]
@@ -28,10 +28,9 @@ class NestingError(NewscorpusError):
     """Spans that BIO tags cannot express: two spans of one level that overlap, or a span that cuts a token."""
 
 
-@cache
 def bio_names() -> tuple[str, ...]:
     """Return the tag names in GermEval 2014's order: O, then B-/I- for each label in the label file's order."""
-    return ("O", *(f"{prefix}-{label}" for label in label_sets().entity_names() for prefix in ("B", "I")))
+    return get_args(NerTag)
 
 
 def split_tokens(tokens: list[Token], boundaries: Iterable[int]) -> list[Token]:

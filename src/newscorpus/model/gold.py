@@ -49,7 +49,7 @@ class TopicGold(Record):
     """The topic layer of a gold file: its status and, when gold, the topic."""
 
     status: GoldStatus
-    label: Topic | None = None  # type: ignore[valid-type]
+    label: Topic | None = None
 
 
 class GoldFile(Record):

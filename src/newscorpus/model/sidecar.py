@@ -10,14 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Literal, overload
 
 import yaml
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from newscorpus.core.errors import InvalidInput
 from newscorpus.core.report import Problem, problems_from_validation
-from newscorpus.model.article import ArticleId, Split, Topic
+from newscorpus.model.article import ArticleId, Topic
+from newscorpus.model.metadata import Metadata
 
 SIDECAR_SUFFIX = ".meta.yaml"
 
@@ -25,7 +26,7 @@ SIDECAR_SUFFIX = ".meta.yaml"
 ImportFormat = Literal["germeval2014", "10kgnad"]
 
 
-class Sidecar(BaseModel):
+class Sidecar(Metadata):
     """Metadata that overrides or completes what a raw file says."""
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
@@ -33,28 +34,24 @@ class Sidecar(BaseModel):
         None, description="The public corpus a raw file is an import of; `newscorpus import` writes it."
     )
     id: ArticleId | None = None
-    split: Split | None = None
-    source: str | None = None
-    url: str | None = None
-    agency: str | None = None
-    authors: list[str] | None = None
-    published_at: AwareDatetime | None = None
-    updated_at: AwareDatetime | None = None
-    reading_time_minutes: int | None = None
-    license: str | None = None
-    redistributable: bool | None = None
     kicker: str | None = Field(None, description="How the first line starts; the rest of it is the headline.")
     headline: str | None = Field(None, description="How the first line ends; what comes before it is the kicker.")
-    topic: Topic | None = None  # type: ignore[valid-type]
+    topic: Topic | None = None
 
     def overrides(self) -> dict[str, object]:
         """Return the metadata fields this sidecar sets (not the layout hints)."""
         return self.model_dump(exclude_none=True, exclude={"kicker", "headline", "format"})
 
 
-def sidecar_path(raw: Path) -> Path:
-    """Return where the sidecar of ``raw`` would be."""
-    return raw.with_name(raw.name.rsplit(".", 1)[0] + SIDECAR_SUFFIX)
+@overload
+def sidecar_path(raw: str) -> str: ...
+@overload
+def sidecar_path(raw: Path) -> Path: ...
+def sidecar_path(raw: str | Path) -> str | Path:
+    """Return where the sidecar of ``raw`` is: a path for a path, a corpus name (``raw/a.meta.yaml``) for a name."""
+    if isinstance(raw, str):
+        return raw.rsplit(".", 1)[0] + SIDECAR_SUFFIX
+    return raw.with_name(sidecar_path(raw.name))
 
 
 def _iso(value: object) -> str:

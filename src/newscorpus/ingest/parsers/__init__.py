@@ -23,7 +23,7 @@ from newscorpus.ingest.parsers import germeval, gnad
 from newscorpus.ingest.parsers.jsonl import JsonArticle, RecordNotes, validation_problems
 from newscorpus.ingest.parsers.pagecopy import PageCopyError, parse_page_copy
 from newscorpus.model.article import MAX_TEXT_CHARS
-from newscorpus.model.sidecar import SIDECAR_SUFFIX, Sidecar, load_sidecar, sidecar_path
+from newscorpus.model.sidecar import Sidecar, load_sidecar, sidecar_path
 
 SUFFIXES = (".txt", ".json", ".jsonl")
 IMPORT_SUFFIXES = (".tsv", ".csv")
@@ -102,7 +102,7 @@ def _imported(path: Path, name: str, sidecar: Sidecar) -> Iterator[ParseResult]:
     """Parse a raw file that is an import of a public corpus, as its sidecar's ``format`` says."""
     for field in sorted(sidecar.model_fields_set - _IMPORT_SIDECAR_FIELDS):
         yield Problem(
-            file=name.rsplit(".", 1)[0] + SIDECAR_SUFFIX,
+            file=sidecar_path(name),
             field=field,
             message="does not apply to an imported corpus, whose records each carry their own; remove it",
         )
@@ -115,7 +115,7 @@ def parse_file(path: Path, name: str) -> Iterator[ParseResult]:
     suffix = path.suffix.lower()
     if suffix in IMPORT_SUFFIXES:
         try:
-            sidecar = load_sidecar(sidecar_path(path), name.rsplit(".", 1)[0] + SIDECAR_SUFFIX)
+            sidecar = load_sidecar(sidecar_path(path), sidecar_path(name))
         except InvalidInput as exc:
             yield from exc.report or [Problem(file=name, field="sidecar", message=str(exc))]  # type: ignore[misc]
             return
@@ -132,7 +132,7 @@ def parse_file(path: Path, name: str) -> Iterator[ParseResult]:
         )
         return
     try:
-        sidecar = load_sidecar(sidecar_path(path), name.rsplit(".", 1)[0] + SIDECAR_SUFFIX)
+        sidecar = load_sidecar(sidecar_path(path), sidecar_path(name))
     except InvalidInput as exc:
         yield from exc.report or [Problem(file=name, field="sidecar", message=str(exc))]  # type: ignore[misc]
         return

@@ -36,13 +36,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from newscorpus.core.offsets import pretokenized_offsets
 from newscorpus.core.plural import plural
 from newscorpus.core.report import Problem
 from newscorpus.ingest.ids import slugify
 from newscorpus.ingest.make import ParseResult, make_article
 from newscorpus.model.article import Article
-from newscorpus.model.bio import Span, Token, bio_names, bio_to_spans, outside_outer
-from newscorpus.model.sidecar import SIDECAR_SUFFIX, Sidecar
+from newscorpus.model.bio import Span, bio_names, bio_to_spans, outside_outer
+from newscorpus.model.sidecar import Sidecar, sidecar_path
 
 FORMAT = "germeval2014"
 LICENSE = "CC-BY-4.0"
@@ -99,15 +100,6 @@ def sentence_sha256(group: list[Line], lines: list[tuple[str, str]]) -> str:
     """Return the sha256 of a sentence as written: its lines with the line ends between them, not the last one."""
     written = "".join(line + lines[number - 1][1] for number, line in group[:-1]) + group[-1][1]
     return hashlib.sha256(written.encode("utf-8")).hexdigest()
-
-
-def token_offsets(tokens: list[str]) -> list[Token]:
-    """Return each token's ``(start, end)`` in the text the tokens make, joined by single spaces."""
-    offsets, start = [], 0
-    for token in tokens:
-        offsets.append((start, start + len(token)))
-        start += len(token) + 1
-    return offsets
 
 
 def _url(candidate: str) -> str | None:
@@ -212,7 +204,7 @@ def _sentence(
     if problems or comment is None:
         return list(problems)
     tokens = [c[1] for c in columns]
-    text, offsets = " ".join(tokens), token_offsets(tokens)
+    text, offsets = " ".join(tokens), pretokenized_offsets(tokens)
     positions = [(i, i + 1) for i in range(len(columns))]  # spans in token positions first
     outer, inner = (bio_to_spans(positions, [c[2 + level] for c in columns]) for level in (0, 1))
     entities = [
@@ -274,7 +266,7 @@ def parse(path: Path, name: str, sidecar: Sidecar) -> Iterator[ParseResult]:
         yield Problem(file=name, message=f"is not UTF-8 ({exc.reason} at byte {exc.start}); GermEval 2014 files are")
         return
     if sidecar.split is None:
-        sidecar_name = name.rsplit(".", 1)[0] + SIDECAR_SUFFIX
+        sidecar_name = sidecar_path(name)
         message = "is missing: a GermEval 2014 file is one split; add `split: train`, `validation` or `test`"
         yield Problem(file=sidecar_name, field="split", message=message)
         return

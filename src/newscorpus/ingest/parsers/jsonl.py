@@ -30,13 +30,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from newscorpus.core.offsets import normalize_text
 from newscorpus.core.plural import plural
 from newscorpus.core.report import Problem, problems_from_validation
 from newscorpus.ingest.ids import slugify
-from newscorpus.model.article import ArticleId, Split
+from newscorpus.model.article import ArticleId
+from newscorpus.model.metadata import Metadata
 
 _HEADER_KINDS = ("kicker", "headline", "lead", "caption", "credit")
 _GERMAN = {"deu": "de", "ger": "de"}
@@ -52,22 +53,11 @@ class BodyBlock(BaseModel):
     text: str
 
 
-class ArticleMetadata(BaseModel):
+class ArticleMetadata(Metadata):
     """The metadata keys of a raw article: at the top of a JSON object, or in its DataTrove ``metadata`` object."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
     id: str | int | None = Field(None, description="The article's id; one that is no corpus id is made into one.")
-    split: Split | None = None
-    url: str | None = None
-    source: str | None = None
-    agency: str | None = None
-    authors: list[str] | None = None
-    published_at: AwareDatetime | None = None
-    updated_at: AwareDatetime | None = None
-    reading_time_minutes: int | None = None
     language: str | None = None
-    license: str | None = None
-    redistributable: bool | None = None
 
     @field_validator("language")
     @classmethod

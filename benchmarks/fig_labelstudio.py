@@ -22,7 +22,8 @@ def fig_ls_push(bench: Bench) -> list[Figure]:
     from newscorpus.ingest.corpus import iter_corpus
     from newscorpus.labelstudio.client import client, find_project
     from newscorpus.labelstudio.config import labelling_config
-    from newscorpus.labelstudio.push import new_task, push
+    from newscorpus.labelstudio.push import push
+    from newscorpus.labelstudio.push_plan import new_task
     from newscorpus.model.article import Article
 
     n = bench.args.ls_articles
@@ -69,7 +70,7 @@ def annotated_payloads(articles: list[Any]) -> list[dict[str, Any]]:
     import random
 
     from newscorpus.labelstudio.convert import to_results
-    from newscorpus.labelstudio.push import task_data
+    from newscorpus.labelstudio.push_plan import task_data
     from newscorpus.model.article import Entity
     from newscorpus.model.labels import label_sets
 

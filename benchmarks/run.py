@@ -24,6 +24,12 @@ Figures (``--only`` takes these names):
   push with nothing changed; baseline: one bare ``projects.import_tasks`` of the same payloads.
 - ``ls_pull``: ``labelstudio.pull`` of as many annotated tasks; baseline: a bare paginated task listing.
 - ``load_dataset``: ``load_dataset(published, "documents")`` vs ``load_dataset("parquet", ...)`` on the same files.
+- ``load_test``: on a fresh server per database (``--load-backends``: PostgreSQL and SQLite, each started
+  twice for its start-up times; or ``running``, the server the other Label Studio figures use),
+  ``--load-annotators`` simulated annotators post and update annotations while ``labelstudio push`` sends
+  ``--load-articles`` new articles, then ``labelstudio pull`` runs; figures: the push under load vs the same
+  push idle, failed requests, lost annotations, and a pull under load read whole. Once per database, whatever
+  ``--repeat`` says: it is a stress test (see ``benchmarks.fig_load_test``).
 """
 
 from __future__ import annotations
@@ -43,10 +49,11 @@ from benchmarks.common import REPO, WIDTH, Bench, Figure, console, machine
 from benchmarks.fig_build import fig_build, fig_peak_rss, fig_rebuild
 from benchmarks.fig_labelstudio import fig_ls_pull, fig_ls_push
 from benchmarks.fig_load import fig_load_dataset
+from benchmarks.fig_load_test import fig_load_test
 from benchmarks.fig_ner import fig_ner
 from benchmarks.generate import SEED
 
-FIGURES = ("build", "peak_rss", "rebuild", "ner", "ls_push", "ls_pull", "load_dataset")
+FIGURES = ("build", "peak_rss", "rebuild", "ner", "ls_push", "ls_pull", "load_dataset", "load_test")
 
 RUNNERS: dict[str, Callable[[Bench], list[Figure]]] = {
     "build": fig_build,
@@ -56,6 +63,7 @@ RUNNERS: dict[str, Callable[[Bench], list[Figure]]] = {
     "ls_push": fig_ls_push,
     "ls_pull": fig_ls_pull,
     "load_dataset": fig_load_dataset,
+    "load_test": fig_load_test,
 }
 
 
@@ -106,6 +114,10 @@ def write_results(path: Path, args: argparse.Namespace, figures: list[Figure], e
             "rss_full": args.rss_full,
             "ls_articles": args.ls_articles,
             "ner_texts": args.ner_texts,
+            "load_articles": args.load_articles,
+            "load_annotators": args.load_annotators,
+            "load_seconds": args.load_seconds,
+            "load_backends": args.load_backends,
         },
         "figures": {fig.name: fig.to_json() for fig in figures},
         "errors": errors,
@@ -132,6 +144,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--ls-articles", type=int, help="tasks for ls_push and ls_pull (default 10,000)")
     parser.add_argument("--ner-texts", type=int, help="use only the first K 10kGNAD test texts (default all 1,028)")
+    parser.add_argument("--load-articles", type=int, default=2_500, help="new articles pushed under load (2,500)")
+    parser.add_argument("--load-annotators", type=int, default=8, help="simulated annotators (default 8)")
+    parser.add_argument(
+        "--load-seconds", type=float, default=300.0, help="the longest the annotators work (default 300 s)"
+    )
+    parser.add_argument("--load-requests", type=int, default=20_000, help="the most requests per annotator")
+    parser.add_argument(
+        "--load-backends", nargs="+", choices=("postgresql", "sqlite", "running"), default=["postgresql", "sqlite"],
+        help="the databases to load-test, each on a fresh server (default both); running: the server the other "
+        "Label Studio figures use, as it is",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=SEED, help="the generator's seed")
     parser.add_argument("--tmp", type=Path, help="work folder (default a new temp folder, removed afterwards)")
     args = parser.parse_args(argv)

@@ -103,7 +103,7 @@ def corpus(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def ls_conn():
-    """The real Label Studio server: the environment's, else the local one (started if needed)."""
+    """The real Label Studio server: the environment's, else the local one as it runs, else started on PostgreSQL."""
     from newscorpus.labelstudio.client import connection
     from newscorpus.labelstudio.server import default_home, start
 

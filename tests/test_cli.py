@@ -35,10 +35,14 @@ def test_validate_json_lists_every_problem_and_exits_1(corpus: Path) -> None:
     result = run("validate", "--corpus", str(corpus), "--json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
-    problems = {(p["file"], p["line"]) for p in report["problems"]}
-    assert problems == {("raw/leer.txt", None), ("raw/zeilen.jsonl", 2), ("raw/bild.png", None)}
+    problems = {(p["file"], p["line"], p["code"]) for p in report["problems"]}
+    assert problems == {
+        ("raw/leer.txt", None, "raw.empty"),
+        ("raw/zeilen.jsonl", 2, "json.malformed"),
+        ("raw/bild.png", None, "raw.unsupported_format"),
+    }
     assert report["articles_valid"] == 2
-    assert all({"file", "line", "field", "message"} <= p.keys() for p in report["problems"])
+    assert all({"code", "file", "line", "field", "message"} <= p.keys() for p in report["problems"])
 
 
 def test_build_refusal_lists_all_problems_and_names_the_way_out(corpus: Path) -> None:
@@ -48,6 +52,8 @@ def test_build_refusal_lists_all_problems_and_names_the_way_out(corpus: Path) ->
     assert result.exit_code == 1
     assert "raw/a.txt" in result.stderr
     assert "raw/b.json" in result.stderr
+    assert "raw.empty" in result.stderr  # the table shows each problem's code
+    assert "json.malformed" in result.stderr
     assert "--skip-invalid" in result.stderr
     skipped = run("build", "--version", "1.0.0", "--corpus", str(corpus), "--skip-invalid")
     assert skipped.exit_code == 0, skipped.output
@@ -73,8 +79,8 @@ def test_verify_mismatch_exits_1_naming_the_file(corpus: Path) -> None:
     result = run("verify", "1.0.0", "--corpus", str(corpus), "--json")
     assert result.exit_code == 1
     release, file = json.loads(result.stdout)["problems"]
-    assert file["file"] == "releases/1.0.0/documents/test.arrow"
-    assert release["file"] == "releases/1.0.0"
+    assert (file["file"], file["code"]) == ("releases/1.0.0/documents/test.arrow", "release.file_changed")
+    assert (release["file"], release["code"]) == ("releases/1.0.0", "release.broken")
     assert release["message"].startswith("has 1 missing or changed data file. Try `newscorpus build --version 1.0.0`")
 
 

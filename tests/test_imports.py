@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from newscorpus.cli import export as export_cli
 from newscorpus.cli import import_ as import_cli
+from newscorpus.core.codes import Code
 from newscorpus.core.errors import InvalidInput, UsageError
 from newscorpus.core.report import Problem
 from newscorpus.derive.configs import ner_rows
@@ -118,15 +119,20 @@ def sentences(draw: st.DrawFn) -> tuple[Sentence, list[str]]:
     return (tokens, outer, inner), [comment, *rows]
 
 
-LAYOUT = {"bom": "byte order mark", "crlf": "in CRLF", "comment": "trailing tab", "columns": "extra, empty"}
-"""The file-level warnings of layout quirks, by words of their messages."""
+LAYOUT = {
+    "bom": Code.GERMEVAL_BOM,
+    "crlf": Code.GERMEVAL_CRLF,
+    "comment": Code.GERMEVAL_COMMENT_TAB,
+    "columns": Code.GERMEVAL_EXTRA_COLUMNS,
+}
+"""The file-level warnings of layout quirks, by their codes."""
 
 
 def layout_warnings(problems: list[Problem]) -> dict[str, int | None]:
     """The file-level warnings among ``problems``: each quirk with the line it is reported at."""
     whole_file = [p for p in problems if p.article_id is None]
     assert all(p.severity == "warning" for p in whole_file)
-    return {kind: p.line for p in whole_file for kind, words in LAYOUT.items() if words in p.message}
+    return {kind: p.line for p in whole_file for kind, code in LAYOUT.items() if p.code is code}
 
 
 def germeval_sentences(data: bytes) -> list[Sentence]:
@@ -295,30 +301,29 @@ def test_gnad_split_from_sidecar(tmp_path: Path) -> None:
 # --- (d) malformed inputs ----------------------------------------------------------------------------------------
 
 BAD_SENTENCES = {
-    "three columns": (["1\tDer\tO\tO", "2\tSatz\tO"], 2, "3 columns"),
-    "I- after O": (["1\tDann\tO\tO", "2\tBerlin\tI-LOC\tO"], 2, "I-LOC follows O"),
-    "unknown label": (["1\tX\tB-FOO\tO"], 1, "'B-FOO' is no tag"),
-    "index gap": (["1\tEins\tO\tO", "3\tDrei\tO\tO"], 2, "not 2"),
-    "whitespace in token": (["1\tzwei\u00a0Wörter\tO\tO"], 1, "whitespace"),
-    "NFD token": (["1\tMu\u0308nchen\tB-LOC\tO"], 1, "not NFC"),
-    "a fifth column with text": (["1\tDer\tO\tO\tART"], 1, "may only be empty"),
-    "an empty column between": (["1\tDer\tO\t\tO"], 1, "has 5 columns"),
-    "no inner tag": (["1\tDer\tO\t"], 1, "'' is no tag"),
-    "inner I- after outer O-run": (["1\tIn\tO\tO", "2\tBerlin\tB-LOC\tI-LOC"], 2, "I-LOC follows O"),
-    "C0 control": (["1\tA\x01B\tO\tO"], 0, "control character U+0001"),  # found in the text: the # line
+    "three columns": (["1\tDer\tO\tO", "2\tSatz\tO"], 2, Code.GERMEVAL_COLUMNS),
+    "I- after O": (["1\tDann\tO\tO", "2\tBerlin\tI-LOC\tO"], 2, Code.GERMEVAL_BROKEN_SPAN),
+    "unknown label": (["1\tX\tB-FOO\tO"], 1, Code.GERMEVAL_UNKNOWN_TAG),
+    "index gap": (["1\tEins\tO\tO", "3\tDrei\tO\tO"], 2, Code.GERMEVAL_INDEX),
+    "whitespace in token": (["1\tzwei\u00a0Wörter\tO\tO"], 1, Code.GERMEVAL_BAD_TOKEN),
+    "NFD token": (["1\tMu\u0308nchen\tB-LOC\tO"], 1, Code.GERMEVAL_TOKEN_NOT_NFC),
+    "a fifth column with text": (["1\tDer\tO\tO\tART"], 1, Code.GERMEVAL_COLUMNS),
+    "an empty column between": (["1\tDer\tO\t\tO"], 1, Code.GERMEVAL_COLUMNS),
+    "no inner tag": (["1\tDer\tO\t"], 1, Code.GERMEVAL_UNKNOWN_TAG),
+    "inner I- after outer O-run": (["1\tIn\tO\tO", "2\tBerlin\tB-LOC\tI-LOC"], 2, Code.GERMEVAL_BROKEN_SPAN),
+    "C0 control": (["1\tA\x01B\tO\tO"], 0, Code.TEXT_CONTROL_CHAR),  # found in the text: the # line
 }
 
 
 @pytest.mark.parametrize("case", BAD_SENTENCES)
 def test_bad_germeval_sentence_is_one_problem_and_the_others_parse(tmp_path: Path, case: str) -> None:
-    rows, offset, message = BAD_SENTENCES[case]
+    rows, offset, code = BAD_SENTENCES[case]
     corpus = new_corpus(tmp_path)
     source = tmp_path / "kaputt.tsv"
     bad = ("#\thttp://a.de/2\t[2010-01-02]\t", rows)
     source.write_text(tsv(GOOD, bad, GOOD), encoding="utf-8")
     articles, problems = parse_all(corpus, import_file(corpus, "germeval2014", source, "train"))
-    assert [(p.file, p.line) for p in problems] == [("raw/imports/germeval2014/kaputt.tsv", 6 + offset)]
-    assert message in problems[0].message
+    assert [(p.file, p.line, p.code) for p in problems] == [("raw/imports/germeval2014/kaputt.tsv", 6 + offset, code)]
     assert [(a.id, a.raw_line) for a in articles] == [("kaputt-00001", 1), ("kaputt-00003", 6 + len(rows) + 2)]
 
 
@@ -338,7 +343,7 @@ def test_undecodable_file_is_one_problem_naming_the_byte(tmp_path: Path, fmt: st
     source = tmp_path / name
     source.write_bytes(b"#\thttp://a.de\t[1]\t\n1\tM\xfcnchen\tB-LOC\tO\n")
     (problem,) = parse_all(corpus, import_file(corpus, fmt, source, "train"))[1]
-    assert "not UTF-8" in problem.message
+    assert problem.code is {"germeval2014": Code.GERMEVAL_NOT_UTF8, "10kgnad": Code.GNAD_NOT_UTF8}[fmt]
     assert "at byte 22" in problem.message
 
 
@@ -350,6 +355,7 @@ def test_germeval_without_split_in_sidecar_is_a_problem(tmp_path: Path) -> None:
     raw.with_name("x.meta.yaml").write_text("format: germeval2014\n", encoding="utf-8")
     (problem,) = parse_all(corpus, raw)[1]
     assert (problem.file, problem.field) == ("raw/imports/germeval2014/x.meta.yaml", "split")
+    assert problem.code is Code.GERMEVAL_NO_SPLIT
 
 
 def test_bad_gnad_rows_are_problems_and_the_others_parse(tmp_path: Path) -> None:
@@ -360,8 +366,10 @@ def test_bad_gnad_rows_are_problems_and_the_others_parse(tmp_path: Path) -> None
         encoding="utf-8",
     )
     articles, problems = parse_all(corpus, import_file(corpus, "10kgnad", source, None))
-    assert [(p.line, p.field) for p in problems] == [(2, "topic"), (5, None)]
-    assert "'Klatsch', not one of the topics" in problems[0].message
+    assert [(p.line, p.field, p.code) for p in problems] == [
+        (2, "topic", Code.GNAD_UNKNOWN_TOPIC),
+        (5, None, Code.GNAD_FIELDS),
+    ]
     assert [(a.id, a.raw_line) for a in articles] == [
         ("10kgnad-test-00001", 1),
         ("10kgnad-test-00003", 3),
@@ -371,10 +379,13 @@ def test_bad_gnad_rows_are_problems_and_the_others_parse(tmp_path: Path) -> None
 
 def test_empty_import_files_are_problems(tmp_path: Path) -> None:
     corpus = new_corpus(tmp_path)
-    for fmt, name in (("germeval2014", "leer.tsv"), ("10kgnad", "leer.csv")):
+    for fmt, name, code in (
+        ("germeval2014", "leer.tsv", Code.GERMEVAL_EMPTY),
+        ("10kgnad", "leer.csv", Code.GNAD_EMPTY),
+    ):
         (tmp_path / name).write_bytes(b"\n")
         (problem,) = parse_all(corpus, import_file(corpus, fmt, tmp_path / name, "test"))[1]
-        assert "holds no" in problem.message
+        assert problem.code is code
 
 
 # --- (e) importing twice -----------------------------------------------------------------------------------------
@@ -539,9 +550,10 @@ def test_official_quirks_import_as_gold_with_warnings_and_export_byte_for_byte(t
     assert layout_warnings(problems) == layout
     stem = name.removesuffix(".tsv")
     nesting = [p for p in problems if p.article_id is not None]
-    assert [(p.line, p.article_id, p.field, p.severity) for p in nesting] == [
-        (line, f"{stem}-{number:05d}", "inner tag", "warning") for line, number, _ in inner
+    assert [(p.code, p.line, p.article_id, p.field, p.severity) for p in nesting] == [
+        (Code.GERMEVAL_NESTING, line, f"{stem}-{number:05d}", "inner tag", "warning") for line, number, _ in inner
     ]
+    # Each warning names the inner span and the outer span it runs past.
     assert [p.message.split("; ")[0] for p in nesting] == [
         f"sentence {stem}-{number:05d}: {message}" for _, number, message in inner
     ]
@@ -552,7 +564,7 @@ def test_a_quirk_on_several_lines_is_one_warning_that_counts_them(tmp_path: Path
     data = (QUIRKS / "extra-empty-column.tsv").read_bytes()
     problems = import_and_parse(tmp_path, data, "x.tsv")[3]
     (warning,) = problems
-    assert (warning.line, warning.severity) == (15, "warning")
+    assert (warning.code, warning.line, warning.severity) == (Code.GERMEVAL_EXTRA_COLUMNS, 15, "warning")
     assert warning.message.startswith("has extra, empty columns (1 more line too); GermEval 2014 has 4")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import socket
 import threading
 import uuid
@@ -14,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from newscorpus.ingest.corpus import iter_corpus, validate
+from newscorpus.labelstudio.adjudicate import pseudonym
 from newscorpus.labelstudio.client import Connection, client, ensure_project, find_project
 from newscorpus.labelstudio.convert import from_results, to_results
-from newscorpus.labelstudio.pull import pseudonym, pull
+from newscorpus.labelstudio.pull import pull
 from newscorpus.labelstudio.push import push
 from newscorpus.labelstudio.server import LabelStudioError
 from newscorpus.model.article import Article, Entity
@@ -657,49 +657,3 @@ def test_the_commands_find_the_server_from_any_folder(ls_conn, monkeypatch, tmp_
     assert lost.exit_code == 1
     said = "".join(lost.output.split())  # rich folds a long path anywhere
     assert "".join(f"No Label Studio server is running from {tmp_path / '.labelstudio'}".split()) in said
-
-
-def test_serve_says_which_port_is_taken_and_stop_stops_it(ls_conn, tmp_path, monkeypatch) -> None:
-    """A second server (its own home, the installed Label Studio) asked for the port the first one holds."""
-    import sqlite3
-
-    from typer.testing import CliRunner
-
-    from newscorpus.cli import app
-    from newscorpus.labelstudio.server import Home, default_home, running_url, stop
-
-    if os.environ.get("LABEL_STUDIO_URL"):
-        pytest.skip("an external server: no local install to start a second one from")
-    main = default_home()
-    home = Home(tmp_path / "home")
-    (home.data).mkdir(parents=True)
-    home.venv.symlink_to(main.venv)
-    shutil.copy(main.credentials, home.credentials)
-    # A copy of the database: the second server needs no migrations, and knows the same token.
-    with (
-        contextlib.closing(sqlite3.connect(f"file:{main.data / 'label_studio.sqlite3'}?mode=ro", uri=True)) as source,
-        contextlib.closing(sqlite3.connect(home.data / "label_studio.sqlite3")) as copy,
-    ):
-        source.backup(copy)
-    monkeypatch.setenv("NEWSCORPUS_LABELSTUDIO_HOME", str(home.root))
-    taken = int(ls_conn.url.rsplit(":", 1)[1])
-    runner = CliRunner()
-    try:
-        served = runner.invoke(app, ["labelstudio", "serve", "--port", str(taken)])
-        assert served.exit_code == 0, served.output
-        said = " ".join(served.output.split())
-        assert f"port {taken} is taken by another Label Studio server ({ls_conn.url})" in said
-        assert "install" not in said.lower()  # installed already: nothing to say about installing
-        url = running_url(home)
-        assert url is not None
-        assert url != ls_conn.url
-        assert f"Label Studio is up at {url}" in said
-        status = runner.invoke(app, ["labelstudio", "status"])
-        assert status.exit_code == 0, status.output
-        assert f"Label Studio at {url} is up." in status.stdout
-        stopped = runner.invoke(app, ["labelstudio", "stop"])
-        assert "Stopped Label Studio." in stopped.stdout
-        assert running_url(home) is None
-        assert runner.invoke(app, ["labelstudio", "status"]).exit_code == 1
-    finally:
-        stop(home)

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newscorpus.core.offsets import sha256_text
+from newscorpus.labelstudio.adjudicate import Read, adjudicate_layer, carry_over, gold_file, pseudonym
 from newscorpus.labelstudio.agreement import agreement, span_f1
 from newscorpus.labelstudio.config import (
     LEVEL_CONTROLS,
@@ -26,8 +27,7 @@ from newscorpus.labelstudio.config import (
 from newscorpus.labelstudio.convert import Converted, from_results, to_results
 from newscorpus.labelstudio.corrections import corrections
 from newscorpus.labelstudio.ledger import data_sha256
-from newscorpus.labelstudio.pull import Read, adjudicate, carry_over, gold_file, pseudonym
-from newscorpus.labelstudio.push import predictions, task_data
+from newscorpus.labelstudio.push_plan import predictions, task_data
 from newscorpus.labelstudio.server import choose_port, default_home
 from newscorpus.model.article import Article, Entity, Layer
 from newscorpus.model.gold import AnnotationRef, EntityGold, GoldFile, TopicGold
@@ -170,39 +170,42 @@ def read(annotator: str, entities: list[Entity] | None, topic: str | None = None
 
 def test_adjudication_rules() -> None:
     a, b = [ent(0, 5)], [ent(0, 6)]
-    assert adjudicate([], "entities") == (None, None, None)
-    status, chosen, _ = adjudicate([read("x", a)], "entities")
+    assert adjudicate_layer([], "entities") == (None, None, None)
+    status, chosen, _ = adjudicate_layer([read("x", a)], "entities")
     assert (status, chosen.annotator) == ("gold", "x")
-    assert adjudicate([read("x", a, "Sport"), read("y", a, "Sport")], "entities")[0] == "gold"
-    status, chosen, why = adjudicate([read("x", a), read("y", b)], "entities")
+    assert adjudicate_layer([read("x", a, "Sport"), read("y", a, "Sport")], "entities")[0] == "gold"
+    status, chosen, why = adjudicate_layer([read("x", a), read("y", b)], "entities")
     assert (status, chosen) == ("needs_adjudication", None)
     assert "disagree" in why
     reads = [read("x", a), read("y", b, truth=True), read("z", a, truth=True, minute=5)]
-    status, chosen, _ = adjudicate(reads, "entities")
+    status, chosen, _ = adjudicate_layer(reads, "entities")
     assert (status, chosen.annotator) == ("gold", "z")  # the latest ground truth
-    assert adjudicate([read("x", a, cancelled=True)], "entities") == (None, None, None)
-    status, chosen, _ = adjudicate([read("x", a, cancelled=True, truth=True), read("y", b)], "entities")
+    assert adjudicate_layer([read("x", a, cancelled=True)], "entities") == (None, None, None)
+    status, chosen, _ = adjudicate_layer([read("x", a, cancelled=True, truth=True), read("y", b)], "entities")
     assert (status, chosen.annotator) == ("gold", "y")  # a cancelled ground truth is not gold
-    assert adjudicate([read("x", a, stale=True)], "entities")[0] == "needs_review"
+    assert adjudicate_layer([read("x", a, stale=True)], "entities")[0] == "needs_review"
 
 
 def test_each_layer_is_adjudicated_over_the_annotations_that_completed_it() -> None:
     spans = [ent(0, 5)]
     topic_only, both = read("x", None, "Sport"), read("y", spans, "Sport")
-    assert adjudicate([topic_only], "entities") == (None, None, None)  # a topic alone leaves the entities open
-    status, chosen, _ = adjudicate([topic_only, both], "entities")
+    assert adjudicate_layer([topic_only], "entities") == (None, None, None)  # a topic alone leaves the entities open
+    status, chosen, _ = adjudicate_layer([topic_only, both], "entities")
     assert (status, chosen.annotator) == ("gold", "y")  # x said nothing about names: no disagreement
-    assert adjudicate([topic_only, both], "topic")[0] == "gold"
+    assert adjudicate_layer([topic_only, both], "topic")[0] == "gold"
     # A ground truth wins only the layers it completed.
     truth = read("t", None, "Web", truth=True)
-    assert adjudicate([truth, both], "entities")[1].annotator == "y"
-    assert adjudicate([truth, both], "topic")[1].annotator == "t"
+    assert adjudicate_layer([truth, both], "entities")[1].annotator == "y"
+    assert adjudicate_layer([truth, both], "topic")[1].annotator == "t"
     # Disagreeing on one layer leaves the other gold.
     reads = [read("x", spans, "Sport"), read("y", spans, "Web")]
-    assert (adjudicate(reads, "entities")[0], adjudicate(reads, "topic")[0]) == ("gold", "needs_adjudication")
+    assert (adjudicate_layer(reads, "entities")[0], adjudicate_layer(reads, "topic")[0]) == (
+        "gold",
+        "needs_adjudication",
+    )
     # "No names" (an empty entity layer) is an answer, and one that differs from a span.
-    assert adjudicate([read("x", []), read("y", [])], "entities")[0] == "gold"
-    assert adjudicate([read("x", []), read("y", spans)], "entities")[0] == "needs_adjudication"
+    assert adjudicate_layer([read("x", []), read("y", [])], "entities")[0] == "gold"
+    assert adjudicate_layer([read("x", []), read("y", spans)], "entities")[0] == "needs_adjudication"
 
 
 def test_a_rejected_result_flaws_only_its_own_layer() -> None:
@@ -212,8 +215,8 @@ def test_a_rejected_result_flaws_only_its_own_layer() -> None:
     converted = from_results(text, [bad, *to_results(None, "Sport")])
     assert (converted.layers, converted.flawed) == (["entities", "topic"], {"entities"})
     r = Read("x", False, False, False, None, AnnotationRef(annotator="x"), converted)
-    assert adjudicate([r], "entities")[0] == "needs_review"
-    assert adjudicate([r], "topic")[0] == "gold"
+    assert adjudicate_layer([r], "entities")[0] == "needs_review"
+    assert adjudicate_layer([r], "topic")[0] == "gold"
 
 
 def sentence() -> Article:
@@ -360,8 +363,8 @@ def test_a_taken_port_is_named_with_what_holds_it() -> None:
 def test_a_stale_annotation_needs_review_only_in_the_layers_it_completed(layer: str) -> None:
     other = "topic" if layer == "entities" else "entities"
     stale = read("x", [ent(0, 5)] if layer == "entities" else None, "Sport" if layer == "topic" else None, stale=True)
-    assert adjudicate([stale], layer)[0] == "needs_review"
-    assert adjudicate([stale], other)[0] is None
+    assert adjudicate_layer([stale], layer)[0] == "needs_review"
+    assert adjudicate_layer([stale], other)[0] is None
 
 
 def test_pseudonyms_are_stable_and_hide_the_login() -> None:

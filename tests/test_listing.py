@@ -5,6 +5,7 @@ from pathlib import Path, PurePosixPath
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newscorpus.core.codes import Code
 from newscorpus.core.report import Problem
 from newscorpus.ingest.corpus import file_names, iter_corpus
 
@@ -34,5 +35,5 @@ def test_a_sidecar_finds_its_raw_file_whatever_the_suffix_case(corpus: Path) -> 
     (raw / "story.TXT").write_bytes((corpus / "raw" / "koalition-der-willigen-paris.txt").read_bytes())
     (raw / "story.meta.yaml").write_text("id: story\n", encoding="utf-8")
     (raw / "lonely.meta.yaml").write_text("id: lonely\n", encoding="utf-8")
-    problems = [p for p in iter_corpus(corpus) if isinstance(p, Problem) and "sidecar" in p.message]
+    problems = [p for p in iter_corpus(corpus) if isinstance(p, Problem) and p.code is Code.SIDECAR_ORPHAN]
     assert [p.file for p in problems] == ["raw/sub/lonely.meta.yaml"]

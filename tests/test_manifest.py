@@ -11,9 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newscorpus.core.atomic import atomic_write_bytes
+from newscorpus.core.codes import Code
 from newscorpus.core.errors import ReleaseError
 from newscorpus.core.report import Problem
-from newscorpus.derive.rows import Statistics
+from newscorpus.derive.statistics import Statistics
 from newscorpus.release.manifest import InputEntry, Manifest, read_manifest, release_versions
 
 
@@ -26,7 +27,7 @@ def manifest_with(paths: list[str], message: str) -> Manifest:
         files=[],
         inputs=[InputEntry(path=p, sha256=hashlib.sha256(p.encode()).hexdigest()) for p in paths],
         inputs_sha256="0" * 64,
-        rejected=[Problem(file="raw/x.txt", message=message)],
+        rejected=[Problem(code=Code.RAW_EMPTY, file="raw/x.txt", message=message)],
     )
 
 
@@ -52,6 +53,15 @@ def test_a_build_temp_folder_is_no_release(tmp_path: Path) -> None:
         (tmp_path / "releases" / name).mkdir(parents=True)
         (tmp_path / "releases" / name / "manifest.json").write_text(manifest_with([], "m").to_json(), encoding="utf-8")
     assert release_versions(tmp_path) == ["0.9.0", "1.0.0"]
+
+
+def test_a_manifest_from_before_problem_codes_still_reads(tmp_path: Path) -> None:
+    path = tmp_path / "manifest.json"
+    data = json.loads(manifest_with([], "is empty").to_json())
+    del data["rejected"][0]["code"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert read_manifest(path).rejected[0].code is Code.PROBLEM_UNCODED
+    assert read_manifest(path).rejected[0].message == "is empty"
 
 
 def test_an_invalid_manifest_is_refused_with_its_problems_counted(tmp_path: Path) -> None:

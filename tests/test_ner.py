@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newscorpus.core.errors import InvalidInput
 from newscorpus.derive import tokens as tokens_module
 from newscorpus.derive.configs import NerSentence, TopicRow, ner_rows, topic_row
 from newscorpus.derive.features import records_from_batch
@@ -215,6 +216,19 @@ def test_release_has_ner_and_topics_configs_on_the_same_split(corpus: Path, tmp_
             with pa.ipc.open_stream(result.path / config / f"{split}.arrow") as reader:
                 for row in records_from_batch(reader.read_all(), model):
                     assert article_split[getattr(row, "article_id", row.id)] == split
+
+
+def test_spans_bio_cannot_express_keep_the_article_out_of_ner_alone(corpus: Path) -> None:
+    write_gold(corpus, seed(corpus), [("Emmanuel Macron", "PER"), ("Emmanuel", "PER")])  # overlapping, one level
+    with pytest.raises(InvalidInput) as refused:
+        build(corpus, "1.0.0", processes=1)
+    (problem,) = refused.value.report.problems
+    assert (problem.code, problem.field, problem.article_id) == ("ner.nesting", "entities", seed(corpus).id)
+    assert problem.message.startswith("cannot go into the ner config: ")
+    manifest = build(corpus, "1.0.0", processes=1, skip_invalid=True).manifest
+    assert manifest.rejected == [problem]
+    assert sum(manifest.splits["ner"].values()) == manifest.statistics.sentences == manifest.statistics.tokens == 0
+    assert sum(manifest.splits["documents"].values()) == 1  # the article itself is fine everywhere else
 
 
 def test_tokens_are_cached_by_text_and_one_change_retokenises_one(corpus: Path, tmp_path: Path, monkeypatch) -> None:

@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from newscorpus.core.codes import Code
 from newscorpus.core.offsets import assemble, normalize_text, span_problem
+from newscorpus.core.report import problems_from_validation
 from newscorpus.model.article import Article
 from tests.strategies import (
     BLOCK_KINDS,
@@ -191,6 +193,13 @@ def test_span_problem_accepts_exactly_in_range_spans_with_matching_text(case: tu
 # --- the Article model ----------------------------------------------------------------------------
 
 
+def rejected(data: dict[str, object]) -> list[Code]:
+    """Return the codes of the problems that make ``data`` no valid article."""
+    with pytest.raises(ValidationError) as info:
+        Article.model_validate(data)
+    return [problem.code for problem in problems_from_validation(info.value, "raw/a.json")]
+
+
 @settings(max_examples=50)
 @given(articles())
 def test_article_accepts_every_matching_span(article: Article) -> None:
@@ -210,8 +219,7 @@ def test_article_rejects_a_span_whose_text_is_not_its_slice(article: Article, da
     end = data.draw(st.integers(start + 1, len(text)))
     wrong = data.draw(german_text(max_tokens=4).filter(lambda s: s != text[start:end]))
     entity = {"start": start, "end": end, "label": "PER", "level": 0}
-    with pytest.raises(ValidationError, match="entities"):
-        Article.model_validate({**article.model_dump(), "entities": [{**entity, "text": wrong}]})
+    assert rejected({**article.model_dump(), "entities": [{**entity, "text": wrong}]}) == [Code.SPAN_OFFSET_MISMATCH]
     ok = Article.model_validate({**article.model_dump(), "entities": [{**entity, "text": text[start:end]}]})
     assert ok.entities[0].text == text[start:end]
 
@@ -228,25 +236,27 @@ def test_article_rejects_a_span_out_of_range(article: Article, data: st.DataObje
         )
     )
     entity = {"start": start, "end": end, "label": "LOC", "level": 1, "text": article.text[max(start, 0) : end]}
-    with pytest.raises(ValidationError):
-        Article.model_validate({**article.model_dump(), "entities": [entity]})
+    codes = rejected({**article.model_dump(), "entities": [entity]})
+    assert codes == [Code.FIELD_INVALID if start < 0 else Code.SPAN_OUT_OF_BOUNDS]  # an Offset is never negative
 
 
 @settings(max_examples=50)
 @given(articles(with_gold=False), st.data())
 def test_article_rejects_blocks_out_of_range_or_out_of_order(article: Article, data: st.DataObject) -> None:
     n = len(article.text)
-    bad = data.draw(
+    bad, code = data.draw(
         st.one_of(
-            st.just([{"kind": "paragraph", "start": 0, "end": n + 1}]),
-            st.just([{"kind": "paragraph", "start": 0, "end": 0}]),
+            st.just(([{"kind": "paragraph", "start": 0, "end": n + 1}], Code.BLOCK_OUT_OF_BOUNDS)),
+            st.just(([{"kind": "paragraph", "start": 0, "end": 0}], Code.BLOCK_OUT_OF_BOUNDS)),
             st.integers(1, n).map(
-                lambda e: [{"kind": "headline", "start": 0, "end": e}, {"kind": "paragraph", "start": e - 1, "end": e}]
+                lambda e: (
+                    [{"kind": "headline", "start": 0, "end": e}, {"kind": "paragraph", "start": e - 1, "end": e}],
+                    Code.BLOCK_OUT_OF_ORDER,
+                )
             ),
         )
     )
-    with pytest.raises(ValidationError, match="blocks"):
-        Article.model_validate({**article.model_dump(), "blocks": bad})
+    assert rejected({**article.model_dump(), "blocks": bad}) == [code]
 
 
 @settings(max_examples=30)
@@ -255,5 +265,4 @@ def test_article_rejects_a_duplicate_span(article: Article) -> None:
     if not article.entities:
         return
     data = article.model_dump()
-    with pytest.raises(ValidationError, match="duplicates"):
-        Article.model_validate({**data, "entities": [*data["entities"], data["entities"][0]]})
+    assert rejected({**data, "entities": [*data["entities"], data["entities"][0]]}) == [Code.SPAN_DUPLICATE]

@@ -12,6 +12,7 @@ from datasets import ClassLabel, load_dataset
 from newscorpus.core.errors import ReleaseError
 from newscorpus.ingest.corpus import iter_corpus
 from newscorpus.model.labels import label_sets
+from newscorpus.publish.card import card_data
 from newscorpus.publish.folder import publish
 from newscorpus.publish.summary import summarize
 from newscorpus.release.build import build
@@ -95,8 +96,25 @@ def test_card_metadata_matches_the_data(gold_corpus: Path, tmp_path: Path) -> No
         assert f"| {label_name} | {count} |" in body
     summary = summarize(out)
     assert summary.rows == published
-    assert dict(summary.entities) == manifest.statistics.entities
-    assert dict(summary.topics) == manifest.statistics.topics
+    assert summary.counts == {"entities": manifest.statistics.entities, "topics": manifest.statistics.topics}
+
+
+def test_summary_of_a_config_the_folder_does_not_publish_names_the_ones_it_does(corpus: Path, tmp_path: Path) -> None:
+    build(corpus, "1.0.0")  # no gold: ner and topics have no rows, so only documents is published
+    out = tmp_path / "published"
+    publish(corpus, "1.0.0", out)
+    with pytest.raises(ReleaseError, match=r"holds no topics config: .* Its configs are documents; try `--config`"):
+        summarize(out, "topics")
+
+
+def test_the_card_names_the_tasks_of_the_configs_the_release_holds(corpus: Path) -> None:
+    whole = card_data(build(corpus, "1.0.0").manifest)
+    assert (whole.task_categories, whole.task_ids) == (
+        ["token-classification", "text-classification"],
+        ["named-entity-recognition", "topic-classification"],
+    )
+    topics = card_data(build(corpus, "2.0.0", configs=["topics"]).manifest)
+    assert (topics.task_categories, topics.task_ids) == (["text-classification"], ["topic-classification"])
 
 
 def test_republish_replaces_and_foreign_folder_is_refused(corpus: Path, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 from conftest import FIXTURES, SEED_NAME
 from helpers import add_json_articles, write_gold
 
+from newscorpus.core.codes import Code
 from newscorpus.core.report import Problem
 from newscorpus.ingest.corpus import FILES_PER_JOB, RECORDS_PER_JOB, iter_corpus, raw_files
 from newscorpus.model.article import Article
@@ -65,10 +66,10 @@ def test_reading_on_two_cores_gives_the_same_items_in_the_same_order(mixed_corpu
     assert plain == here
 
     problems = [p for p in here if isinstance(p, Problem)]
-    messages = " ".join(p.message for p in problems)
     assert {"raw/many/zz-copy.txt", "raw/zz-respaced.json"} <= {p.file for p in problems if p.severity == "warning"}
-    expected = ("(the same bytes)", "the same text up to whitespace", "repeats the id", "stale", "is gold for 'nobody'")
-    for words in expected:
-        assert words in messages
+    expected = {Code.DUPLICATE_EXACT, Code.DUPLICATE_TEXT, Code.ID_DUPLICATE, Code.GOLD_STALE, Code.GOLD_ORPHAN}
+    assert expected <= {p.code for p in problems}
+    orphans = [(p.file, p.article_id) for p in problems if p.code is Code.GOLD_ORPHAN]
+    assert orphans == [("annotations/nobody.json", "nobody")]
     assert any(isinstance(a, tuple) and a[2] == "gold" and a[3] == 1 for a in here)
     assert sum(isinstance(a, tuple) for a in here) > FILES_PER_JOB + RECORDS_PER_JOB * 3

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from newscorpus.core.codes import Code
 from newscorpus.core.errors import InvalidInput, ReleaseError, SchemaError, UsageError
 from newscorpus.core.semver import bump
 from newscorpus.ingest.corpus import iter_corpus, validate
@@ -96,13 +97,16 @@ def test_verify_names_every_changed_missing_or_unlisted_file(corpus: Path) -> No
     test.unlink()
     (result.path / "documents" / "stray.arrow").write_bytes(b"")
     report = verify(corpus, "1.0.0")
-    problems = {p.file: p.message for p in report.problems}
-    assert "sha256" in problems["releases/1.0.0/documents/train.arrow"]
-    assert "missing" in problems["releases/1.0.0/documents/test.arrow"]
-    assert "not listed" in problems["releases/1.0.0/documents/stray.arrow"]
-    assert report.problems[0].file == "releases/1.0.0"  # first, the release's: how to rebuild its data files
-    assert problems["releases/1.0.0"].startswith("has 2 missing or changed data files. Try `newscorpus build")
-    assert len(problems) == 4
+    assert {p.file: p.code for p in report.problems} == {
+        "releases/1.0.0": Code.RELEASE_BROKEN,
+        "releases/1.0.0/documents/train.arrow": Code.RELEASE_FILE_CHANGED,
+        "releases/1.0.0/documents/test.arrow": Code.RELEASE_FILE_MISSING,
+        "releases/1.0.0/documents/stray.arrow": Code.RELEASE_FILE_UNLISTED,
+    }
+    first = report.problems[0]  # the release's: how to rebuild its data files
+    assert first.file == "releases/1.0.0"
+    assert first.message.startswith("has 2 missing or changed data files. Try `newscorpus build")
+    assert len(report.problems) == 4
 
 
 def test_invalid_input_blocks_build_unless_skipped(corpus: Path) -> None:
@@ -110,7 +114,10 @@ def test_invalid_input_blocks_build_unless_skipped(corpus: Path) -> None:
     (corpus / "raw" / "kaputt.json").write_text('{"headline": "Halb', encoding="utf-8")
     with pytest.raises(InvalidInput) as info:
         build(corpus, "1.0.0")
-    assert {p.file for p in info.value.report.errors} == {"raw/leer.txt", "raw/kaputt.json"}
+    assert {(p.file, p.code) for p in info.value.report.errors} == {
+        ("raw/leer.txt", Code.RAW_EMPTY),
+        ("raw/kaputt.json", Code.JSON_MALFORMED),
+    }
     assert not (corpus / "releases" / "1.0.0").exists()
     manifest = build(corpus, "1.0.0", skip_invalid=True).manifest
     assert {p.file for p in manifest.rejected} == {"raw/leer.txt", "raw/kaputt.json"}
@@ -139,7 +146,7 @@ def test_gold_is_applied_and_stale_gold_is_kept_out(corpus: Path) -> None:
     gold_file.write_text(json.dumps(data), encoding="utf-8")
     (problem,) = validate(corpus).errors
     assert (problem.file, problem.field) == ("annotations/koalition-der-willigen-paris.json", "text_sha256")
-    assert "stale" in problem.message
+    assert problem.code is Code.GOLD_STALE
     manifest = build(corpus, "1.1.0", skip_invalid=True).manifest
     assert manifest.statistics.entities == {}
     assert manifest.statistics.articles == 1
@@ -152,15 +159,14 @@ def test_gold_with_misaligned_span_is_rejected_not_clamped(corpus: Path) -> None
     data["entities"]["spans"][0]["end"] += 1
     gold_file.write_text(json.dumps(data), encoding="utf-8")
     (problem,) = validate(corpus).errors
-    assert problem.file == "annotations/koalition-der-willigen-paris.json"
-    assert "'Paris'" in problem.message
+    assert (problem.file, problem.code) == ("annotations/koalition-der-willigen-paris.json", Code.SPAN_OFFSET_MISMATCH)
+    assert "'Paris'" in problem.message  # names the span that does not fit
 
 
 def test_gold_without_article_is_reported(corpus: Path) -> None:
     (corpus / "annotations" / "gibt-es-nicht.json").write_text("{}", encoding="utf-8")
     (problem,) = validate(corpus).errors
-    assert problem.file == "annotations/gibt-es-nicht.json"
-    assert "no article" in problem.message
+    assert (problem.file, problem.code) == ("annotations/gibt-es-nicht.json", Code.GOLD_ORPHAN)
 
 
 def test_adding_articles_moves_no_article_to_another_split(corpus: Path) -> None:
@@ -370,7 +376,7 @@ def test_verify_names_the_build_that_restores_a_release_or_why_this_code_cannot(
     release = build(corpus, "1.0.0", configs=["documents"]).path
     shutil.rmtree(release / "documents")
     first = verify(corpus, "1.0.0").problems[0]
-    assert first.file == "releases/1.0.0"
+    assert (first.file, first.code) == ("releases/1.0.0", Code.RELEASE_BROKEN)
     assert first.message == (
         "has 3 missing or changed data files. "
         "Try `newscorpus build --version 1.0.0 --config documents` to rebuild its data files from the inputs."

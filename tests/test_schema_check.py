@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import os
 import shutil
@@ -12,14 +13,31 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator, model_validator
 from typer.testing import CliRunner
 
 from newscorpus.cli import app
+from newscorpus.core.errors import SchemaError
 from newscorpus.core.semver import bump
 from newscorpus.ingest.corpus import validate
-from newscorpus.release.schema import bump_schema, check_schema, schema_version, snapshot, under_bumped, write_snapshot
-from newscorpus.release.schema_diff import LEVELS, diff_records, diff_snapshots, level_between, required_level
+from newscorpus.model.rules import fingerprint, rule, rules_of
+from newscorpus.release.schema import (
+    bump_schema,
+    check_schema,
+    read_snapshot,
+    schema_version,
+    snapshot,
+    under_bumped,
+    write_snapshot,
+)
+from newscorpus.release.schema_diff import (
+    LEVELS,
+    diff_records,
+    diff_snapshots,
+    diff_validators,
+    level_between,
+    required_level,
+)
 from tests.conftest import REPO
 
 BASE = json.loads(json.dumps(snapshot()))
@@ -132,9 +150,44 @@ def redescribe(snap: dict, draw) -> str:
     return "patch"
 
 
+def validator(snap: dict, draw) -> dict:
+    rules = snap["validators"]["Article"]
+    return rules[draw(st.sampled_from(sorted(rules)))]
+
+
+def edit_validator_unbumped(snap: dict, draw) -> str:
+    validator(snap, draw)["fingerprint"] = draw(st.text("0123456789abcdef", min_size=16, max_size=16))
+    return "major"
+
+
+def change_validator(snap: dict, draw) -> str:
+    validator(snap, draw)["version"] += draw(st.integers(1, 3))
+    return "major"
+
+
+def loosen_validator(snap: dict, draw) -> str:
+    rule = validator(snap, draw)
+    rule.update(loosens=rule["version"], version=rule["version"] + 1, fingerprint="f" * 16)
+    return "minor"
+
+
+def remove_validator(snap: dict, draw) -> str:
+    rules = snap["validators"]["Article"]
+    del rules[draw(st.sampled_from(sorted(rules)))]
+    return "minor"
+
+
+def add_validator(snap: dict, draw) -> str:
+    loosening = draw(st.booleans())  # loosens=0: a check moved here from another rule
+    rule = {"version": 1, "loosens": 0 if loosening else None, "fingerprint": "a" * 16}
+    snap["validators"][draw(st.sampled_from(sorted(snap["validators"])))]["Article.new_rule"] = rule
+    return "minor" if loosening else "major"
+
+
 MUTATIONS = [
     remove_field, rename_field, add_optional_field, add_required_field, change_type, make_required, make_optional,
     append_label, insert_label, reorder_labels, remove_label, tighten, loosen, redescribe,
+    edit_validator_unbumped, change_validator, loosen_validator, remove_validator, add_validator,
 ]  # fmt: skip
 
 
@@ -191,6 +244,159 @@ def test_real_pydantic_model_changes_are_classified() -> None:
     assert required_level(diff_records("M", v1, Tightened.model_json_schema())) == "major"
     (change,) = diff_records("M", v1, Retyped.model_json_schema())
     assert (change.path, change.level) == ("M.a", "major")
+
+
+def test_every_article_rule_is_in_the_snapshot_by_name() -> None:
+    assert set(BASE["validators"]["Article"]) == {
+        f"Article.{name}"
+        for name in (
+            "text_is_nfc", "newlines_are_lf", "no_control_characters", "text_sha256_matches",
+            "blocks_are_ordered_spans", "entities_match_text", "url_has_host", "dates_in_range",
+            "pretokenized_is_single_spaced", "updated_not_before_published",
+        )
+    }  # fmt: skip
+
+
+def test_a_validator_edited_without_a_version_bump_is_major_and_named() -> None:
+    snap = copy.deepcopy(BASE)
+    snap["validators"]["Article"]["Article.dates_in_range"]["fingerprint"] = "0" * 16
+    (change,) = diff_snapshots(BASE, snap)
+    assert (change.path, change.level) == ("Article.dates_in_range()", "major")
+    assert "bump it to @rule(version=2), with loosens=1" in change.what
+
+
+def test_a_declared_loosening_is_minor_only_against_the_version_it_names() -> None:
+    snap = copy.deepcopy(BASE)
+    snap["validators"]["Article"]["Article.url_has_host"].update(version=2, loosens=1, fingerprint="f" * 16)
+    (change,) = diff_snapshots(BASE, snap)
+    assert (change.path, change.level) == ("Article.url_has_host()", "minor")
+    assert change.what == "validator changed, declared a loosening"
+    stale = copy.deepcopy(snap)  # version 3 still says it loosens version 1: against version 2 that says nothing
+    stale["validators"]["Article"]["Article.url_has_host"].update(version=3, fingerprint="e" * 16)
+    (change,) = diff_snapshots(snap, stale)
+    assert (change.what, change.level) == ("validator changed: it may reject old data", "major")
+
+
+def test_a_snapshot_that_did_not_record_validators_gives_one_patch_change() -> None:
+    old = {k: v for k, v in copy.deepcopy(BASE).items() if k != "validators"}
+    (change,) = diff_snapshots(old, BASE)
+    assert (change.path, change.what, change.level) == ("validators", "validators recorded for the first time", "patch")
+    assert "Article.dates_in_range()" in change.new
+    assert diff_validators(None, None) == []
+    # The snapshots up to 3.0.0 recorded none: no validator change between them.
+    assert not [c for c in diff_snapshots(read_snapshot("2.1.0"), read_snapshot("3.0.0")) if "validator" in c.what]
+
+
+def test_rules_of_finds_each_validator_of_a_model_and_of_the_models_in_it() -> None:
+    class Inner(BaseModel):
+        n: int
+
+        @field_validator("n")
+        @classmethod
+        @rule(version=2, loosens=1)
+        def _positive(cls, value: int) -> int:
+            if value < 1:
+                raise ValueError("n is not positive")
+            return value
+
+    class Outer(BaseModel):
+        inners: list[Inner] | None = None
+
+        @model_validator(mode="after")
+        @rule(version=1)
+        def _some(self) -> Outer:
+            if not self.inners:
+                raise ValueError("no inners")
+            return self
+
+    found = rules_of(Outer)
+    assert {name: (r["version"], r["loosens"]) for name, r in found.items()} == {
+        "Outer.some": (1, None),
+        "Inner.positive": (2, 1),
+    }
+    assert found["Inner.positive"]["fingerprint"] == fingerprint(Inner._positive)
+    with pytest.raises(ValueError, match="n is not positive"):
+        Outer(inners=[{"n": 0}])  # the declaration leaves the validator as it was
+
+
+def test_a_validator_that_declares_no_rule_is_refused_by_name() -> None:
+    class Unseen(BaseModel):
+        n: int
+
+        @model_validator(mode="after")
+        def _hidden(self) -> Unseen:
+            return self
+
+    with pytest.raises(SchemaError, match=r"Unseen\._hidden declares no rule version.*@rule\(version=1\)"):
+        rules_of(Unseen)
+    with pytest.raises(SchemaError, match="loosens names an earlier one"):
+        rule(version=1, loosens=1)
+
+
+RULES_V1 = """
+import re
+
+LIMIT = 10
+WORD = re.compile("x+")
+
+
+def helper(value):
+    return value > LIMIT
+
+
+def check(self):
+    if helper(self.n) or WORD.search(self.s):
+        raise ValueError("too big")
+    return self
+"""
+# The same rule, written another way: comments, a docstring, type hints, another message, other line breaks.
+RULES_REWORDED = '''
+import re
+
+LIMIT = 10  # the largest n
+WORD = re.compile("x+")
+
+
+def helper(value: int) -> bool:
+    """Too big?"""
+    return value > LIMIT
+
+
+def check(self) -> object:
+    """Refuse a big n, or an s with an x."""
+    if helper(self.n) or WORD.search(
+        self.s
+    ):
+        raise ValueError(f"n={self.n} is too big, or s holds an x")  # say which
+    return self
+'''
+
+
+def _rule_in(tmp_path: Path, name: str, source: str):
+    path = tmp_path / f"{name}.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.check
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("LIMIT = 10\n", "LIMIT = 11\n"),  # a constant the rule names
+        ("return value > LIMIT", "return value >= LIMIT"),  # a function of its package it calls
+        ('re.compile("x+")', 're.compile("x*")'),  # a pattern it names
+        ("helper(self.n) or", "helper(self.n) and"),  # its own code
+    ],
+)
+def test_a_fingerprint_ignores_how_a_rule_is_written_and_sees_what_it_checks(
+    tmp_path: Path, before: str, after: str
+) -> None:
+    v1 = fingerprint(_rule_in(tmp_path, "rules_v1", RULES_V1))
+    assert fingerprint(_rule_in(tmp_path, "rules_reworded", RULES_REWORDED)) == v1
+    assert before in RULES_V1
+    assert fingerprint(_rule_in(tmp_path, "rules_changed", RULES_V1.replace(before, after))) != v1
 
 
 @pytest.mark.parametrize(
@@ -348,3 +554,63 @@ def test_tightened_rule_that_existing_data_breaks_lists_the_files(repo_copy: Pat
     assert "raw/koalition-der-willigen-paris.txt" in result.stdout
     assert "Invalid under the current models: 1 input in" in result.stderr
     assert "Malformed" not in result.stderr
+
+
+def record_validators(root: Path) -> None:
+    """Freeze the copy's schema first if its newest snapshot predates the validators: only the test's edit differs."""
+    folder = root / "schemas"
+    if "validators" not in read_snapshot(schema_version(folder), folder):
+        bumped = cli(root, "schema", "bump")
+        assert bumped.returncode == 0, bumped.stderr
+
+
+def edit_rule(root: Path, old: str, new: str) -> None:
+    models = root / "src" / "newscorpus" / "model" / "article.py"
+    source = models.read_text(encoding="utf-8")
+    assert source.count(old) == 1, old
+    models.write_text(source.replace(old, new), encoding="utf-8")
+
+
+@pytest.mark.integration
+def test_validator_rewritten_not_changed_passes_and_tightened_fails_naming_it_and_major(repo_copy: Path) -> None:
+    record_validators(repo_copy)
+    edit_rule(  # the same rule, written another way: a docstring, a comment, another message
+        repo_copy,
+        "    def _url_has_host(self) -> Article:\n        if self.url",
+        '    def _url_has_host(self) -> Article:\n        """A URL names its host."""\n'
+        "        # urlsplit alone accepts 'https://'\n        if self.url",
+    )
+    edit_rule(repo_copy, 'f"url {self.url!r} is not a URL with a host"', 'f"url {self.url!r} names no host"')
+    unchanged = cli(repo_copy, "schema", "check")
+    assert unchanged.returncode == 0, unchanged.stdout + unchanged.stderr
+    edit_rule(repo_copy, "EARLIEST, LATEST = 1800, 2200", "EARLIEST, LATEST = 1900, 2200")
+    result = cli(repo_copy, "schema", "check")
+    assert result.returncode == 1
+    assert "Article.dates_in_range()" in result.stdout
+    assert "major" in result.stdout
+    assert "Article.url_has_host()" not in result.stdout
+    assert "newscorpus schema bump major" in result.stderr
+
+
+@pytest.mark.integration
+def test_declared_loosening_passes_after_a_minor_bump(repo_copy: Path) -> None:
+    record_validators(repo_copy)
+    edit_rule(repo_copy, "EARLIEST, LATEST = 1800, 2200", "EARLIEST, LATEST = 1800, 2300")
+    edit_rule(
+        repo_copy,
+        "    @rule(version=1)\n    def _dates_in_range",
+        "    @rule(version=2, loosens=1)\n    def _dates_in_range",
+    )
+    failed = cli(repo_copy, "schema", "check")
+    assert failed.returncode == 1
+    assert "Article.dates_in_range()" in failed.stdout
+    assert "declared a loosening" in failed.stdout
+    assert "newscorpus schema bump minor" in failed.stderr
+    before = schema_version(repo_copy / "schemas")
+    assert cli(repo_copy, "schema", "bump", "minor").returncode == 0
+    after = schema_version(repo_copy / "schemas")
+    assert after == bump(before, "minor")
+    passed = cli(repo_copy, "schema", "check")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    frozen = read_snapshot(after, repo_copy / "schemas")["validators"]["Article"]["Article.dates_in_range"]
+    assert (frozen["version"], frozen["loosens"]) == (2, 1)

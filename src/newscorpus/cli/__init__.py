@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from newscorpus.cli import build, export, import_, labelstudio, publish, schema, summary, validate, verify
+from newscorpus.cli import (
+    build,
+    diff,
+    export,
+    import_,
+    labelstudio,
+    publish,
+    rehydrate,
+    schema,
+    summary,
+    validate,
+    verify,
+)
 
 app = typer.Typer(
     name="newscorpus",
@@ -13,7 +25,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-for module in (validate, build, verify, publish, summary):
+for module in (validate, build, verify, diff, publish, rehydrate, summary):
     app.command(name=module.NAME)(module.command)
 app.add_typer(schema.app, name=schema.NAME)
 app.add_typer(labelstudio.app, name=labelstudio.NAME)

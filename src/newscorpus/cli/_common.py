@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from newscorpus.core.errors import InvalidInput, NewscorpusError
-from newscorpus.core.report import Problem, Report
+from newscorpus.core.report import Problem
 
 console = Console()
 err_console = Console(stderr=True)
@@ -34,7 +34,7 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except NewscorpusError as exc:
-            if isinstance(exc, InvalidInput) and isinstance(exc.report, Report):
+            if isinstance(exc, InvalidInput):
                 print_report(exc.report.problems, to=err_console)
             # Not wrapped by rich: a message's commands and paths must copy and paste whole.
             err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
@@ -44,15 +44,15 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def print_report(problems: Sequence[Problem], to: Console = console) -> None:
-    """Print problems as a table."""
+    """Print problems as a table, each with its code (the README's Problem codes say what each means)."""
     if not problems:
         return
     table = Table(show_lines=False, expand=False)
-    for column in ("severity", "file", "line", "field", "message"):
+    for column in ("severity", "code", "file", "line", "field", "message"):
         table.add_column(column, overflow="fold")
     for p in problems:
         colour = "red" if p.severity == "error" else "yellow"
-        table.add_row(f"[{colour}]{p.severity}[/]", p.file, str(p.line or ""), p.field or "", p.message)
+        table.add_row(f"[{colour}]{p.severity}[/]", p.code, p.file, str(p.line or ""), p.field or "", p.message)
     to.print(table)
 
 

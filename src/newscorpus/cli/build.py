@@ -9,6 +9,7 @@ import typer
 
 from newscorpus.cli._common import CorpusOption, console, handles_errors, print_report, progress_bar
 from newscorpus.core.plural import plural
+from newscorpus.derive.configs import CONFIGS
 from newscorpus.ingest.corpus import check_corpus, raw_files
 
 NAME = "build"
@@ -29,7 +30,7 @@ def command(
     ] = None,
     config: Annotated[
         list[str] | None,
-        typer.Option("--config", help="Build only this config (repeatable). Default: all; without ner, no tokenising."),
+        typer.Option("--config", help=f"Build only this config (repeatable): {', '.join(CONFIGS)}. Default: all."),
     ] = None,
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Leave invalid inputs out and list them in the manifest.")

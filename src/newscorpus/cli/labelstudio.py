@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -12,13 +13,16 @@ from newscorpus.cli._common import CorpusOption, console, err_console, handles_e
 from newscorpus.core.plural import plural
 from newscorpus.labelstudio.config import DEFAULT_PROJECT
 from newscorpus.labelstudio.server import (
+    BACKEND_NAMES,
     LABEL_STUDIO_VERSION,
+    Backend,
     default_home,
     healthy,
     load_or_create_credentials,
     running_url,
 )
 from newscorpus.labelstudio.server import start as start_server
+from newscorpus.labelstudio.server import status as server_status
 from newscorpus.labelstudio.server import stop as stop_server
 
 NAME = "labelstudio"
@@ -39,15 +43,35 @@ def _mask(secret: str) -> str:
 @handles_errors
 def serve(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (a free one if taken).")] = 8089,
+    sqlite: Annotated[
+        bool,
+        typer.Option(
+            "--sqlite",
+            help="Run on SQLite, for a single annotator on a laptop. The default, PostgreSQL, holds up while a "
+            "team annotates and a curator pushes. Each keeps its own projects; neither is copied into the other.",
+        ),
+    ] = False,
     corpus: CorpusOption = DEFAULT_CORPUS,
 ) -> None:
-    """Start Label Studio on 127.0.0.1 in the background (installing it on first use); print the URL and login."""
+    """Start Label Studio and its database on 127.0.0.1 in the background (installing it on first use).
+
+    Prints the URL, the database and the login.
+    """
     home = default_home(corpus)
+    backend: Backend = "sqlite" if sqlite else "postgresql"
     if url := running_url(home):
-        console.print(f"Label Studio is already running at {url} (from {home.root}).")
+        running = server_status(home)
+        console.print(f"Label Studio is already running at {url} (from {home.root}), {running.describe(home)}.")
+        if running.backend != backend:
+            err_console.print(
+                f"[yellow]It runs on {BACKEND_NAMES[running.backend or 'sqlite']}, not "
+                f"{BACKEND_NAMES[backend]}.[/] To switch: `newscorpus labelstudio stop`, then serve again."
+            )
     else:
-        url = start_server(home, port, say=lambda message: err_console.print(message, highlight=False))
-        console.print(f"Label Studio is up at {url}")
+        began = time.monotonic()
+        url = start_server(home, port, say=lambda message: err_console.print(message, highlight=False), backend=backend)
+        took = time.monotonic() - began
+        console.print(f"Label Studio is up at {url}, {server_status(home).describe(home)}; started in {took:.0f} s.")
     credentials = load_or_create_credentials(home)
     console.print(
         f"Login: {credentials['username']}; the password and the API token "
@@ -58,19 +82,28 @@ def serve(
 @app.command("stop")
 @handles_errors
 def stop(corpus: CorpusOption = DEFAULT_CORPUS) -> None:
-    """Stop the server that `serve` started."""
+    """Stop the server that `serve` started, and its PostgreSQL."""
     home = default_home(corpus)
     stopped = stop_server(home)
-    console.print("Stopped Label Studio." if stopped else f"No Label Studio server was running from {home.root}.")
+    console.print(
+        f"Stopped {' and '.join(stopped)}." if stopped else f"No Label Studio server was running from {home.root}."
+    )
 
 
 @app.command("status")
 @handles_errors
 def status(project: ProjectOption = DEFAULT_PROJECT, corpus: CorpusOption = DEFAULT_CORPUS) -> None:
-    """Report whether the server is up, the project, and its task and annotation counts. Exit 1 if it is down."""
+    """Report whether the server and its database are up, the project, and its counts. Exit 1 if it is down."""
     from newscorpus.labelstudio.client import client, connection, find_project, talking_to  # the SDK loads slowly
 
-    conn = connection(default_home(corpus))
+    home = default_home(corpus)
+    local = server_status(home)
+    if local.url is None and local.postgres_port is not None:
+        console.print(
+            f"PostgreSQL of {home.root} is up at 127.0.0.1:{local.postgres_port}, but Label Studio is not. "
+            "`newscorpus labelstudio serve` starts it; `newscorpus labelstudio stop` stops PostgreSQL."
+        )
+    conn = connection(home)
     if not healthy(conn.url):
         console.print(f"Label Studio at {conn.url} is down.")
         raise typer.Exit(1)
@@ -78,6 +111,8 @@ def status(project: ProjectOption = DEFAULT_PROJECT, corpus: CorpusOption = DEFA
     with talking_to(conn):
         found = find_project(sdk, project)
         console.print(f"Label Studio at {conn.url} is up.")
+        if conn.url == local.url:
+            console.print(f"It runs {local.describe(home)}.")
         if found is None:
             console.print(f"No project {project!r} yet; `newscorpus labelstudio push` creates it.")
             return

@@ -24,6 +24,12 @@ def command(
     token_env: Annotated[
         str, typer.Option("--token-env", metavar="VAR", help="Environment variable holding the Hub token.")
     ] = "HF_TOKEN",  # noqa: S107 - the name of a variable, not a token
+    standoff: Annotated[
+        bool,
+        typer.Option(
+            "--standoff", help="Publish the texts that may not be shared without them: offsets, hashes, metadata stay."
+        ),
+    ] = False,
     allow_restricted: Annotated[
         bool, typer.Option("--allow-restricted", help="Upload articles under restrictive licences (to a private repo).")
     ] = False,
@@ -37,8 +43,8 @@ def command(
     version = version or newest_release(corpus)
 
     token = hub_token(token_env) if push_to_hub_repo else None
-    manifest = publish(corpus, version, out)
-    console.print(f"Published release {version} to {out}.")
+    manifest = publish(corpus, version, out, standoff=standoff)
+    console.print(f"Published release {version} to {out}{' (stand-off)' if standoff else ''}.")
     if push_to_hub_repo and token:
         check_redistributable(manifest, allow_restricted)
         plan = plan_upload(out, push_to_hub_repo)

@@ -6,6 +6,8 @@ message says what went wrong and, where there is one, the next step.
 
 from __future__ import annotations
 
+from newscorpus.core.report import Report
+
 
 class NewscorpusError(Exception):
     """Root of every error newscorpus raises on purpose."""
@@ -16,7 +18,7 @@ class NewscorpusError(Exception):
 class InvalidInput(NewscorpusError):
     """Raw articles or annotations failed validation; ``report`` holds every problem."""
 
-    def __init__(self, message: str, report: object | None = None) -> None:
+    def __init__(self, message: str, report: Report) -> None:
         super().__init__(message)
         self.report = report
 

@@ -9,6 +9,7 @@ from typing import Any
 import pyarrow as pa
 from pydantic import BaseModel
 
+from newscorpus.derive.configs import Rows
 from newscorpus.derive.features import schema_for
 from newscorpus.ingest.ids import SPLITS
 
@@ -31,6 +32,14 @@ class ReleaseWriters:
                 self._writers[(config, split)] = pa.ipc.new_stream(str(path), schema_for(model))
                 self._pending[(config, split)] = []
                 self._tables[(config, split)] = []
+
+    def add_rows(self, config: str, split: str, rows: Rows) -> None:
+        """Queue one article's rows of ``config``, as its ``Config.rows`` encoded them: dicts, or a table."""
+        if isinstance(rows, pa.Table):
+            self.add_table(config, split, rows)
+        else:
+            for row in rows:
+                self.add(config, split, row)
 
     def add(self, config: str, split: str, row: dict[str, Any]) -> None:
         """Queue one row, encoded by ``row_encoder`` of the config's model; a full batch is written at once."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Generic, TypeVar, get_args, overload
 
+from newscorpus.core.codes import Code
 from newscorpus.core.errors import UsageError
 from newscorpus.core.pool import ordered_map
 from newscorpus.core.report import Problem, Report
@@ -108,11 +109,13 @@ def _orphans(ids: dict[str, str], raw_names: list[str], gold_names: list[str]) -
     }
     for name in sidecars:
         if name.removesuffix(SIDECAR_SUFFIX) not in beside:
-            yield Problem(file=f"{RAW_DIR}/{name}", message="is a sidecar without a raw file beside it")
+            message = "is a sidecar without a raw file beside it"
+            yield Problem(code=Code.SIDECAR_ORPHAN, file=f"{RAW_DIR}/{name}", message=message)
     for name in gold_names:
         path = PurePosixPath(name)
         if path.suffix != ".json" or path.stem not in ids:
             yield Problem(
+                code=Code.GOLD_ORPHAN,
                 file=f"{ANNOTATIONS_DIR}/{name}",
                 message=f"is gold for {path.stem!r}, which is no article in {RAW_DIR}/",
                 article_id=path.stem,
@@ -137,9 +140,9 @@ class Candidate(Generic[T]):
         """The raw file, with the line for a record of a multi-record file."""
         return f"{self.file}:{self.line}" if self.line else self.file
 
-    def problem(self, **fields: Any) -> Problem:
-        """Return a problem with this article, placed at its file, line and id."""
-        return Problem(file=self.file, line=self.line, article_id=self.id, **fields)
+    def problem(self, code: Code, **fields: Any) -> Problem:
+        """Return a problem of ``code`` with this article, placed at its file, line and id."""
+        return Problem(code=code, file=self.file, line=self.line, article_id=self.id, **fields)
 
 
 def read_raw_file(corpus: Path, name: str) -> Iterator[Problem | Candidate[Article]]:
@@ -193,18 +196,18 @@ class _Admission:
         # the id too, and are still only a copy. Public corpora repeat texts on purpose, so theirs stay.
         if not item.imported and (kept := self.raws.get(item.raw_sha256)):
             message = f"is an exact duplicate of {kept} (the same bytes); only that copy is kept"
-            yield item.problem(severity="warning", message=message)
+            yield item.problem(code=Code.DUPLICATE_EXACT, severity="warning", message=message)
             return
         if not item.imported and (kept := self.texts.get(item.text_key)):
             message = f"is a duplicate of {kept}: the same text up to whitespace; only that copy is kept"
-            yield item.problem(severity="warning", message=message)
+            yield item.problem(code=Code.DUPLICATE_TEXT, severity="warning", message=message)
             return
         if item.id in self.ids:
             message = (
                 f"repeats the id of {self.ids[item.id]}. Give one of them another id "
                 "(`id` in a JSON record, `id:` in the sidecar of a single-article file)."
             )
-            yield item.problem(field="id", message=message)
+            yield item.problem(code=Code.ID_DUPLICATE, field="id", message=message)
             return
         self.ids[item.id] = where
         self.raws.setdefault(item.raw_sha256, where)
@@ -214,7 +217,7 @@ class _Admission:
 
 
 def _converted(item: Problem | Candidate[Article], convert: Callable[[Article], T]) -> Problem | Candidate[T]:
-    return item if isinstance(item, Problem) else replace(item, value=convert(item.value))  # type: ignore[return-value]
+    return item if isinstance(item, Problem) else replace(item, value=convert(item.value))  # type: ignore[arg-type,return-value]
 
 
 Piece = str | list[Problem | Candidate[Article]]

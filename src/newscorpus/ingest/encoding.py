@@ -11,9 +11,11 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 import charset_normalizer
 
+from newscorpus.core.codes import Code
 from newscorpus.core.errors import NewscorpusError
 
 _LEGACY_ENCODINGS = ["cp1252", "latin_1", "iso8859_15"]
@@ -29,10 +31,21 @@ _C0_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 _SUSPECT = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f{_MOJIBAKE_LEADS}]")
 """Any character either check above starts with."""
+TextFault = Literal["empty", "control_char", "mojibake"]
+"""Why a decoded text is not usable; the raw file's problem code and the article text's differ."""
+_RAW_CODES: dict[TextFault, Code] = {
+    "empty": Code.RAW_EMPTY,
+    "control_char": Code.RAW_CONTROL_CHAR,
+    "mojibake": Code.RAW_MOJIBAKE,
+}
 
 
 class UndecodableError(NewscorpusError):
-    """The bytes are not text this corpus can take; the message says why."""
+    """The bytes are not text this corpus can take; ``code`` says what kind of problem, the message why."""
+
+    def __init__(self, code: Code, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -50,7 +63,9 @@ def _decode_bytes(data: bytes) -> Decoded:
         return Decoded(data.decode("utf-16"), "utf-16")
     nul = data.find(b"\x00")
     if nul >= 0:
-        raise UndecodableError(f"holds a NUL byte at byte {nul}: a binary file, or text with NUL bytes")
+        raise UndecodableError(
+            Code.RAW_NUL_BYTES, f"holds a NUL byte at byte {nul}: a binary file, or text with NUL bytes"
+        )
     try:
         return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError as exc:
@@ -62,28 +77,31 @@ def _decode_bytes(data: bytes) -> Decoded:
         return Decoded(data.decode("cp1252"), "cp1252")
     except UnicodeDecodeError:
         raise UndecodableError(
-            f"is neither UTF-8 ({utf8_error.reason} at byte {utf8_error.start}) nor cp1252/Latin-1 text"
+            Code.RAW_UNDECODABLE,
+            f"is neither UTF-8 ({utf8_error.reason} at byte {utf8_error.start}) nor cp1252/Latin-1 text",
         ) from None
 
 
-def text_problem(text: str, *, allow_c1: bool = False) -> str | None:
-    """Return why decoded ``text`` is not usable (emptiness, control characters, mojibake), or None.
+def text_problem(text: str, *, allow_c1: bool = False) -> tuple[TextFault, str] | None:
+    """Return what is wrong with decoded ``text`` and why (emptiness, control characters, mojibake), or None.
 
     ``allow_c1`` keeps C1 controls (U+0080-U+009F), which a published corpus may hold and an
     import must keep to stay lossless; in a newsroom's raw file they are refused.
     """
     if not text.strip():
-        return "is empty or holds only whitespace"
+        return "empty", "is empty or holds only whitespace"
     if not _SUSPECT.search(text):  # one scan clears nearly every text
         return None
     if control := (_C0_CONTROLS if allow_c1 else _CONTROLS).search(text):
         return (
-            f"holds the control character U+{ord(control.group()):04X} at character {control.start()}: a binary file?"
+            "control_char",
+            f"holds the control character U+{ord(control.group()):04X} at character {control.start()}: a binary file?",
         )
     if _MOJIBAKE.search(text):
         return (
+            "mojibake",
             "looks like mojibake, e.g. 'Ã¼' for 'ü': it was decoded with the wrong encoding "
-            "somewhere upstream. Fix the encoding and add it again."
+            "somewhere upstream. Fix the encoding and add it again.",
         )
     return None
 
@@ -92,5 +110,6 @@ def decode_text(data: bytes) -> Decoded:
     """Decode raw bytes, refusing binary data, control characters and mojibake."""
     decoded = _decode_bytes(data)
     if problem := text_problem(decoded.text):
-        raise UndecodableError(problem)
+        fault, message = problem
+        raise UndecodableError(_RAW_CODES[fault], message)
     return decoded

@@ -91,7 +91,8 @@ def sidecar_text(fmt: str, source_name: str, sha256: str, split: str | None) -> 
         f"(sha256 {sha256}).\n"
         "# The raw file beside this sidecar is that file, byte for byte: never edit it.\n"
     )
-    return comment + yaml.safe_dump(fields, sort_keys=False, allow_unicode=True)
+    dumped: str = yaml.safe_dump(fields, sort_keys=False, allow_unicode=True)
+    return comment + dumped
 
 
 def _check_request(corpus: Path, fmt: str, source_file: Path, split: str | None) -> None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from newscorpus.core.codes import Code
 from newscorpus.core.offsets import assemble, sha256_text
 from newscorpus.core.report import Problem, problems_from_validation
-from newscorpus.ingest.encoding import text_problem
+from newscorpus.ingest.encoding import TextFault, text_problem
 from newscorpus.ingest.ids import assign_split, id_from_url
 from newscorpus.model.article import Article
 
@@ -17,6 +18,11 @@ ParseResult = Article | Problem
 """What a parser yields for each record: the article, or a problem with it."""
 DEFAULTS: dict[str, object] = {"license": "LicenseRef-unknown", "redistributable": False}
 """What an article gets when neither the raw file nor its sidecar names a licence: not redistributable."""
+_TEXT_CODES: dict[TextFault, Code] = {
+    "empty": Code.TEXT_EMPTY,
+    "control_char": Code.TEXT_CONTROL_CHAR,
+    "mojibake": Code.TEXT_MOJIBAKE,
+}
 
 
 def make_article(
@@ -40,13 +46,16 @@ def make_article(
     text, blocks = assemble(parts, normalized=checked)
     if not checked and (problem := text_problem(text, allow_c1=allow_c1)):
         # JSON escapes (\\u0000, M\\u00c3\\u00bc) become characters only after decoding: check the text again.
-        return [Problem(file=raw_file, line=line, field="text", message=f"the article's text {problem}")]
+        fault, message = problem
+        code = _TEXT_CODES[fault]
+        return [Problem(code=code, file=raw_file, line=line, field="text", message=f"the article's text {message}")]
     fields = {**DEFAULTS, **metadata}
     if "id" not in fields:
         url = fields.get("url")
         fields["id"] = id_from_url(url) if isinstance(url, str) else fallback_id
     if not fields["id"]:
-        return [Problem(file=raw_file, line=line, field="id", message="has neither an id nor a url to derive one from")]
+        message = "has neither an id nor a url to derive one from"
+        return [Problem(code=Code.ID_MISSING, file=raw_file, line=line, field="id", message=message)]
     fields.setdefault("split", assign_split(str(fields["id"])))
     try:
         return Article.model_validate(

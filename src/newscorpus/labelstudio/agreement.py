@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Sequence
 
 from nltk.metrics.agreement import AnnotationTask
 from pydantic import BaseModel, ConfigDict
@@ -44,7 +45,7 @@ def _f1(matched: int, a: int, b: int) -> float:
     return 1.0 if a == b == 0 else 2 * matched / (a + b)
 
 
-def _overlap_matches(a: list[Span], b: list[Span]) -> int:
+def _overlap_matches(a: Sequence[Span], b: Sequence[Span]) -> int:
     used: set[int] = set()
     matched = 0
     for start, end, label, level in a:

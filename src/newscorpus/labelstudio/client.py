@@ -71,7 +71,7 @@ def talking_to(conn: Connection) -> Iterator[None]:
 
 def client(conn: Connection) -> LabelStudio:
     """Return an SDK client after checking that the server answers and accepts the key."""
-    sdk = LabelStudio(base_url=conn.url, api_key=conn.api_key, timeout=120)
+    sdk = LabelStudio(base_url=conn.url, api_key=conn.api_key, timeout=120)  # type: ignore[no-untyped-call]
     with talking_to(conn):
         sdk.users.whoami()
     return sdk
@@ -79,7 +79,8 @@ def client(conn: Connection) -> LabelStudio:
 
 def find_project(sdk: LabelStudio, title: str) -> Any | None:
     """Return the project called ``title``, or None."""
-    return next((p for p in sdk.projects.list(title=title) if p.title == title), None)
+    projects: list[Any] = list(sdk.projects.list(title=title))
+    return next((p for p in projects if p.title == title), None)
 
 
 def ensure_project(sdk: LabelStudio, title: str) -> Any:
@@ -106,7 +107,7 @@ def ensure_project(sdk: LabelStudio, title: str) -> Any:
 
 def all_tasks(sdk: LabelStudio, project_id: int, **kwargs: Any) -> list[Any]:
     """Return every task of a project, page by page; refuse a listing that stops short."""
-    tasks = list(sdk.tasks.list(project=project_id, page_size=PAGE_SIZE, **kwargs))
+    tasks: list[Any] = list(sdk.tasks.list(project=project_id, page_size=PAGE_SIZE, **kwargs))
     expected = sdk.projects.get(id=project_id).task_number
     if expected is not None and len(tasks) != expected:
         raise LabelStudioError(

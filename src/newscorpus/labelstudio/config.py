@@ -16,6 +16,7 @@ for a text that has none.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from typing import Literal
 
 from newscorpus.model.labels import label_sets
 
@@ -26,7 +27,7 @@ TOPIC = "topic"
 NO_ENTITIES = "no_entities"
 """The ``Choices`` control with which an annotator states that the text has no names."""
 NO_ENTITIES_CHOICE = "No names in this text"
-LEVEL_CONTROLS = {0: "label", 1: "inner"}
+LEVEL_CONTROLS: dict[Literal[0, 1], str] = {0: "label", 1: "inner"}
 """The ``Labels`` control of each nesting level."""
 _COLOURS = {"LOC": "#4e9a06", "ORG": "#3465a4", "OTH": "#c17d11", "PER": "#cc0000"}
 _LIGHTER = {"deriv": "66", "part": "99"}

@@ -13,15 +13,14 @@ A result also tells which layers the annotation completed (see
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from newscorpus.core.offsets import span_problem
 from newscorpus.core.plural import plural
 from newscorpus.labelstudio.config import LEVEL_CONTROLS, NO_ENTITIES, NO_ENTITIES_CHOICE, TEXT, TOPIC
-from newscorpus.model.article import LAYERS, Entity
-from newscorpus.model.gold import LayerName
+from newscorpus.model.article import LAYERS, Entity, LayerName
 
-_LEVEL_OF = {control: level for level, control in LEVEL_CONTROLS.items()}
+_LEVEL_OF: dict[str, Literal[0, 1]] = {control: level for level, control in LEVEL_CONTROLS.items()}
 _LAYER_OF: dict[str, LayerName] = {**dict.fromkeys(_LEVEL_OF, "entities"), NO_ENTITIES: "entities", TOPIC: "topic"}
 
 
@@ -75,7 +74,7 @@ class Converted:
     @property
     def layers(self) -> list[LayerName]:
         """The completed layers, in ``LAYERS`` order."""
-        return [layer for layer in LAYERS if layer in self.completed]  # type: ignore[misc]
+        return [layer for layer in LAYERS if layer in self.completed]
 
 
 def _entity(text: str, result: dict[str, Any]) -> Entity:
@@ -95,7 +94,7 @@ def _single_choice(result: dict[str, Any], what: str) -> str:
     choices = result["value"].get("choices") or []
     if len(choices) != 1:
         raise ValueError(f"{what} has {plural(len(choices), 'choice')}; choose exactly one")
-    return choices[0]
+    return str(choices[0])
 
 
 def from_results(text: str, results: list[dict[str, Any]]) -> Converted:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from newscorpus.model.article import Article, Entity
-from newscorpus.model.gold import GoldFile, LayerName
+from newscorpus.model.article import Article, Entity, LayerName
+from newscorpus.model.gold import GoldFile
 
 
 class SpanChange(BaseModel):
@@ -80,8 +80,17 @@ def corrections(article: Article, gold: GoldFile, task_id: int | None = None) ->
         removed, added, changed = _span_correction(article.entities, gold.entities.spans)
         if removed or added or changed:
             source = article.annotation.entities.source
-            change = {"removed": removed, "added": added, "changed": changed}
-            out.append(Correction(article_id=article.id, task_id=task_id, layer="entities", source=source, **change))
+            out.append(
+                Correction(
+                    article_id=article.id,
+                    task_id=task_id,
+                    layer="entities",
+                    source=source,
+                    removed=removed,
+                    added=added,
+                    changed=changed,
+                )
+            )
     if (
         gold.topic
         and gold.topic.status == "gold"
@@ -89,6 +98,14 @@ def corrections(article: Article, gold: GoldFile, task_id: int | None = None) ->
         and gold.topic.label != article.topic
     ):
         source = article.annotation.topic.source
-        change = {"topic_before": article.topic, "topic_after": gold.topic.label}
-        out.append(Correction(article_id=article.id, task_id=task_id, layer="topic", source=source, **change))
+        out.append(
+            Correction(
+                article_id=article.id,
+                task_id=task_id,
+                layer="topic",
+                source=source,
+                topic_before=article.topic,
+                topic_after=gold.topic.label,
+            )
+        )
     return out

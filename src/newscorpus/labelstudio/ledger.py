@@ -10,6 +10,7 @@ The next push asks only for tasks changed after the watermark, merges them, and
 trusts the result only if its size equals the project's task count; a deleted,
 foreign or duplicated task makes it fall back to the full listing. A push cut
 off mid-way leaves the old ledger, and the tasks it created show up as changes.
+Deciding this needs no server: a listing reaches it as plain ids and data (``Listed``).
 """
 
 from __future__ import annotations
@@ -17,16 +18,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from newscorpus.core.atomic import atomic_write_text
+from newscorpus.core.codes import Code
+from newscorpus.core.report import Problem
 from newscorpus.model.article import Record
 
 # The format Label Studio's Data Manager parses in a Datetime filter.
 _FILTER_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+Listed = tuple[int, dict[str, Any]]
+"""A task as a listing gives it: its id and its data."""
 
 
 class KnownTask(Record):
@@ -84,6 +91,58 @@ def load_ledger(path: Path, url: str, project_id: int) -> Ledger | None:
 def save_ledger(path: Path, ledger: Ledger) -> None:
     """Write the ledger atomically."""
     atomic_write_text(path, json.dumps(ledger.model_dump(mode="json"), sort_keys=True))
+
+
+def merge(known: dict[str, KnownTask], tasks: Iterable[Listed], strict: bool) -> list[Problem] | None:
+    """Add listed tasks to ``known``; return the duplicates, or None if ``strict`` and one turned up.
+
+    A task without an ``article_id`` is not push's and is left out.
+    """
+    problems, seen = [], set()
+    for task_id, data in tasks:
+        article_id = data.get("article_id")
+        if not article_id:
+            continue
+        old = known.get(article_id)
+        if article_id in seen or (strict and old is not None and old.id != task_id):
+            if strict:
+                return None  # a re-created or duplicated task: only a full listing can tell
+            problems.append(
+                Problem(
+                    code=Code.LABELSTUDIO_DUPLICATE_TASK,
+                    file=f"label-studio task {task_id}",
+                    message=f"duplicates the task of {article_id!r}",
+                )
+            )
+            continue
+        seen.add(article_id)
+        known[article_id] = known_task(task_id, data)
+    return problems
+
+
+def from_listing(tasks: Iterable[Listed]) -> tuple[dict[str, KnownTask], list[Problem]]:
+    """Return the tasks of a full listing by article id, and a problem for each duplicate (the first one counts)."""
+    known: dict[str, KnownTask] = {}
+    problems = merge(known, tasks, strict=False) or []
+    return known, problems
+
+
+def catch_up(
+    ledger: Ledger | None, list_changed: Callable[[str], Iterable[Listed]], task_number: int | None
+) -> dict[str, KnownTask] | None:
+    """Return the ledger's tasks with those changed since its watermark, or None if only a full listing can tell.
+
+    ``list_changed(watermark)`` lists the tasks changed after ``watermark``; it is not called
+    without a ledger (none, an unreadable one, another project's) or a watermark. None also
+    when a changed task is a re-created or duplicated one, or when the tasks do not add up to
+    the project's ``task_number`` (a task deleted, or one that is not push's).
+    """
+    if ledger is None or ledger.watermark is None:
+        return None
+    known = dict(ledger.tasks)
+    if merge(known, list_changed(ledger.watermark), strict=True) is None or len(known) != task_number:
+        return None
+    return known
 
 
 def changed_since(watermark: str, max_id: int | None = None) -> str:

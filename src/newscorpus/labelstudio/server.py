@@ -2,8 +2,14 @@
 
 Label Studio pins Django and many other packages, so it lives in
 ``.labelstudio/venv`` and the project itself depends only on the SDK. Its
-data is ``.labelstudio/data``. The admin login and API token are generated
-once and kept in ``.labelstudio/credentials.json`` (mode 0600, git-ignored).
+database is PostgreSQL, a cluster of its own in ``.labelstudio/postgres``
+started and stopped with it (``newscorpus.labelstudio.postgres``): a team
+annotates while a curator pushes, and on SQLite those writes queue up until
+imports time out. SQLite (``.labelstudio/data/label_studio.sqlite3``) remains
+for a single annotator on a laptop; the two hold separate projects, and
+neither is moved into the other. The admin login, API token and database
+password are generated once and kept in ``.labelstudio/credentials.json``
+(mode 0600, git-ignored).
 
 ``.labelstudio/`` (the home) sits in the project root, beside ``corpus/``, and
 is found from the corpus folder or the current folder, so the commands work
@@ -12,6 +18,7 @@ from any folder of the project (see :func:`default_home`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -26,13 +33,19 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from newscorpus.core.atomic import atomic_write_text
 from newscorpus.core.errors import NewscorpusError
+from newscorpus.labelstudio import postgres as pg
 
 LABEL_STUDIO_VERSION = "1.23.2"
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8089
+POSTGRES_PORT = 54329
+"""The cluster's preferred port; a free one if it is taken."""
+Backend = Literal["postgresql", "sqlite"]
+BACKEND_NAMES: dict[Backend, str] = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
 START_TIMEOUT = 300.0
 """The first start runs database migrations; later starts take seconds."""
 HOME_DIR = ".labelstudio"
@@ -61,8 +74,28 @@ class Home:
 
     @property
     def data(self) -> Path:
-        """Label Studio's data dir (its SQLite database and uploads)."""
+        """Label Studio's data dir (uploads and exports; the SQLite database, on SQLite)."""
         return self.root / "data"
+
+    @property
+    def sqlite(self) -> Path:
+        """The SQLite database of ``serve --sqlite``."""
+        return self.data / "label_studio.sqlite3"
+
+    @property
+    def postgres(self) -> pg.Cluster:
+        """The PostgreSQL cluster of ``serve``."""
+        return pg.Cluster(self.root / "postgres")
+
+    @property
+    def ledgers(self) -> Path:
+        """Push's ledgers: what it last knew of each project (a cache)."""
+        return self.root / "ledgers"
+
+    @property
+    def backend(self) -> Path:
+        """Which database the server last ran on."""
+        return self.root / "backend"
 
     @property
     def credentials(self) -> Path:
@@ -71,7 +104,7 @@ class Home:
 
     @property
     def state(self) -> Path:
-        """The running server's pid, port and URL."""
+        """The running server's pid, port, URL, database and the database's port."""
         return self.root / "server.json"
 
     @property
@@ -130,20 +163,24 @@ def ensure_installed(home: Home, say: Say = _quiet) -> Path:
 
 
 def load_or_create_credentials(home: Home) -> dict[str, str]:
-    """Return the admin login and API token, creating them (mode 0600) on first use."""
-    if home.credentials.is_file():
-        return json.loads(home.credentials.read_text(encoding="utf-8"))
-    credentials = {
+    """Return the admin login, API token and database password, creating what is missing (mode 0600)."""
+    credentials = json.loads(home.credentials.read_text(encoding="utf-8")) if home.credentials.is_file() else {}
+    defaults = {
         "username": "admin@newscorpus.local",
         "password": secrets.token_urlsafe(18),
         "token": secrets.token_hex(20),
         # Pinned: Label Studio's own generated key can start with "$", which its .env reader
         # then expands, so tokens stop working after a restart.
         "secret_key": secrets.token_hex(32),
+        # Added to homes made before PostgreSQL: their login and token stay as they were.
+        "postgres_password": secrets.token_urlsafe(24),
     }
-    home.root.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(home.credentials, json.dumps(credentials, indent=2) + "\n")
-    home.credentials.chmod(0o600)
+    missing = {key: value for key, value in defaults.items() if key not in credentials}
+    if missing:
+        credentials |= missing
+        home.root.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(home.credentials, json.dumps(credentials, indent=2) + "\n")
+        home.credentials.chmod(0o600)
     return credentials
 
 
@@ -156,12 +193,44 @@ def healthy(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def _state(home: Home) -> dict[str, object]:
+    return json.loads(home.state.read_text(encoding="utf-8")) if home.state.is_file() else {}
+
+
 def running_url(home: Home) -> str | None:
     """Return the URL of the server this home started, if it is up."""
-    if not home.state.is_file():
-        return None
-    url = json.loads(home.state.read_text(encoding="utf-8"))["url"]
-    return url if healthy(url) else None
+    url = _state(home).get("url")
+    return url if isinstance(url, str) and healthy(url) else None
+
+
+@dataclass(frozen=True)
+class Status:
+    """What of a home's server runs: Label Studio's URL, its database, and the PostgreSQL cluster's port."""
+
+    url: str | None
+    backend: Backend | None
+    postgres_port: int | None
+
+    def describe(self, home: Home) -> str:
+        """Say which database the server runs on, and where it is."""
+        if self.backend == "sqlite":
+            return f"on SQLite ({home.sqlite})"
+        if self.postgres_port is None:
+            return f"on PostgreSQL, which is down ({home.postgres.root}); try `newscorpus labelstudio serve`"
+        return f"on PostgreSQL at {HOST}:{self.postgres_port} ({home.postgres.root})"
+
+
+def status(home: Home) -> Status:
+    """Return what of the home's server runs: Label Studio, on which database, and its PostgreSQL."""
+    url = running_url(home)
+    backend = _as_backend(_state(home).get("backend")) if url else None
+    port = pg.running_port(home.postgres) if home.postgres.exists() else None
+    return Status(url, backend, port)
+
+
+def _as_backend(recorded: object) -> Backend:
+    """Read a recorded database: a record from before PostgreSQL names none, and those servers ran on SQLite."""
+    return "postgresql" if recorded == "postgresql" else "sqlite"
 
 
 def _listening_inodes(port: int) -> set[str]:
@@ -210,10 +279,17 @@ def choose_port(preferred: int) -> tuple[int, str | None]:
     raise LabelStudioError("No free port on 127.0.0.1.")
 
 
-def _environment(home: Home, credentials: dict[str, str]) -> dict[str, str]:
-    # Label Studio also reads bare HOST/PORT/USERNAME/…: keep the caller's from leaking in.
+_SET_HERE = {
+    "HOST", "PORT", "USERNAME", "PASSWORD", "USER_TOKEN", "DEBUG", "DJANGO_DB", "DATABASE_NAME",
+    "POSTGRE_NAME", "POSTGRE_USER", "POSTGRE_PASSWORD", "POSTGRE_HOST", "POSTGRE_PORT",
+}  # fmt: skip
+"""Settings Label Studio reads bare or prefixed (``LABEL_STUDIO_``, ``HEARTEX_``, first wins): the caller's must
+not leak in, so that the server runs on the database and address given here."""
+
+
+def _environment(home: Home, credentials: dict[str, str], postgres_port: int | None) -> dict[str, str]:
     env = {
-        k: v for k, v in os.environ.items() if k not in {"HOST", "PORT", "USERNAME", "PASSWORD", "USER_TOKEN", "DEBUG"}
+        k: v for k, v in os.environ.items() if k.removeprefix("LABEL_STUDIO_").removeprefix("HEARTEX_") not in _SET_HERE
     }
     env.update(
         {
@@ -231,34 +307,94 @@ def _environment(home: Home, credentials: dict[str, str]) -> dict[str, str]:
             "FRONTEND_SENTRY_DSN": "",
         }
     )
+    if postgres_port is None:
+        env["DJANGO_DB"] = "sqlite"
+    else:
+        env.update(
+            {
+                "DJANGO_DB": "default",
+                "POSTGRE_NAME": pg.DATABASE,
+                "POSTGRE_USER": pg.USER,
+                "POSTGRE_PASSWORD": credentials["postgres_password"],
+                "POSTGRE_HOST": HOST,
+                "POSTGRE_PORT": str(postgres_port),
+            }
+        )
     return env
 
 
-def start(home: Home, port: int = DEFAULT_PORT, timeout: float = START_TIMEOUT, say: Say = _quiet) -> str:
-    """Start the server in the background unless it runs; wait for ``/health``; return its URL.
+def _note_backend(home: Home, backend: Backend, say: Say) -> None:
+    """Record the database this start uses; on a switch, say that the other one's projects stay where they are."""
+    last: Backend | None = None
+    if home.backend.is_file():
+        last = _as_backend(home.backend.read_text(encoding="utf-8").strip())
+    elif home.sqlite.is_file():
+        last = "sqlite"  # a home from before PostgreSQL
+    if last is not None and last != backend:
+        kept = home.sqlite if last == "sqlite" else home.postgres.root
+        again = "newscorpus labelstudio serve" + (" --sqlite" if last == "sqlite" else "")
+        say(
+            f"Switching from {BACKEND_NAMES[last]} to {BACKEND_NAMES[backend]}: the projects in {kept} stay there "
+            f"and are not copied to {BACKEND_NAMES[backend]}, which has its own. `{again}` serves them again."
+        )
+        # Push's ledgers describe the other database's projects, whose ids the new one reuses.
+        shutil.rmtree(home.ledgers, ignore_errors=True)
+    atomic_write_text(home.backend, backend + "\n")
 
-    ``say`` hears when Label Studio is installed (the first run only) and why the server
-    starts on another port than ``port``.
+
+def _start_postgres(home: Home, credentials: dict[str, str], say: Say) -> int:
+    """Start the home's PostgreSQL cluster unless it runs, making it on first use; return its port."""
+    cluster = home.postgres
+    if (running := pg.running_port(cluster)) is not None:
+        return running
+    if not cluster.exists():
+        for folder in pg.prepare(cluster):
+            say(f"PostgreSQL runs as the {pg.SYSTEM_USER!r} user, who could not pass through {folder}: let it (o+x).")
+        say(f"Making Label Studio's PostgreSQL database in {cluster.root} (the first start only) …")
+        pg.init(cluster, credentials["postgres_password"])
+    port, taken = choose_port(POSTGRES_PORT)
+    version = pg.cluster_version(cluster)
+    say(f"Starting PostgreSQL {version} on {HOST}:{port}" + (f": {taken}." if taken else "."))
+    pg.start(cluster, port)
+    return port
+
+
+def start(
+    home: Home, port: int = DEFAULT_PORT, timeout: float = START_TIMEOUT, say: Say = _quiet,
+    backend: Backend = "postgresql",
+) -> str:  # fmt: skip
+    """Start the server on ``backend`` in the background unless it runs; wait for ``/health``; return its URL.
+
+    A server already running from this home is left as it is, on whichever database
+    (see :func:`status`). On PostgreSQL the home's cluster is started first, and made on
+    the first start. ``say`` hears when Label Studio is installed (the first run only),
+    when the database changes, and why a server starts on another port than asked.
     """
     if url := running_url(home):
         return url
     program = ensure_installed(home, say)
     credentials = load_or_create_credentials(home)
+    _note_backend(home, backend, say)
+    postgres_port = _start_postgres(home, credentials, say) if backend == "postgresql" else None
     port, taken = choose_port(port)
     url = f"http://{HOST}:{port}"
-    say(f"Starting Label Studio {LABEL_STUDIO_VERSION} at {url}" + (f": {taken}." if taken else "."))
+    say(
+        f"Starting Label Studio {LABEL_STUDIO_VERSION} on {BACKEND_NAMES[backend]} at {url}"
+        + (f": {taken}." if taken else ".")
+    )
     home.data.mkdir(parents=True, exist_ok=True)
     command = [str(program), "start", "--no-browser", "--internal-host", HOST, "--port", str(port)]
     with home.log.open("ab") as log:
         process = subprocess.Popen(
-            command, env=_environment(home, credentials), stdin=subprocess.DEVNULL, stdout=log,
+            command, env=_environment(home, credentials, postgres_port), stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-    atomic_write_text(home.state, json.dumps({"pid": process.pid, "port": port, "url": url}) + "\n")
+    state = {"pid": process.pid, "port": port, "url": url, "backend": backend, "postgres_port": postgres_port}
+    atomic_write_text(home.state, json.dumps(state) + "\n")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            home.state.unlink(missing_ok=True)
+            stop(home)
             raise LabelStudioError(
                 f"Label Studio exited with code {process.returncode} while starting. See {home.log}."
             )
@@ -269,24 +405,34 @@ def start(home: Home, port: int = DEFAULT_PORT, timeout: float = START_TIMEOUT, 
     raise LabelStudioError(f"Label Studio did not answer {url}/health within {timeout:.0f} s. See {home.log}.")
 
 
-def stop(home: Home, grace: float = 20.0) -> bool:
-    """Stop the server this home started; return False if none was running."""
-    if not home.state.is_file():
-        return False
-    pid = json.loads(home.state.read_text(encoding="utf-8"))["pid"]
+def _end_group(pid: int, grace: float) -> bool:
+    """Interrupt the process group ``pid`` leads, kill it after ``grace`` seconds; False if it was gone."""
     try:
         os.killpg(pid, signal.SIGINT)
     except ProcessLookupError:
-        home.state.unlink(missing_ok=True)
         return False
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
+        # A server this process started stays a zombie, and its group alive, until it is reaped.
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
         try:
             os.killpg(pid, 0)
         except ProcessLookupError:
-            break
+            return True
         time.sleep(0.2)
-    else:
-        os.killpg(pid, signal.SIGKILL)
-    home.state.unlink(missing_ok=True)
+    os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
     return True
+
+
+def stop(home: Home, grace: float = 20.0) -> list[str]:
+    """Stop the server this home started, then its PostgreSQL; return what was running."""
+    stopped = []
+    if isinstance(pid := _state(home).get("pid"), int) and _end_group(pid, grace):
+        stopped.append("Label Studio")
+    home.state.unlink(missing_ok=True)
+    if home.postgres.exists() and pg.stop(home.postgres):
+        stopped.append("PostgreSQL")
+    return stopped

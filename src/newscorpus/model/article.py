@@ -17,8 +17,10 @@ from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from newscorpus.core.codes import Code, CodedValueError
 from newscorpus.core.offsets import sha256_text, span_problem
 from newscorpus.model.label_types import EntityLabel, Topic
+from newscorpus.model.rules import rule
 
 OFFSET_RULE = (
     "Offsets count Python code points over `text`, which is NFC with `\\n` newlines; "
@@ -32,7 +34,8 @@ BlockKind = Literal["kicker", "headline", "lead", "caption", "credit", "subheadi
 Split = Literal["train", "validation", "test"]
 LayerStatus = Literal["none", "gold", "needs_review", "needs_adjudication"]
 """How far one annotation layer of an article got: none (nobody annotated it), gold, or held back for a person."""
-LAYERS = ("entities", "topic")
+LayerName = Literal["entities", "topic"]
+LAYERS: tuple[LayerName, ...] = ("entities", "topic")
 """The annotation layers: each has its own status, because one annotation may fill one and not the other."""
 ArticleId = Annotated[
     str,
@@ -136,42 +139,107 @@ class Article(Record):
     raw_sha256: Sha256 = Field(description="sha256 of the raw bytes: the file, or the line of a JSONL file.")
     text_sha256: Sha256 = Field(description="sha256 of `text` as UTF-8.")
 
+    # One validator per rule, in the order they run: the first that fails is the error. Each declares its rule
+    # version, which the schema snapshot records (newscorpus.model.rules).
     @model_validator(mode="after")
-    def _check_offsets(self) -> Article:
-        text = self.text
-        if not unicodedata.is_normalized("NFC", text):
-            raise ValueError("text is not NFC")
-        if "\r" in text:
-            raise ValueError("text holds a \\r; newlines must be \\n")
-        if control := _C0_CONTROLS.search(text):
-            raise ValueError(f"text holds the control character U+{ord(control.group()):04X} at {control.start()}")
-        if sha256_text(text) != self.text_sha256:
-            raise ValueError("text_sha256 is not the sha256 of text")
+    @rule(version=1)
+    def _text_is_nfc(self) -> Article:
+        if not unicodedata.is_normalized("NFC", self.text):
+            raise CodedValueError(Code.TEXT_NOT_NFC, "text is not NFC")
+        return self
+
+    @model_validator(mode="after")
+    @rule(version=1)
+    def _newlines_are_lf(self) -> Article:
+        if "\r" in self.text:
+            raise CodedValueError(Code.TEXT_CARRIAGE_RETURN, "text holds a \\r; newlines must be \\n")
+        return self
+
+    @model_validator(mode="after")
+    @rule(version=1)
+    def _no_control_characters(self) -> Article:
+        if control := _C0_CONTROLS.search(self.text):
+            raise CodedValueError(
+                Code.TEXT_CONTROL_CHAR,
+                f"text holds the control character U+{ord(control.group()):04X} at {control.start()}",
+            )
+        return self
+
+    @model_validator(mode="after")
+    @rule(version=1)
+    def _text_sha256_matches(self) -> Article:
+        if sha256_text(self.text) != self.text_sha256:
+            raise CodedValueError(Code.TEXT_SHA256_MISMATCH, "text_sha256 is not the sha256 of text")
+        return self
+
+    @model_validator(mode="after")
+    @rule(version=1)
+    def _blocks_are_ordered_spans(self) -> Article:
         previous_end = 0
         for i, block in enumerate(self.blocks):
-            if problem := span_problem(text, block.start, block.end):
-                raise ValueError(f"blocks[{i}]: {problem}")
+            if problem := span_problem(self.text, block.start, block.end):
+                raise CodedValueError(Code.BLOCK_OUT_OF_BOUNDS, f"blocks[{i}]: {problem}")
             if block.start < previous_end:
-                raise ValueError(f"blocks[{i}] overlaps the block before it or is out of order")
+                raise CodedValueError(
+                    Code.BLOCK_OUT_OF_ORDER, f"blocks[{i}] overlaps the block before it or is out of order"
+                )
             previous_end = block.end
+        return self
+
+    @model_validator(mode="after")
+    @rule(version=1)
+    def _entities_match_text(self) -> Article:
+        """Every entity is a span of the text with its text, and no two are the same span."""
         seen: set[tuple[int, int, str, int]] = set()
         for i, entity in enumerate(self.entities):
-            if problem := span_problem(text, entity.start, entity.end, entity.text):
-                raise ValueError(f"entities[{i}]: {problem}")
+            if problem := span_problem(self.text, entity.start, entity.end, entity.text):
+                # The bounds alone tell offsets outside the text from a text that is not the slice. Asked inside the
+                # raise, which the rule's fingerprint leaves out: which code a problem gets is no part of the rule.
+                raise CodedValueError(
+                    Code.SPAN_OUT_OF_BOUNDS
+                    if span_problem(self.text, entity.start, entity.end)
+                    else Code.SPAN_OFFSET_MISMATCH,
+                    f"entities[{i}]: {problem}",
+                )
             key = (entity.start, entity.end, entity.label, entity.level)
             if key in seen:
-                raise ValueError(f"entities[{i}] duplicates another span {key}")
+                raise CodedValueError(Code.SPAN_DUPLICATE, f"entities[{i}] duplicates another span {key}")
             seen.add(key)
+        return self
+
+    @model_validator(mode="after")
+    @rule(version=1)
+    def _url_has_host(self) -> Article:
         if self.url is not None and not _parseable_url(self.url):
-            raise ValueError(f"url {self.url!r} is not a URL with a host")
+            raise CodedValueError(Code.URL_NO_HOST, f"url {self.url!r} is not a URL with a host")
+        return self
+
+    @model_validator(mode="after")
+    @rule(version=1)
+    def _dates_in_range(self) -> Article:
         for name in ("published_at", "updated_at"):
             value = getattr(self, name)
             if value is not None and not EARLIEST <= value.year <= LATEST:
-                raise ValueError(f"{name} {value.isoformat()} is outside the years {EARLIEST}–{LATEST}")
+                raise CodedValueError(
+                    Code.DATE_OUT_OF_RANGE, f"{name} {value.isoformat()} is outside the years {EARLIEST}–{LATEST}"
+                )
+        return self
+
+    @model_validator(mode="after")
+    @rule(version=1)
+    def _pretokenized_is_single_spaced(self) -> Article:
+        text = self.text
         if self.pretokenized and (not text.strip() or "  " in text or text != text.strip() or "\n" in text):
-            raise ValueError("a pretokenized text must be tokens joined by single spaces")
+            raise CodedValueError(
+                Code.TEXT_NOT_PRETOKENIZED, "a pretokenized text must be tokens joined by single spaces"
+            )
+        return self
+
+    @model_validator(mode="after")
+    @rule(version=1)
+    def _updated_not_before_published(self) -> Article:
         if self.published_at and self.updated_at and self.updated_at < self.published_at:
-            raise ValueError("updated_at is before published_at")
+            raise CodedValueError(Code.DATE_UPDATED_BEFORE_PUBLISHED, "updated_at is before published_at")
         return self
 
     def block_text(self, kind: BlockKind) -> str | None:

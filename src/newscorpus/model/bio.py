@@ -13,7 +13,7 @@ only reported (``outside_outer``) where the gold is read.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import get_args
 
 from newscorpus.core.errors import NewscorpusError
@@ -65,7 +65,7 @@ def outside_outer(outer: list[Span], inner: list[Span]) -> list[Span]:
     return [span for span in inner if not any(s <= span[0] and span[1] <= e for s, e, _ in outer)]
 
 
-def spans_to_bio(tokens: list[Token], spans: list[Span]) -> list[str]:
+def spans_to_bio(tokens: list[Token], spans: Sequence[Span]) -> list[str]:
     """Tag ``tokens`` with one level's spans.
 
     A span tags the tokens it covers; its boundaries may fall in the whitespace between tokens

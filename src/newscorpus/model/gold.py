@@ -14,12 +14,13 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, ValidationError
 
+from newscorpus.core.codes import Code
 from newscorpus.core.report import Problem, problems_from_validation
-from newscorpus.model.article import LAYERS, Article, ArticleId, Entity, Record, Sha256, Topic
+from newscorpus.model.article import LAYERS, Article, ArticleId, Entity, LayerName, Record, Sha256
+from newscorpus.model.label_types import Topic
 
 ANNOTATIONS_DIR = "annotations"
 GoldStatus = Literal["gold", "needs_review", "needs_adjudication"]
-LayerName = Literal["entities", "topic"]
 _EMPTY: dict[str, Any] = {"entities": [], "topic": None}
 """A layer's value while it is not gold."""
 
@@ -97,12 +98,16 @@ def apply_gold(article: Article, gold: GoldFile, name: str) -> Article | list[Pr
     if gold.article_id != article.id:
         return [
             Problem(
-                file=name, field="article_id", message=f"names {gold.article_id!r}, but the file is for {article.id!r}"
+                code=Code.GOLD_WRONG_ARTICLE,
+                file=name,
+                field="article_id",
+                message=f"names {gold.article_id!r}, but the file is for {article.id!r}",
             )
         ]
     if gold.text_sha256 != article.text_sha256:
         return [
             Problem(
+                code=Code.GOLD_STALE,
                 file=name,
                 field="text_sha256",
                 article_id=article.id,

@@ -15,9 +15,11 @@ from typing import Literal, overload
 import yaml
 from pydantic import ConfigDict, Field, ValidationError
 
+from newscorpus.core.codes import Code
 from newscorpus.core.errors import InvalidInput
-from newscorpus.core.report import Problem, problems_from_validation
-from newscorpus.model.article import ArticleId, Topic
+from newscorpus.core.report import Problem, Report, problems_from_validation
+from newscorpus.model.article import ArticleId
+from newscorpus.model.label_types import Topic
 from newscorpus.model.metadata import Metadata
 
 SIDECAR_SUFFIX = ".meta.yaml"
@@ -72,9 +74,10 @@ def load_sidecar(path: Path, name: str) -> Sidecar:
         # Through JSON, so YAML dates and quoted ISO strings validate alike.
         return Sidecar.model_validate_json(json.dumps(data, default=_iso))
     except ValidationError as exc:
-        raise InvalidInput(f"{name} is invalid", problems_from_validation(exc, name)) from exc
+        raise InvalidInput(f"{name} is invalid", Report(problems=problems_from_validation(exc, name))) from exc
     except (yaml.YAMLError, UnicodeDecodeError, TypeError) as exc:
         where = getattr(exc, "problem_mark", None)
         line = where.line + 1 if where is not None else None
         message = f"is not readable YAML: {' '.join(str(exc).split())}"
-        raise InvalidInput(f"{name} {message}", [Problem(file=name, line=line, message=message)]) from exc
+        problem = Problem(code=Code.SIDECAR_MALFORMED, file=name, line=line, message=message)
+        raise InvalidInput(f"{name} {message}", Report(problems=[problem])) from exc

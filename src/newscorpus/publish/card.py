@@ -8,9 +8,10 @@ from datasets import ClassLabel, DatasetInfo, List, SplitDict, SplitInfo, Value
 from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
+from pydantic import BaseModel
 
 from newscorpus.core.resources import project_path
-from newscorpus.derive.configs import CONFIG_MODELS
+from newscorpus.derive.configs import get_config
 from newscorpus.derive.features import features_for
 from newscorpus.ingest.ids import SPLITS
 from newscorpus.model.article import OFFSET_RULE
@@ -47,23 +48,24 @@ def published_configs(manifest: Manifest) -> dict[str, dict[str, int]]:
 
 
 def card_data(manifest: Manifest) -> DatasetCardData:
-    """Return the card's YAML metadata: licence, tasks, size, configs and features."""
+    """Return the card's YAML metadata: licence, tasks (those of the release's configs), size, configs and features."""
+    configs = [get_config(name) for name in manifest.splits]
     data = DatasetCardData(
         language=["de"],
         license=sorted({hub_license(name) for name in manifest.statistics.licenses}) or ["other"],
         pretty_name="newscorpus",
-        task_categories=["token-classification", "text-classification"],
-        task_ids=["named-entity-recognition", "topic-classification"],
+        task_categories=list(dict.fromkeys(task for c in configs for task in c.task_categories)) or None,
+        task_ids=list(dict.fromkeys(task for c in configs for task in c.task_ids)) or None,
         size_categories=[size_category(manifest.statistics.articles)],
     )
     # The version keys datasets' cache: it hashes the card's configs, not the files, so without it a
     # folder republished with a new release of the same shape loads the old release from the cache.
     published = published_configs(manifest)
-    configs = {c: {"version": manifest.version, "data_files": data_files(c, rows)} for c, rows in published.items()}
-    MetadataConfigs(configs).to_dataset_card_data(data)
+    files = {c: {"version": manifest.version, "data_files": data_files(c, rows)} for c, rows in published.items()}
+    MetadataConfigs(files).to_dataset_card_data(data)
     infos = {
         config: DatasetInfo(
-            features=features_for(CONFIG_MODELS[config]),
+            features=features_for(get_config(config).model),
             config_name=config,
             splits=SplitDict({s: SplitInfo(name=s, num_examples=n) for s, n in rows.items()}),
         )
@@ -82,24 +84,27 @@ def describe_feature(feature: Any) -> str:
     if isinstance(feature, dict):
         return "{" + ", ".join(feature) + "}"
     if isinstance(feature, Value):
-        return feature.dtype
+        return str(feature.dtype)
     return type(feature).__name__
 
 
-def render_card(manifest: Manifest) -> str:
-    """Render the dataset card of a release."""
-    fields = {
-        config: [
-            {
-                "name": name,
-                "type": describe_feature(features_for(model)[name]),
-                "description": (field.description or "").replace("|", "\\|"),
-            }
-            for name, field in model.model_fields.items()
-        ]
-        for config, model in CONFIG_MODELS.items()
-        if config in published_configs(manifest)
-    }
+def _fields(model: type[BaseModel]) -> list[dict[str, str]]:
+    """Return the card's table of a config's fields: each one's name, readable type and description."""
+    features = features_for(model)
+    return [
+        {
+            "name": name,
+            "type": describe_feature(features[name]),
+            "description": (field.description or "").replace("|", "\\|"),
+        }
+        for name, field in model.model_fields.items()
+    ]
+
+
+def render_card(manifest: Manifest, standoff: int | None = None) -> str:
+    """Render the dataset card of a release; ``standoff``: how many texts a stand-off publication withholds."""
+    published = published_configs(manifest)
+    fields = {config: _fields(get_config(config).model) for config in published}
     card = DatasetCard.from_template(
         card_data(manifest),
         template_path=str(project_path("dataset_card.md")),
@@ -108,11 +113,13 @@ def render_card(manifest: Manifest) -> str:
         inputs_sha256=manifest.inputs_sha256,
         splits=SPLITS,
         configs=manifest.splits,
-        published=published_configs(manifest),
+        descriptions={config: get_config(config).description for config in manifest.splits},
+        published=published,
         statistics=manifest.statistics,
         licenses=manifest.statistics.licenses,
         offset_rule=OFFSET_RULE,
         fields=fields,
         entity_labels=label_sets().entity_labels,
+        standoff=standoff,
     )
     return str(card)

@@ -17,8 +17,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from newscorpus.core.atomic import atomic_write_text, default_mode
-from newscorpus.core.errors import ReleaseError
+from newscorpus.core.errors import ReleaseError, UsageError
 from newscorpus.publish.card import published_configs, render_card
+from newscorpus.publish.standoff import (
+    KNOWN_CONFIGS,
+    Rehydration,
+    match_copies,
+    read_marker,
+    rewrite_parquet,
+    set_texts,
+    withheld_ids,
+)
 from newscorpus.release.build import verify
 from newscorpus.release.manifest import Manifest, load_manifest, release_dir
 
@@ -30,42 +39,112 @@ def _check_out(out: Path) -> None:
         raise ReleaseError(f"{out} exists and is not a newscorpus publication. Try another --out, or empty it.")
 
 
-def _write_parquet(source: Path, target: Path) -> None:
+def _write_parquet(source: Path, target: Path, config: str, withheld: set[str] | None) -> None:
+    """Write one Arrow file as Parquet, batch for batch; with ``withheld``, the texts it may not share emptied."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with pa.ipc.open_stream(source) as reader, pq.ParquetWriter(target, reader.schema, compression="zstd") as writer:
         for batch in reader:
+            if withheld is not None:
+                if config == "documents":
+                    withheld.update(withheld_ids(batch))
+                batch = set_texts(config, batch, dict.fromkeys(withheld))
             writer.write_batch(batch)
 
 
-def publish(corpus: Path, version: str, out: Path) -> Manifest:
-    """Write release ``version`` as a dataset folder at ``out``; an earlier publication there is replaced atomically."""
+def _install(tmp: Path, out: Path) -> None:
+    """Put the finished folder ``tmp`` in place of ``out``; an earlier publication there goes only once replaced."""
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old)
+    else:
+        tmp.rename(out)
+
+
+def publish(corpus: Path, version: str, out: Path, *, standoff: bool = False) -> Manifest:
+    """Write release ``version`` as a dataset folder at ``out``; an earlier publication there is replaced atomically.
+
+    With ``standoff``, every article that is not redistributable is published without its text
+    (see ``newscorpus.publish.standoff``); ``rehydrate`` fills the texts back in from the user's copies.
+    """
     manifest = load_manifest(corpus, version)
     report = verify(corpus, version)
     if not report.valid:
         first = report.errors[0]
         raise ReleaseError(f"Release {version} does not match its manifest: {first.file} {first.message}")
+    configs = published_configs(manifest)
+    if standoff and "documents" not in configs:
+        raise ReleaseError(
+            f"Release {version} has no documents config, which says which texts may be shared. "
+            "Try a release built with it (`newscorpus build --config documents …`)."
+        )
+    if standoff and (unknown := sorted(set(configs) - set(KNOWN_CONFIGS))):
+        raise ReleaseError(
+            f"Stand-off publishing does not know where the configs {', '.join(unknown)} hold text, so it would "
+            "publish it. Try a release built with only the configs it knows: " + ", ".join(KNOWN_CONFIGS) + "."
+        )
+    _check_out(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    withheld: set[str] | None = set() if standoff else None
+    try:
+        tmp.chmod(default_mode(directory=True))
+        for config, rows in configs.items():  # documents first: it names the texts to withhold
+            for split in rows:
+                _write_parquet(
+                    release_dir(corpus, version) / config / f"{split}.arrow",
+                    tmp / "data" / config / f"{split}-00000-of-00001.parquet",
+                    config,
+                    withheld,
+                )
+        card = render_card(manifest)
+        marker: dict[str, object] = {"version": version, "inputs_sha256": manifest.inputs_sha256}
+        if withheld is not None:
+            marker["standoff"] = {"withheld": len(withheld), "card": card}
+            card = render_card(manifest, standoff=len(withheld))
+        atomic_write_text(tmp / "README.md", card)
+        atomic_write_text(tmp / MARKER, json.dumps(marker, indent=2, ensure_ascii=False) + "\n")
+        _install(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return manifest
+
+
+def rehydrate(published: Path, source: Path, out: Path) -> Rehydration:
+    """Write ``published`` (a stand-off publication) to ``out`` with its texts filled in from the copies at ``source``.
+
+    Each copy is matched by id, else by URL, and taken only if its text has the published
+    ``text_sha256``. What is missing or does not match is reported and stays withheld; when
+    nothing is, ``out`` is the full publication byte for byte.
+    """
+    marker = read_marker(published, MARKER)
+    wanted: dict[str, tuple[str, str | None]] = {}
+    for path in sorted((published / "data" / "documents").glob("*.parquet")):
+        table = pq.read_table(path, columns=["id", "text_sha256", "url", "redistributable"])
+        for row in table.to_pylist():
+            if not row["redistributable"]:
+                wanted[row["id"]] = (row["text_sha256"], row["url"])
+    texts, result = match_copies(wanted, source)
+    if out.resolve() == published.resolve():
+        raise UsageError(f"{out} is the stand-off folder itself. Try another --out: the stand-off folder stays.")
     _check_out(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         tmp.chmod(default_mode(directory=True))
-        for config, rows in published_configs(manifest).items():
-            for split in rows:
-                _write_parquet(
-                    release_dir(corpus, version) / config / f"{split}.arrow",
-                    tmp / "data" / config / f"{split}-00000-of-00001.parquet",
-                )
-        atomic_write_text(tmp / "README.md", render_card(manifest))
-        atomic_write_text(
-            tmp / MARKER, json.dumps({"version": version, "inputs_sha256": manifest.inputs_sha256}, indent=2) + "\n"
-        )
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old)
+        for path in sorted((published / "data").rglob("*.parquet")):
+            name = path.relative_to(published)
+            rewrite_parquet(path, tmp / name, dict(texts), name.parts[1])
+        if result.complete:
+            card = marker["standoff"]["card"]
+            marker = {k: v for k, v in marker.items() if k != "standoff"}
         else:
-            tmp.rename(out)
+            card = (published / "README.md").read_text(encoding="utf-8")
+            marker["standoff"]["withheld"] = len(result.missing) + len(result.mismatched)
+        atomic_write_text(tmp / "README.md", card)
+        atomic_write_text(tmp / MARKER, json.dumps(marker, indent=2, ensure_ascii=False) + "\n")
+        _install(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return manifest
+    return result

@@ -1,9 +1,10 @@
 """Building and verifying releases: versioned, immutable, reproducible Arrow datasets.
 
 A release is ``corpus/releases/X.Y.Z/`` holding ``manifest.json`` and one Arrow
-IPC stream per split (``documents/{split}.arrow``, readable by
-``datasets.Dataset.from_file``). Builds stream article by article into a temp
-folder and rename it into place, so a kill leaves no half release.
+IPC stream per registered config (``newscorpus.derive.configs``) and split
+(``{config}/{split}.arrow``, readable by ``datasets.Dataset.from_file``). Builds
+stream article by article into a temp folder and rename it into place, so a kill
+leaves no half release.
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ from typing import Literal
 from filelock import FileLock
 
 from newscorpus.core.atomic import atomic_write_bytes, default_mode
-from newscorpus.core.errors import InvalidInput, ReleaseError, UsageError
+from newscorpus.core.codes import Code
+from newscorpus.core.errors import InvalidInput, ReleaseError
 from newscorpus.core.plural import plural
 from newscorpus.core.pool import frozen_gc, ordered_map
 from newscorpus.core.report import Problem, Report
 from newscorpus.core.semver import bump, parse_semver
-from newscorpus.derive.configs import CONFIG_MODELS
-from newscorpus.derive.rows import NerRows, Tally, article_rows
-from newscorpus.derive.tokens import TokenCache
+from newscorpus.derive.configs import CONFIGS, Config, select_configs
+from newscorpus.derive.rows import Tally, article_rows
 from newscorpus.derive.writers import ReleaseWriters
 from newscorpus.ingest.corpus import input_names, iter_corpus, relative_name, sha256_file
 from newscorpus.release.history import rebuild_elsewhere
@@ -58,37 +59,22 @@ class BuildResult:
 
 
 def _write_configs(
-    corpus: Path, out: Path, configs: list[str], on_file: Callable[[], None] | None, processes: int | None
+    corpus: Path, out: Path, configs: list[Config], on_file: Callable[[], None] | None, processes: int | None
 ) -> tuple[Report, Tally, dict[str, dict[str, int]]]:
-    report, stats = Report(), Tally()
-    convert = partial(article_rows, configs=tuple(configs), cache=str(TokenCache().folder))
-    with frozen_gc(), ReleaseWriters(out, {c: CONFIG_MODELS[c] for c in configs}) as writers:
+    report, stats = Report(), Tally(configs)
+    # The configs travel with each job: the workers make the rows, this process only writes them.
+    convert = partial(article_rows, configs=tuple(configs))
+    with frozen_gc(), ReleaseWriters(out, {c.name: c.model for c in configs}) as writers:
         for item in iter_corpus(corpus, on_file, convert=convert, processes=processes):
             if isinstance(item, Problem):
                 report.problems.append(item)
                 continue
-            if isinstance(item.ner, Problem):
-                report.problems.append(item.ner)
+            report.problems += item.problems
             stats.add(item)
             report.articles_valid += 1
-            if item.documents is not None:
-                writers.add("documents", item.split, item.documents)
-            if isinstance(item.ner, NerRows) and item.ner.table.num_rows:
-                writers.add_table("ner", item.split, item.ner.table)
-            if item.topics is not None:
-                writers.add("topics", item.split, item.topics)
+            for config, rows in item.rows.items():
+                writers.add_rows(config, item.split, rows)
     return report, stats, writers.rows
-
-
-def check_configs(configs: Collection[str] | None) -> list[str]:
-    """Return the configs a build writes, in their fixed order (all by default); refuse unknown names."""
-    if configs is None:
-        return list(CONFIG_MODELS)
-    unknown = sorted(set(configs) - set(CONFIG_MODELS))
-    if unknown or not configs:
-        what = f"Unknown config {', '.join(unknown)}" if unknown else "No config chosen"
-        raise UsageError(f"{what}. Try one or more of {', '.join(CONFIG_MODELS)}.")
-    return [c for c in CONFIG_MODELS if c in configs]
 
 
 def _sha256_input(job: tuple[Path, str]) -> str:
@@ -118,7 +104,7 @@ def _changed_inputs(before: list[InputEntry], after: list[InputEntry]) -> str:
 
 def _build_command(manifest: Manifest) -> str:
     """Return the command that builds ``manifest``'s release again with this code: its version, and its configs."""
-    configs = "".join(f" --config {c}" for c in manifest.splits) if set(manifest.splits) != set(CONFIG_MODELS) else ""
+    configs = "".join(f" --config {c}" for c in manifest.splits) if set(manifest.splits) != set(CONFIGS) else ""
     return f"newscorpus build --version {manifest.version}{configs}"
 
 
@@ -238,7 +224,7 @@ def choose_version(corpus: Path, manifest: Manifest) -> str:
 def _build_into(
     tmp: Path,
     corpus: Path,
-    configs: list[str],
+    configs: list[Config],
     skip_invalid: bool,
     on_file: Callable[[], None] | None,
     processes: int | None,
@@ -265,7 +251,7 @@ def _build_into(
         version=FIRST_VERSION,  # provisional: the caller sets the real one
         schema_version=schema_version(),
         splits=rows,
-        statistics=stats.freeze(with_ner="ner" in configs),
+        statistics=stats.freeze(),
         files=files,
         inputs=inputs,
         inputs_sha256=inputs_sha256,
@@ -288,12 +274,12 @@ def build(
     ``InvalidInput`` (holding the report) if any input is invalid, unless
     ``skip_invalid``; then every rejected input is listed in the manifest. Reading, parsing and
     tokenising run on ``processes`` cores (default: all); the release is the same on any number.
-    ``configs`` picks the configs the release holds (default: all); a release without ``ner``
-    skips tokenising, the slow step.
+    ``configs`` names the configs the release holds (default: every registered one); a release
+    without ``ner`` skips tokenising, the slow step.
     """
     if version is not None:
         parse_semver(version)
-    chosen = check_configs(configs)
+    chosen = select_configs(configs)
     releases = corpus / RELEASES_DIR
     releases.mkdir(parents=True, exist_ok=True)
     with FileLock(releases / ".lock"):
@@ -337,14 +323,17 @@ def verify(corpus: Path, version: str) -> Report:
         path = folder / entry.path
         name = relative_name(corpus, path)
         if not path.is_file():
-            broken.append(Problem(file=name, message="is missing"))
+            broken.append(Problem(code=Code.RELEASE_FILE_MISSING, file=name, message="is missing"))
         elif (actual := sha256_file(path)) != entry.sha256:
-            broken.append(Problem(file=name, message=f"has sha256 {actual}, but the manifest says {entry.sha256}"))
+            message = f"has sha256 {actual}, but the manifest says {entry.sha256}"
+            broken.append(Problem(code=Code.RELEASE_FILE_CHANGED, file=name, message=message))
     if broken:
         summary = f"has {plural(len(broken), 'missing or changed data file')}. {rebuild_hint(corpus, manifest)}"
-        report.problems += [Problem(file=relative_name(corpus, folder), message=summary), *broken]
+        release = Problem(code=Code.RELEASE_BROKEN, file=relative_name(corpus, folder), message=summary)
+        report.problems += [release, *broken]
     listed = {entry.path for entry in manifest.files} | {MANIFEST}
     for path in sorted(folder.rglob("*")):
         if path.is_file() and path.relative_to(folder).as_posix() not in listed:
-            report.problems.append(Problem(file=relative_name(corpus, path), message="is not listed in the manifest"))
+            name, message = relative_name(corpus, path), "is not listed in the manifest"
+            report.problems.append(Problem(code=Code.RELEASE_FILE_UNLISTED, file=name, message=message))
     return report

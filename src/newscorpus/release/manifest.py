@@ -13,7 +13,7 @@ from newscorpus.core.errors import ReleaseError, SchemaError
 from newscorpus.core.plural import plural
 from newscorpus.core.report import Problem
 from newscorpus.core.semver import SEMVER_PATTERN, parse_semver
-from newscorpus.derive.rows import Statistics
+from newscorpus.derive.statistics import Statistics
 from newscorpus.model.article import Record, Sha256
 from newscorpus.release.schema import schema_version
 

@@ -1,8 +1,9 @@
 """Schema snapshots: the schema as derived from the models, frozen once per version.
 
 ``schemas/v<X.Y.Z>.json`` holds the JSON Schema of each record type, the Arrow
-schema, the Hugging Face ``Features`` and the label sets. The newest snapshot's
-version is the schema version: it lives nowhere else.
+schema, the Hugging Face ``Features``, the label sets and the rules (validators)
+of each record type. The newest snapshot's version is the schema version: it
+lives nowhere else.
 """
 
 from __future__ import annotations
@@ -13,31 +14,54 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from newscorpus.core.atomic import atomic_write_text
+from newscorpus.core.codes import Code
 from newscorpus.core.errors import SchemaError
 from newscorpus.core.report import Problem, Report
 from newscorpus.core.semver import bump, parse_semver
-from newscorpus.derive.configs import CONFIG_MODELS, NerSentence, TopicRow
-from newscorpus.derive.features import features_for, schema_for
+from newscorpus.derive.configs import CONFIGS
 from newscorpus.model.article import Article
 from newscorpus.model.gold import GoldFile
 from newscorpus.model.labels import label_sets, schemas_dir
+from newscorpus.model.rules import rules_of
 from newscorpus.release.schema_diff import LEVELS, Change, Level, diff_snapshots, level_between, required_level
 
-RECORD_TYPES = {"Article": Article, "GoldFile": GoldFile, "NerSentence": NerSentence, "TopicRow": TopicRow}
-# How the readers begin a problem with a file (or JSONL line) that cannot be read as its format at all:
-# pydantic's message for JSON that does not parse, the sidecar's for YAML, and the parsers' for bytes that are
-# empty, binary, undecodable or too big. No schema change causes these, and no loosened rule fixes them.
-_MALFORMED = ("Invalid JSON", "is not readable YAML", "the file ", "this line ")
+# The problems of a file (or JSONL line) that cannot be read as its format at all: JSON that does not parse,
+# YAML that does not either, and bytes that are empty, binary, undecodable or too big. No schema change causes
+# these, and no loosened rule fixes them.
+_MALFORMED = frozenset(
+    {
+        Code.JSON_MALFORMED,
+        Code.SIDECAR_MALFORMED,
+        Code.RAW_EMPTY,
+        Code.RAW_NUL_BYTES,
+        Code.RAW_CONTROL_CHAR,
+        Code.RAW_UNDECODABLE,
+        Code.RAW_MOJIBAKE,
+        Code.RAW_TOO_BIG,
+    }
+)
+
+
+def record_types() -> dict[str, type[BaseModel]]:
+    """Return every record type by its name: the article, the gold file, and the row model of each registered config."""
+    records: dict[str, type[BaseModel]] = {"Article": Article, "GoldFile": GoldFile}
+    return records | {c.model.__name__: c.model for c in CONFIGS.values()}
 
 
 def snapshot() -> dict[str, Any]:
     """Return the schema as the code defines it now, as plain JSON data."""
+    from newscorpus.derive.features import features_for, schema_for  # datasets: only when a snapshot is made
+
+    records = record_types()
     return {
-        "records": {name: model.model_json_schema() for name, model in RECORD_TYPES.items()},
-        "arrow_schemas": {c: {f.name: str(f.type) for f in schema_for(m)} for c, m in CONFIG_MODELS.items()},
-        "features": {config: features_for(model).to_dict() for config, model in CONFIG_MODELS.items()},
+        "records": {name: model.model_json_schema() for name, model in records.items()},
+        "arrow_schemas": {name: {f.name: str(f.type) for f in schema_for(c.model)} for name, c in CONFIGS.items()},
+        "features": {name: features_for(config.model).to_dict() for name, config in CONFIGS.items()},
         "labels": label_sets().model_dump(mode="json"),
+        "validators": {name: rules_of(model) for name, model in records.items()},
     }
 
 
@@ -92,12 +116,12 @@ class SchemaCheck:
     @property
     def malformed(self) -> list[Problem]:
         """Errors of inputs that cannot be read as their format at all: the file is broken, not the schema."""
-        return [p for p in self.report.errors if p.message.startswith(_MALFORMED)] if self.report else []
+        return [p for p in self.report.errors if p.code in _MALFORMED] if self.report else []
 
     @property
     def rejected(self) -> list[Problem]:
         """Errors of inputs that read, but that the current models reject."""
-        return [p for p in self.report.errors if not p.message.startswith(_MALFORMED)] if self.report else []
+        return [p for p in self.report.errors if p.code not in _MALFORMED] if self.report else []
 
     @property
     def ok(self) -> bool:
@@ -107,7 +131,7 @@ class SchemaCheck:
 
 def read_snapshot(version: str, folder: Path | None = None) -> dict[str, Any]:
     """Return the frozen snapshot of ``version``, without its version key."""
-    data = json.loads(snapshot_path(version, folder).read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(snapshot_path(version, folder).read_text(encoding="utf-8"))
     if data.pop("version", None) != version:
         raise SchemaError(
             f"{snapshot_path(version, folder)} does not say it is version {version}. Restore it from git."

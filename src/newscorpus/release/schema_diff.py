@@ -4,13 +4,18 @@ Each record's JSON Schema is flattened into field paths (``Article.entities[].la
 with their type, requiredness, nullability, enum values and constraints. Two
 snapshots are then compared path by path:
 
-- **patch**: descriptions, titles and label descriptions only;
+- **patch**: descriptions, titles and label descriptions only; the validators
+  recorded for the first time (older snapshots did not record them);
 - **minor**: a new optional field, a value appended at the end of an enum or
-  label set, a loosened constraint that old data still meets, a changed default;
+  label set, a loosened constraint that old data still meets, a changed default,
+  a removed validator, a validator changed or added with a declared loosening;
 - **major**: a removed or renamed field, a type change (in the JSON Schema or
   the Arrow schema), an optional field made required, a new required field, an
   enum value removed, renamed, inserted or reordered (that shifts ``ClassLabel``
-  ids), a tightened constraint.
+  ids), a tightened constraint, a validator changed or added without one.
+
+Validators are compared by their declared rule version and fingerprint
+(``newscorpus.model.rules``).
 """
 
 from __future__ import annotations
@@ -189,6 +194,59 @@ def _arrow_schemas(snapshot: dict[str, Any]) -> dict[str, dict[str, str]]:
     return snapshot.get("arrow_schemas") or {"documents": snapshot["arrow_schema"]}
 
 
+def _rule_path(record: str, rule: str) -> str:
+    return f"{rule}()" if rule.startswith(f"{record}.") else f"{record}: {rule}()"
+
+
+def _shown(rule: dict[str, Any] | None) -> str | None:
+    return None if rule is None else f"version {rule['version']} ({rule['fingerprint']})"
+
+
+def _rule_change(path: str, old: dict[str, Any] | None, new: dict[str, Any]) -> Change | None:
+    """Classify one validator of the new snapshot against the old one's (None: it is new)."""
+    version = 0 if old is None else old["version"]
+    if old is not None and old["version"] == new["version"]:
+        if old["fingerprint"] != new["fingerprint"]:
+            what = (
+                f"validator changed without a rule version bump: bump it to @rule(version={version + 1}), "
+                f"with loosens={version} if it accepts everything it did"
+            )
+            return Change(path, what, _shown(old), _shown(new), "major")
+        if old["loosens"] != new["loosens"]:
+            return Change(path, "loosening declared anew", old["loosens"], new["loosens"], "patch")
+        return None
+    kind = "added" if old is None else "changed"
+    if new["loosens"] == version:
+        return Change(path, f"validator {kind}, declared a loosening", _shown(old), _shown(new), "minor")
+    return Change(path, f"validator {kind}: it may reject old data", _shown(old), _shown(new), "major")
+
+
+def diff_validators(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[Change]:
+    """Classify every difference between the validators of two snapshots (None: a snapshot that did not record them).
+
+    Snapshots up to schema 3.0.0 did not record validators: against one of them, the validators count as
+    recorded for the first time (a patch), not as added.
+    """
+    if old is None or new is None:
+        if old is new:
+            return []
+        recorded = sorted(_rule_path(record, rule) for record, rules in (old or new or {}).items() for rule in rules)
+        if old is None:
+            return [Change("validators", "validators recorded for the first time", None, recorded, "patch")]
+        return [Change("validators", "validators no longer recorded", recorded, None, "patch")]
+    changes: list[Change] = []
+    # A record type added or removed is a change of its own; its validators come and go with it.
+    for record in sorted(old.keys() & new.keys()):
+        before, after = old[record], new[record]
+        for rule in sorted(before.keys() | after.keys()):
+            path = _rule_path(record, rule)
+            if rule not in after:
+                changes.append(Change(path, "validator removed", _shown(before[rule]), None, "minor"))
+            elif change := _rule_change(path, before.get(rule), after[rule]):
+                changes.append(change)
+    return changes
+
+
 def diff_snapshots(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     """Classify every difference between two schema snapshots."""
     changes: list[Change] = []
@@ -213,4 +271,5 @@ def diff_snapshots(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
                 changes.append(
                     Change(path, "description changed", descriptions[label["name"]], label["description"], "patch")
                 )
+    changes += diff_validators(old.get("validators"), new.get("validators"))
     return sorted(changes, key=lambda c: (-LEVELS.index(c.level), c.path))

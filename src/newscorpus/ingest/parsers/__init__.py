@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from newscorpus.core.codes import Code
 from newscorpus.core.errors import InvalidInput
 from newscorpus.core.offsets import normalize_text
 from newscorpus.core.report import Problem
@@ -40,7 +41,7 @@ def _page_copy(data: bytes, name: str, stem: str, sidecar: Sidecar) -> Iterator[
     try:
         page = parse_page_copy(text, sidecar)
     except PageCopyError as exc:
-        yield Problem(file=name, line=exc.line, field=exc.field, message=str(exc))
+        yield Problem(code=exc.code, file=name, line=exc.line, field=exc.field, message=str(exc))
         return
     result = make_article(
         parts=page.parts,
@@ -64,7 +65,9 @@ def _json_object(
         yield from validation_problems(exc, name, line)
         return
     if found := obj.problems():
-        yield from (Problem(file=name, line=line, field=field, message=message) for field, message in found)
+        yield from (
+            Problem(code=code, file=name, line=line, field=field, message=message) for code, field, message in found
+        )
         return
     overrides = sidecar.overrides()
     result = make_article(
@@ -88,13 +91,16 @@ def _guarded(results: Iterator[ParseResult], name: str, line: int | None = None)
     try:
         yield from results
     except UndecodableError as exc:
-        yield Problem(file=name, line=line, message=f"{'this line' if line else 'the file'} {exc}")
+        yield Problem(code=exc.code, file=name, line=line, message=f"{'this line' if line else 'the file'} {exc}")
 
 
 def _too_big(name: str, size: int, line: int | None = None) -> Problem:
     what = "this line" if line else "the file"
     return Problem(
-        file=name, line=line, message=f"{what} is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} for one article"
+        code=Code.RAW_TOO_BIG,
+        file=name,
+        line=line,
+        message=f"{what} is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} for one article",
     )
 
 
@@ -102,6 +108,7 @@ def _imported(path: Path, name: str, sidecar: Sidecar) -> Iterator[ParseResult]:
     """Parse a raw file that is an import of a public corpus, as its sidecar's ``format`` says."""
     for field in sorted(sidecar.model_fields_set - _IMPORT_SIDECAR_FIELDS):
         yield Problem(
+            code=Code.SIDECAR_NOT_FOR_IMPORT,
             file=sidecar_path(name),
             field=field,
             message="does not apply to an imported corpus, whose records each carry their own; remove it",
@@ -117,24 +124,28 @@ def parse_file(path: Path, name: str) -> Iterator[ParseResult]:
         try:
             sidecar = load_sidecar(sidecar_path(path), sidecar_path(name))
         except InvalidInput as exc:
-            yield from exc.report or [Problem(file=name, field="sidecar", message=str(exc))]  # type: ignore[misc]
+            yield from exc.report.problems
             return
         if sidecar.format is None:
             yield Problem(
-                file=name, message=f"is a {suffix} file without a sidecar naming its format. Try `newscorpus import`."
+                code=Code.RAW_FORMAT_UNNAMED,
+                file=name,
+                message=f"is a {suffix} file without a sidecar naming its format. Try `newscorpus import`.",
             )
             return
         yield from _imported(path, name, sidecar)
         return
     if suffix not in SUFFIXES:
         yield Problem(
-            file=name, message=f"has an unsupported format {suffix or '(no suffix)'}; use one of {', '.join(SUFFIXES)}"
+            code=Code.RAW_UNSUPPORTED_FORMAT,
+            file=name,
+            message=f"has an unsupported format {suffix or '(no suffix)'}; use one of {', '.join(SUFFIXES)}",
         )
         return
     try:
         sidecar = load_sidecar(sidecar_path(path), sidecar_path(name))
     except InvalidInput as exc:
-        yield from exc.report or [Problem(file=name, field="sidecar", message=str(exc))]  # type: ignore[misc]
+        yield from exc.report.problems
         return
     notes = RecordNotes()  # of a .json or .jsonl file, told once at its end
     if suffix == ".jsonl":

@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from newscorpus.core.codes import Code
 from newscorpus.core.offsets import pretokenized_offsets
 from newscorpus.core.plural import plural
 from newscorpus.core.report import Problem
@@ -53,9 +54,17 @@ COMMENT = re.compile(r"#\t([^\t]*)\t\[([^\t\[\]]*)\](\t?)")
 BOM = "\ufeff"
 _URL = re.compile(r"https?://\S+")  # the Article.url pattern: a comment's "URL" may be "welt.de vom 09.03.2006"
 _LAYOUT = {
-    "crlf": ("ends in CRLF", "GermEval 2014 lines end in \\n alone"),
-    "comment": ("ends without its trailing tab", "GermEval 2014's comment line is `#<TAB>URL<TAB>[DATE]<TAB>`"),
-    "columns": ("has extra, empty columns", f"GermEval 2014 has {len(COLUMNS)}: {', '.join(COLUMNS)}"),
+    "crlf": (Code.GERMEVAL_CRLF, "ends in CRLF", "GermEval 2014 lines end in \\n alone"),
+    "comment": (
+        Code.GERMEVAL_COMMENT_TAB,
+        "ends without its trailing tab",
+        "GermEval 2014's comment line is `#<TAB>URL<TAB>[DATE]<TAB>`",
+    ),
+    "columns": (
+        Code.GERMEVAL_EXTRA_COLUMNS,
+        "has extra, empty columns",
+        f"GermEval 2014 has {len(COLUMNS)}: {', '.join(COLUMNS)}",
+    ),
 }
 """Layout quirks: each is read as the standard line, kept as written for the export, and reported once per file."""
 
@@ -126,28 +135,34 @@ def _token_problems(rows: list[Line], name: str, layout: dict[str, list[int]]) -
                 f"has {plural(len(cells), 'column')}, not the {len(COLUMNS)} of GermEval 2014: {', '.join(COLUMNS)} "
                 "(a column after them may only be empty)"
             )
-            problems.append(Problem(file=name, line=number, message=message))
+            problems.append(Problem(code=Code.GERMEVAL_COLUMNS, file=name, line=number, message=message))
             previous = ["O", "O"]
             continue
         if len(cells) > len(COLUMNS):
             layout["columns"].append(number)
         index, token, *tags = cells[: len(COLUMNS)]
         if index != str(position):
-            problems.append(Problem(file=name, line=number, field="index", message=f"is {index!r}, not {position}"))
+            message = f"is {index!r}, not {position}"
+            problems.append(Problem(code=Code.GERMEVAL_INDEX, file=name, line=number, field="index", message=message))
         if not token or any(c.isspace() for c in token):
             message = f"{token!r} is empty or holds whitespace; tokens are joined by single spaces"
-            problems.append(Problem(file=name, line=number, field="token", message=message))
+            problems.append(
+                Problem(code=Code.GERMEVAL_BAD_TOKEN, file=name, line=number, field="token", message=message)
+            )
         elif not unicodedata.is_normalized("NFC", token):
             message = f"{token!r} is not NFC; the text must be, and the import keeps tokens as written"
-            problems.append(Problem(file=name, line=number, field="token", message=message))
+            code = Code.GERMEVAL_TOKEN_NOT_NFC
+            problems.append(Problem(code=code, file=name, line=number, field="token", message=message))
         for level, (tag, before) in enumerate(zip(tags, previous, strict=True)):
             field = COLUMNS[2 + level]
             if tag not in known:
                 message = f"{tag!r} is no tag of the label set (O, or B-/I- and one of {', '.join(sorted(known))})"
-                problems.append(Problem(file=name, line=number, field=field, message=message))
+                code = Code.GERMEVAL_UNKNOWN_TAG
+                problems.append(Problem(code=code, file=name, line=number, field=field, message=message))
             elif tag.startswith("I-") and before[2:] != tag[2:]:
                 message = f"{tag} follows {before}; an I- tag must continue a B- or I- tag of the same label"
-                problems.append(Problem(file=name, line=number, field=field, message=message))
+                code = Code.GERMEVAL_BROKEN_SPAN
+                problems.append(Problem(code=code, file=name, line=number, field=field, message=message))
         previous = tags
         columns.append(cells[: len(COLUMNS)])
     return columns, problems
@@ -173,7 +188,15 @@ def _outside_outer(
         )
         line = rows[span[0]][0]
         warnings.append(
-            Problem(file=name, line=line, field=COLUMNS[3], message=message, severity="warning", article_id=article_id)
+            Problem(
+                code=Code.GERMEVAL_NESTING,
+                file=name,
+                line=line,
+                field=COLUMNS[3],
+                message=message,
+                severity="warning",
+                article_id=article_id,
+            )
         )
     return warnings
 
@@ -193,12 +216,13 @@ def _sentence(
     problems: list[Problem] = []
     if comment is None:
         message = "should be the sentence's comment line `#<TAB>URL<TAB>[DATE]<TAB>`"
-        problems.append(Problem(file=name, line=first_line, message=message))
+        problems.append(Problem(code=Code.GERMEVAL_NO_COMMENT, file=name, line=first_line, message=message))
     elif not comment.group(3):
         layout["comment"].append(first_line)
     rows = token_lines(group)
     if not rows:
-        return [*problems, Problem(file=name, line=first_line, message="starts a sentence that has no token lines")]
+        message = "starts a sentence that has no token lines"
+        return [*problems, Problem(code=Code.GERMEVAL_NO_TOKENS, file=name, line=first_line, message=message)]
     columns, token_problems = _token_problems(rows, name, layout)
     problems += token_problems
     if problems or comment is None:
@@ -207,11 +231,11 @@ def _sentence(
     text, offsets = " ".join(tokens), pretokenized_offsets(tokens)
     positions = [(i, i + 1) for i in range(len(columns))]  # spans in token positions first
     outer, inner = (bio_to_spans(positions, [c[2 + level] for c in columns]) for level in (0, 1))
-    entities = [
-        {"start": offsets[first][0], "end": offsets[last - 1][1], "label": label, "level": level}
-        for level, spans in enumerate((outer, inner))
-        for first, last, label in spans
-    ]
+    entities: list[dict[str, int | str]] = []
+    for level, spans in enumerate((outer, inner)):
+        for first, last, label in spans:
+            start, end = offsets[first][0], offsets[last - 1][1]
+            entities.append({"start": start, "end": end, "label": label, "level": level, "text": text[start:end]})
     url, date, _ = comment.groups()
     article_id = f"{stem}-{number:05d}"
     metadata: dict[str, object] = {
@@ -222,7 +246,7 @@ def _sentence(
         "license": sidecar.license or LICENSE,
         "redistributable": True if sidecar.redistributable is None else sidecar.redistributable,
         "pretokenized": True,
-        "entities": [{**e, "text": text[e["start"] : e["end"]]} for e in entities],
+        "entities": entities,
         "annotation": {"entities": {"status": "gold", "source": FORMAT}},
     }
     result = make_article(
@@ -236,7 +260,7 @@ def _sentence(
         allow_c1=True,  # the dev file holds a U+0096 token, the test file U+0094: dropping them would lose the file
     )
     if not isinstance(result, Article):
-        return list(result) if isinstance(result, list) else [result]
+        return list(result)
     return [result, *_outside_outer(columns, outer, inner, rows, name, article_id)]
 
 
@@ -244,13 +268,14 @@ def _layout_warnings(name: str, bom: str, layout: dict[str, list[int]]) -> Itera
     """Report each layout quirk of the file once, at its first line, with how many lines have it."""
     if bom:
         message = "starts with a byte order mark (U+FEFF), which GermEval 2014 files do not; read without it"
-        yield Problem(file=name, line=1, message=f"{message}, and kept for the export", severity="warning")
+        message += ", and kept for the export"
+        yield Problem(code=Code.GERMEVAL_BOM, file=name, line=1, message=message, severity="warning")
     for quirk, numbers in layout.items():
         if numbers:
             also = f" ({plural(len(numbers) - 1, 'more line')} too)" if len(numbers) > 1 else ""
-            what, standard = _LAYOUT[quirk]
+            code, what, standard = _LAYOUT[quirk]
             message = f"{what}{also}; {standard}. Read as the standard line, and kept as written for the export"
-            yield Problem(file=name, line=numbers[0], message=message, severity="warning")
+            yield Problem(code=code, file=name, line=numbers[0], message=message, severity="warning")
 
 
 def parse(path: Path, name: str, sidecar: Sidecar) -> Iterator[ParseResult]:
@@ -263,12 +288,13 @@ def parse(path: Path, name: str, sidecar: Sidecar) -> Iterator[ParseResult]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        yield Problem(file=name, message=f"is not UTF-8 ({exc.reason} at byte {exc.start}); GermEval 2014 files are")
+        message = f"is not UTF-8 ({exc.reason} at byte {exc.start}); GermEval 2014 files are"
+        yield Problem(code=Code.GERMEVAL_NOT_UTF8, file=name, message=message)
         return
     if sidecar.split is None:
         sidecar_name = sidecar_path(name)
         message = "is missing: a GermEval 2014 file is one split; add `split: train`, `validation` or `test`"
-        yield Problem(file=sidecar_name, field="split", message=message)
+        yield Problem(code=Code.GERMEVAL_NO_SPLIT, file=sidecar_name, field="split", message=message)
         return
     bom, lines = split_lines(text)
     layout: dict[str, list[int]] = {quirk: [] for quirk in _LAYOUT}
@@ -279,5 +305,5 @@ def parse(path: Path, name: str, sidecar: Sidecar) -> Iterator[ParseResult]:
         found = True
         yield from _sentence(group, lines, number, stem, name, sidecar, layout)
     if not found:
-        yield Problem(file=name, message="holds no sentences")
+        yield Problem(code=Code.GERMEVAL_EMPTY, file=name, message="holds no sentences")
     yield from _layout_warnings(name, bom, layout)

@@ -14,6 +14,7 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
+from newscorpus.core.codes import Code
 from newscorpus.core.plural import plural
 from newscorpus.core.report import Problem
 from newscorpus.ingest.ids import slugify
@@ -72,7 +73,8 @@ def parse(path: Path, name: str, sidecar: Sidecar) -> Iterator[ParseResult]:
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        yield Problem(file=name, message=f"is not UTF-8 ({exc.reason} at byte {exc.start}); 10kGNAD files are")
+        message = f"is not UTF-8 ({exc.reason} at byte {exc.start}); 10kGNAD files are"
+        yield Problem(code=Code.GNAD_NOT_UTF8, file=name, message=message)
         return
     topics = label_sets().topic_names()
     stem = slugify(path.stem)
@@ -82,15 +84,16 @@ def parse(path: Path, name: str, sidecar: Sidecar) -> Iterator[ParseResult]:
             continue
         number += 1
         if isinstance(row, str):
-            yield Problem(file=name, line=line, message=row)
+            yield Problem(code=Code.GNAD_BAD_ROW, file=name, line=line, message=row)
             continue
         if len(row) != 2:
-            yield Problem(file=name, line=line, message=f"has {plural(len(row), 'field')}, not the 2 of `label;'text'`")
+            message = f"has {plural(len(row), 'field')}, not the 2 of `label;'text'`"
+            yield Problem(code=Code.GNAD_FIELDS, file=name, line=line, message=message)
             continue
         label, body = row
         if label not in topics:
             message = f"is {label!r}, not one of the topics {', '.join(topics)}"
-            yield Problem(file=name, line=line, field="topic", message=message)
+            yield Problem(code=Code.GNAD_UNKNOWN_TOPIC, file=name, line=line, field="topic", message=message)
             continue
         metadata: dict[str, object] = {
             "id": f"{stem}-{number:05d}",
@@ -114,4 +117,4 @@ def parse(path: Path, name: str, sidecar: Sidecar) -> Iterator[ParseResult]:
         )
         yield from result if isinstance(result, list) else [result]
     if number == 0:
-        yield Problem(file=name, message="holds no rows")
+        yield Problem(code=Code.GNAD_EMPTY, file=name, message="holds no rows")

@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from newscorpus.core.codes import Code
 from newscorpus.core.offsets import normalize_text
 from newscorpus.core.plural import plural
 from newscorpus.core.report import Problem, problems_from_validation
@@ -86,19 +87,39 @@ class JsonArticle(ArticleMetadata):
     text: str | None = Field(None, description="The body, as Hugging Face and DataTrove records call it.")
     metadata: RecordMetadata | None = Field(None, description="DataTrove's metadata object.")
 
-    def problems(self) -> list[tuple[str, str]]:
-        """Return ``(field, message)`` for each thing this object says twice, or leaves out."""
+    def problems(self) -> list[tuple[Code, str, str]]:
+        """Return ``(code, field, message)`` for each thing this object says twice, or leaves out."""
         found = []
         if self.body is not None and self.text is not None:
-            found.append(("text", "is given as well as body. Try giving the article's body once, as body or as text."))
+            found.append(
+                (
+                    Code.JSON_GIVEN_TWICE,
+                    "text",
+                    "is given as well as body. Try giving the article's body once, as body or as text.",
+                )
+            )
         if self.body is None and self.text is None:
-            found.append(("body", "is missing. Try giving the article's body as body (or text, as Hugging Face does)."))
+            found.append(
+                (
+                    Code.JSON_NO_BODY,
+                    "body",
+                    "is missing. Try giving the article's body as body (or text, as Hugging Face does).",
+                )
+            )
         if self.headline is not None and self.title is not None:
-            found.append(("title", "is given as well as headline. Try giving the headline once."))
+            found.append(
+                (Code.JSON_GIVEN_TWICE, "title", "is given as well as headline. Try giving the headline once.")
+            )
         for key, value in self._lifted().items():
             top = getattr(self, key)
             if top is not None and top != value:
-                found.append((f"metadata.{key}", f"is {value!r}, but {key} is {top!r}. Try giving {key} once."))
+                found.append(
+                    (
+                        Code.JSON_GIVEN_TWICE,
+                        f"metadata.{key}",
+                        f"is {value!r}, but {key} is {top!r}. Try giving {key} once.",
+                    )
+                )
         return found
 
     def _lifted(self) -> dict[str, Any]:
@@ -195,7 +216,11 @@ class RecordNotes:
             )
             if self.ids > 1:
                 message += f". The same goes for {plural(self.ids - 1, 'more record')} of this file"
-            out.append(Problem(file=file, line=line, field="id", severity="warning", message=message + "."))
+            out.append(
+                Problem(
+                    code=Code.ID_FOREIGN, file=file, line=line, field="id", severity="warning", message=message + "."
+                )
+            )
         if self.unkept:
             first, last = self.lines
             where = f" ({plural(self.records, 'record')}, lines {first}–{last})" if first else ""
@@ -205,5 +230,8 @@ class RecordNotes:
             )
             if "date" in self.unkept:
                 message += " DataTrove's date is the crawl time; if it is the publication date, name it published_at."
-            out.append(Problem(file=file, line=first, field="metadata", severity="warning", message=message))
+            warning = Problem(
+                code=Code.JSON_UNKEPT_KEYS, file=file, line=first, field="metadata", severity="warning", message=message
+            )
+            out.append(warning)
         return out

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from newscorpus.core.codes import Code
 from newscorpus.core.errors import NewscorpusError
 from newscorpus.model.sidecar import Sidecar
 
@@ -47,10 +48,11 @@ _SUBHEADING_MAX_WORDS = 12
 
 
 class PageCopyError(NewscorpusError):
-    """The text does not have the page-copy layout; ``line`` and ``field`` say where."""
+    """The text does not have the page-copy layout; ``code`` says how, ``line`` and ``field`` say where."""
 
-    def __init__(self, message: str, line: int | None = None, field: str | None = None) -> None:
+    def __init__(self, code: Code, message: str, line: int | None = None, field: str | None = None) -> None:
         super().__init__(message)
+        self.code = code
         self.line = line
         self.field = field
 
@@ -64,7 +66,9 @@ class ParsedPage:
 
 
 def _blocks_with_lines(text: str) -> list[tuple[int, str]]:
-    blocks, current, start = [], [], 0
+    blocks: list[tuple[int, str]] = []
+    current: list[str] = []
+    start = 0
     for number, line in enumerate(text.split("\n"), start=1):
         if stripped := line.strip():
             if not current:
@@ -83,20 +87,31 @@ def _split_title(title: str, sidecar: Sidecar, line: int) -> list[tuple[str, str
     if sidecar.kicker is not None:
         rest = title[len(sidecar.kicker) :]
         if not title.startswith(sidecar.kicker) or not rest[:1].isspace():
-            raise PageCopyError(f"the sidecar's kicker {sidecar.kicker!r} is not how the title starts", line, "kicker")
+            raise PageCopyError(
+                Code.PAGECOPY_KICKER_MISMATCH,
+                f"the sidecar's kicker {sidecar.kicker!r} is not how the title starts",
+                line,
+                "kicker",
+            )
         return [("kicker", sidecar.kicker), ("headline", rest)]
     if sidecar.headline is not None:
         before = title[: -len(sidecar.headline)]
         if not title.endswith(sidecar.headline) or (before and not before[-1].isspace()):
             raise PageCopyError(
-                f"the sidecar's headline {sidecar.headline!r} is not how the title ends", line, "headline"
+                Code.PAGECOPY_HEADLINE_MISMATCH,
+                f"the sidecar's headline {sidecar.headline!r} is not how the title ends",
+                line,
+                "headline",
             )
         return [("kicker", before), ("headline", sidecar.headline)]
     if len(lines) == 2:
         return [("kicker", lines[0]), ("headline", lines[1])]
     if len(lines) > 2:
         raise PageCopyError(
-            "the title runs over more than two lines; say where it splits in a sidecar", line, "headline"
+            Code.PAGECOPY_LONG_TITLE,
+            "the title runs over more than two lines; say where it splits in a sidecar",
+            line,
+            "headline",
         )
     return [("headline", title)]
 
@@ -120,7 +135,9 @@ def _metadata(match: re.Match[str], line: int) -> dict[str, object]:
             tzinfo=BERLIN,
         )
     except ValueError as exc:
-        raise PageCopyError(f"the date line holds an impossible date: {exc}", line, field) from exc
+        raise PageCopyError(
+            Code.PAGECOPY_BAD_DATE, f"the date line holds an impossible date: {exc}", line, field
+        ) from exc
     meta: dict[str, object] = {field: when}
     if match["byline"]:
         meta.update(_byline(match["byline"]))
@@ -147,12 +164,13 @@ def parse_page_copy(text: str, sidecar: Sidecar) -> ParsedPage:
     )
     if header is None:
         raise PageCopyError(
+            Code.PAGECOPY_NO_HEADER,
             "no header: expected a title and then a date line such as "
             "'Von dpa Aktualisiert am 04.09.2025 - 14:07 Uhr' within the first blocks",
             1,
         )
     if header == 0:
-        raise PageCopyError("no title before the date line", blocks[0][0], "headline")
+        raise PageCopyError(Code.PAGECOPY_NO_TITLE, "no title before the date line", blocks[0][0], "headline")
     page = ParsedPage(metadata=_metadata(_META.match(blocks[header][1]), blocks[header][0]))  # type: ignore[arg-type]
     title_lines = [b for _, b in blocks[:header]]
     page.parts = _split_title("\n".join(title_lines), sidecar, blocks[0][0])

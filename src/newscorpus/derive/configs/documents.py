@@ -1,0 +1,42 @@
+"""The ``documents`` config: one row per article, every field of the ``Article`` model."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from newscorpus.derive.configs.base import Config, Rows, register
+from newscorpus.model.article import Article
+
+if TYPE_CHECKING:  # datasets takes seconds to import; only building or summarising needs it
+    import datasets
+
+
+@register
+class Documents(Config):
+    """Every article as it is: text, structure, metadata, gold and provenance."""
+
+    name = "documents"
+    model = Article
+    description = (
+        "one row per article with its text, structure (`blocks`), metadata and gold "
+        "(`entities` as character spans, `topic`)."
+    )
+    task_categories = ("token-classification", "text-classification")
+    task_ids = ("named-entity-recognition", "topic-classification")
+
+    def rows(self, article: Article) -> Rows:
+        """Return the article's one row."""
+        from newscorpus.derive.features import row_encoder  # datasets: imported when rows are made, not with the CLI
+
+        row = row_encoder(Article)(article)
+        # As UTF-8 here, on the worker: Arrow takes the bytes as they are, while a str it must encode.
+        row["text"] = article.text.encode("utf-8")
+        return [row]
+
+    def summarize(self, split: datasets.Dataset) -> dict[str, Counter[str]]:
+        """Count the gold spans per label and the gold topics."""
+        label = self.class_label(split.features["entities"].feature["label"])
+        topic = self.class_label(split.features["topic"])
+        entities = Counter(label.int2str(e["label"]) for spans in split["entities"] for e in spans)
+        return {"entities": entities, "topics": Counter(topic.int2str(t) for t in split["topic"] if t is not None)}

@@ -1,0 +1,198 @@
+"""What a release changed: articles added, removed and changed, gold per label, split moves, schema, licences.
+
+Computed from the two releases' ``documents`` files, read as Arrow (not as models), so that
+releases of different schemas compare too: class labels are decoded with the names of each
+release's own schema snapshot. Only what a comparison needs is held per article (hashes,
+spans, topic), never two texts at once; the old text of a changed article is read again,
+alone, for its word diff.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from newscorpus.core.errors import ReleaseError
+from newscorpus.release.build import rebuild_hint
+from newscorpus.release.manifest import MANIFEST, Manifest, read_manifest, release_dir
+from newscorpus.release.schema import read_snapshot
+from newscorpus.release.schema_diff import Change, diff_snapshots
+
+CONTENT = {"id", "text", "blocks", "entities", "topic", "annotation", "raw_file", "raw_line", "raw_encoding"}
+"""Columns compared on their own (or not at all: where a raw file lies is provenance, not content)."""
+WORD_DIFF_CHARS = 300
+"""A changed text's word diff is cut after this many characters."""
+Span = tuple[int, int, str, int]
+
+
+@dataclass(frozen=True)
+class ArticleChange:
+    """One article both releases hold, and what differs: its text (with a word diff) and metadata fields."""
+
+    id: str
+    text: str | None  # the word diff, if the text changed
+    fields: list[str]
+
+
+@dataclass
+class ReleaseDiff:
+    """Every difference between release ``old`` and release ``new``."""
+
+    old: str
+    new: str
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: list[ArticleChange] = field(default_factory=list)
+    spans_added: dict[str, int] = field(default_factory=dict)
+    spans_removed: dict[str, int] = field(default_factory=dict)
+    topics: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    split_moves: list[tuple[str, str, str]] = field(default_factory=list)
+    schema: list[Change] = field(default_factory=list)
+    licenses: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def short(self) -> str:
+        """Return the one-line summary that ``build`` prints."""
+        gold = sum(self.spans_added.values()) + sum(self.spans_removed.values())
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.removed)} removed",
+            f"{len(self.changed)} changed",
+            f"{gold} span changes",
+            f"{len(self.topics)} topic changes",
+        ]
+        if self.split_moves:
+            parts.append(f"{len(self.split_moves)} SPLIT MOVES")
+        if self.schema:
+            parts.append(f"{len(self.schema)} schema changes")
+        return f"Since {self.old}: " + ", ".join(parts) + "."
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """What one release says of one article: enough to compare, no text."""
+
+    split: str
+    text_sha256: str
+    fields: dict[str, str]  # column → digest of its value
+    spans: tuple[Span, ...]
+    topic: str | None
+    license: str
+
+
+def _names(snapshot: dict[str, Any], *path: str) -> list[str]:
+    feature: Any = snapshot["features"]["documents"]
+    for key in path:
+        feature = feature[key]
+    names: list[str] = feature["names"]
+    return names
+
+
+def _rows(corpus: Path, manifest: Manifest) -> Iterator[dict[str, Any]]:
+    """Yield the release's documents rows as plain dicts, class labels decoded by the release's own schema."""
+    snapshot = read_snapshot(manifest.schema_version)
+    splits, topics = _names(snapshot, "split"), _names(snapshot, "topic")
+    labels = _names(snapshot, "entities", "feature", "label")
+    folder = release_dir(corpus, manifest.version)
+    for entry in manifest.files:
+        if not entry.path.startswith("documents/"):
+            continue
+        path = folder / entry.path
+        if not path.is_file():
+            raise ReleaseError(
+                f"Release {manifest.version} has no {entry.path} here (a clone holds only manifests), and a diff "
+                f"reads the data. {rebuild_hint(corpus, manifest)} Copy its data files into "
+                f"{release_dir(corpus, manifest.version)} if they were rebuilt elsewhere, then diff again."
+            )
+        with pa.ipc.open_stream(path) as reader:
+            for batch in reader:
+                for row in batch.to_pylist():
+                    row["split"] = splits[row["split"]]
+                    row["topic"] = None if row["topic"] is None else topics[row["topic"]]
+                    row["entities"] = [{**e, "label": labels[e["label"]]} for e in row["entities"]]
+                    yield row
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _seen(row: dict[str, Any]) -> _Seen:
+    spans = tuple(sorted((e["start"], e["end"], e["label"], e["level"]) for e in row["entities"]))
+    fields = {k: _digest(v) for k, v in row.items() if k not in CONTENT}
+    return _Seen(row["split"], row["text_sha256"], fields, spans, row["topic"], row["license"])
+
+
+def word_diff(old: str, new: str, limit: int = WORD_DIFF_CHARS) -> str:
+    """Return the changed words of ``old`` → ``new``, ``[-removed-] {+added+}`` with some context, cut at ``limit``."""
+    a, b = old.split(), new.split()
+    out: list[str] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            kept = a[i1:i2]
+            out.append(" ".join(kept) if len(kept) <= 6 else f"{' '.join(kept[:3])} … {' '.join(kept[-3:])}")
+            continue
+        if i2 > i1:
+            out.append(f"[-{' '.join(a[i1:i2])}-]")
+        if j2 > j1:
+            out.append(f"{{+{' '.join(b[j1:j2])}+}}")
+    text = " ".join(out)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def diff_releases(corpus: Path, old: str, new: str) -> ReleaseDiff:
+    """Compare release ``old`` with release ``new`` of ``corpus``."""
+    before = read_manifest(release_dir(corpus, old) / MANIFEST)
+    after = read_manifest(release_dir(corpus, new) / MANIFEST)
+    result = ReleaseDiff(old=old, new=new)
+    seen = {row["id"]: _seen(row) for row in _rows(corpus, before)}
+    texts_changed: dict[str, str] = {}  # id → new text, read again below for the diff
+    added, removed = Counter[str](), Counter[str]()
+    licenses: dict[str, list[int]] = {}
+    for article in seen.values():
+        licenses.setdefault(article.license, [0, 0])[0] += 1
+    kept: set[str] = set()
+    for row in _rows(corpus, after):
+        now = _seen(row)
+        licenses.setdefault(now.license, [0, 0])[1] += 1
+        was = seen.get(row["id"])
+        if was is None:
+            result.added.append(row["id"])
+            added.update(label for _, _, label, _ in now.spans)
+            continue
+        kept.add(row["id"])
+        if was.split != now.split:
+            result.split_moves.append((row["id"], was.split, now.split))
+        fields = sorted(k for k in was.fields.keys() | now.fields.keys() if was.fields.get(k) != now.fields.get(k))
+        fields = [f for f in fields if f not in ("text_sha256", "raw_sha256", "split")]  # told apart below
+        if was.text_sha256 != now.text_sha256:
+            texts_changed[row["id"]] = row["text"]
+        if fields or was.text_sha256 != now.text_sha256:
+            result.changed.append(ArticleChange(row["id"], None, fields))
+        added.update(label for *_, label, _ in sorted(set(now.spans) - set(was.spans)))
+        removed.update(label for *_, label, _ in sorted(set(was.spans) - set(now.spans)))
+        if was.topic != now.topic:
+            result.topics.append((row["id"], was.topic, now.topic))
+    result.removed = sorted(set(seen) - kept)
+    for article_id in result.removed:
+        removed.update(label for *_, label, _ in seen[article_id].spans)
+    if texts_changed:
+        old_texts = {r["id"]: r["text"] for r in _rows(corpus, before) if r["id"] in texts_changed}
+        result.changed = [
+            ArticleChange(c.id, word_diff(old_texts[c.id], texts_changed[c.id]), c.fields)
+            if c.id in texts_changed
+            else c
+            for c in result.changed
+        ]
+    result.spans_added, result.spans_removed = dict(sorted(added.items())), dict(sorted(removed.items()))
+    if before.schema_version != after.schema_version:
+        result.schema = diff_snapshots(read_snapshot(before.schema_version), read_snapshot(after.schema_version))
+    result.licenses = {k: (v[0], v[1]) for k, v in sorted(licenses.items()) if v[0] != v[1]}
+    return result

@@ -255,6 +255,11 @@ class LoadResult:
     after: PullCheck
 
     @property
+    def failed(self) -> int:
+        """Failed requests: the annotators', and a push or pull under load that failed."""
+        return len(self.work.failures) + (self.push_error is not None) + (self.pull_error is not None)
+
+    @property
     def lost(self) -> int:
         """Acknowledged annotations the last pull has neither as gold with their last version nor reports."""
         return len(self.after.missing) + len(self.after.half_read)
@@ -413,8 +418,9 @@ def load_figures(
             "post and update annotations (inf: it failed)", "s", push_runs, 3.0, "<=",
             "the same push, idle", "s", [r.idle_push], context,
         ),
-        Figure(f"load_failed_{backend}", f"{backend}: failed requests (5xx, timeouts, other refusals) of "
-               f"{work.requests:,} by the annotators", "requests", [float(len(work.failures))], 0, "<=", extra=context),
+        Figure(f"load_failed_{backend}", f"{backend}: failed requests (5xx, timeouts, other refusals) of the "
+               f"annotators' {work.requests:,}, the push and the pull", "requests", [float(r.failed)], 0, "<=",
+               extra=context),
         Figure(f"load_lost_{backend}", f"{backend}: acknowledged annotations missing from the last pull, or not in "
                f"their last version, of {len(work.annotations):,}", "annotations", [float(r.lost)], 0, "<=",
                extra={"missing": r.after.missing[:20], "not_last": r.after.details[:20]}),

@@ -138,6 +138,27 @@ def test_switching_to_postgresql_says_the_sqlite_projects_stay_and_drops_the_led
     assert str(home.postgres.root) in said[0]
 
 
+@pytest.mark.parametrize("interrupt", ["default", "ignored"])
+def test_stop_ends_a_server_of_its_own_at_once_even_one_that_ignores_the_interrupt(interrupt: str) -> None:
+    """A server started here stays a zombie until reaped; one started from a background job ignores SIGINT."""
+    import sys
+    import time
+
+    from newscorpus.labelstudio.server import _end_group
+
+    handler = "signal.SIG_IGN" if interrupt == "ignored" else "signal.default_int_handler"
+    code = f"import signal, time; signal.signal(signal.SIGINT, {handler}); print(1, flush=True); time.sleep(60)"
+    server = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, start_new_session=True)
+    assert server.stdout is not None
+    assert server.stdout.readline() == b"1\n"  # its handler is set
+    began = time.monotonic()
+    assert _end_group(server.pid, grace=20.0)
+    assert time.monotonic() - began < 6.0  # not the 20 s grace
+    assert server.poll() is not None
+    assert not _end_group(server.pid, grace=20.0)  # nothing left to stop
+    server.stdout.close()
+
+
 # --- the PostgreSQL cluster ---------------------------------------------------------------------------------------
 
 
@@ -326,6 +347,7 @@ def test_annotators_post_and_update_while_a_push_runs_and_the_pull_loses_nothing
     assert result.created == 100
     assert result.work.annotations, said  # the annotators did work while the push ran
     assert result.work.failures == [], said
+    assert result.failed == 0
     assert result.lost == 0, result.after
     assert result.pull_error is None, said
     assert result.inconsistent == 0, result.during

@@ -283,8 +283,10 @@ def test_a_snapshot_that_did_not_record_validators_gives_one_patch_change() -> N
     assert (change.path, change.what, change.level) == ("validators", "validators recorded for the first time", "patch")
     assert "Article.dates_in_range()" in change.new
     assert diff_validators(None, None) == []
-    # The snapshots up to 3.0.0 recorded none: no validator change between them.
-    assert not [c for c in diff_snapshots(read_snapshot("2.1.0"), read_snapshot("3.0.0")) if "validator" in c.what]
+    # The snapshots before 3.0.0 recorded none: no validator change between them; 3.0.0 records them first.
+    assert not [c for c in diff_snapshots(read_snapshot("2.0.0"), read_snapshot("2.1.0")) if "validator" in c.what]
+    first = [c for c in diff_snapshots(read_snapshot("2.1.0"), read_snapshot("3.0.0")) if c.path == "validators"]
+    assert [c.what for c in first] == ["validators recorded for the first time"]
 
 
 def test_rules_of_finds_each_validator_of_a_model_and_of_the_models_in_it() -> None:

@@ -405,14 +405,10 @@ def start(
     raise LabelStudioError(f"Label Studio did not answer {url}/health within {timeout:.0f} s. See {home.log}.")
 
 
-def _end_group(pid: int, grace: float) -> bool:
-    """Interrupt the process group ``pid`` leads, kill it after ``grace`` seconds; False if it was gone."""
-    try:
-        os.killpg(pid, signal.SIGINT)
-    except ProcessLookupError:
-        return False
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
+def _gone(pid: int, seconds: float) -> bool:
+    """Wait up to ``seconds`` for the process group ``pid`` leads to end; return whether it did."""
+    deadline = time.monotonic() + seconds
+    while True:
         # A server this process started stays a zombie, and its group alive, until it is reaped.
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
@@ -420,10 +416,24 @@ def _end_group(pid: int, grace: float) -> bool:
             os.killpg(pid, 0)
         except ProcessLookupError:
             return True
-        time.sleep(0.2)
-    os.killpg(pid, signal.SIGKILL)
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, 0)
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+
+
+def _end_group(pid: int, grace: float) -> bool:
+    """End the process group ``pid`` leads: interrupt, then terminate, then kill; False if it was not running.
+
+    Terminate comes after a few seconds because a server started from a background job
+    inherits an ignored interrupt; kill after ``grace`` seconds.
+    """
+    for signum, wait in ((signal.SIGINT, min(3.0, grace)), (signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(pid, signum)
+        except ProcessLookupError:
+            return signum != signal.SIGINT
+        if _gone(pid, wait):
+            return True
     return True
 
 

@@ -11,7 +11,10 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -51,15 +54,30 @@ def _write_parquet(source: Path, target: Path, config: str, withheld: set[str] |
             writer.write_batch(batch)
 
 
-def _install(tmp: Path, out: Path) -> None:
-    """Put the finished folder ``tmp`` in place of ``out``; an earlier publication there goes only once replaced."""
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old)
-    else:
-        tmp.rename(out)
+@contextmanager
+def _writing(out: Path) -> Iterator[Path]:
+    """Yield a temp folder beside ``out`` to write into; on success it replaces ``out`` (an earlier one only then)."""
+    _check_out(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        tmp.chmod(default_mode(directory=True))
+        yield tmp
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _finish(folder: Path, card: str, marker: dict[str, Any]) -> None:
+    """Write the card and the publication marker: the last files of a publication."""
+    atomic_write_text(folder / "README.md", card)
+    atomic_write_text(folder / MARKER, json.dumps(marker, indent=2, ensure_ascii=False) + "\n")
 
 
 def publish(corpus: Path, version: str, out: Path, *, standoff: bool = False) -> Manifest:
@@ -84,12 +102,8 @@ def publish(corpus: Path, version: str, out: Path, *, standoff: bool = False) ->
             f"Stand-off publishing does not know where the configs {', '.join(unknown)} hold text, so it would "
             "publish it. Try a release built with only the configs it knows: " + ", ".join(KNOWN_CONFIGS) + "."
         )
-    _check_out(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     withheld: set[str] | None = set() if standoff else None
-    try:
-        tmp.chmod(default_mode(directory=True))
+    with _writing(out) as tmp:
         for config, rows in configs.items():  # documents first: it names the texts to withhold
             for split in rows:
                 _write_parquet(
@@ -99,15 +113,11 @@ def publish(corpus: Path, version: str, out: Path, *, standoff: bool = False) ->
                     withheld,
                 )
         card = render_card(manifest)
-        marker: dict[str, object] = {"version": version, "inputs_sha256": manifest.inputs_sha256}
+        marker: dict[str, Any] = {"version": version, "inputs_sha256": manifest.inputs_sha256}
         if withheld is not None:
             marker["standoff"] = {"withheld": len(withheld), "card": card}
             card = render_card(manifest, standoff=len(withheld))
-        atomic_write_text(tmp / "README.md", card)
-        atomic_write_text(tmp / MARKER, json.dumps(marker, indent=2, ensure_ascii=False) + "\n")
-        _install(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _finish(tmp, card, marker)
     return manifest
 
 
@@ -128,11 +138,7 @@ def rehydrate(published: Path, source: Path, out: Path) -> Rehydration:
     texts, result = match_copies(wanted, source)
     if out.resolve() == published.resolve():
         raise UsageError(f"{out} is the stand-off folder itself. Try another --out: the stand-off folder stays.")
-    _check_out(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        tmp.chmod(default_mode(directory=True))
+    with _writing(out) as tmp:
         for path in sorted((published / "data").rglob("*.parquet")):
             name = path.relative_to(published)
             rewrite_parquet(path, tmp / name, dict(texts), name.parts[1])
@@ -142,9 +148,5 @@ def rehydrate(published: Path, source: Path, out: Path) -> Rehydration:
         else:
             card = (published / "README.md").read_text(encoding="utf-8")
             marker["standoff"]["withheld"] = len(result.missing) + len(result.mismatched)
-        atomic_write_text(tmp / "README.md", card)
-        atomic_write_text(tmp / MARKER, json.dumps(marker, indent=2, ensure_ascii=False) + "\n")
-        _install(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _finish(tmp, card, marker)
     return result

@@ -272,22 +272,23 @@ class LoadResult:
         return len(self.during.missing) + len(self.during.half_read)
 
 
-def _delete(sdk: Any, title: str) -> None:
+def _delete(sdk: Any, title: str, delete: Callable[[Any, int], None] | None) -> None:
     from newscorpus.labelstudio.client import find_project
 
     with contextlib.suppress(Exception):
         if (project := find_project(sdk, title)) is not None:
-            sdk.projects.delete(id=project.id)
+            (delete or (lambda sdk, project_id: sdk.projects.delete(id=project_id)))(sdk, project.id)
 
 
 def load_test(
     conn: Any, base: Path, full: Path, *, annotators: int, seconds: float, max_requests: int, work_dir: Path,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = print, delete: Callable[[Any, int], None] | None = None,
 ) -> LoadResult:  # fmt: skip
     """Push ``full`` (``base`` plus new articles) idle, then under load into a project holding ``base``; pull.
 
     ``base``'s articles are the annotators' tasks. Each run uses fresh projects, deleted afterwards,
     and pulls into a copy of ``full`` in ``work_dir``, so no gold file of an earlier run is taken for its own.
+    ``delete(sdk, project_id)`` deletes a project (default: the SDK's call).
     """
     from newscorpus.labelstudio.client import all_tasks, client
     from newscorpus.labelstudio.pull import pull
@@ -305,7 +306,7 @@ def load_test(
         idle, pushed = timed(lambda: push(full, conn, idle_title, ledgers=ledgers))
         new_articles = len(pushed.created)
         log(f"idle push: {new_articles:,} new articles in {idle:.1f} s")
-        _delete(sdk, idle_title)
+        _delete(sdk, idle_title, delete)
         project_id = push(base, conn, load_title, ledgers=ledgers).project_id
         tasks = [(t.id, t.data["article_id"]) for t in all_tasks(sdk, project_id)]
         load_push = push_error = pull_under_load = pull_error = report = None
@@ -342,8 +343,8 @@ def load_test(
             work=work, pull_under_load=pull_under_load, pull_error=pull_error, during=during, after=after,
         )  # fmt: skip
     finally:
-        _delete(sdk, idle_title)
-        _delete(sdk, load_title)
+        _delete(sdk, idle_title, delete)
+        _delete(sdk, load_title, delete)
         shutil.rmtree(under_load, ignore_errors=True)
         shutil.rmtree(corpus, ignore_errors=True)
 

@@ -37,6 +37,7 @@ from newscorpus.labelstudio.server import (
     stop,
 )
 from newscorpus.model.gold import AnnotationRef, GoldFile, TopicGold, gold_path
+from tests.conftest import delete_project
 
 pytestmark = pytest.mark.integration
 
@@ -246,16 +247,16 @@ def test_serve_says_its_database_and_port_status_reports_both_and_stop_stops_bot
     backend = status(main).backend
     assert backend in ("postgresql", "sqlite")
     home = Home(Path(tempfile.mkdtemp(prefix="newscorpus-ls-")) / ".labelstudio")
-    home.root.mkdir()
-    home.venv.symlink_to(main.venv)
-    shutil.copy(main.credentials, home.credentials)
-    _copy_database(main, home, backend)
     monkeypatch.setenv("NEWSCORPUS_LABELSTUDIO_HOME", str(home.root))
     taken = int(ls_conn.url.rsplit(":", 1)[1])
     flag = ["--sqlite"] if backend == "sqlite" else []
     other = [] if backend == "sqlite" else ["--sqlite"]
     runner = CliRunner()
     try:
+        home.root.mkdir()
+        home.venv.symlink_to(main.venv)
+        shutil.copy(main.credentials, home.credentials)
+        _copy_database(main, home, backend)
         served = runner.invoke(app, ["labelstudio", "serve", "--port", str(taken), *flag])
         assert served.exit_code == 0, served.output
         said = " ".join(served.output.split())
@@ -341,7 +342,7 @@ def test_annotators_post_and_update_while_a_push_runs_and_the_pull_loses_nothing
     generate(full, 120)  # the same 20, and 100 new ones
     said: list[str] = []
     result = load_test(ls_conn, base, full, annotators=2, seconds=30, max_requests=300, work_dir=tmp_path / "work",
-                       log=said.append)  # fmt: skip
+                       log=said.append, delete=delete_project)  # fmt: skip
     assert result.new_articles == 100
     assert result.push_error is None, said
     assert result.created == 100

@@ -104,7 +104,7 @@ class Home:
 
     @property
     def state(self) -> Path:
-        """The running server's pid, port, URL, database and the database's port."""
+        """The running server's pid, port, URL and database."""
         return self.root / "server.json"
 
     @property
@@ -216,7 +216,10 @@ class Status:
         if self.backend == "sqlite":
             return f"on SQLite ({home.sqlite})"
         if self.postgres_port is None:
-            return f"on PostgreSQL, which is down ({home.postgres.root}); try `newscorpus labelstudio serve`"
+            return (
+                f"on PostgreSQL, which is down ({home.postgres.root}): `newscorpus labelstudio stop`, "
+                "then `newscorpus labelstudio serve`"
+            )
         return f"on PostgreSQL at {HOST}:{self.postgres_port} ({home.postgres.root})"
 
 
@@ -389,7 +392,7 @@ def start(
             command, env=_environment(home, credentials, postgres_port), stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-    state = {"pid": process.pid, "port": port, "url": url, "backend": backend, "postgres_port": postgres_port}
+    state = {"pid": process.pid, "port": port, "url": url, "backend": backend}
     atomic_write_text(home.state, json.dumps(state) + "\n")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -489,6 +489,17 @@ def repo_copy(tmp_path: Path) -> Path:
     return root
 
 
+def bump_then_pass(root: Path, level: str) -> str:
+    """Bump the schema of the repo copy by ``level``, check that it then passes, and return the new version."""
+    before = schema_version(root / "schemas")
+    assert cli(root, "schema", "bump", level).returncode == 0
+    after = schema_version(root / "schemas")
+    assert after == bump(before, level)
+    passed = cli(root, "schema", "check")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    return after
+
+
 def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(root / "src"), "COLUMNS": "200"}
     return subprocess.run(
@@ -535,12 +546,7 @@ def test_appended_label_passes_only_after_a_minor_bump(repo_copy: Path) -> None:
     refused = cli(repo_copy, "schema", "bump", "patch")
     assert refused.returncode == 1
     assert "need a minor bump" in refused.stderr
-    before = schema_version(repo_copy / "schemas")
-    assert cli(repo_copy, "schema", "bump", "minor").returncode == 0
-    after = schema_version(repo_copy / "schemas")
-    assert after == bump(before, "minor")
-    passed = cli(repo_copy, "schema", "check")
-    assert passed.returncode == 0, passed.stdout + passed.stderr
+    after = bump_then_pass(repo_copy, "minor")
     frozen = json.loads((repo_copy / "schemas" / f"v{after}.json").read_text(encoding="utf-8"))
     assert frozen["labels"]["entity_labels"][-1]["name"] == "EVT"
 
@@ -610,11 +616,6 @@ def test_declared_loosening_passes_after_a_minor_bump(repo_copy: Path) -> None:
     assert "Article.dates_in_range()" in failed.stdout
     assert "declared a loosening" in failed.stdout
     assert "newscorpus schema bump minor" in failed.stderr
-    before = schema_version(repo_copy / "schemas")
-    assert cli(repo_copy, "schema", "bump", "minor").returncode == 0
-    after = schema_version(repo_copy / "schemas")
-    assert after == bump(before, "minor")
-    passed = cli(repo_copy, "schema", "check")
-    assert passed.returncode == 0, passed.stdout + passed.stderr
+    after = bump_then_pass(repo_copy, "minor")
     frozen = read_snapshot(after, repo_copy / "schemas")["validators"]["Article"]["Article.dates_in_range"]
     assert (frozen["version"], frozen["loosens"]) == (2, 1)

@@ -233,7 +233,8 @@ class Bench:
         """Return the Label Studio connection; start the local server if none runs."""
         if self._conn is None:
             from newscorpus.labelstudio.client import connection
-            from newscorpus.labelstudio.server import Home, default_home, start
+            from newscorpus.labelstudio.home import Home, default_home
+            from newscorpus.labelstudio.server import start
 
             if not (os.environ.get("LABEL_STUDIO_URL") and os.environ.get("LABEL_STUDIO_API_KEY")):
                 home = default_home() if "NEWSCORPUS_LABELSTUDIO_HOME" in os.environ else Home(REPO / ".labelstudio")

@@ -351,7 +351,8 @@ def load_test(
 
 def server_home(root: Path) -> Any:
     """Return a fresh Label Studio home in ``root`` using the project's Label Studio install (installed if need be)."""
-    from newscorpus.labelstudio.server import Home, ensure_installed
+    from newscorpus.labelstudio.home import Home
+    from newscorpus.labelstudio.server import ensure_installed
 
     ensure_installed(Home(REPO / ".labelstudio"))
     home = Home(root)

@@ -19,13 +19,19 @@ texts) found in the parsed text, and the topic layer is gold with the 10kGNAD cl
 the text the headline comes from. Parsing for the gold's offsets and text hash costs as
 much as writing the page copy, so articles are written on every core.
 
-``python -m benchmarks.generate DIR N [--seed S]`` writes a corpus from the shell.
+``generate_jsonl`` writes one JSONL file of records as a user's own pipeline would have them
+(headline, body of blank-line separated paragraphs, URL, date, licence), with the same
+10kGNAD sentences: the input of the peer script (``benchmarks.fig_peer``) and of our build beside it.
+
+``python -m benchmarks.generate DIR N [--seed S] [--jsonl]`` writes a corpus from the shell.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
+import json
 import random
 import re
 from functools import cache
@@ -249,6 +255,39 @@ def generate(corpus: Path, n: int, seed: int = SEED, processes: int | None = Non
     return list(ordered_map(_write_article, jobs, processes, chunk=64))
 
 
+def article_record(seed: int, index: int) -> dict[str, Any]:
+    """Return JSONL record ``index`` of the corpus generated with ``seed``: metadata, a headline and a body."""
+    rng = random.Random(f"newscorpus-bench-jsonl:{seed}:{index}")
+    pool = _Sentences(rng, gnad_texts())
+    pool.pos = rng.randrange(len(pool.current))  # about 20 records start with each text: not all at its start
+    published = dt.datetime(
+        rng.randint(2015, 2025), rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23), rng.randint(0, 59),
+        tzinfo=dt.timezone(dt.timedelta(hours=rng.choice((1, 2)))),
+    )  # fmt: skip
+    headline = _phrase(rng, pool.take(1)[0], 4, 9)
+    # A dateline before the lead, as agencies write it, so that records drawing the same sentences still differ.
+    paragraphs = [f"{published:%d.%m.%Y} – {_paragraph(pool.take(rng.randint(1, 3)))}"]
+    paragraphs += [_paragraph(pool.take(rng.randint(1, 5))) for _ in range(rng.randint(3, 10))]
+    return {
+        "url": f"https://www.example.de/{pool.topic.lower()}/artikel-{index:06d}.html",
+        "published_at": published.isoformat(),
+        "license": "CC-BY-4.0",
+        "redistributable": True,
+        "headline": headline,
+        "body": "\n\n".join(paragraphs),
+    }
+
+
+def generate_jsonl(path: Path, n: int, seed: int = SEED) -> Path:
+    """Write records ``0..n-1`` (see ``article_record``) to the JSONL file ``path``, one per line; return it."""
+    gnad_texts()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        for index in range(n):
+            out.write(json.dumps(article_record(seed, index), ensure_ascii=False) + "\n")
+    return path
+
+
 def modify_article(corpus: Path, index: int, revision: int = 1) -> Path:
     """Change article ``index`` in place (a correction appended to its last paragraph); return its path.
 
@@ -273,7 +312,12 @@ def main() -> None:
     parser.add_argument("corpus", type=Path)
     parser.add_argument("n", type=int)
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--jsonl", action="store_true", help="one JSONL file DIR/raw/articles.jsonl, no gold files")
     args = parser.parse_args()
+    if args.jsonl:
+        path = generate_jsonl(args.corpus / "raw" / "articles.jsonl", args.n, args.seed)
+        print(f"wrote {args.n} records into {path}")
+        return
     paths = generate(args.corpus, args.n, args.seed)
     print(f"wrote {len(paths)} articles into {args.corpus / 'raw'}, their gold into {args.corpus / ANNOTATIONS_DIR}")
 

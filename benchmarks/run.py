@@ -14,6 +14,10 @@ Figures (``--only`` takes these names):
 - ``build``: ``release.build`` of the documents release of N generated articles (each with its gold file),
   articles/s; baseline: read + sha256 every raw and gold file and write one zstd Parquet of them. For
   context, the full release (documents, ner, topics) with a cold and a warm token cache.
+- ``peer``: ``newscorpus build --config documents`` of one JSONL of N generated articles, wall time of the
+  process; baseline: the script a user would write instead (``load_dataset("json")``, ``Dataset.map`` on 2
+  processes validating each record with pydantic and hashing its text, ``save_to_disk``), on the same file
+  and cores (see ``benchmarks.fig_peer``).
 - ``peak_rss``: peak RSS of a documents build in its own process at ``--rss-small`` vs ``--rss-big``
   articles; with ``--rss-full``, also of a full build (warm cache).
 - ``rebuild``: a new version after one of N articles changed (its raw file and gold file); baseline: the full
@@ -30,6 +34,9 @@ Figures (``--only`` takes these names):
   ``--load-articles`` new articles, then ``labelstudio pull`` runs; figures: the push under load vs the same
   push idle, failed requests, lost annotations, and a pull under load read whole. Once per database, whatever
   ``--repeat`` says: it is a stress test (see ``benchmarks.fig_load_test``).
+- ``ray``: a full cold build of ``--ray-articles`` articles on a 2-node Ray cluster on loopback (1 CPU each, in a
+  network namespace of its own: root, Linux) vs one local process; the driver's CPU per article; the per-job
+  overhead of Ray tasks vs the local pool (see ``benchmarks.fig_ray``).
 """
 
 from __future__ import annotations
@@ -51,12 +58,15 @@ from benchmarks.fig_labelstudio import fig_ls_pull, fig_ls_push
 from benchmarks.fig_load import fig_load_dataset
 from benchmarks.fig_load_test import fig_load_test
 from benchmarks.fig_ner import fig_ner
+from benchmarks.fig_peer import fig_peer
+from benchmarks.fig_ray import fig_ray
 from benchmarks.generate import SEED
 
-FIGURES = ("build", "peak_rss", "rebuild", "ner", "ls_push", "ls_pull", "load_dataset", "load_test")
+FIGURES = ("build", "peer", "peak_rss", "rebuild", "ner", "ls_push", "ls_pull", "load_dataset", "load_test", "ray")
 
 RUNNERS: dict[str, Callable[[Bench], list[Figure]]] = {
     "build": fig_build,
+    "peer": fig_peer,
     "peak_rss": fig_peak_rss,
     "rebuild": fig_rebuild,
     "ner": fig_ner,
@@ -64,6 +74,7 @@ RUNNERS: dict[str, Callable[[Bench], list[Figure]]] = {
     "ls_pull": fig_ls_pull,
     "load_dataset": fig_load_dataset,
     "load_test": fig_load_test,
+    "ray": fig_ray,
 }
 
 
@@ -118,6 +129,7 @@ def write_results(path: Path, args: argparse.Namespace, figures: list[Figure], e
             "load_annotators": args.load_annotators,
             "load_seconds": args.load_seconds,
             "load_backends": args.load_backends,
+            "ray_articles": args.ray_articles,
         },
         "figures": {fig.name: fig.to_json() for fig in figures},
         "errors": errors,
@@ -155,6 +167,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the databases to load-test, each on a fresh server (default both); running: the server the other "
         "Label Studio figures use, as it is",
     )  # fmt: skip
+    parser.add_argument("--ray-articles", type=int, help="articles of the ray figures (default 4,000, at most N)")
     parser.add_argument("--seed", type=int, default=SEED, help="the generator's seed")
     parser.add_argument("--tmp", type=Path, help="work folder (default a new temp folder, removed afterwards)")
     args = parser.parse_args(argv)
@@ -163,6 +176,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.rss_big = args.rss_big or args.articles
     args.rss_small = args.rss_small or min(10_000, max(1, args.rss_big // 2))
     args.ls_articles = args.ls_articles or min(10_000, args.articles)
+    args.ray_articles = args.ray_articles or min(4_000, args.articles)
     if args.rss_full is None:
         args.rss_full = args.rss_big <= 20_000
     return args

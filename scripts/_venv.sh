@@ -25,7 +25,8 @@ UV_VERSION="0.13.9"
 if [[ "$(.venv/bin/uv --version 2>/dev/null)" != "uv $UV_VERSION"* ]]; then
     .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
 fi
-# Exactly the locked versions (sync also removes strays), then the project itself, editable.
+# Exactly the locked versions (sync also removes strays), then the project itself, editable. The lock holds
+# the dev and ray extras (`--extra dev --extra ray`), so Ray is installed and the cluster tests run.
 .venv/bin/uv pip sync --quiet --python .venv/bin/python requirements/lock.txt
 .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e .
 export PATH="$ROOT/.venv/bin:$PATH"

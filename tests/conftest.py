@@ -105,7 +105,8 @@ def corpus(tmp_path: Path) -> Path:
 def ls_conn():
     """The real Label Studio server: the environment's, else the local one as it runs, else started on PostgreSQL."""
     from newscorpus.labelstudio.client import connection
-    from newscorpus.labelstudio.server import default_home, start
+    from newscorpus.labelstudio.home import default_home
+    from newscorpus.labelstudio.server import start
 
     if not (os.environ.get("LABEL_STUDIO_URL") and os.environ.get("LABEL_STUDIO_API_KEY")):
         start(default_home())

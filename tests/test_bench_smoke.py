@@ -6,6 +6,7 @@ No speed is asserted: the figures only have to come out as numbers.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.generate import generate, modify_article
+from benchmarks.fig_peer import PEER_SCRIPT, run_build, run_peer
+from benchmarks.generate import generate, generate_jsonl, modify_article
 from newscorpus.ingest.corpus import iter_corpus
 from newscorpus.ingest.parsers import parse_file
 from newscorpus.model.article import Article
@@ -24,8 +26,10 @@ FIGURES = {
     "build", "build_full_cold", "build_full_warm", "peak_rss", "peak_rss_full", "rebuild",
     "ner_1core", "ner_2core", "ls_push", "ls_push_noop", "ls_pull", "load_dataset",
     "load_push_running", "load_failed_running", "load_lost_running", "load_pull_running",
+    "ray_build", "ray_driver_cpu", "ray_task_overhead", "peer",
 }  # fmt: skip
-CONTEXT = {"build_full_cold", "build_full_warm"}  # reported without a target or baseline of their own
+CONTEXT = {"build_full_cold", "ray_task_overhead"}  # reported without a target of their own
+ABSOLUTE = {"ls_push_noop", "ray_driver_cpu"}  # a target of their own, no baseline
 COUNTS = {"load_failed_running", "load_lost_running", "load_pull_running"}  # counts of what went wrong: 0 if none
 BLOCK_KINDS = {"kicker", "headline", "lead", "caption", "credit", "subheading", "paragraph"}
 
@@ -123,8 +127,29 @@ def test_benchmark_suite_runs_every_figure(tmp_path: Path) -> None:
             assert figure["target"] is None, name
             continue
         assert isinstance(figure["met"], bool), name
-        if name != "ls_push_noop":
+        if name not in ABSOLUTE:
             assert figure["baseline"]["median"] > 0, name
             assert figure["ratio"] > 0, name
     for name in FIGURES:
         assert name in run.stdout, name
+
+
+def test_the_jsonl_records_are_distinct_articles_and_the_peer_reads_them_all(tmp_path: Path) -> None:
+    jsonl = generate_jsonl(tmp_path / "a.jsonl", 120)
+    assert generate_jsonl(tmp_path / "b.jsonl", 120).read_bytes() == jsonl.read_bytes()
+    assert generate_jsonl(tmp_path / "c.jsonl", 30).read_bytes().splitlines() == jsonl.read_bytes().splitlines()[:30]
+    records = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    assert {"url", "published_at", "license", "headline", "body"} <= set(records[0])
+    results = list(parse_file(jsonl, "raw/a.jsonl"))
+    assert all(isinstance(r, Article) for r in results), [r for r in results if not isinstance(r, Article)]
+    assert len({r.text_sha256 for r in results if isinstance(r, Article)}) == 120  # none a duplicate of another
+
+    env = {**os.environ, "NEWSCORPUS_CACHE": str(tmp_path / "cache")}
+    script = tmp_path / "peer.py"
+    script.write_text(PEER_SCRIPT % {"processes": 2}, encoding="utf-8")
+    seconds, phases = run_peer(script, jsonl, tmp_path / "peer", env)
+    assert phases["rows"] == 120
+    assert seconds > phases["import"] > 0
+    seconds, articles = run_build(jsonl, tmp_path / "corpus", env)
+    assert articles == 120
+    assert not (tmp_path / "corpus").exists()  # each run in a fresh corpus folder, removed after

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -58,6 +59,16 @@ def test_build_refusal_lists_all_problems_and_names_the_way_out(corpus: Path) ->
     skipped = run("build", "--version", "1.0.0", "--corpus", str(corpus), "--skip-invalid")
     assert skipped.exit_code == 0, skipped.output
     assert "Left out 2 inputs:" in skipped.stdout
+
+
+def test_build_tells_warnings_apart_from_inputs_left_out(corpus: Path) -> None:
+    seed = next((corpus / "raw").glob("*.txt"))
+    shutil.copy(seed, corpus / "raw" / "zz-copy.txt")  # an exact copy: kept out with a warning, no error
+    built = run("build", "--version", "1.0.0", "--config", "documents", "--corpus", str(corpus))
+    assert built.exit_code == 0, built.output
+    assert "1 warning (kept in the manifest):" in built.stdout
+    assert "duplicate.exact" in built.stdout
+    assert "Left out" not in built.stdout
 
 
 def test_build_verify_publish_summary(corpus: Path, tmp_path: Path) -> None:

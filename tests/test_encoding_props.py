@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newscorpus.ingest.encoding import decode_text, text_problem
+from newscorpus.ingest.encoding import _C0_CONTROLS, _CONTROLS, _MOJIBAKE, decode_text, text_problem
 from tests.strategies import german_text
 
 NON_ASCII = german_text(min_tokens=1).filter(lambda t: any(ord(c) > 0x9F for c in t))
@@ -40,3 +40,21 @@ def test_legacy_encoded_german_decodes_to_the_same_text(text: str, encoding: str
     except UnicodeEncodeError:
         return  # the text holds characters that encoding cannot write
     assert decode_text(data).text == text
+
+
+SUSPECTS = [*"\x00\x08\x0b\x1f\x7f\x80\x85\x9f\xa0ÂÃÌÍáâïð¼ä€„", "Ã¼", "Ã„", "â€ž", "ï»¿", "ð\x9f\x98\x80"]
+"""Controls, mojibake leads, what follows them, and whole mojibake."""
+
+
+@given(st.lists(st.characters(codec="utf-8") | st.sampled_from(SUSPECTS), min_size=1).map("".join))
+def test_a_text_has_a_problem_exactly_when_a_control_or_mojibake_is_in_it(text: str) -> None:
+    """The quick scan that clears most texts before any regex runs never clears one with a problem."""
+    if text.strip():
+        assert (text_problem(text) is None) == (not _CONTROLS.search(text) and not _MOJIBAKE.search(text))
+        lenient = text_problem(text, allow_c1=True) is None
+        assert lenient == (not _C0_CONTROLS.search(text) and not _MOJIBAKE.search(text))
+
+
+def test_every_character_below_u0100_and_every_mojibake_pair_is_scanned_for() -> None:
+    for text in [f"Straße {chr(c)} zu" for c in range(256)] + [f"Straße {m} zu" for m in SUSPECTS]:
+        assert (text_problem(text) is None) == (not _CONTROLS.search(text) and not _MOJIBAKE.search(text)), text

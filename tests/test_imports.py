@@ -588,3 +588,29 @@ def test_a_file_an_editor_touched_imports_and_exports_byte_for_byte(tmp_path: Pa
     first_sentence = re.split(rb"\r?\n\r?\n", data.removeprefix(b"\xef\xbb\xbf").lstrip(b"\n"))[0]
     assert articles[0].raw_sha256 == hashlib.sha256(first_sentence).hexdigest()  # as written, CRs included
     assert_lossless(corpus, raw, articles, data)
+
+
+def test_the_dataset_table_credits_each_import_in_its_sidecar_and_names_its_files(tmp_path: Path) -> None:
+    from newscorpus.ingest.importers import DATASETS, import_path, sidecar_text
+
+    assert set(DATASETS) == {"germeval2014", "10kgnad"}
+    assert sidecar_text("10kgnad", "test.csv", "ab12", "test") == (
+        "# Ten Thousand German News Articles Dataset (10kGNAD): DER STANDARD articles, 9 topics.\n"
+        "# Block (2019), 10kGNAD, derived from the One Million Posts Corpus (Schabus et al. 2017). Licence "
+        "CC BY-NC-SA 4.0: redistributable non-commercially, with attribution, under the same licence.\n"
+        '# Imported with `newscorpus import 10kgnad` from "test.csv" (sha256 ab12).\n'
+        "# The raw file beside this sidecar is that file, byte for byte: never edit it.\n"
+        "format: 10kgnad\nsplit: test\nlicense: CC-BY-NC-SA-4.0\nredistributable: true\n"
+    )
+    assert sidecar_text("germeval2014", "NER-de-dev.tsv", "cd34", None).splitlines()[:2] == [
+        "# GermEval 2014 NER shared task: NoSta-D named entities, two levels (outer, inner).",
+        '# Benikova, Biemann, Reznicek (2014), "NoSta-D Named Entity Annotation for German". Licence '
+        "CC BY 4.0: redistributable with attribution.",
+    ]
+    assert "license: CC-BY-4.0\n" in sidecar_text("germeval2014", "NER-de-dev.tsv", "cd34", None)
+    assert import_path(tmp_path, "10kgnad", Path("test.csv")).name == "10kgnad-test.csv"
+    assert import_path(tmp_path, "germeval2014", Path("NER-de-dev.tsv")).name == "NER-de-dev.tsv"
+    one_split = tmp_path / "NER-de-train.tsv"
+    one_split.write_text("1\tWort\tO\tO\n\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="--split"):
+        import_file(new_corpus(tmp_path), "germeval2014", one_split, None)

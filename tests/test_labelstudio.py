@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from newscorpus.ingest.corpus import iter_corpus, validate
-from newscorpus.labelstudio.adjudicate import pseudonym
 from newscorpus.labelstudio.client import Connection, client, ensure_project, find_project
 from newscorpus.labelstudio.convert import from_results, to_results
 from newscorpus.labelstudio.pull import pull
 from newscorpus.labelstudio.push import push
+from newscorpus.labelstudio.reading import pseudonym
 from newscorpus.labelstudio.server import LabelStudioError
 from newscorpus.model.article import Article, Entity
 from newscorpus.model.gold import EntityGold, GoldFile, TopicGold, gold_path
@@ -59,6 +59,22 @@ def annotate(conn: Connection, task, entities: list[Entity] | None, topic: str |
     sdk = client(conn)
     result = to_results(entities, topic, origin="manual")
     return sdk.annotations.create(id=task.id, result=result, completed_by=user_id(conn, email), **extra).id
+
+
+def annotate_two(corpus: Path, conn: Connection, title: str, anna_also: tuple[str, str], ben_also: tuple[str, str]):
+    """Push the corpus; two annotators mark the seed: Anna "Emmanuel Macron", Ben only "Macron", each one more span.
+
+    Anna's topic is International, Ben's Inland. Return the seed's task.
+    """
+    push(corpus, conn, title)
+    task = task_of(conn, title, SEED)
+    text = task.data["text"]
+    start = text.index("Emmanuel Macron")
+    anna = spans(text, ("Emmanuel Macron", "PER"), anna_also)
+    ben = [Entity(start=start + 9, end=start + 15, label="PER", text="Macron"), *spans(text, ben_also)]
+    annotate(conn, task, anna, "International", "anna@example.org")
+    annotate(conn, task, ben, "Inland", "ben@example.org")
+    return task
 
 
 def read_gold(corpus: Path, article_id: str) -> GoldFile:
@@ -120,14 +136,7 @@ def test_two_annotators_who_agree_make_gold(corpus, ls_conn, ls_project) -> None
 
 
 def test_two_annotators_who_disagree_need_adjudication(corpus, ls_conn, ls_project) -> None:
-    push(corpus, ls_conn, ls_project)
-    task = task_of(ls_conn, ls_project, SEED)
-    text = task.data["text"]
-    start = text.index("Emmanuel Macron")
-    anna = spans(text, ("Emmanuel Macron", "PER"), ("Russland", "LOC"))
-    ben = [Entity(start=start + 9, end=start + 15, label="PER", text="Macron"), *spans(text, ("Russland", "ORG"))]
-    annotate(ls_conn, task, anna, "International", "anna@example.org")
-    annotate(ls_conn, task, ben, "Inland", "ben@example.org")
+    annotate_two(corpus, ls_conn, ls_project, ("Russland", "LOC"), ("Russland", "ORG"))
     report = pull(corpus, ls_conn, ls_project)
     gold = read_gold(corpus, SEED)
     assert gold.entities == EntityGold(status="needs_adjudication")
@@ -195,7 +204,7 @@ def test_emoji_quotes_crlf_and_nfd_land_on_the_same_characters(corpus, ls_conn, 
     assert validate(corpus).valid
 
 
-def test_changed_text_flags_annotations_for_review(corpus, ls_conn, ls_project) -> None:
+def test_changed_text_flags_annotations_for_review_and_carries_the_gold(corpus, ls_conn, ls_project) -> None:
     push(corpus, ls_conn, ls_project)
     task = task_of(ls_conn, ls_project, SEED)
     annotate(ls_conn, task, spans(task.data["text"], ("Keir Starmer", "PER")), "International", "anna@example.org")
@@ -207,12 +216,17 @@ def test_changed_text_flags_annotations_for_review(corpus, ls_conn, ls_project) 
                    + "\n".join(raw.read_text(encoding="utf-8").split("\n")[4:]), encoding="utf-8")  # fmt: skip
     assert not validate(corpus).valid  # the old gold is stale for the new text
     result = push(corpus, ls_conn, ls_project)
-    assert (result.updated, result.flagged_for_review) == ([SEED], [SEED])
+    assert (result.updated, result.flagged_for_review, result.reanchored) == ([SEED], [SEED], [SEED])
     report = pull(corpus, ls_conn, ls_project)
     gold = read_gold(corpus, SEED)
-    assert (gold.entities, gold.topic) == (EntityGold(status="needs_review"), TopicGold(status="needs_review"))
-    assert gold.text_sha256 == articles(corpus)[SEED].text_sha256
-    assert report.entities.needs_review == report.topic.needs_review == [SEED]
+    # The new paragraph touched no span: the annotation moves to the new text and stays gold.
+    now = articles(corpus)[SEED]
+    assert (gold.entities, gold.topic) == (
+        EntityGold(status="gold", spans=spans(now.text, ("Keir Starmer", "PER"))),
+        TopicGold(status="gold", label="International"),
+    )
+    assert gold.text_sha256 == now.text_sha256
+    assert report.entities.gold == report.topic.gold == [SEED]
     assert validate(corpus).valid
 
 
@@ -399,7 +413,7 @@ def test_credentials_are_private_and_serve_never_prints_the_token(ls_conn) -> No
     from typer.testing import CliRunner
 
     from newscorpus.cli import app
-    from newscorpus.labelstudio.server import default_home, load_or_create_credentials
+    from newscorpus.labelstudio.home import default_home, load_or_create_credentials
 
     if os.environ.get("LABEL_STUDIO_URL"):
         pytest.skip("an external server: its credentials are not ours")
@@ -584,7 +598,7 @@ def test_push_creates_the_tabs_once_and_puts_tasks_without_gold_first(
 ) -> None:
     import_sentence(corpus, tmp_path)  # raw/imports/… is read before the seed, and its entities are gold
     first = push(corpus, ls_conn, ls_project, ledgers=tmp_path / "ledgers")
-    assert first.views_created == ["To annotate", "Needs review", "Needs adjudication", "Gold"]
+    assert first.views_created == ["To annotate", "Needs review", "Needs adjudication", "Gold", "Re-anchored"]
     assert first.created == [SEED, SENTENCE]
     sdk = client(ls_conn)
     views = {v.data["title"]: v.id for v in sdk.views.list(project=first.project_id)}
@@ -602,7 +616,7 @@ def test_push_creates_the_tabs_once_and_puts_tasks_without_gold_first(
     pull(corpus, ls_conn, ls_project)  # entities gold, the topic in dispute
     second = push(corpus, ls_conn, ls_project, ledgers=tmp_path / "ledgers")
     assert (second.views_created, second.created, second.updated, second.refreshed) == ([], [], [], [SEED])
-    assert len(sdk.views.list(project=first.project_id)) == 4
+    assert len(sdk.views.list(project=first.project_id)) == 5
     assert _listed(ls_conn, first.project_id, views["Gold"]) == [SEED, SENTENCE]
     assert _listed(ls_conn, first.project_id, views["Needs adjudication"]) == [SEED]
     assert _listed(ls_conn, first.project_id, views["To annotate"]) == [SENTENCE]
@@ -618,16 +632,18 @@ def test_push_creates_the_tabs_once_and_puts_tasks_without_gold_first(
 def test_a_refresh_keeps_the_flag_of_a_changed_text(corpus, ls_conn, ls_project, tmp_path) -> None:
     push(corpus, ls_conn, ls_project, ledgers=tmp_path / "ledgers")
     task = task_of(ls_conn, ls_project, SEED)
-    annotate(ls_conn, task, spans(task.data["text"], ("Paris", "LOC")), "International", "anna@example.org")
+    # Marked on the text before a correction that cuts into it: it cannot be carried over, so it needs review.
+    annotate(ls_conn, task, spans(task.data["text"], ("Keir Starmer", "PER")), "International", "anna@example.org")
     raw = corpus / "raw" / f"{SEED}.txt"
-    raw.write_text(raw.read_text(encoding="utf-8") + "\nEin Absatz mehr.\n", encoding="utf-8")
+    raw.write_text(raw.read_text(encoding="utf-8").replace("Keir Starmer", "Keir Starmers", 1), encoding="utf-8")
     assert push(corpus, ls_conn, ls_project, ledgers=tmp_path / "ledgers").flagged_for_review == [SEED]
-    flagged = task_of(ls_conn, ls_project, SEED).data["text_changed_at"]
+    flagged = task_of(ls_conn, ls_project, SEED).data
     pull(corpus, ls_conn, ls_project)  # needs review: the status changes, the next push refreshes the task
     refreshed = push(corpus, ls_conn, ls_project, ledgers=tmp_path / "ledgers")
     assert refreshed.refreshed == [SEED]
     data = task_of(ls_conn, ls_project, SEED).data
-    assert (data["entities_status"], data["text_changed_at"]) == ("needs_review", flagged)
+    assert (data["entities_status"], data["text_changed_at"]) == ("needs_review", flagged["text_changed_at"])
+    assert data["previous_text"] == flagged["previous_text"] == task.data["text"]
     assert read_gold(corpus, SEED).entities.status == "needs_review"  # still held back after the refresh
     pull(corpus, ls_conn, ls_project)
     assert read_gold(corpus, SEED).entities.status == "needs_review"

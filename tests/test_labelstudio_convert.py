@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newscorpus.core.offsets import sha256_text
-from newscorpus.labelstudio.adjudicate import Read, adjudicate_layer, carry_over, gold_file, pseudonym
+from newscorpus.labelstudio.adjudicate import adjudicate_layer, carry_over, gold_file
 from newscorpus.labelstudio.agreement import agreement, span_f1
 from newscorpus.labelstudio.config import (
     LEVEL_CONTROLS,
@@ -26,9 +26,11 @@ from newscorpus.labelstudio.config import (
 )
 from newscorpus.labelstudio.convert import Converted, from_results, to_results
 from newscorpus.labelstudio.corrections import corrections
+from newscorpus.labelstudio.home import default_home
 from newscorpus.labelstudio.ledger import data_sha256
 from newscorpus.labelstudio.push_plan import predictions, task_data
-from newscorpus.labelstudio.server import choose_port, default_home
+from newscorpus.labelstudio.reading import Read, pseudonym
+from newscorpus.labelstudio.server import choose_port
 from newscorpus.model.article import Article, Entity, Layer
 from newscorpus.model.gold import AnnotationRef, EntityGold, GoldFile, TopicGold
 from newscorpus.model.labels import label_sets

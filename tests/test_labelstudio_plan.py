@@ -9,10 +9,11 @@ from typing import Any
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from newscorpus.labelstudio.adjudicate import Fetched, Task, adjudicate, pseudonym
+from newscorpus.labelstudio.adjudicate import Fetched, Task, adjudicate
 from newscorpus.labelstudio.convert import to_results
 from newscorpus.labelstudio.ledger import KnownTask, data_sha256, known_task
 from newscorpus.labelstudio.push_plan import Create, Step, Unchanged, Update, decide, new_task, plan_push, task_data
+from newscorpus.labelstudio.reading import pseudonym
 from newscorpus.model.article import Article, Entity, Layer
 from newscorpus.model.gold import EntityGold, GoldFile, TopicGold, apply_gold
 from tests.strategies import articles
@@ -49,7 +50,8 @@ def test_each_article_gets_the_step_its_task_calls_for() -> None:
 
     on_old_text = known_task(5, {**data, "text_sha256": "0" * 64})
     step = decide(on_old_text, task)
-    assert step == Update(task_id=5, data=data, why="text")
+    # The article's own predictions go along: those of the task were made for the old text.
+    assert step == Update(task_id=5, data=data, why="text", predictions=task["predictions"])
     assert step.sent(NOW)["text_changed_at"] == NOW  # flagged: annotations before NOW need review
 
     old_status = known_task(5, {**data, "entities_status": "none", "text_changed_at": EARLIER})

@@ -26,16 +26,8 @@ import pytest
 from benchmarks.fig_load_test import Annotation, check_pull, load_figures, load_test
 from benchmarks.generate import generate
 from newscorpus.labelstudio import postgres as pg
-from newscorpus.labelstudio.server import (
-    Home,
-    _environment,
-    _note_backend,
-    default_home,
-    load_or_create_credentials,
-    running_url,
-    status,
-    stop,
-)
+from newscorpus.labelstudio.home import Home, default_home, load_or_create_credentials
+from newscorpus.labelstudio.server import _environment, _note_backend, running_url, status, stop
 from newscorpus.model.gold import AnnotationRef, GoldFile, TopicGold, gold_path
 from tests.conftest import delete_project
 
@@ -145,7 +137,7 @@ def test_stop_ends_a_server_of_its_own_at_once_even_one_that_ignores_the_interru
     import sys
     import time
 
-    from newscorpus.labelstudio.server import _end_group
+    from newscorpus.labelstudio.process import end_group
 
     handler = "signal.SIG_IGN" if interrupt == "ignored" else "signal.default_int_handler"
     code = f"import signal, time; signal.signal(signal.SIGINT, {handler}); print(1, flush=True); time.sleep(60)"
@@ -153,10 +145,10 @@ def test_stop_ends_a_server_of_its_own_at_once_even_one_that_ignores_the_interru
     assert server.stdout is not None
     assert server.stdout.readline() == b"1\n"  # its handler is set
     began = time.monotonic()
-    assert _end_group(server.pid, grace=20.0)
+    assert end_group(server.pid, grace=20.0)
     assert time.monotonic() - began < 6.0  # not the 20 s grace
     assert server.poll() is not None
-    assert not _end_group(server.pid, grace=20.0)  # nothing left to stop
+    assert not end_group(server.pid, grace=20.0)  # nothing left to stop
     server.stdout.close()
 
 

@@ -150,3 +150,30 @@ def test_each_gold_layer_replaces_only_its_own_layer(
         else:
             assert layer_after.status == after[layer]
             assert value in ([], None)  # nothing is gold in that layer yet
+
+
+@given(article=articles())
+def test_gold_for_another_article_or_another_text_is_one_problem_and_applies_nothing(article: Article) -> None:
+    from newscorpus.core.codes import Code
+    from newscorpus.core.report import Problem
+
+    name = "annotations/x.json"
+    other = "z" if article.id != "z" else "y"
+    wrong = GoldFile.model_validate({"article_id": other, "text_sha256": sha256_text(article.text)})
+    assert apply_gold(article, wrong, name) == [
+        Problem(
+            code=Code.GOLD_WRONG_ARTICLE,
+            file=name,
+            field="article_id",
+            message=f"names {other!r}, but the file is for {article.id!r}",
+        )
+    ]  # no article id: the file and the article disagree on it
+    stale = GoldFile.model_validate({"article_id": article.id, "text_sha256": "0" * 64})
+    (problem,) = apply_gold(article, stale, name)
+    assert (problem.code, problem.file, problem.field, problem.article_id) == (
+        Code.GOLD_STALE,
+        name,
+        "text_sha256",
+        article.id,
+    )
+    assert problem.message.endswith("Try `newscorpus labelstudio push` and review the task.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -9,10 +10,14 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, SEED_NAME
 from helpers import add_json_articles, write_gold
+from hypothesis import given
+from hypothesis import strategies as st
 
 from newscorpus.core.codes import Code
+from newscorpus.core.executor import LocalExecutor
 from newscorpus.core.report import Problem
-from newscorpus.ingest.corpus import FILES_PER_JOB, RECORDS_PER_JOB, iter_corpus, raw_files
+from newscorpus.ingest import corpus as corpus_module
+from newscorpus.ingest.corpus import FILES_PER_JOB, RECORDS_PER_JOB, iter_corpus, jsonl_ranges, raw_files
 from newscorpus.model.article import Article
 
 BAD = FIXTURES / "bad"
@@ -53,7 +58,8 @@ def mixed_corpus(corpus: Path) -> Path:
 
 def read(corpus: Path, processes: int) -> tuple[list[object], int]:
     files = []
-    items = list(iter_corpus(corpus, lambda: files.append(1), convert=summary, processes=processes))
+    with LocalExecutor(processes) as executor:
+        items = list(iter_corpus(corpus, lambda: files.append(1), convert=summary, executor=executor))
     return items, len(files)
 
 
@@ -73,3 +79,39 @@ def test_reading_on_two_cores_gives_the_same_items_in_the_same_order(mixed_corpu
     assert orphans == [("annotations/nobody.json", "nobody")]
     assert any(isinstance(a, tuple) and a[2] == "gold" and a[3] == 1 for a in here)
     assert sum(isinstance(a, tuple) for a in here) > FILES_PER_JOB + RECORDS_PER_JOB * 3
+
+
+def test_a_jsonl_file_read_in_byte_ranges_gives_what_reading_it_whole_gives(
+    mixed_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole, _ = read(mixed_corpus, 2)
+    # Ranges of a few records each: the long JSONL file is read by several jobs, its notes told once at its end.
+    monkeypatch.setattr(corpus_module, "MIN_RANGE_BYTES", 2000)
+    size = (mixed_corpus / "raw" / "bulk.jsonl").stat().st_size
+    assert len(list(jsonl_ranges(mixed_corpus / "raw" / "bulk.jsonl", "raw/bulk.jsonl", 2000))) > 3 < size // 2000
+    parts, files = read(mixed_corpus, 2)
+    assert parts == whole
+    assert files == len(raw_files(mixed_corpus))
+
+
+@given(
+    lines=st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=30),
+    newline_at_end=st.booleans(),
+    size=st.integers(1, 200),
+)
+def test_byte_ranges_cover_a_jsonl_file_in_whole_lines_and_number_them(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[bytes], newline_at_end: bool, size: int
+) -> None:
+    data = b"\n".join(lines) + (b"\n" if newline_at_end and lines else b"")
+    path = tmp_path_factory.mktemp("ranges") / "f.jsonl"
+    path.write_bytes(data)
+    ranges = list(jsonl_ranges(path, "raw/f.jsonl", size))
+    assert ranges[0].start == 0
+    assert ranges[-1].stop == len(data)
+    assert ranges[-1].last
+    assert not any(r.last for r in ranges[:-1])
+    for before, after in itertools.pairwise(ranges):
+        assert before.stop == after.start
+        assert data[before.stop - 1 : before.stop] == b"\n"
+    for part in ranges:
+        assert part.line == data[: part.start].count(b"\n") + 1

@@ -7,9 +7,11 @@ import shutil
 from hypothesis import given
 from hypothesis import strategies as st
 
+from newscorpus.core.offsets import sha256_text
 from newscorpus.ingest.parsers import parse_file
 from newscorpus.model.article import Article, Entity
-from newscorpus.model.reanchor import reanchor
+from newscorpus.model.gold import EntityGold, GoldFile, TopicGold
+from newscorpus.model.reanchor import reanchor, reanchor_gold
 from tests.conftest import REPO, SEED_NAME
 from tests.strategies import EMOJI, PUNCTUATION, SHARP_S, UMLAUTS
 
@@ -85,3 +87,31 @@ def test_a_corrected_seed_keeps_the_spans_the_correction_did_not_touch(tmp_path)
     assert [span.text for span, _ in result.flagged] == ["Keir Starmer"]
     assert all(after.text[e.start : e.end] == e.text for e in result.moved)
     assert result.moved[-1].start != spans[-1].start  # moved by the longer number word
+
+
+@given(data=st.data())
+def test_a_gold_file_carried_to_a_corrected_text_keeps_its_topic_and_only_spans_that_fit(data: st.DataObject) -> None:
+    text, spans = data.draw(texts_with_spans())
+    new_text = data.draw(edited(text))
+    unique = list(dict.fromkeys(spans))
+    gold = GoldFile(
+        article_id="a", text_sha256=sha256_text(text), entities=EntityGold(status="gold", spans=unique),
+        topic=TopicGold(status="gold", label="Sport"),
+    )  # fmt: skip
+    carried, result = reanchor_gold(gold, text, new_text)
+    assert carried.text_sha256 == sha256_text(new_text)
+    assert carried.topic == gold.topic
+    assert carried.entities is not None
+    assert carried.entities.spans == result.moved
+    assert all(new_text[e.start : e.end] == e.text for e in carried.entities.spans)
+    # Every span touched leaves nothing to say "no names" with: then the layer awaits review.
+    expected = "needs_review" if result.flagged and not result.moved else "gold"
+    assert carried.entities.status == expected
+
+
+def test_a_layer_that_is_not_gold_is_carried_as_it_is() -> None:
+    pending = GoldFile(article_id="a", text_sha256=sha256_text("alt"), entities=EntityGold(status="needs_adjudication"))
+    carried, result = reanchor_gold(pending, "alt", "neu")
+    assert (carried.entities, carried.text_sha256, result.moved, result.flagged) == (
+        pending.entities, sha256_text("neu"), [], [],
+    )  # fmt: skip

@@ -11,15 +11,18 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newscorpus.core.codes import Code
 from newscorpus.core.errors import InvalidInput, ReleaseError, SchemaError, UsageError
 from newscorpus.core.semver import bump
 from newscorpus.ingest.corpus import iter_corpus, validate
 from newscorpus.release.build import build, release_versions, verify
-from newscorpus.release.manifest import MANIFEST, load_manifest
+from newscorpus.release.manifest import MANIFEST, ArticleEntry, load_manifest
 from newscorpus.release.schema import schema_version
 from tests.helpers import add_json_articles, read_release, write_gold
+from tests.test_manifest import manifest_with
 
 
 def seed_article(corpus: Path):
@@ -463,3 +466,24 @@ def test_an_old_release_in_git_names_the_commit_that_added_it_and_the_commands(
     assert "here it could not be looked up: git is not installed" in message
     assert f"`git log --diff-filter=A -1 --format=%H -- {corpus}/releases/1.0.0/manifest.json` names it" in message
     assert "run `newscorpus build --version 1.0.0` and `newscorpus verify 1.0.0` there" in message
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    ids=st.lists(st.text(min_size=1, max_size=10), max_size=20, unique=True),
+    paths=st.lists(st.text(min_size=1, max_size=10), max_size=5, unique=True),
+    per_piece=st.integers(1, 4),
+)
+def test_a_manifest_with_its_articles_in_pieces_is_the_manifest_serialised_whole(
+    ids: list[str], paths: list[str], per_piece: int
+) -> None:
+    """The articles list is written in pieces like the inputs; an older manifest without one stays as it was."""
+    manifest = manifest_with(paths, '"articles": []').model_copy(
+        update={"articles": [ArticleEntry(id=i, split="train", cluster=ids[0]) for i in ids]}
+    )
+    assert b"".join(manifest.json_pieces(per_piece)) == manifest.to_json().encode("utf-8")
+    assert json.loads(manifest.to_json())["articles"] == [{"id": i, "split": "train", "cluster": ids[0]} for i in ids]
+    older = manifest.model_copy(update={"articles": None})
+    assert "articles" not in json.loads(older.to_json())
+    assert "duplicates" not in json.loads(older.to_json())["statistics"]
+    assert b"".join(older.json_pieces(per_piece)) == older.to_json().encode("utf-8")

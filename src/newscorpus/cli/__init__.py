@@ -7,6 +7,7 @@ import typer
 from newscorpus.cli import (
     build,
     diff,
+    duplicates,
     export,
     import_,
     labelstudio,
@@ -25,7 +26,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-for module in (validate, build, verify, diff, publish, rehydrate, summary):
+for module in (validate, build, verify, diff, duplicates, publish, rehydrate, summary):
     app.command(name=module.NAME)(module.command)
 app.add_typer(schema.app, name=schema.NAME)
 app.add_typer(labelstudio.app, name=labelstudio.NAME)

@@ -10,6 +10,7 @@ from typing import Annotated, ParamSpec, Protocol, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -21,6 +22,15 @@ err_console = Console(stderr=True)
 
 CorpusOption = Annotated[Path, typer.Option("--corpus", help="The corpus folder, holding raw/ and annotations/.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+RayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        envvar="NEWSCORPUS_RAY_ADDRESS",
+        help="Run on the Ray cluster at this address (HOST:PORT, or auto) instead of this machine's cores. "
+        "Needs `pip install 'newscorpus\\[ray]'`, and the corpus at the same path on every node.",
+    ),
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -37,7 +47,8 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
             if isinstance(exc, InvalidInput):
                 print_report(exc.report.problems, to=err_console)
             # Not wrapped by rich: a message's commands and paths must copy and paste whole.
-            err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
+            # Escaped: a message may hold brackets (`newscorpus[ray]`) that rich would take for markup.
+            err_console.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper
@@ -52,7 +63,8 @@ def print_report(problems: Sequence[Problem], to: Console = console) -> None:
         table.add_column(column, overflow="fold")
     for p in problems:
         colour = "red" if p.severity == "error" else "yellow"
-        table.add_row(f"[{colour}]{p.severity}[/]", p.code, p.file, str(p.line or ""), p.field or "", p.message)
+        cells = (p.code, p.file, str(p.line or ""), p.field or "", p.message)
+        table.add_row(f"[{colour}]{p.severity}[/]", *map(escape, cells))
     to.print(table)
 
 

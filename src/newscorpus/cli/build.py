@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from newscorpus.cli._common import CorpusOption, console, handles_errors, print_report, progress_bar
+from newscorpus.cli._common import CorpusOption, RayOption, console, handles_errors, print_report, progress_bar
 from newscorpus.core.plural import plural
 from newscorpus.derive.configs import CONFIGS
 from newscorpus.ingest.corpus import check_corpus, raw_files
@@ -35,19 +35,29 @@ def command(
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Leave invalid inputs out and list them in the manifest.")
     ] = False,
+    ray: RayOption = None,
 ) -> None:
     """Build release VERSION of the corpus into DIR/releases/VERSION/ (immutable, reproducible)."""
     from newscorpus.release.build import build  # imports datasets: only when a command needs it
+    from newscorpus.release.diff import changes_since
 
     with progress_bar("Building", len(raw_files(check_corpus(corpus)))) as advance:
-        result = build(corpus, version, skip_invalid=skip_invalid, on_file=advance, processes=processes, configs=config)
+        result = build(
+            corpus, version, skip_invalid=skip_invalid, on_file=advance, processes=processes, configs=config, ray=ray
+        )
     manifest = result.manifest
-    if manifest.rejected:
-        console.print(f"[yellow]Left out {plural(len(manifest.rejected), 'input')}:[/]")
-        print_report(manifest.rejected)
+    left_out = [p for p in manifest.rejected if p.severity == "error"]
+    if left_out:
+        console.print(f"[yellow]Left out {plural(len(left_out), 'input')}:[/]")
+        print_report(left_out)
+    if warnings := [p for p in manifest.rejected if p.severity != "error"]:
+        console.print(f"[yellow]{plural(len(warnings), 'warning')} (kept in the manifest):[/]")
+        print_report(warnings)
     verb = {"built": "Built", "unchanged": "Unchanged:", "restored": "Restored the data files of"}[result.status]
     rows = "; ".join(
         f"{config}: " + ", ".join(f"{split} {n}" for split, n in splits.items())
         for config, splits in manifest.splits.items()
     )
     console.print(f"{verb} release {manifest.version} at {result.path} ({rows}).")
+    if (changes := changes_since(corpus, manifest.version)) is not None:
+        console.print(changes.short(), highlight=False)

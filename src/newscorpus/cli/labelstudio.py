@@ -9,18 +9,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from newscorpus.cli._common import CorpusOption, console, err_console, handles_errors, print_report, progress_bar
+from newscorpus.cli._common import (
+    CorpusOption,
+    RayOption,
+    console,
+    err_console,
+    handles_errors,
+    print_report,
+    progress_bar,
+)
 from newscorpus.core.plural import plural
 from newscorpus.labelstudio.config import DEFAULT_PROJECT
-from newscorpus.labelstudio.server import (
-    BACKEND_NAMES,
-    LABEL_STUDIO_VERSION,
-    Backend,
-    default_home,
-    healthy,
-    load_or_create_credentials,
-    running_url,
-)
+from newscorpus.labelstudio.home import default_home, load_or_create_credentials
+from newscorpus.labelstudio.server import BACKEND_NAMES, LABEL_STUDIO_VERSION, Backend, healthy, running_url
 from newscorpus.labelstudio.server import start as start_server
 from newscorpus.labelstudio.server import status as server_status
 from newscorpus.labelstudio.server import stop as stop_server
@@ -127,13 +128,15 @@ def status(project: ProjectOption = DEFAULT_PROJECT, corpus: CorpusOption = DEFA
 
 @app.command("push")
 @handles_errors
-def push(corpus: CorpusOption = DEFAULT_CORPUS, project: ProjectOption = DEFAULT_PROJECT) -> None:
+def push(
+    corpus: CorpusOption = DEFAULT_CORPUS, project: ProjectOption = DEFAULT_PROJECT, ray: RayOption = None
+) -> None:
     """Create or update the project and its tabs; upsert every valid article as a task, keyed by article id."""
     from newscorpus.labelstudio.client import connection
     from newscorpus.labelstudio.push import push as push_corpus
 
     with progress_bar("Pushing", None) as step:
-        result = push_corpus(corpus, connection(default_home(corpus)), project, on_progress=step)
+        result = push_corpus(corpus, connection(default_home(corpus)), project, on_progress=step, ray=ray)
     print_report(result.problems)
     console.print(
         f"Project {project!r} (id {result.project_id}): {len(result.created)} created, "
@@ -147,12 +150,17 @@ def push(corpus: CorpusOption = DEFAULT_CORPUS, project: ProjectOption = DEFAULT
             "[yellow]Text changed under existing annotations, flagged for review:[/] "
             + ", ".join(result.flagged_for_review)
         )
+    if result.reanchored:
+        console.print(
+            "Gold carried to the corrected text, sent as predictions 'reanchored' (tab Re-anchored); "
+            "`newscorpus labelstudio pull` writes it: " + ", ".join(result.reanchored)
+        )
 
 
 @app.command("pull")
 @handles_errors
 def pull(corpus: CorpusOption = DEFAULT_CORPUS, project: ProjectOption = DEFAULT_PROJECT) -> None:
-    """Pull every annotation into DIR/annotations/, adjudicated per layer; report corrections, agreement, disputes."""
+    """Pull every annotation into DIR/annotations/, adjudicated per layer; report corrections, chart agreement."""
     from newscorpus.labelstudio.client import connection
     from newscorpus.labelstudio.pull import REPORT
     from newscorpus.labelstudio.pull import pull as pull_project
@@ -163,7 +171,8 @@ def pull(corpus: CorpusOption = DEFAULT_CORPUS, project: ProjectOption = DEFAULT
         for column in ("article", "task", "annotation", "reason"):
             table.add_column(column, overflow="fold")
         for f in report.findings:
-            table.add_row(f.article_id or "", str(f.task_id), str(f.annotation_id or ""), f.reason)
+            reason = f"{f.code}: {f.reason}" if f.code else f.reason
+            table.add_row(f.article_id or "", str(f.task_id), str(f.annotation_id or ""), reason)
         console.print(table)
     if report.corrections:
         # One line per change, not a table: each names a span in full, so it can be searched for.
@@ -182,6 +191,8 @@ def pull(corpus: CorpusOption = DEFAULT_CORPUS, project: ProjectOption = DEFAULT
             f"Topic kappa over {plural(report.agreement.topic_items, 'article')}: "
             f"Cohen {report.agreement.cohen_kappa:.2f}"
         )
+    if report.chart:
+        console.print(f"Agreement chart: {corpus / report.chart} (the next release's card links it)")
     layers = "; ".join(
         f"{name}: {len(o.gold)} gold, {plural(len(o.needs_adjudication), 'needs', 'need')} adjudication, "
         f"{plural(len(o.needs_review), 'needs', 'need')} review"

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-from newscorpus.cli._common import CorpusOption, JsonOption, console, handles_errors, print_report, progress_bar
+from newscorpus.cli._common import (
+    CorpusOption,
+    JsonOption,
+    RayOption,
+    console,
+    handles_errors,
+    print_report,
+    progress_bar,
+)
 from newscorpus.core.plural import plural
 from newscorpus.ingest.corpus import check_corpus, raw_files, validate
 
@@ -14,10 +22,10 @@ NAME = "validate"
 
 
 @handles_errors
-def command(corpus: CorpusOption = Path("corpus"), json: JsonOption = False) -> None:
+def command(corpus: CorpusOption = Path("corpus"), json: JsonOption = False, ray: RayOption = None) -> None:
     """Parse every raw file and annotation file; list all problems. Exit 1 if any is an error."""
     with progress_bar("Validating", len(raw_files(check_corpus(corpus)))) as advance:
-        report = validate(corpus, on_file=advance)
+        report = validate(corpus, on_file=advance, ray=ray)
     if json:
         console.print_json(report.model_dump_json())
     else:

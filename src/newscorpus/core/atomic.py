@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -15,27 +16,40 @@ def default_mode(directory: bool = False) -> int:
     return (0o777 if directory else 0o666) & ~umask
 
 
+@contextmanager
+def atomic_path(path: Path, *, durable: bool = True) -> Iterator[Path]:
+    """Yield a temp file beside ``path`` to write; it becomes ``path`` if the block ends well, else it is removed.
+
+    ``durable`` syncs the data to disk before the rename, so a power cut cannot leave an empty
+    file behind; a cache or a build's scratch file, whose loss costs only time, can skip that cost.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        if durable:
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        tmp.chmod(default_mode())
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def atomic_write_bytes(path: Path, data: bytes | Iterable[bytes], *, durable: bool = True) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part.
 
-    ``data`` may come in pieces, so that a large file is never held whole. ``durable`` also
-    syncs the data to disk before the rename, so a power cut cannot leave an empty file
-    behind; a cache, whose broken entry is only a miss, can skip that cost.
+    ``data`` may come in pieces, so that a large file is never held whole; ``durable`` as for ``atomic_path``.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            for piece in [data] if isinstance(data, bytes) else data:
-                handle.write(piece)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
-        Path(tmp).chmod(default_mode())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path, durable=durable) as tmp, tmp.open("wb") as handle:
+        for piece in [data] if isinstance(data, bytes) else data:
+            handle.write(piece)
 
 
 def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:

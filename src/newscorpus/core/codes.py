@@ -68,6 +68,10 @@ class Code(StrEnum):
     # Copies of an article read before (in path order, then line order); only the first is kept.
     DUPLICATE_EXACT = "duplicate.exact", "Warning: the same bytes as an article read before; this copy is left out."
     DUPLICATE_TEXT = "duplicate.text", "Warning: the same text up to whitespace as an article read before; left out."
+    DUPLICATE_SPLIT_CONFLICT = (
+        "duplicate.split_conflict",
+        "Warning: a new article is a near-duplicate of released articles in different splits; none is moved.",
+    )
     # A plain-text page copy (.txt).
     PAGECOPY_NO_HEADER = "pagecopy.no_header", "No title and date line in the first blocks of the page copy."
     PAGECOPY_NO_TITLE = "pagecopy.no_title", "No title before the date line."
@@ -83,6 +87,7 @@ class Code(StrEnum):
     GOLD_ORPHAN = "gold.orphan", "A gold file is for an id that is no article."
     GOLD_WRONG_ARTICLE = "gold.wrong_article", "A gold file's article_id names another article than its file name."
     GOLD_STALE = "gold.stale", "The gold was made on another text: the article's text changed after annotation."
+    GOLD_REANCHOR_CONFLICT = "gold.reanchor_conflict", "Warning: a text correction touched a gold span: review it."
     # An imported GermEval 2014 TSV file.
     GERMEVAL_NOT_UTF8 = "germeval.not_utf8", "The GermEval 2014 file is not UTF-8."
     GERMEVAL_NO_SPLIT = "germeval.no_split", "The GermEval 2014 file's sidecar names no split."
@@ -113,6 +118,7 @@ class Code(StrEnum):
     RELEASE_FILE_CHANGED = "release.file_changed", "A data file's sha256 is not the one the manifest lists."
     RELEASE_FILE_UNLISTED = "release.file_unlisted", "A file in the release folder is not listed in its manifest."
     LABELSTUDIO_DUPLICATE_TASK = "labelstudio.duplicate_task", "Label Studio holds a second task for one article."
+    LABELSTUDIO_TASK_CHANGED = "labelstudio.task_changed", "Warning: a task changed while pull read it; pull again."
     PROBLEM_UNCODED = "problem.uncoded", "A problem recorded before problems had codes (in an older manifest)."
 
 

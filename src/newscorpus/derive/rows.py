@@ -1,7 +1,8 @@
 """What one article gives each config of a release, made on the core that parsed it, and the statistics.
 
-Only these encoded rows and a few counts travel to the process writing the release:
-an ``Article`` would cost about as much to unpickle there as to parse.
+The rows stay on the worker that made them (``derive.shards`` writes them); only a small
+summary travels to the driver, which counts the statistics: an ``Article`` would cost about
+as much to unpickle there as to parse.
 """
 
 from __future__ import annotations
@@ -11,31 +12,35 @@ from dataclasses import dataclass
 
 from newscorpus.core.report import Problem
 from newscorpus.derive.configs import Config, Rows
-from newscorpus.derive.statistics import Statistics
+from newscorpus.derive.neardup import Signature, signature
+from newscorpus.derive.statistics import ClusterStatistics, Statistics
 from newscorpus.model.article import LAYERS, Article
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ArticleRows:
-    """One article as a release takes it: its encoded rows per config, and what the statistics count.
+    """One article as a release takes it: how many rows it gives each config, and what the statistics count."""
 
-    Made on the process that parsed the article, so only this small summary and the
-    encoded rows travel to the process writing the release.
-    """
-
-    split: str
+    id: str
+    split: str  # as its id gives it: the driver may move it into its near-duplicate cluster's split
+    raw_file: str
+    raw_line: int | None
+    signature: Signature  # what near-duplicate clustering needs of it (``release.clusters``)
     words: int
     entities: list[str]
     topic: str | None
     layers: tuple[str, str]  # the status of the entity layer and of the topic layer
     license: str
-    rows: dict[str, Rows]  # by config, only those the article gives rows
+    sizes: dict[str, int]  # rows by config, only those the article gives rows
     counts: dict[str, int]  # what the configs count of those rows, by Statistics field
     problems: list[Problem]  # why the article is kept out of a config
 
 
-def article_rows(article: Article, configs: tuple[Config, ...]) -> ArticleRows:
-    """Return the rows ``article`` gives each of ``configs``, what they count of them, and what keeps it out of any."""
+def article_rows(article: Article, configs: tuple[Config, ...], bands: int) -> tuple[ArticleRows, dict[str, Rows]]:
+    """Return what ``article`` gives the statistics and what keeps it out of any of ``configs``; and its rows.
+
+    ``bands`` is how many LSH bands its near-duplicate signature has (``neardup.bands_for``).
+    """
     rows: dict[str, Rows] = {}
     counts: dict[str, int] = {}
     problems = []
@@ -47,17 +52,22 @@ def article_rows(article: Article, configs: tuple[Config, ...]) -> ArticleRows:
             rows[config.name] = made
             for name, n in config.count(made).items():
                 counts[name] = counts.get(name, 0) + n
-    return ArticleRows(
+    summary = ArticleRows(
+        id=article.id,
         split=article.split,
+        raw_file=article.raw_file,
+        raw_line=article.raw_line,
+        signature=signature(article, bands),
         words=len(article.text.split()),
         entities=[e.label for e in article.entities],
         topic=article.topic,
         layers=(article.annotation.entities.status, article.annotation.topic.status),
         license=article.license,
-        rows=rows,
+        sizes={config: len(made) for config, made in rows.items()},
         counts=counts,
         problems=problems,
     )
+    return summary, rows
 
 
 class Tally:
@@ -71,14 +81,19 @@ class Tally:
         self.layers: dict[str, Counter[str]] = {layer: Counter() for layer in LAYERS}
         self.licenses: Counter[str] = Counter()
         self.counts: Counter[str] = Counter()  # what the configs count
+        self.duplicates: ClusterStatistics | None = None  # set once every article is in
 
     def add(self, article: ArticleRows) -> None:
         """Count one article."""
         self.articles += 1
         self.words += article.words
-        self.counts.update(article.counts)
-        self.entities.update(article.entities)
-        self.topics.update([article.topic] if article.topic else [])
+        # Plain item additions: Counter.update is a Python loop with checks, and this runs once per article.
+        for name, n in article.counts.items():
+            self.counts[name] += n
+        for label in article.entities:
+            self.entities[label] += 1
+        if article.topic:
+            self.topics[article.topic] += 1
         for layer, status in zip(LAYERS, article.layers, strict=True):
             self.layers[layer][status] += 1
         self.licenses[article.license] += 1
@@ -93,5 +108,6 @@ class Tally:
                 "words": self.words,
                 **{name: self.counts[name] for config in self.configs for name in config.counts},
                 **{k: dict(sorted(getattr(self, k).items())) for k in counters},
+                "duplicates": self.duplicates,
             }
         )

@@ -4,7 +4,8 @@ SoMaJo is the reference tokenizer for German (EmpiriST 2015): it knows German
 abbreviations, ordinals (``4. September``), dates, URLs and emoji, and gives
 each token's character offsets. Being pure Python it is the slow step of a
 build, so results are cached, keyed on everything they depend on (see
-``cache_key``), and builds call it on every core (``newscorpus.core.pool``). Each
+``cache_key``), in append-only segments that every process and machine can write
+at once (``newscorpus.derive.token_store``), and builds call it on every core (``newscorpus.core.pool``). Each
 block is tokenised on its own, so a sentence never crosses from the headline
 into the lead. A pretokenized text (a GermEval import) keeps its own tokens: it
 is split at its single spaces.
@@ -23,15 +24,15 @@ from typing import Any
 import platformdirs
 from somajo import SoMaJo
 
-from newscorpus.core.atomic import atomic_write_text
 from newscorpus.core.offsets import pretokenized_offsets
+from newscorpus.derive.token_store import FORMAT, SegmentStore, decode, encode
+from newscorpus.derive.token_store import Sentence as Sentence  # the type of what ``sentences`` returns
 from newscorpus.model.article import Article
 
 SOMAJO_OPTIONS: dict[str, Any] = {"language": "de_CMC", "split_camel_case": False, "character_offsets": True}
 TOKENIZER = json.dumps({"somajo": version("somajo"), **SOMAJO_OPTIONS, "sentences": 2}, sort_keys=True)
 """The tokenizer's version and options, and the version of ``sentences`` (raise it when its output changes):
 part of every cache key, so a change of any of them is a miss, never a stale hit."""
-Sentence = list[tuple[int, int]]
 
 
 @cache  # one per process: SoMaJo compiles its patterns once
@@ -51,7 +52,7 @@ def sentences(text: str, blocks: list[tuple[int, int]], pretokenized: bool) -> l
 
 
 def default_cache_dir() -> Path:
-    """Return ``$NEWSCORPUS_CACHE``, else the user's cache folder for newscorpus."""
+    """Return the token cache folder: ``tokens`` in ``$NEWSCORPUS_CACHE``, else in the user's cache folder."""
     return Path(os.environ.get("NEWSCORPUS_CACHE") or platformdirs.user_cache_path("newscorpus")) / "tokens"
 
 
@@ -67,30 +68,58 @@ def cache_key(article: Article) -> str:
 
 
 class TokenCache:
-    """Sentences on disk by ``cache_key``: one small JSON file per key, written atomically."""
+    """Sentences on disk by ``cache_key``, in append-only segments (``newscorpus.derive.token_store``).
+
+    Pickles as its folder alone: each process that unpickles it (a build's workers get it with every
+    job) uses one store of its own per folder, opened at its first use, so the index is read once per
+    process, not once per job, and a forked child never writes to its parent's segment.
+    """
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder or default_cache_dir()
         self.hits = self.misses = 0
 
-    def _path(self, article: Article) -> Path:
-        key = cache_key(article)
-        return self.folder / key[:2] / f"{key}.json"
+    def _store(self) -> SegmentStore:
+        folder = self.folder / FORMAT
+        store = _STORES.get(folder)
+        if store is None or store.pid != os.getpid() or store.writes_to_missing_segment():
+            if store is not None:
+                store.close()  # in a forked child, its own copies of the parent's descriptors
+            store = _STORES[folder] = SegmentStore(folder)
+        return store
+
+    def lookup(self, key: str) -> list[Sentence] | None:
+        """Return the sentences stored under the hex ``key``, or None (also for an entry that does not check out)."""
+        store, raw = self._store(), bytes.fromhex(key)
+        payload = store.get(raw)
+        if payload is None:  # perhaps another process stored it since this one read the index
+            store.refresh()
+            payload = store.get(raw)
+        try:
+            found = None if payload is None else decode(payload)
+        except ValueError:
+            found = None
+        if found is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return found
+
+    def store(self, key: str, found: list[Sentence]) -> None:
+        """Store ``found`` under the hex ``key``."""
+        self._store().put(bytes.fromhex(key), encode(found))
 
     def get(self, article: Article) -> list[Sentence] | None:
         """Return the cached sentences of ``article``, or None."""
-        try:
-            data = json.loads(self._path(article).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            self.misses += 1
-            return None
-        self.hits += 1
-        return [[(s, e) for s, e in sentence] for sentence in data]
+        return self.lookup(cache_key(article))
 
     def put(self, article: Article, found: list[Sentence]) -> None:
         """Store the sentences of ``article``."""
-        # Not synced to disk: an entry a power cut leaves empty or torn does not parse, so it is a miss.
-        atomic_write_text(self._path(article), json.dumps(found, separators=(",", ":")), durable=False)
+        self.store(cache_key(article), found)
+
+
+_STORES: dict[Path, SegmentStore] = {}
+"""This process's store of each cache folder."""
 
 
 def cached_sentences(article: Article, cache: TokenCache) -> list[Sentence]:

@@ -1,9 +1,18 @@
-"""Arrow IPC stream writers for every config and split of a release, fed encoded rows, written in batches."""
+"""Arrow IPC streams as a release stores them: batches of ``BATCH_ROWS`` rows, and streams made of shards.
+
+A stream is a schema message, record batch messages and an end-of-stream marker, and a
+batch message does not depend on where in the stream it stands. So shards written on many
+machines, each cut at a multiple of ``BATCH_ROWS``, stitch into the very bytes one writer
+would have written.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import io
+from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import pyarrow as pa
@@ -11,76 +20,62 @@ from pydantic import BaseModel
 
 from newscorpus.derive.configs import Rows
 from newscorpus.derive.features import schema_for
-from newscorpus.ingest.ids import SPLITS
 
 BATCH_ROWS = 256
+_EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"
+"""The end-of-stream marker: a continuation token and a zero length."""
 
 
-class ReleaseWriters:
-    """One ``{config}/{split}.arrow`` stream per config and split; every file exists, even if empty."""
-
-    def __init__(self, folder: Path, models: dict[str, type[BaseModel]]) -> None:
-        self.models = models
-        self.rows = {config: dict.fromkeys(SPLITS, 0) for config in models}
-        self._pending: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        self._tables: dict[tuple[str, str], list[pa.Table]] = {}
-        self._writers = {}
-        for config, model in models.items():
-            (folder / config).mkdir(parents=True)
-            for split in SPLITS:
-                path = folder / config / f"{split}.arrow"
-                self._writers[(config, split)] = pa.ipc.new_stream(str(path), schema_for(model))
-                self._pending[(config, split)] = []
-                self._tables[(config, split)] = []
-
-    def add_rows(self, config: str, split: str, rows: Rows) -> None:
-        """Queue one article's rows of ``config``, as its ``Config.rows`` encoded them: dicts, or a table."""
+def as_table(parts: Iterable[Rows], model: type[BaseModel]) -> pa.Table:
+    """Return rows as one table of ``model``'s schema, from what ``Config.rows`` made: lists of dicts or tables."""
+    schema = schema_for(model)
+    tables: list[pa.Table] = []
+    pending: list[dict[str, Any]] = []
+    for rows in parts:
         if isinstance(rows, pa.Table):
-            self.add_table(config, split, rows)
+            if pending:  # many small dict lists become one table: far cheaper than a table each
+                tables.append(pa.Table.from_pylist(pending, schema=schema))
+                pending = []
+            tables.append(rows)
         else:
-            for row in rows:
-                self.add(config, split, row)
+            pending += rows
+    if pending or not tables:
+        tables.append(pa.Table.from_pylist(pending, schema=schema))
+    return pa.concat_tables(tables)
 
-    def add(self, config: str, split: str, row: dict[str, Any]) -> None:
-        """Queue one row, encoded by ``row_encoder`` of the config's model; a full batch is written at once."""
-        pending = self._pending[(config, split)]
-        pending.append(row)
-        if len(pending) >= BATCH_ROWS:
-            self._queue_pending(config, split)
 
-    def add_table(self, config: str, split: str, table: pa.Table) -> None:
-        """Queue rows already encoded as a table of the config's schema (made on another core, say)."""
-        tables = self._tables[(config, split)]
-        tables.append(table)
-        while sum(t.num_rows for t in tables) >= BATCH_ROWS:
-            self._write(config, split, BATCH_ROWS)
+def write_stream(path: Path, table: pa.Table) -> None:
+    """Write ``table`` as an IPC stream in batches of ``BATCH_ROWS`` rows, the last one shorter."""
+    with pa.ipc.new_stream(str(path), table.schema) as writer:
+        for start in range(0, table.num_rows, BATCH_ROWS):
+            writer.write_batch(table.slice(start, BATCH_ROWS).combine_chunks().to_batches()[0])
 
-    def _queue_pending(self, config: str, split: str) -> None:
-        pending = self._pending[(config, split)]
-        if pending:
-            self.add_table(config, split, pa.Table.from_pylist(pending, schema=schema_for(self.models[config])))
-            pending.clear()
 
-    def _write(self, config: str, split: str, rows: int) -> None:
-        """Write the first ``rows`` queued rows as one batch: every batch has BATCH_ROWS rows but the last."""
-        tables = self._tables[(config, split)]
-        queued = pa.concat_tables(tables)
-        self._writers[(config, split)].write_batch(queued.slice(0, rows).combine_chunks().to_batches()[0])
-        rest = queued.slice(rows)
-        tables[:] = [rest] if rest.num_rows else []
-        self.rows[config][split] += rows
+@cache
+def _prefix(schema: pa.Schema) -> bytes:
+    sink = io.BytesIO()
+    pa.ipc.new_stream(sink, schema).close()
+    empty = sink.getvalue()
+    assert empty.endswith(_EOS)  # noqa: S101 - the IPC format's own rule, checked once per schema
+    return empty[: -len(_EOS)]
 
-    def _flush(self, config: str, split: str) -> None:
-        self._queue_pending(config, split)
-        if queued := sum(t.num_rows for t in self._tables[(config, split)]):
-            self._write(config, split, queued)
 
-    def __enter__(self) -> ReleaseWriters:
-        return self
+def stitch(target: Path, shards: list[Path], model: type[BaseModel]) -> tuple[str, int]:
+    """Write one IPC stream from ``shards`` (streams of ``model``'s schema, in order); return its sha256 and size."""
+    prefix = _prefix(schema_for(model))
+    digest = hashlib.sha256()
+    with target.open("wb") as out:
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        if kind is None:
-            for config, split in self._writers:
-                self._flush(config, split)
-        for writer in self._writers.values():
-            writer.close()
+        def put(data: bytes | memoryview) -> None:
+            out.write(data)
+            digest.update(data)
+
+        put(prefix)
+        for shard in shards:
+            data = memoryview(shard.read_bytes())
+            if data[: len(prefix)] != prefix or data[-len(_EOS) :] != _EOS:
+                raise ValueError(f"{shard} is no stream of the schema of {model.__name__}")
+            put(data[len(prefix) : -len(_EOS)])
+        put(_EOS)
+        size = out.tell()
+    return digest.hexdigest(), size

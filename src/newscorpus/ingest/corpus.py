@@ -9,28 +9,34 @@ files are parsed and articles converted there, deduplication stays here.
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any, Generic, TypeVar, get_args, overload
 
 from newscorpus.core.codes import Code
 from newscorpus.core.errors import UsageError
-from newscorpus.core.pool import ordered_map
+from newscorpus.core.executor import Executor, LocalExecutor, executor_for
 from newscorpus.core.report import Problem, Report
-from newscorpus.ingest.parsers import IMPORT_SUFFIXES, SUFFIXES, parse_file
+from newscorpus.ingest.make import ParseResult
+from newscorpus.ingest.parsers import IMPORT_SUFFIXES, SUFFIXES, parse_file, parse_jsonl_range
+from newscorpus.ingest.parsers.jsonl import RecordNotes
 from newscorpus.model.article import LAYERS, Article
 from newscorpus.model.gold import ANNOTATIONS_DIR, apply_gold, gold_path, load_gold
 from newscorpus.model.sidecar import SIDECAR_SUFFIX, ImportFormat
 
 RAW_DIR = "raw"
 IMPORT_SOURCES = frozenset(get_args(ImportFormat))
-MULTI_RECORD_SUFFIXES = (".jsonl", *IMPORT_SUFFIXES)
 FILES_PER_JOB = 64
 RECORDS_PER_JOB = 16
 """Work sent to another process at once: enough to outweigh a round trip, little enough to keep cores even."""
+RANGES_PER_WORKER = 8
+MIN_RANGE_BYTES, MAX_RANGE_BYTES = 256 << 10, 8 << 20
+"""A JSONL file is cut into about ``RANGES_PER_WORKER`` parts per worker, each within these bounds."""
 T = TypeVar("T")
 
 
@@ -112,13 +118,15 @@ def _orphans(ids: dict[str, str], raw_names: list[str], gold_names: list[str]) -
             message = "is a sidecar without a raw file beside it"
             yield Problem(code=Code.SIDECAR_ORPHAN, file=f"{RAW_DIR}/{name}", message=message)
     for name in gold_names:
-        path = PurePosixPath(name)
-        if path.suffix != ".json" or path.stem not in ids:
+        # String operations, not PurePosixPath: there is a gold file for every annotated article.
+        stem, dot, suffix = name.rpartition("/")[2].rpartition(".")
+        stem = stem if dot else suffix
+        if not dot or suffix != "json" or stem not in ids:
             yield Problem(
                 code=Code.GOLD_ORPHAN,
                 file=f"{ANNOTATIONS_DIR}/{name}",
-                message=f"is gold for {path.stem!r}, which is no article in {RAW_DIR}/",
-                article_id=path.stem,
+                message=f"is gold for {stem!r}, which is no article in {RAW_DIR}/",
+                article_id=stem,
             )
 
 
@@ -147,7 +155,12 @@ class Candidate(Generic[T]):
 
 def read_raw_file(corpus: Path, name: str) -> Iterator[Problem | Candidate[Article]]:
     """Parse raw file ``name`` (``raw/…``) into problems and candidates, each with its gold applied."""
-    for result in parse_file(corpus / name, name):
+    return _candidates(corpus, name, parse_file(corpus / name, name))
+
+
+def _candidates(corpus: Path, name: str, results: Iterable[ParseResult]) -> Iterator[Problem | Candidate[Article]]:
+    """Turn what a parser gave for raw file ``name`` into problems and candidates, each with its gold applied."""
+    for result in results:
         if isinstance(result, Problem):
             yield result
             continue
@@ -216,66 +229,142 @@ class _Admission:
         yield item.value
 
 
-def _converted(item: Problem | Candidate[Article], convert: Callable[[Article], T]) -> Problem | Candidate[T]:
-    return item if isinstance(item, Problem) else replace(item, value=convert(item.value))  # type: ignore[arg-type,return-value]
+@dataclass(frozen=True, slots=True)
+class JsonlRange:
+    """The lines of a JSONL file that begin in bytes ``start`` to ``stop``, the first being ``line``."""
+
+    name: str
+    start: int
+    stop: int
+    line: int
+    last: bool  # whether it ends the file
 
 
-Piece = str | list[Problem | Candidate[Article]]
-"""A single-article raw file to read, or records already read from a multi-record file."""
+Piece = str | JsonlRange | list[Problem | Candidate[Article]]
+"""A single-article raw file, part of a JSONL file, or records the driver already read from an import."""
+Convert = Callable[[int, list[Article]], list[T]]
+"""What a command makes of the articles of one job (numbered in order), on the worker that read them."""
 
 
-def _pieces(corpus: Path, names: Iterable[str]) -> Iterator[tuple[Piece, bool]]:
-    """Yield single-article files by name, multi-record files as chunks of records read here; and if it ends a file."""
-    for name in names:
-        if not name.lower().endswith(MULTI_RECORD_SUFFIXES):
-            yield name, True
-            continue
-        records: list[Problem | Candidate[Article]] = []
-        for item in read_raw_file(corpus, name):
-            records.append(item)
-            if len(records) == RECORDS_PER_JOB:
-                yield records, False
-                records = []
-        yield records, True
+def jsonl_ranges(path: Path, name: str, size: int) -> Iterator[JsonlRange]:
+    """Cut a JSONL file into parts of about ``size`` bytes, each ending with a line, numbering their first lines.
+
+    One pass of the driver over the bytes, in C (``find``, ``count``): cheap next to parsing them.
+    """
+    with path.open("rb") as handle:
+        data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size else b""
+    total, start, line = len(data), 0, 1
+    try:
+        while True:
+            end = data.find(b"\n", start + size - 1) if start + size <= total else -1
+            stop = total if end < 0 else end + 1
+            yield JsonlRange(name, start, stop, line, stop >= total)
+            if stop >= total:
+                return
+            line += data[start:stop].count(b"\n")
+            start = stop
+    finally:
+        if isinstance(data, mmap.mmap):
+            data.close()
 
 
-def _read_job(job: tuple[Path, Callable[[Article], T], list[Piece]]) -> list[list[Problem | Candidate[T]]]:
-    corpus, convert, pieces = job
+def _read_piece(corpus: Path, piece: Piece) -> tuple[list[Problem | Candidate[Article]], RecordNotes | None]:
+    if isinstance(piece, str):
+        return list(read_raw_file(corpus, piece)), None
+    if isinstance(piece, list):
+        return piece, None
+    notes = RecordNotes()
+    parsed = parse_jsonl_range(corpus / piece.name, piece.name, piece.start, piece.stop, piece.line, notes)
+    return list(_candidates(corpus, piece.name, parsed)), notes
+
+
+Job = tuple[Path, "Convert[T]", int, list[Piece]]
+PieceResult = tuple[list[Problem | Candidate[T]], RecordNotes | None]
+
+
+def _read_job(job: Job[T]) -> list[PieceResult[T]]:
+    """Read one job's pieces and convert their articles together, on a worker."""
+    corpus, convert, index, pieces = job
+    read = [_read_piece(corpus, piece) for piece in pieces]
+    articles = [item.value for items, _ in read for item in items if isinstance(item, Candidate)]
+    values = iter(convert(index, articles))
     return [
-        [_converted(item, convert) for item in (read_raw_file(corpus, p) if isinstance(p, str) else p)] for p in pieces
+        ([item if isinstance(item, Problem) else replace(item, value=next(values)) for item in items], notes)  # type: ignore[misc,arg-type]
+        for items, notes in read
     ]
 
 
-def _read(
-    corpus: Path, names: Iterable[str], convert: Callable[[Article], T], processes: int | None
-) -> Iterator[tuple[Iterable[Problem | Candidate[T]], bool]]:
-    """Yield what each raw file, or each chunk of a multi-record file's records, became; and whether it ends a file."""
-    if processes == 1:
-        for name in names:
-            yield (_converted(item, convert) for item in read_raw_file(corpus, name)), True
-        return
-    ends: deque[bool] = deque()
+def _pieces(corpus: Path, names: Iterable[str], workers: int) -> Iterator[tuple[Piece, str, bool]]:
+    """Yield the pieces of the raw files in order, each with its file and whether it ends it.
 
-    # Single-article files are read on the workers, FILES_PER_JOB to a job; a multi-record file is read
-    # here (it must be read in order) and its records are converted there a chunk to a job, so that one
-    # big import uses every core too.
-    def jobs() -> Iterator[tuple[Path, Callable[[Article], T], list[Piece]]]:
+    A JSONL file is cut into byte ranges that the workers read themselves, small enough for
+    every worker to get several; an import is read here, in order, and sent a chunk of records at a time.
+    """
+    for name in names:
+        lowered = name.lower()
+        if lowered.endswith(".jsonl"):
+            path = corpus / name
+            size = min(MAX_RANGE_BYTES, max(MIN_RANGE_BYTES, path.stat().st_size // (workers * RANGES_PER_WORKER)))
+            for part in jsonl_ranges(path, name, size):
+                yield part, name, part.last
+        elif lowered.endswith(IMPORT_SUFFIXES):
+            records: list[Problem | Candidate[Article]] = []
+            for item in read_raw_file(corpus, name):
+                records.append(item)
+                if len(records) == RECORDS_PER_JOB:
+                    yield records, name, False
+                    records = []
+            yield records, name, True
+        else:
+            yield name, name, True
+
+
+def _read(
+    corpus: Path, names: Iterable[str], convert: Convert[T], executor: Executor
+) -> Iterator[tuple[list[Problem | Candidate[T]], bool]]:
+    """Yield what each piece of the raw files became, in order, and whether it ends a file.
+
+    Single-article files go to the workers ``FILES_PER_JOB`` to a job, every other piece a job of its own.
+    """
+    ends: deque[tuple[str, bool]] = deque()
+    # Jobs may run on other machines: they must find the corpus from any working folder.
+    where = corpus.absolute()
+
+    def jobs() -> Iterator[Job[T]]:
         files: list[Piece] = []
-        for piece, ends_file in _pieces(corpus, names):
-            ends.append(ends_file)
+        index = 0
+        for piece, name, ends_file in _pieces(corpus, names, executor.workers):
+            ends.append((name, ends_file))
             if isinstance(piece, str):
                 files.append(piece)
-            if files and (len(files) == FILES_PER_JOB or not isinstance(piece, str)):
-                yield corpus, convert, files
-                files = []
-            if not isinstance(piece, str):
-                yield corpus, convert, [piece]
+                if len(files) < FILES_PER_JOB:
+                    continue
+                pieces, files = files, []
+            else:
+                if files:
+                    yield where, convert, index, files
+                    index, files = index + 1, []
+                pieces = [piece]
+            yield where, convert, index, pieces
+            index += 1
         if files:
-            yield corpus, convert, files
+            yield where, convert, index, files
 
-    for pieces in ordered_map(_read_job, jobs(), processes, chunk=1):
-        for piece in pieces:
-            yield piece, ends.popleft()
+    notes: RecordNotes | None = None  # of the JSONL file being read, told at its end
+    for results in executor.map(_read_job, jobs()):
+        for items, found in results:
+            name, ends_file = ends.popleft()
+            if found is not None:
+                notes = notes or RecordNotes()
+                notes.merge(found)
+                if ends_file:
+                    items = [*items, *notes.problems(name)]
+                    notes = None
+            yield items, ends_file
+
+
+def _each(convert: Callable[[Article], T], job: int, articles: list[Article]) -> list[T]:
+    return [convert(article) for article in articles]
 
 
 def _keep(article: Article) -> Article:
@@ -283,35 +372,48 @@ def _keep(article: Article) -> Article:
 
 
 @overload
-def iter_corpus(corpus: Path, on_file: Callable[[], None] | None = None) -> Iterator[Article | Problem]: ...
+def iter_corpus(
+    corpus: Path, on_file: Callable[[], None] | None = None, *, executor: Executor | None = None
+) -> Iterator[Article | Problem]: ...
 @overload
 def iter_corpus(
     corpus: Path,
     on_file: Callable[[], None] | None = None,
     *,
     convert: Callable[[Article], T],
-    processes: int | None = 1,
+    executor: Executor | None = None,
+) -> Iterator[T | Problem]: ...
+@overload
+def iter_corpus(
+    corpus: Path,
+    on_file: Callable[[], None] | None = None,
+    *,
+    convert_job: Convert[T],
+    executor: Executor | None = None,
 ) -> Iterator[T | Problem]: ...
 def iter_corpus(
     corpus: Path,
     on_file: Callable[[], None] | None = None,
     *,
     convert: Callable[[Article], Any] = _keep,
-    processes: int | None = 1,
+    convert_job: Convert[Any] | None = None,
+    executor: Executor | None = None,
 ) -> Iterator[Any]:
     """Yield every valid article (gold applied) and every problem, in a fixed order.
 
-    With ``convert``, each article is yielded as ``convert(article)``; with more than one process,
-    files are read and articles converted on that many cores (None: all) (``convert`` must then be a
-    module-level function or a partial of one), and what is yielded, and its order, stay the same.
-    Only the small ``convert`` results travel between processes: an ``Article`` would cost about
-    as much to unpickle as to parse.
+    With ``convert``, each article is yielded as ``convert(article)``; with ``convert_job``, the
+    articles of each job are converted together (given the job's number) and yielded one by one.
+    The work runs on ``executor`` (default: this process); on any executor what is yielded, and
+    its order, stay the same. Then conversions must be module-level functions or partials of one.
+    Only their small results travel between processes: an ``Article`` would cost about as much
+    to unpickle as to parse.
     """
     admission = _Admission()
     gold_names = file_names(corpus / ANNOTATIONS_DIR)
     raw_names = file_names(check_corpus(corpus) / RAW_DIR)
     names = (f"{RAW_DIR}/{name}" for name in raw_names if not name.endswith(SIDECAR_SUFFIX))
-    for items, ends_file in _read(corpus, names, convert, processes):
+    job_convert = convert_job or partial(_each, convert)
+    for items, ends_file in _read(corpus, names, job_convert, executor or LocalExecutor(1)):
         for item in items:
             yield from admission.admit(item)
         if ends_file and on_file:
@@ -323,13 +425,19 @@ def _nothing(article: Article) -> None:
     return None
 
 
-def validate(corpus: Path, on_file: Callable[[], None] | None = None, processes: int | None = None) -> Report:
-    """Parse every raw file and gold file of ``corpus`` on ``processes`` cores (default: all); report every problem."""
+def validate(
+    corpus: Path, on_file: Callable[[], None] | None = None, processes: int | None = None, ray: str | None = None
+) -> Report:
+    """Parse every raw file and gold file of ``corpus``; report every problem.
+
+    The work runs on ``processes`` cores (default: all), or on the Ray cluster at address ``ray``.
+    """
     report = Report(files_checked=len(input_names(check_corpus(corpus))))
     # Only whether each article is valid matters here, so nothing of it travels back.
-    for result in iter_corpus(corpus, on_file, convert=_nothing, processes=processes):
-        if isinstance(result, Problem):
-            report.problems.append(result)
-        else:
-            report.articles_valid += 1
+    with executor_for(processes, ray) as executor:
+        for result in iter_corpus(corpus, on_file, convert=_nothing, executor=executor):
+            if isinstance(result, Problem):
+                report.problems.append(result)
+            else:
+                report.articles_valid += 1
     return report

@@ -31,6 +31,8 @@ _C0_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 _SUSPECT = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f{_MOJIBAKE_LEADS}]")
 """Any character either check above starts with."""
+_NOT_SUSPECT = bytes(b for b in range(256) if not _SUSPECT.match(chr(b)))
+"""The Latin-1 bytes of every other character below U+0100 (every suspect character is below it)."""
 TextFault = Literal["empty", "control_char", "mojibake"]
 """Why a decoded text is not usable; the raw file's problem code and the article text's differ."""
 _RAW_CODES: dict[TextFault, Code] = {
@@ -90,7 +92,9 @@ def text_problem(text: str, *, allow_c1: bool = False) -> tuple[TextFault, str] 
     """
     if not text.strip():
         return "empty", "is empty or holds only whitespace"
-    if not _SUSPECT.search(text):  # one scan clears nearly every text
+    # One scan clears nearly every text: its characters below U+0100 as Latin-1 bytes, all but the suspect
+    # ones deleted, in C at about three times the speed of _SUSPECT.search.
+    if not text.encode("latin-1", "ignore").translate(None, _NOT_SUSPECT):
         return None
     if control := (_C0_CONTROLS if allow_c1 else _CONTROLS).search(text):
         return (

@@ -42,24 +42,14 @@ class Dataset:
     split_required: bool = False
 
 
-DATASETS: dict[str, Dataset] = {
-    germeval.FORMAT: Dataset(
-        title="GermEval 2014 NER shared task: NoSta-D named entities, two levels (outer, inner)",
-        citation='Benikova, Biemann, Reznicek (2014), "NoSta-D Named Entity Annotation for German"',
-        license=germeval.LICENSE,
-        licence_note="CC BY 4.0: redistributable with attribution",
-        suffix=".tsv",
-        split_required=True,
-    ),
-    gnad.FORMAT: Dataset(
-        title="Ten Thousand German News Articles Dataset (10kGNAD): DER STANDARD articles, 9 topics",
-        citation="Block (2019), 10kGNAD, derived from the One Million Posts Corpus (Schabus et al. 2017)",
-        license=gnad.LICENSE,
-        licence_note="CC BY-NC-SA 4.0: redistributable non-commercially, with attribution, under the same licence",
-        suffix=".csv",
-        prefix="10kgnad-",  # its files are train.csv and test.csv: the prefix keeps the ids apart from others
-    ),
-}
+def _load_datasets() -> dict[str, Dataset]:
+    """Read the table of importable datasets (``datasets.yaml``), each with its parser's licence."""
+    table = yaml.safe_load(Path(__file__).with_name("datasets.yaml").read_text(encoding="utf-8"))
+    licences = {parser.FORMAT: parser.LICENSE for parser in (germeval, gnad)}
+    return {fmt: Dataset(license=licences[fmt], **fields) for fmt, fields in table.items()}
+
+
+DATASETS = _load_datasets()
 
 
 def _dataset(fmt: str) -> Dataset:

@@ -35,15 +35,17 @@ def make_article(
     fallback_id: str | None,
     line: int | None = None,
     allow_c1: bool = False,
+    normalized: bool = False,
     checked: bool = False,
 ) -> Article | list[Problem]:
     """Assemble text and blocks from parts and validate the article; return it or its problems.
 
     ``allow_c1`` is for imports of published corpora, which are kept losslessly (see ``text_problem``).
+    ``normalized`` says every part is normalised already (``normalize_text``), so it is not done again.
     ``checked`` says every part is a slice of one text that was normalised and passed ``text_problem``
     already, so neither is done again (the model still checks NFC and control characters).
     """
-    text, blocks = assemble(parts, normalized=checked)
+    text, blocks = assemble(parts, normalized=normalized or checked)
     if not checked and (problem := text_problem(text, allow_c1=allow_c1)):
         # JSON escapes (\\u0000, M\\u00c3\\u00bc) become characters only after decoding: check the text again.
         fault, message = problem

@@ -12,33 +12,41 @@ over the annotations that completed it:
 - otherwise a single usable annotation is gold, and so are several identical ones;
 - otherwise the layer needs adjudication, and the disagreement is reported.
 
-Skipped or cancelled annotations are never gold; neither are annotations made
-before the task's text last changed (the layer needs review), nor a task whose
-text is no longer the article's text. A gold file holds only the layers some
-annotation completed; a layer no annotation of this pull completed keeps what
-the earlier gold file said, and without one the article keeps its own (an
-import's gold). Where a pulled gold layer contradicts gold the article has,
+Skipped or cancelled annotations are never gold, nor a task whose text is no
+longer the article's text. An annotation made before the task's text last changed
+is carried to the new text (``newscorpus.labelstudio.reanchoring``): the spans the
+correction left alone move, each span it touched is reported; such an annotation
+counts for a layer only if no annotation made since completed it. One that cannot
+be carried (its spans do not fit the text before) is not gold: the layer needs review.
+
+A gold file holds only the layers some annotation completed; a layer no annotation
+of this pull completed keeps what the earlier gold file said (carried to a
+corrected text too), and without one the article keeps its own (an import's
+gold). Where a pulled gold layer contradicts gold the article has,
 the pull reports it as a correction (``newscorpus.labelstudio.corrections``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict
 
+from newscorpus.core.codes import Code
 from newscorpus.core.offsets import sha256_text
 from newscorpus.core.plural import plural
 from newscorpus.labelstudio.config import NO_ENTITIES_CHOICE
-from newscorpus.labelstudio.convert import Converted, from_results
 from newscorpus.labelstudio.corrections import Correction, corrections
+from newscorpus.labelstudio.reading import Read, parse_time, read_annotation
+from newscorpus.labelstudio.reanchoring import Flagged
+from newscorpus.labelstudio.views import PREVIOUS_TEXT, TEXT_CHANGED_AT
 from newscorpus.model.article import LAYERS, Article, Entity, LayerName
-from newscorpus.model.gold import AnnotationRef, EntityGold, GoldFile, GoldStatus, TopicGold
+from newscorpus.model.gold import EntityGold, GoldFile, GoldStatus, TopicGold
 from newscorpus.model.label_types import Topic
+from newscorpus.model.reanchor import reanchor_gold
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,8 @@ class Task:
     id: int
     data: dict[str, Any]
     annotations: list[dict[str, Any]]
+    updated_at: dt.datetime | None = None
+    """When the task last changed, as the listing said (an annotation's change changes it)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,8 @@ class Fetched:
     project_id: int
     tasks: list[Task]
     names: dict[int, str]
+    changed: dict[int, str] = field(default_factory=dict)
+    """Tasks that changed while they were read, by id, with what changed: reported, never adjudicated."""
 
 
 class Finding(BaseModel):
@@ -67,6 +79,7 @@ class Finding(BaseModel):
     task_id: int
     annotation_id: int | None = None
     reason: str
+    code: Code | None = None
 
 
 class LayerOutcome(BaseModel):
@@ -94,61 +107,6 @@ class Adjudication:
     """The same for topics."""
 
 
-@dataclass
-class Read:
-    """One annotation as pulled and converted."""
-
-    annotator: str
-    ground_truth: bool
-    cancelled: bool
-    stale: bool
-    stamp: dt.datetime | None
-    ref: AnnotationRef
-    converted: Converted = field(repr=False)
-
-    @property
-    def usable(self) -> bool:
-        """Neither skipped/cancelled nor made on an older text."""
-        return not self.cancelled and not self.stale
-
-
-def pseudonym(email: str) -> str:
-    """Return a stable pseudonymous annotator id: a hash of the login, never the login."""
-    return "annotator-" + hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()[:10]
-
-
-def _time(value: Any) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(str(value))
-
-
-def read_annotation(
-    raw: dict[str, Any], text: str, task: tuple[int, int], names: Mapping[int, str], changed: dt.datetime | None
-) -> Read:
-    """Convert one annotation of task ``(project id, task id)`` over ``text``."""
-    user = raw.get("completed_by")
-    user_id = user.get("id") if isinstance(user, dict) else user
-    login = names.get(user_id) if isinstance(user_id, int) else None
-    annotator = pseudonym(login) if login is not None else f"annotator-id{user_id}"
-    created, updated = _time(raw.get("created_at")), _time(raw.get("updated_at"))
-    stamp = updated or created
-    converted = from_results(text, raw.get("result") or [])
-    ref = AnnotationRef(
-        project_id=task[0], task_id=task[1], annotation_id=raw["id"], annotator=annotator,
-        ground_truth=bool(raw.get("ground_truth")), layers=converted.layers, created_at=created, updated_at=updated,
-    )  # fmt: skip
-    return Read(
-        annotator=annotator,
-        ground_truth=ref.ground_truth,
-        cancelled=bool(raw.get("was_cancelled")),
-        stale=changed is not None and (stamp is None or stamp < changed),
-        stamp=stamp,
-        ref=ref,
-        converted=converted,
-    )
-
-
 def _value(read: Read, layer: LayerName) -> tuple[object, bool]:
     """Return what an annotation says about ``layer``, and whether a result of it was rejected."""
     value = read.converted.entities if layer == "entities" else read.converted.topic
@@ -168,6 +126,7 @@ def adjudicate_layer(reads: list[Read], layer: LayerName) -> tuple[GoldStatus | 
     """
     done = [r for r in reads if layer in r.converted.completed]
     usable = [r for r in done if r.usable]
+    usable = [r for r in usable if not r.reanchored] or usable  # one made on the new text has been reviewed
     if not usable:
         stale = any(r.stale and not r.cancelled for r in done)
         return ("needs_review", None, f"{layer} annotated before the text changed") if stale else (None, None, None)
@@ -180,7 +139,7 @@ def adjudicate_layer(reads: list[Read], layer: LayerName) -> tuple[GoldStatus | 
         said = {r.annotator: _say(r, layer) for r in usable}
         return "needs_adjudication", None, f"annotators disagree on the {layer}: {said}"
     if layer in chosen.converted.flawed:
-        return "needs_review", None, f"the chosen annotation has rejected {layer} results"
+        return "needs_review", None, f"the chosen annotation has rejected {layer} results, or a correction touched all"
     return "gold", chosen, None
 
 
@@ -231,9 +190,12 @@ def _same_text(data: dict[str, Any], article: Article) -> bool:
 
 def _adjudicate_task(out: Adjudication, task: Task, article: Article, fetched: Fetched, old: GoldFile | None) -> None:
     """Add what one task's annotations make of ``article`` to ``out``."""
-    changed = _time(task.data.get("text_changed_at"))
+    changed = parse_time(task.data.get(TEXT_CHANGED_AT))
+    previous = task.data.get(PREVIOUS_TEXT) if isinstance(task.data.get(PREVIOUS_TEXT), str) else None
     where = (fetched.project_id, task.id)
-    reads = [read_annotation(raw, article.text, where, fetched.names, changed) for raw in task.annotations]
+    reads = [read_annotation(raw, article.text, where, fetched.names, changed, previous) for raw in task.annotations]
+    # Once someone annotated the names on the new text, the spans a correction touched have been checked.
+    checked = any(r.usable and not r.reanchored and "entities" in r.converted.completed for r in reads)
     for read in reads:
         found = [*read.converted.rejected]
         if read.usable and not read.converted.completed:
@@ -242,6 +204,8 @@ def _adjudicate_task(out: Adjudication, task: Task, article: Article, fetched: F
             Finding(article_id=article.id, task_id=task.id, annotation_id=read.ref.annotation_id, reason=reason)
             for reason in found
         ]
+        if read.usable and not checked:
+            out.findings += _touched(article.id, task.id, read.ref.annotation_id, read.touched)
     usable = [r for r in reads if r.usable]
     if len(by_spans := [r for r in usable if "entities" in r.converted.completed]) > 1:
         out.spans[article.id] = {r.annotator: r.converted.entities for r in by_spans}
@@ -255,7 +219,22 @@ def _adjudicate_task(out: Adjudication, task: Task, article: Article, fetched: F
         if (layer_gold := getattr(gold, layer)) is not None:
             getattr(out.outcome[layer], layer_gold.status).append(article.id)
     out.corrections += corrections(article, gold, task.id)
+    if old is not None and previous is not None and old.text_sha256 == sha256_text(previous):
+        old, moved = reanchor_gold(old, previous, article.text)
+        if gold.entities is None:  # only then is the earlier entity layer carried over
+            out.findings += _touched(article.id, task.id, None, moved.flagged)
     out.gold_files[article.id] = carry_over(gold, old)
+
+
+def _touched(article_id: str, task_id: int, annotation_id: int | None, touched: Flagged) -> list[Finding]:
+    """Return a finding for each span a text correction touched, naming it (the others moved)."""
+    return [
+        Finding(
+            article_id=article_id, task_id=task_id, annotation_id=annotation_id, code=Code.GOLD_REANCHOR_CONFLICT,
+            reason=f"{why}: left out of gold until someone checks it (tab Re-anchored)",
+        )
+        for _, why in touched
+    ]  # fmt: skip
 
 
 def adjudicate(fetched: Fetched, articles: Mapping[str, Article], earlier: Mapping[str, GoldFile]) -> Adjudication:
@@ -267,6 +246,11 @@ def adjudicate(fetched: Fetched, articles: Mapping[str, Article], earlier: Mappi
     out = Adjudication()
     for task in fetched.tasks:
         article_id = task.data.get("article_id")
+        if why := fetched.changed.get(task.id):
+            out.findings.append(
+                Finding(article_id=article_id, task_id=task.id, reason=why, code=Code.LABELSTUDIO_TASK_CHANGED)
+            )
+            continue
         article = articles.get(article_id) if isinstance(article_id, str) else None
         if article is not None and _same_text(task.data, article):
             _adjudicate_task(out, task, article, fetched, earlier.get(article.id))

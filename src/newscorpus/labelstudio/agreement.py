@@ -2,7 +2,8 @@
 
 Spans: pairwise F1 between every two annotators over the tasks both annotated,
 counting a match either exactly (same start, end, label and level) or by
-overlap (same label and level, overlapping ranges; each span matched once).
+overlap (same label and level, overlapping ranges; each span matched once);
+and per label, the same F1 over every pair of annotators at once.
 Topics: Cohen's kappa averaged over annotator pairs and Fleiss' multi-kappa,
 from NLTK's ``AnnotationTask``.
 """
@@ -17,6 +18,7 @@ from nltk.metrics.agreement import AnnotationTask
 from pydantic import BaseModel, ConfigDict
 
 from newscorpus.model.article import Entity
+from newscorpus.model.labels import label_sets
 
 Span = tuple[int, int, str, int]
 
@@ -31,11 +33,24 @@ class PairAgreement(BaseModel):
     overlap_f1: float
 
 
+class LabelAgreement(BaseModel):
+    """Span agreement on one label, over every pair of annotators of the same text."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: str
+    spans: int
+    """The spans of this label the pairs compared (each annotator's, in each pair)."""
+    exact_f1: float
+    overlap_f1: float
+
+
 class AgreementReport(BaseModel):
-    """Agreement over a project: span F1 per annotator pair, kappa on topics."""
+    """Agreement over a project: span F1 per annotator pair and per label, kappa on topics."""
 
     model_config = ConfigDict(extra="forbid")
     pairs: list[PairAgreement]
+    labels: list[LabelAgreement]
+    """In the order of the label set."""
     topic_items: int
     cohen_kappa: float | None
     fleiss_kappa: float | None
@@ -64,6 +79,14 @@ def _pair_counts(a: list[Entity], b: list[Entity]) -> tuple[int, int, int, int]:
     return len(set(left) & set(right)), _overlap_matches(left, right), len(left), len(right)
 
 
+def _by_label(a: list[Entity], b: list[Entity]) -> dict[str, tuple[int, int, int, int]]:
+    """Return ``_pair_counts`` for each label either side has: a match is always of one label."""
+    labels = {e.label for e in a} | {e.label for e in b}
+    return {
+        label: _pair_counts([e for e in a if e.label == label], [e for e in b if e.label == label]) for label in labels
+    }
+
+
 def span_f1(a: list[Entity], b: list[Entity]) -> tuple[float, float]:
     """Return (exact F1, overlap F1) between two annotators' spans of one text."""
     exact, overlap, la, lb = _pair_counts(a, b)
@@ -73,12 +96,16 @@ def span_f1(a: list[Entity], b: list[Entity]) -> tuple[float, float]:
 def agreement(spans: dict[str, dict[str, list[Entity]]], topics: dict[str, dict[str, str]]) -> AgreementReport:
     """Compute agreement from ``{task: {annotator: spans}}`` and ``{task: {annotator: topic}}``."""
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    per_label: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for by_annotator in spans.values():
         for x, y in itertools.combinations(sorted(by_annotator), 2):
             row = counts[(x, y)]
             row[0] += 1
             for i, n in enumerate(_pair_counts(by_annotator[x], by_annotator[y]), start=1):
                 row[i] += n
+            for label, label_counts in _by_label(by_annotator[x], by_annotator[y]).items():
+                for i, n in enumerate(label_counts):
+                    per_label[label][i] += n
     pairs = [
         PairAgreement(annotators=pair, tasks=n, exact_f1=_f1(exact, la, lb), overlap_f1=_f1(overlap, la, lb))
         for pair, (n, exact, overlap, la, lb) in sorted(counts.items())
@@ -90,8 +117,13 @@ def agreement(spans: dict[str, dict[str, list[Entity]]], topics: dict[str, dict[
     if triples:
         task = AnnotationTask(data=triples)
         cohen, fleiss = _safe(task.kappa), _safe(task.multi_kappa)
+    order = {label: i for i, label in enumerate(label_sets().entity_names())}
+    labels = [
+        LabelAgreement(label=label, spans=la + lb, exact_f1=_f1(exact, la, lb), overlap_f1=_f1(overlap, la, lb))
+        for label, (exact, overlap, la, lb) in sorted(per_label.items(), key=lambda item: order[item[0]])
+    ]
     return AgreementReport(
-        pairs=pairs, topic_items=len({t for _, t, _ in triples}), cohen_kappa=cohen, fleiss_kappa=fleiss
+        pairs=pairs, labels=labels, topic_items=len({t for _, t, _ in triples}), cohen_kappa=cohen, fleiss_kappa=fleiss
     )
 
 

@@ -20,7 +20,8 @@ from label_studio_sdk.core.api_error import ApiError
 
 from newscorpus.core.plural import plural
 from newscorpus.labelstudio.config import labelling_config
-from newscorpus.labelstudio.server import Home, LabelStudioError, default_home, running_url
+from newscorpus.labelstudio.home import Home, default_home
+from newscorpus.labelstudio.server import LabelStudioError, running_url
 
 PAGE_SIZE = 100
 

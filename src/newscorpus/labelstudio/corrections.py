@@ -8,6 +8,8 @@ each span changed (a removed and an added span that overlap on the same level), 
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
 from newscorpus.model.article import Article, Entity, LayerName
@@ -75,37 +77,25 @@ def _span_correction(before: list[Entity], after: list[Entity]) -> tuple[list[En
 
 def corrections(article: Article, gold: GoldFile, task_id: int | None = None) -> list[Correction]:
     """Return where ``gold``'s gold layers contradict the gold ``article`` already has (none if it had none)."""
-    out = []
+    found: dict[LayerName, dict[str, Any]] = {}
     if gold.entities and gold.entities.status == "gold" and article.annotation.entities.status == "gold":
         removed, added, changed = _span_correction(article.entities, gold.entities.spans)
         if removed or added or changed:
-            source = article.annotation.entities.source
-            out.append(
-                Correction(
-                    article_id=article.id,
-                    task_id=task_id,
-                    layer="entities",
-                    source=source,
-                    removed=removed,
-                    added=added,
-                    changed=changed,
-                )
-            )
+            found["entities"] = {"removed": removed, "added": added, "changed": changed}
     if (
         gold.topic
         and gold.topic.status == "gold"
         and article.annotation.topic.status == "gold"
         and gold.topic.label != article.topic
     ):
-        source = article.annotation.topic.source
-        out.append(
-            Correction(
-                article_id=article.id,
-                task_id=task_id,
-                layer="topic",
-                source=source,
-                topic_before=article.topic,
-                topic_after=gold.topic.label,
-            )
+        found["topic"] = {"topic_before": article.topic, "topic_after": gold.topic.label}
+    return [
+        Correction(
+            article_id=article.id,
+            task_id=task_id,
+            layer=layer,
+            source=getattr(article.annotation, layer).source,
+            **differences,
         )
-    return out
+        for layer, differences in found.items()
+    ]

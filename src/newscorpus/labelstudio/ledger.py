@@ -10,7 +10,8 @@ The next push asks only for tasks changed after the watermark, merges them, and
 trusts the result only if its size equals the project's task count; a deleted,
 foreign or duplicated task makes it fall back to the full listing. A push cut
 off mid-way leaves the old ledger, and the tasks it created show up as changes.
-Deciding this needs no server: a listing reaches it as plain ids and data (``Listed``).
+Deciding this needs no server: a listing reaches it as plain ids and data (``Listed``);
+only ``newest_change`` asks the server, for the watermark.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from label_studio_sdk import LabelStudio
 from pydantic import ValidationError
 
 from newscorpus.core.atomic import atomic_write_text
 from newscorpus.core.codes import Code
 from newscorpus.core.report import Problem
+from newscorpus.labelstudio.views import PUSH_FIELDS, TEXT_CHANGED_AT
 from newscorpus.model.article import Record
 
 # The format Label Studio's Data Manager parses in a Datetime filter.
@@ -48,9 +51,9 @@ class KnownTask(Record):
 def data_sha256(data: dict[str, Any]) -> str:
     """Return the hash push compares a task's data by: every field but the text (its hash stands in for it).
 
-    ``text_changed_at`` is left out too: push sets it, the article does not say it.
+    The ``PUSH_FIELDS`` are left out too: push sets them from the task's history, the article does not say them.
     """
-    rest = {key: value for key, value in data.items() if key not in ("text", "text_changed_at")}
+    rest = {key: value for key, value in data.items() if key not in ("text", *PUSH_FIELDS)}
     return hashlib.sha256(json.dumps(rest, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
@@ -60,7 +63,7 @@ def known_task(task_id: int, data: dict[str, Any]) -> KnownTask:
         id=task_id,
         text_sha256=data.get("text_sha256"),
         data_sha256=data_sha256(data),
-        text_changed_at=data.get("text_changed_at"),
+        text_changed_at=data.get(TEXT_CHANGED_AT),
     )
 
 
@@ -157,6 +160,12 @@ def changed_since(watermark: str, max_id: int | None = None) -> str:
 
 NEWEST_FIRST = json.dumps({"ordering": ["-tasks:updated_at"]})
 """The Data Manager query that lists the most recently changed task first."""
+
+
+def newest_change(sdk: LabelStudio, project_id: int) -> str | None:
+    """Return the server time of the project's most recent task change (the watermark), or None."""
+    tasks: Iterable[Any] = sdk.tasks.list(project=project_id, page_size=1, fields="task_only", query=NEWEST_FIRST)
+    return watermark_of(next(iter(tasks), None))
 
 
 def watermark_of(task: Any | None) -> str | None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from newscorpus.core.errors import NewscorpusError
+from newscorpus.core.layout import Part
 
 USER = "newscorpus"
 """The cluster's one login (its superuser), which Label Studio connects as."""
@@ -52,15 +53,8 @@ class Cluster:
 
     root: Path
 
-    @property
-    def data(self) -> Path:
-        """The cluster's data folder (``initdb``'s ``-D``)."""
-        return self.root / "data"
-
-    @property
-    def log(self) -> Path:
-        """The server's log."""
-        return self.root / "postgres.log"
+    data = Part("data", "The cluster's data folder (``initdb``'s ``-D``).")
+    log = Part("postgres.log", "The server's log.")
 
     def exists(self) -> bool:
         """Return True once the cluster has been made (``init`` renames it into place last)."""

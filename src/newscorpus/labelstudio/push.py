@@ -5,8 +5,10 @@ from its ledger and what changed since, else by listing them all
 (``newscorpus.labelstudio.ledger``). What to send is decided article by article, without
 the server (``newscorpus.labelstudio.push_plan``); this module sends it. New tasks go in
 batches from a second thread while the corpus is still being read, those of articles with
-gold last (they wait in a temporary file); updates go one by one. Then push creates the
-tabs (``newscorpus.labelstudio.views``) and writes the new ledger.
+gold last (they wait in a temporary file); updates go one by one, and a task whose text
+changed gets its gold carried to the new text (``newscorpus.labelstudio.reanchoring``, which
+needs the old text the server still holds). Then push creates the tabs
+(``newscorpus.labelstudio.views``) and writes the new ledger.
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ from typing import Any
 
 from label_studio_sdk import LabelStudio
 
+from newscorpus.core.codes import Code
+from newscorpus.core.executor import executor_for
 from newscorpus.core.report import Problem
 from newscorpus.ingest.corpus import iter_corpus
 from newscorpus.labelstudio.client import Connection, client, ensure_project, talking_to
 from newscorpus.labelstudio.config import DEFAULT_PROJECT
+from newscorpus.labelstudio.home import default_home
 from newscorpus.labelstudio.ledger import (
-    NEWEST_FIRST,
     KnownTask,
     Ledger,
     Listed,
@@ -40,12 +44,12 @@ from newscorpus.labelstudio.ledger import (
     ledger_path,
     load_ledger,
     merge,
+    newest_change,
     save_ledger,
-    watermark_of,
 )
 from newscorpus.labelstudio.push_plan import Create, Unchanged, Update, new_task, plan_push
-from newscorpus.labelstudio.server import default_home
-from newscorpus.labelstudio.views import ensure_views
+from newscorpus.labelstudio.reanchoring import earlier_gold, keep_push_fields, text_update
+from newscorpus.labelstudio.views import TEXT_CHANGED_AT, ensure_views
 
 BATCH_SIZE = 500
 """Tasks in the first import request; each next one is twice as large, up to ``MAX_BATCHES_GROWTH`` times.
@@ -67,6 +71,8 @@ class PushResult:
     """Same text, other data (a layer's status changed): the task's data updated in place."""
     unchanged: list[str] = field(default_factory=list)
     flagged_for_review: list[str] = field(default_factory=list)
+    reanchored: list[str] = field(default_factory=list)
+    """The text changed under gold: the gold spans went to the new text as predictions (``reanchoring``)."""
     views_created: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -76,12 +82,6 @@ def _listed(sdk: LabelStudio, project_id: int, query: str | None = None) -> Iter
     tasks: Iterable[Any] = sdk.tasks.list(project=project_id, page_size=LIST_PAGE_SIZE, fields="task_only", query=query)
     for task in tasks:
         yield task.id, task.data or {}
-
-
-def _newest_change(sdk: LabelStudio, project_id: int) -> str | None:
-    """Return the server time of the project's most recent task change (the watermark), or None."""
-    tasks: Iterable[Any] = sdk.tasks.list(project=project_id, page_size=1, fields="task_only", query=NEWEST_FIRST)
-    return watermark_of(next(iter(tasks), None))
 
 
 def _known_tasks(sdk: LabelStudio, project: Any, ledger: Ledger | None) -> tuple[dict[str, KnownTask], list[Problem]]:
@@ -163,18 +163,20 @@ def push(
     on_progress: Callable[[int, int | None], None] | None = None,
     ledgers: Path | None = None,
     processes: int | None = None,
+    ray: str | None = None,
 ) -> PushResult:
     """Push every valid article of ``corpus``; return what was created, updated and left alone.
 
     New tasks are sent in batches from a second thread while the corpus is still being read
-    on ``processes`` cores (default: all); new tasks with gold wait in a temporary file and go
-    last. ``ledgers`` is the folder of push ledgers (default: ``ledgers/`` in the corpus's Label
-    Studio home; see ``newscorpus.labelstudio.ledger``).
+    on ``processes`` cores (default: all), or on the Ray cluster at address ``ray``; new tasks
+    with gold wait in a temporary file and go last. ``ledgers`` is the folder of push ledgers
+    (default: ``ledgers/`` in the corpus's Label Studio home; see ``newscorpus.labelstudio.ledger``).
     """
     sdk = client(conn)
     with (
         talking_to(conn),
         ThreadPoolExecutor(max_workers=1) as sender,
+        executor_for(processes, ray) as executor,
         tempfile.TemporaryFile("w+", encoding="utf-8") as later,  # new tasks with gold, sent last
     ):
         project = ensure_project(sdk, project_title)
@@ -183,13 +185,13 @@ def push(
         started: str | None = None
         known: dict[str, KnownTask] = {}
         if project.task_number:  # an empty project (a new one, say) has nothing to learn
-            started = _newest_change(sdk, project.id)
+            started = newest_change(sdk, project.id)
             known, result.problems = _known_tasks(sdk, project, load_ledger(path, conn.url, project.id))
         max_id = max((t.id for t in known.values()), default=0)
         ledger = dict(known)  # what the ledger becomes
         importer = _Importer(sdk, project.id, sender, ledger, result, on_progress)
         # Articles are parsed and made into payloads on every core; only the payloads come back.
-        payloads = _valid(iter_corpus(corpus, convert=new_task, processes=processes), result.problems)
+        payloads = _valid(iter_corpus(corpus, convert=new_task, executor=executor), result.problems)
         for step in plan_push(known, payloads):
             match step:
                 case Create(later=True):
@@ -197,7 +199,7 @@ def push(
                 case Create():
                     importer.add(step.task)
                 case Update():
-                    ledger[step.article_id] = _update(sdk, step, result)
+                    ledger[step.article_id] = _update(sdk, step, corpus, result)
                 case Unchanged():
                     result.unchanged.append(step.article_id)
         later.seek(0)
@@ -206,23 +208,41 @@ def push(
         importer.add(None)
         importer.settle(block=True)
         result.views_created = ensure_views(sdk, project.id)
-        finished = _newest_change(sdk, project.id)
+        finished = newest_change(sdk, project.id)
         if started is not None:  # changes others made to older tasks while this push ran
             merge(ledger, _listed(sdk, project.id, changed_since(started, max_id)), strict=False)
         save_ledger(path, Ledger(url=conn.url, project_id=project.id, watermark=finished, tasks=ledger))
+    # Push carried that gold to the new text, and the pull that follows writes it: it is no longer just stale.
+    carried = set(result.reanchored)
+    result.problems = [p for p in result.problems if not (p.code == Code.GOLD_STALE and p.article_id in carried)]
     return result
 
 
-def _update(sdk: LabelStudio, step: Update, result: PushResult) -> KnownTask:
-    """Send a task its new data; if its text changed, flag its annotations for review (pull keeps them out of gold)."""
-    # Stamped as it is sent, not when the push began: an annotation made on the old text before now is older.
-    data = step.sent(dt.datetime.now(dt.UTC).isoformat())
-    sdk.tasks.update(id=str(step.task_id), data=data)
+def _update(sdk: LabelStudio, step: Update, corpus: Path, result: PushResult) -> KnownTask:
+    """Send a task its new data; if its text changed, carry its gold there and flag its annotations for review."""
+    task_id = str(step.task_id)
     if step.why == "data":
+        data = step.data
+        if TEXT_CHANGED_AT in data:  # what push said of the text's history: only the server holds all of it
+            data = keep_push_fields(data, sdk.tasks.get(id=task_id).data or {})
+        sdk.tasks.update(id=task_id, data=data)
         result.refreshed.append(step.article_id)
-    else:
-        result.updated.append(step.article_id)
-        # The annotations themselves, not the task's total_annotations: Label Studio can stop keeping that count.
-        if any(not a.was_cancelled for a in sdk.annotations.list(id=step.task_id)):
-            result.flagged_for_review.append(step.article_id)
-    return known_task(step.task_id, data)
+        return known_task(step.task_id, data)
+    old = sdk.tasks.get(id=task_id)
+    # Stamped as it is sent, not when the push began: an annotation made on the old text before now is older.
+    now = dt.datetime.now(dt.UTC).isoformat()
+    update = text_update(step, old.data or {}, earlier_gold(corpus, step.article_id), now)
+    for made in sdk.predictions.list(task=step.task_id):  # for the old text
+        if made.id is not None:
+            sdk.predictions.delete(id=made.id)
+    sdk.tasks.update(id=task_id, data=update.data)
+    for prediction in update.predictions:
+        sdk.predictions.create(task=step.task_id, **prediction)
+    result.updated.append(step.article_id)
+    result.problems += update.problems
+    if update.reanchored:
+        result.reanchored.append(step.article_id)
+    # The annotations themselves, not the task's total_annotations: Label Studio can stop keeping that count.
+    if any(not a.was_cancelled for a in sdk.annotations.list(id=step.task_id)):
+        result.flagged_for_review.append(step.article_id)
+    return known_task(step.task_id, update.data)

@@ -5,7 +5,9 @@ ledger, caught up with the server; ``newscorpus.labelstudio.ledger``) and the ar
 payloads; ``newscorpus.labelstudio.push`` carries the steps out. For each article:
 
 - no task yet: create one (tasks with a gold layer after those without, see ``Create``);
-- a task of another ``text_sha256``: update it in place and flag its annotations for review;
+- a task of another ``text_sha256``: update it in place, replace its predictions (they were made for
+  the old text) and flag its annotations for review; its gold is carried to the new text
+  (``newscorpus.labelstudio.reanchoring``);
 - a task of other data (a layer's status changed, after a pull): update it in place;
 - else leave it alone.
 
@@ -18,12 +20,12 @@ task data carry each layer's status, which the tabs filter on
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from newscorpus.labelstudio.convert import to_results
 from newscorpus.labelstudio.ledger import KnownTask, data_sha256
-from newscorpus.labelstudio.views import GOLD_LAYERS, STATUS_FIELDS
+from newscorpus.labelstudio.views import GOLD_LAYERS, STATUS_FIELDS, TEXT_CHANGED_AT
 from newscorpus.model.article import Article
 
 DEFAULT_MODEL_VERSION = "newscorpus"
@@ -90,8 +92,11 @@ class Update:
     data: dict[str, Any]
     why: Literal["text", "data"]
     """``text``: the text changed, so the task's annotations are flagged for review (``sent`` stamps
-    ``text_changed_at``; pull keeps annotations older than that out of gold). ``data``: only other
-    data changed (a layer's status), and the task keeps when its text last changed."""
+    ``text_changed_at``; pull carries annotations older than that to the new text, or keeps them out
+    of gold). ``data``: only other data changed (a layer's status), and the task keeps when its text
+    last changed."""
+    predictions: list[dict[str, Any]] = field(default_factory=list)
+    """For a new text, the article's predictions, which replace those made for the old text."""
 
     @property
     def article_id(self) -> str:
@@ -101,7 +106,7 @@ class Update:
 
     def sent(self, now: str) -> dict[str, Any]:
         """Return the data to send; if the text changed, stamped with ``now`` (ISO, UTC) as ``text_changed_at``."""
-        return {**self.data, "text_changed_at": now} if self.why == "text" else self.data
+        return {**self.data, TEXT_CHANGED_AT: now} if self.why == "text" else self.data
 
 
 @dataclass(frozen=True)
@@ -120,10 +125,10 @@ def decide(known: KnownTask | None, task: dict[str, Any]) -> Step:
     if known is None:
         return Create(task=task, later=bool(data[GOLD_LAYERS]))
     if known.text_sha256 != data["text_sha256"]:
-        return Update(task_id=known.id, data=data, why="text")
+        return Update(task_id=known.id, data=data, why="text", predictions=task.get("predictions", []))
     if known.data_sha256 != data_sha256(data):
         if known.text_changed_at is not None:
-            data = {**data, "text_changed_at": known.text_changed_at}
+            data = {**data, TEXT_CHANGED_AT: known.text_changed_at}
         return Update(task_id=known.id, data=data, why="data")
     return Unchanged(article_id=data["article_id"])
 

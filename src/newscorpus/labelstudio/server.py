@@ -8,26 +8,18 @@ annotates while a curator pushes, and on SQLite those writes queue up until
 imports time out. SQLite (``.labelstudio/data/label_studio.sqlite3``) remains
 for a single annotator on a laptop; the two hold separate projects, and
 neither is moved into the other. The admin login, API token and database
-password are generated once and kept in ``.labelstudio/credentials.json``
-(mode 0600, git-ignored).
-
-``.labelstudio/`` (the home) sits in the project root, beside ``corpus/``, and
-is found from the corpus folder or the current folder, so the commands work
-from any folder of the project (see :func:`default_home`).
+password are generated once and kept in the home (``newscorpus.labelstudio.home``),
+which also holds the server's state and log.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -38,6 +30,8 @@ from typing import Literal
 from newscorpus.core.atomic import atomic_write_text
 from newscorpus.core.errors import NewscorpusError
 from newscorpus.labelstudio import postgres as pg
+from newscorpus.labelstudio.home import Home, load_or_create_credentials
+from newscorpus.labelstudio.process import ProcessError, end_group, start_detached, wait_until
 
 LABEL_STUDIO_VERSION = "1.23.2"
 HOST = "127.0.0.1"
@@ -48,7 +42,6 @@ Backend = Literal["postgresql", "sqlite"]
 BACKEND_NAMES: dict[Backend, str] = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
 START_TIMEOUT = 300.0
 """The first start runs database migrations; later starts take seconds."""
-HOME_DIR = ".labelstudio"
 Say = Callable[[str], None]
 """Where the server code tells what it is doing (installing, which port); the CLI prints it."""
 
@@ -59,78 +52,6 @@ def _quiet(message: str) -> None:
 
 class LabelStudioError(NewscorpusError):
     """Label Studio could not be installed, started, reached or used; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class Home:
-    """The folder holding the server's venv, data, credentials, state and log."""
-
-    root: Path
-
-    @property
-    def venv(self) -> Path:
-        """The server's own virtualenv."""
-        return self.root / "venv"
-
-    @property
-    def data(self) -> Path:
-        """Label Studio's data dir (uploads and exports; the SQLite database, on SQLite)."""
-        return self.root / "data"
-
-    @property
-    def sqlite(self) -> Path:
-        """The SQLite database of ``serve --sqlite``."""
-        return self.data / "label_studio.sqlite3"
-
-    @property
-    def postgres(self) -> pg.Cluster:
-        """The PostgreSQL cluster of ``serve``."""
-        return pg.Cluster(self.root / "postgres")
-
-    @property
-    def ledgers(self) -> Path:
-        """Push's ledgers: what it last knew of each project (a cache)."""
-        return self.root / "ledgers"
-
-    @property
-    def backend(self) -> Path:
-        """Which database the server last ran on."""
-        return self.root / "backend"
-
-    @property
-    def credentials(self) -> Path:
-        """The admin login and API token, mode 0600."""
-        return self.root / "credentials.json"
-
-    @property
-    def state(self) -> Path:
-        """The running server's pid, port, URL and database."""
-        return self.root / "server.json"
-
-    @property
-    def log(self) -> Path:
-        """The server's output."""
-        return self.root / "server.log"
-
-
-def default_home(corpus: Path | None = None) -> Home:
-    """Return ``$NEWSCORPUS_LABELSTUDIO_HOME``, else ``.labelstudio`` in the project root.
-
-    The project root is the nearest folder holding ``.labelstudio/`` above the corpus folder
-    (if it exists), else above the current folder; without one (before the first ``serve``)
-    it is the folder holding the corpus, else the nearest one above the current folder that
-    holds ``corpus/``, else the current folder.
-    """
-    if env := os.environ.get("NEWSCORPUS_LABELSTUDIO_HOME"):
-        return Home(Path(env).resolve())
-    here = Path.cwd()
-    found = corpus.resolve() if corpus is not None and corpus.is_dir() else None
-    for start in (found, here):
-        for folder in (start, *start.parents) if start else ():
-            if (folder / HOME_DIR).is_dir():
-                return Home(folder / HOME_DIR)
-    root = found.parent if found else next((f for f in (here, *here.parents) if (f / "corpus").is_dir()), here)
-    return Home(root / HOME_DIR)
 
 
 def _marker(home: Home) -> Path:
@@ -160,28 +81,6 @@ def ensure_installed(home: Home, say: Say = _quiet) -> Path:
         raise LabelStudioError(f"Installing {requirement} into {home.venv} failed: {' '.join(tail)}") from None
     _marker(home).write_text(LABEL_STUDIO_VERSION + "\n", encoding="utf-8")
     return program
-
-
-def load_or_create_credentials(home: Home) -> dict[str, str]:
-    """Return the admin login, API token and database password, creating what is missing (mode 0600)."""
-    credentials = json.loads(home.credentials.read_text(encoding="utf-8")) if home.credentials.is_file() else {}
-    defaults = {
-        "username": "admin@newscorpus.local",
-        "password": secrets.token_urlsafe(18),
-        "token": secrets.token_hex(20),
-        # Pinned: Label Studio's own generated key can start with "$", which its .env reader
-        # then expands, so tokens stop working after a restart.
-        "secret_key": secrets.token_hex(32),
-        # Added to homes made before PostgreSQL: their login and token stay as they were.
-        "postgres_password": secrets.token_urlsafe(24),
-    }
-    missing = {key: value for key, value in defaults.items() if key not in credentials}
-    if missing:
-        credentials |= missing
-        home.root.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(home.credentials, json.dumps(credentials, indent=2) + "\n")
-        home.credentials.chmod(0o600)
-    return credentials
 
 
 def healthy(url: str, timeout: float = 2.0) -> bool:
@@ -387,63 +286,21 @@ def start(
     )
     home.data.mkdir(parents=True, exist_ok=True)
     command = [str(program), "start", "--no-browser", "--internal-host", HOST, "--port", str(port)]
-    with home.log.open("ab") as log:
-        process = subprocess.Popen(
-            command, env=_environment(home, credentials, postgres_port), stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    state = {"pid": process.pid, "port": port, "url": url, "backend": backend}
+    server = start_detached("Label Studio", command, _environment(home, credentials, postgres_port), home.log)
+    state = {"pid": server.process.pid, "port": port, "url": url, "backend": backend}
     atomic_write_text(home.state, json.dumps(state) + "\n")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            stop(home)
-            raise LabelStudioError(
-                f"Label Studio exited with code {process.returncode} while starting. See {home.log}."
-            )
-        if healthy(url):
-            return url
-        time.sleep(0.5)
-    stop(home)
-    raise LabelStudioError(f"Label Studio did not answer {url}/health within {timeout:.0f} s. See {home.log}.")
-
-
-def _gone(pid: int, seconds: float) -> bool:
-    """Wait up to ``seconds`` for the process group ``pid`` leads to end; return whether it did."""
-    deadline = time.monotonic() + seconds
-    while True:
-        # A server this process started stays a zombie, and its group alive, until it is reaped.
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.1)
-
-
-def _end_group(pid: int, grace: float) -> bool:
-    """End the process group ``pid`` leads: interrupt, then terminate, then kill; False if it was not running.
-
-    Terminate comes after a few seconds because a server started from a background job
-    inherits an ignored interrupt; kill after ``grace`` seconds.
-    """
-    for signum, wait in ((signal.SIGINT, min(3.0, grace)), (signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(pid, signum)
-        except ProcessLookupError:
-            return signum != signal.SIGINT
-        if _gone(pid, wait):
-            return True
-    return True
+    try:
+        wait_until(server, lambda: healthy(url), f"answer {url}/health", timeout)
+    except ProcessError as exc:
+        stop(home)
+        raise LabelStudioError(str(exc)) from None
+    return url
 
 
 def stop(home: Home, grace: float = 20.0) -> list[str]:
     """Stop the server this home started, then its PostgreSQL; return what was running."""
     stopped = []
-    if isinstance(pid := _state(home).get("pid"), int) and _end_group(pid, grace):
+    if isinstance(pid := _state(home).get("pid"), int) and end_group(pid, grace):
         stopped.append("Label Studio")
     home.state.unlink(missing_ok=True)
     if home.postgres.exists() and pg.stop(home.postgres):

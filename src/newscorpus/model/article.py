@@ -138,6 +138,10 @@ class Article(Record):
     raw_encoding: str = Field(description="The encoding the raw file was decoded from.")
     raw_sha256: Sha256 = Field(description="sha256 of the raw bytes: the file, or the line of a JSONL file.")
     text_sha256: Sha256 = Field(description="sha256 of `text` as UTF-8.")
+    cluster_id: str | None = Field(
+        None,
+        description="Set by a release: the id of the first article of its near-duplicate cluster (its own id if none).",
+    )
 
     # One validator per rule, in the order they run: the first that fails is the error. Each declares its rule
     # version, which the schema snapshot records (newscorpus.model.rules).

@@ -20,6 +20,8 @@ from newscorpus.model.article import LAYERS, Article, ArticleId, Entity, LayerNa
 from newscorpus.model.label_types import Topic
 
 ANNOTATIONS_DIR = "annotations"
+AGREEMENT_CHART = "reports/agreement.svg"
+"""Where ``labelstudio pull`` draws the annotators' agreement in a corpus; the next release's card links it."""
 GoldStatus = Literal["gold", "needs_review", "needs_adjudication"]
 _EMPTY: dict[str, Any] = {"entities": [], "topic": None}
 """A layer's value while it is not gold."""
@@ -88,6 +90,11 @@ def _layer(gold: GoldFile, name: LayerName, status: GoldStatus) -> dict[str, Any
     }
 
 
+def _refused(name: str, field: str, code: Code, message: str, article_id: str | None = None) -> list[Problem]:
+    """Return the one problem that keeps a gold file out: its ``field`` does not fit the article."""
+    return [Problem(code=code, file=name, field=field, article_id=article_id, message=message)]
+
+
 def apply_gold(article: Article, gold: GoldFile, name: str) -> Article | list[Problem]:
     """Return ``article`` with each layer of ``gold`` applied, or the problems that keep the gold out.
 
@@ -96,25 +103,14 @@ def apply_gold(article: Article, gold: GoldFile, name: str) -> Article | list[Pr
     had no gold there: it never unseats gold that stands (an import's).
     """
     if gold.article_id != article.id:
-        return [
-            Problem(
-                code=Code.GOLD_WRONG_ARTICLE,
-                file=name,
-                field="article_id",
-                message=f"names {gold.article_id!r}, but the file is for {article.id!r}",
-            )
-        ]
+        wrong = f"names {gold.article_id!r}, but the file is for {article.id!r}"
+        return _refused(name, "article_id", Code.GOLD_WRONG_ARTICLE, wrong)
     if gold.text_sha256 != article.text_sha256:
-        return [
-            Problem(
-                code=Code.GOLD_STALE,
-                file=name,
-                field="text_sha256",
-                article_id=article.id,
-                message="is stale: the article's text changed after it was annotated. "
-                "Try `newscorpus labelstudio push` and review the task.",
-            )
-        ]
+        stale = (
+            "is stale: the article's text changed after it was annotated. "
+            "Try `newscorpus labelstudio push` and review the task."
+        )
+        return _refused(name, "text_sha256", Code.GOLD_STALE, stale, article.id)
     annotation = article.annotation.model_dump()
     update: dict[str, Any] = {}
     values = {

@@ -13,7 +13,9 @@ import bisect
 import difflib
 from dataclasses import dataclass, field
 
+from newscorpus.core.offsets import sha256_text
 from newscorpus.model.article import Entity
+from newscorpus.model.gold import EntityGold, GoldFile, GoldStatus
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,21 @@ def reanchor(old_text: str, new_text: str, spans: list[Entity]) -> Reanchored:
             where = f"[{span.start}, {span.end}) {span.label} {span.text!r}"
             result.flagged.append((span, f"the correction changed text in or next to the span {where}"))
     return result
+
+
+def reanchor_gold(gold: GoldFile, old_text: str, new_text: str) -> tuple[GoldFile, Reanchored]:
+    """Return ``gold`` (made on ``old_text``) carried to ``new_text``, and what became of its gold spans.
+
+    A gold entity layer keeps the spans that moved and stays gold; the flagged ones are left out.
+    If the correction touched every span, the layer needs review: no span left would say "no
+    names", which nobody did. The topic and a layer that is not gold hold no offsets: they stay.
+    """
+    if gold.entities is None or gold.entities.status != "gold":
+        return gold.model_copy(update={"text_sha256": sha256_text(new_text)}), Reanchored()
+    result = reanchor(old_text, new_text, gold.entities.spans)
+    status: GoldStatus = "needs_review" if result.flagged and not result.moved else "gold"
+    entities = EntityGold(status=status, spans=result.moved)
+    return gold.model_copy(update={"text_sha256": sha256_text(new_text), "entities": entities}), result
 
 
 def _untouched(span: Entity, block: tuple[int, int, int], old_length: int, new_length: int) -> bool:

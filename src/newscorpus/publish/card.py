@@ -16,6 +16,7 @@ from newscorpus.derive.features import features_for
 from newscorpus.ingest.ids import SPLITS
 from newscorpus.model.article import OFFSET_RULE
 from newscorpus.model.labels import label_sets
+from newscorpus.release.diff import ReleaseDiff
 from newscorpus.release.manifest import Manifest
 
 _SIZE_CATEGORIES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")]
@@ -101,8 +102,22 @@ def _fields(model: type[BaseModel]) -> list[dict[str, str]]:
     ]
 
 
-def render_card(manifest: Manifest, standoff: int | None = None) -> str:
-    """Render the dataset card of a release; ``standoff``: how many texts a stand-off publication withholds."""
+CHANGES_LISTED = 20
+"""How many ids, and changed texts, the card's "Changes since" section lists; the diff command lists them all."""
+
+
+def render_card(
+    manifest: Manifest,
+    standoff: int | None = None,
+    changes: ReleaseDiff | None = None,
+    agreement_chart: str | None = None,
+) -> str:
+    """Render the dataset card of a release.
+
+    ``standoff``: how many texts a stand-off publication withholds; ``changes``: what the release
+    changed since the one before it (``release.diff.changes_since``), None for the first release;
+    ``agreement_chart``: the annotators' agreement chart, relative to the card, if it goes along.
+    """
     published = published_configs(manifest)
     fields = {config: _fields(get_config(config).model) for config in published}
     card = DatasetCard.from_template(
@@ -121,5 +136,8 @@ def render_card(manifest: Manifest, standoff: int | None = None) -> str:
         fields=fields,
         entity_labels=label_sets().entity_labels,
         standoff=standoff,
+        changes=changes,
+        listed=CHANGES_LISTED,
+        agreement_chart=agreement_chart,
     )
     return str(card)

@@ -1,18 +1,20 @@
 """Publishing a release as a Hugging Face dataset folder that ``datasets.load_dataset`` loads.
 
 The folder holds ``README.md`` (the card, with ``configs`` and ``dataset_info``
-in its YAML) and ``data/{config}/{split}-00000-of-00001.parquet``, whose
+in its YAML) and ``data/{config}/{split}-0000K-of-0000N.parquet`` shards, whose
 schema metadata carries the ``Features`` so ``ClassLabel`` survives loading.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,8 @@ import pyarrow.parquet as pq
 
 from newscorpus.core.atomic import atomic_write_text, default_mode
 from newscorpus.core.errors import ReleaseError, UsageError
+from newscorpus.derive.writers import BATCH_ROWS
+from newscorpus.model.gold import AGREEMENT_CHART
 from newscorpus.publish.card import published_configs, render_card
 from newscorpus.publish.standoff import (
     KNOWN_CONFIGS,
@@ -31,10 +35,13 @@ from newscorpus.publish.standoff import (
     set_texts,
     withheld_ids,
 )
-from newscorpus.release.build import verify
+from newscorpus.release.build import newest_release, verify
+from newscorpus.release.diff import changes_since
 from newscorpus.release.manifest import Manifest, load_manifest, release_dir
 
 MARKER = ".newscorpus.json"
+SHARD_ROWS = 256 * BATCH_ROWS
+"""Rows per published Parquet shard: about 100–300 MB of documents, the size the Hub recommends."""
 
 
 def _check_out(out: Path) -> None:
@@ -42,16 +49,27 @@ def _check_out(out: Path) -> None:
         raise ReleaseError(f"{out} exists and is not a newscorpus publication. Try another --out, or empty it.")
 
 
-def _write_parquet(source: Path, target: Path, config: str, withheld: set[str] | None) -> None:
-    """Write one Arrow file as Parquet, batch for batch; with ``withheld``, the texts it may not share emptied."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with pa.ipc.open_stream(source) as reader, pq.ParquetWriter(target, reader.schema, compression="zstd") as writer:
-        for batch in reader:
-            if withheld is not None:
-                if config == "documents":
-                    withheld.update(withheld_ids(batch))
-                batch = set_texts(config, batch, dict.fromkeys(withheld))
-            writer.write_batch(batch)
+def _write_parquet(source: Path, folder: Path, split: str, rows: int, config: str, withheld: set[str] | None) -> None:
+    """Write one Arrow file as Parquet shards of ``SHARD_ROWS`` rows, batch for batch, into ``folder``.
+
+    The shards are named as the Hub names them, ``{split}-0000K-of-0000N.parquet``, and cut by row
+    count alone, so the same release publishes the same files. With ``withheld``, the texts it may
+    not share are emptied.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    shards = max(1, math.ceil(rows / SHARD_ROWS))
+    with pa.ipc.open_stream(source) as reader:
+        batches = iter(reader)
+        for shard in range(shards):
+            path = folder / f"{split}-{shard:05d}-of-{shards:05d}.parquet"
+            with pq.ParquetWriter(path, reader.schema, compression="zstd") as writer:
+                # Release batches hold BATCH_ROWS rows, which divides SHARD_ROWS: shards end on batch ends.
+                for batch in islice(batches, SHARD_ROWS // BATCH_ROWS):
+                    if withheld is not None:
+                        if config == "documents":
+                            withheld.update(withheld_ids(batch))
+                        batch = set_texts(config, batch, dict.fromkeys(withheld))
+                    writer.write_batch(batch)
 
 
 @contextmanager
@@ -72,6 +90,12 @@ def _writing(out: Path) -> Iterator[Path]:
             tmp.rename(out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def agreement_chart(corpus: Path, version: str) -> Path | None:
+    """Return the agreement chart of the last pull if release ``version`` is the newest (built after it), else None."""
+    chart = corpus / AGREEMENT_CHART
+    return chart if chart.is_file() and version == newest_release(corpus) else None
 
 
 def _finish(folder: Path, card: str, marker: dict[str, Any]) -> None:
@@ -103,20 +127,21 @@ def publish(corpus: Path, version: str, out: Path, *, standoff: bool = False) ->
             "publish it. Try a release built with only the configs it knows: " + ", ".join(KNOWN_CONFIGS) + "."
         )
     withheld: set[str] | None = set() if standoff else None
+    changes = changes_since(corpus, version)
+    chart = agreement_chart(corpus, version)
+    linked = chart.name if chart else None  # beside the card, which links it relative
     with _writing(out) as tmp:
+        if chart:
+            shutil.copyfile(chart, tmp / chart.name)
         for config, rows in configs.items():  # documents first: it names the texts to withhold
-            for split in rows:
-                _write_parquet(
-                    release_dir(corpus, version) / config / f"{split}.arrow",
-                    tmp / "data" / config / f"{split}-00000-of-00001.parquet",
-                    config,
-                    withheld,
-                )
-        card = render_card(manifest)
+            for split, n in rows.items():
+                source = release_dir(corpus, version) / config / f"{split}.arrow"
+                _write_parquet(source, tmp / "data" / config, split, n, config, withheld)
+        card = render_card(manifest, changes=changes, agreement_chart=linked)
         marker: dict[str, Any] = {"version": version, "inputs_sha256": manifest.inputs_sha256}
         if withheld is not None:
             marker["standoff"] = {"withheld": len(withheld), "card": card}
-            card = render_card(manifest, standoff=len(withheld))
+            card = render_card(manifest, standoff=len(withheld), changes=changes, agreement_chart=linked)
         _finish(tmp, card, marker)
     return manifest
 
@@ -142,6 +167,8 @@ def rehydrate(published: Path, source: Path, out: Path) -> Rehydration:
         for path in sorted((published / "data").rglob("*.parquet")):
             name = path.relative_to(published)
             rewrite_parquet(path, tmp / name, dict(texts), name.parts[1])
+        if (chart := published / Path(AGREEMENT_CHART).name).is_file():  # the card links it
+            shutil.copyfile(chart, tmp / chart.name)
         if result.complete:
             card = marker["standoff"]["card"]
             marker = {k: v for k, v in marker.items() if k != "standoff"}

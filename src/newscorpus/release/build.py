@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+from array import array
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import partial
@@ -23,18 +24,23 @@ from filelock import FileLock
 from newscorpus.core.atomic import atomic_write_bytes, default_mode
 from newscorpus.core.codes import Code
 from newscorpus.core.errors import InvalidInput, ReleaseError
+from newscorpus.core.executor import Executor, LocalExecutor, executor_for
 from newscorpus.core.plural import plural
-from newscorpus.core.pool import frozen_gc, ordered_map
+from newscorpus.core.pool import frozen_gc
 from newscorpus.core.report import Problem, Report
 from newscorpus.core.semver import bump, parse_semver
 from newscorpus.derive.configs import CONFIGS, Config, select_configs
-from newscorpus.derive.rows import Tally, article_rows
-from newscorpus.derive.writers import ReleaseWriters
+from newscorpus.derive.neardup import DEFAULT_THRESHOLD, bands_for
+from newscorpus.derive.rows import Tally
+from newscorpus.derive.shards import SHARD_DIR, SPILL_DIR, Layout, Spilled, spill_job, stitch_config, write_shard
+from newscorpus.derive.statistics import cluster_statistics
 from newscorpus.ingest.corpus import input_names, iter_corpus, relative_name, sha256_file
+from newscorpus.release.clusters import Clusters, Placed, assign_splits
 from newscorpus.release.history import rebuild_elsewhere
 from newscorpus.release.manifest import (
     MANIFEST,
     RELEASES_DIR,
+    ArticleEntry,
     FileEntry,
     InputEntry,
     Manifest,
@@ -58,23 +64,92 @@ class BuildResult:
     path: Path
 
 
+class _Placements:
+    """Where each admitted article's rows stand in the spill, in reading order, at a few numbers per article.
+
+    The layout waits for the last article: a late one can join two clusters, and so move earlier ones.
+    """
+
+    def __init__(self, configs: list[Config]) -> None:
+        self.names = [c.name for c in configs]
+        self.placed: list[Placed] = []
+        self.jobs = array("q")
+        self.starts = {name: array("q") for name in self.names}
+        self.sizes = {name: array("q") for name in self.names}
+
+    def add(self, item: Spilled) -> None:
+        summary = item.summary
+        self.placed.append(Placed(summary.id, summary.split, summary.raw_file, summary.raw_line))
+        self.jobs.append(item.job)
+        for name in self.names:
+            self.starts[name].append(item.starts.get(name, 0))
+            self.sizes[name].append(summary.sizes.get(name, 0))
+
+    def lay_out(self, layout: Layout, splits: list[str], clusters: list[str]) -> None:
+        for n, (split, cluster) in enumerate(zip(splits, clusters, strict=True)):
+            starts = {name: self.starts[name][n] for name in self.names}
+            sizes = {name: self.sizes[name][n] for name in self.names}
+            layout.keep(self.jobs[n], starts, sizes, split, cluster)
+
+
+def _released(previous: Manifest | None, placed: list[Placed]) -> dict[str, str]:
+    """Return each article of ``previous`` with its split, in its order; without its list, those of its raw files."""
+    if previous is None:
+        return {}
+    if previous.articles is not None:
+        return {entry.id: entry.split for entry in previous.articles}
+    # Before articles were listed, a split was a function of the id: what the article has on its own.
+    files = {entry.path for entry in previous.inputs}
+    return {p.id: p.split for p in placed if p.file in files}
+
+
 def _write_configs(
-    corpus: Path, out: Path, configs: list[Config], on_file: Callable[[], None] | None, processes: int | None
-) -> tuple[Report, Tally, dict[str, dict[str, int]]]:
-    report, stats = Report(), Tally(configs)
-    # The configs travel with each job: the workers make the rows, this process only writes them.
-    convert = partial(article_rows, configs=tuple(configs))
-    with frozen_gc(), ReleaseWriters(out, {c.name: c.model for c in configs}) as writers:
-        for item in iter_corpus(corpus, on_file, convert=convert, processes=processes):
+    corpus: Path,
+    out: Path,
+    configs: list[Config],
+    on_file: Callable[[], None] | None,
+    executor: Executor,
+    previous: Manifest | None = None,
+) -> tuple[Report, Tally, list[FileEntry], list[ArticleEntry]]:
+    """Write every config's splits into ``out`` (see ``derive.shards``); return the report, counts, files, articles.
+
+    Near-duplicates share a split: ``previous``, the release before, fixes the splits of the articles it holds.
+    """
+    report, stats, layout = Report(), Tally(configs), Layout(configs)
+    clusters, placements = Clusters(DEFAULT_THRESHOLD), _Placements(configs)
+    # The workers make the rows and spill them; only a summary of each article comes back here.
+    spill = partial(spill_job, out.absolute(), tuple(configs), bands_for(DEFAULT_THRESHOLD))
+    with frozen_gc():
+        for item in iter_corpus(corpus, on_file, convert_job=spill, executor=executor):
             if isinstance(item, Problem):
                 report.problems.append(item)
                 continue
-            report.problems += item.problems
-            stats.add(item)
+            report.problems += item.summary.problems
+            stats.add(item.summary)
+            clusters.add(item.summary.signature)
+            placements.add(item)
             report.articles_valid += 1
-            for config, rows in item.rows.items():
-                writers.add_rows(config, item.split, rows)
-    return report, stats, writers.rows
+    placed = placements.placed
+    assignment = assign_splits(placed, clusters.roots(), _released(previous, placed))
+    report.problems += assignment.problems
+    stats.duplicates = cluster_statistics([(assignment.clusters[g[0]], len(g)) for g in clusters.groups()])
+    placements.lay_out(layout, assignment.splits, assignment.clusters)
+    articles = [
+        ArticleEntry(id=p.id, split=split, cluster=cluster)
+        for p, split, cluster in zip(placed, assignment.splits, assignment.clusters, strict=True)
+    ]
+    where = out.absolute()
+    for _ in executor.map(write_shard, layout.shard_jobs(where)):
+        pass
+    rows = layout.rows()
+    files = [
+        FileEntry(path=f"{config.name}/{split}.arrow", sha256=sha256, bytes=size, rows=rows[config.name][split])
+        for config, made in zip(configs, executor.map(stitch_config, ((where, c) for c in configs)), strict=True)
+        for split, sha256, size in made
+    ]
+    for scratch in (SPILL_DIR, SHARD_DIR):
+        shutil.rmtree(out / scratch, ignore_errors=True)  # emptied by stitch_config: only the folders are left
+    return report, stats, files, articles
 
 
 def _sha256_input(job: tuple[Path, str]) -> str:
@@ -82,11 +157,12 @@ def _sha256_input(job: tuple[Path, str]) -> str:
     return sha256_file(corpus / path)
 
 
-def _inputs(corpus: Path, processes: int | None) -> tuple[list[InputEntry], str]:
-    """Return every input file with its hash (hashed on ``processes`` cores), and the hash over all of them."""
+def _inputs(corpus: Path, executor: Executor) -> tuple[list[InputEntry], str]:
+    """Return every input file with its hash (hashed on ``executor``), and the hash over all of them."""
     paths = input_names(corpus)
     entries, combined = [], hashlib.sha256()
-    digests = ordered_map(_sha256_input, ((corpus, path) for path in paths), processes, chunk=256)
+    where = corpus.absolute()
+    digests = executor.map(_sha256_input, ((where, path) for path in paths), chunk=256)
     for path, digest in zip(paths, digests, strict=True):
         entries.append(InputEntry(path=path, sha256=digest))
         combined.update(f"{path}\0{digest}\n".encode())
@@ -126,7 +202,7 @@ def rebuild_hint(corpus: Path, manifest: Manifest) -> str:
     if manifest.schema_version != code:
         why = f"it was built with schema {manifest.schema_version}, and this code has schema {code}"
     else:
-        inputs, digest = _inputs(corpus, None)
+        inputs, digest = _inputs(corpus, LocalExecutor())
         if digest == manifest.inputs_sha256:
             return f"Try `{_build_command(manifest)}` to rebuild its data files from the inputs."
         why = f"{_changed_inputs(manifest.inputs, inputs)} since it was built"
@@ -227,9 +303,10 @@ def _build_into(
     configs: list[Config],
     skip_invalid: bool,
     on_file: Callable[[], None] | None,
-    processes: int | None,
+    executor: Executor,
+    previous: Manifest | None,
 ) -> Manifest:
-    report, stats, rows = _write_configs(corpus, tmp, configs, on_file, processes)
+    report, stats, files, articles = _write_configs(corpus, tmp, configs, on_file, executor, previous)
     if not report.articles_valid:
         raise InvalidInput(
             f"No valid article in {corpus}; there is nothing to release. See `newscorpus validate`.", report
@@ -240,23 +317,30 @@ def _build_into(
             "Fix them (see `newscorpus validate`) or build with --skip-invalid.",
             report,
         )
-    files = [
-        FileEntry(path=f"{config}/{split}.arrow", sha256=sha256_file(path), bytes=path.stat().st_size, rows=n)
-        for config, by_split in rows.items()
-        for split, n in by_split.items()
-        if (path := tmp / config / f"{split}.arrow")
-    ]
-    inputs, inputs_sha256 = _inputs(corpus, processes)
+    inputs, inputs_sha256 = _inputs(corpus, executor)
+    splits: dict[str, dict[str, int]] = {}
+    for entry in files:
+        config, split = entry.path.removesuffix(".arrow").split("/")
+        splits.setdefault(config, {})[split] = entry.rows
     return Manifest(
         version=FIRST_VERSION,  # provisional: the caller sets the real one
         schema_version=schema_version(),
-        splits=rows,
+        splits=splits,
         statistics=stats.freeze(),
         files=files,
         inputs=inputs,
         inputs_sha256=inputs_sha256,
         rejected=report.problems,
+        articles=articles,
     )
+
+
+def _previous(corpus: Path, version: str | None) -> Manifest | None:
+    """Return the manifest of the newest release before ``version`` (without one: the newest), if any."""
+    versions = release_versions(corpus)
+    if version is not None:
+        versions = [v for v in versions if parse_semver(v) < parse_semver(version)]
+    return read_manifest(release_dir(corpus, versions[-1]) / MANIFEST) if versions else None
 
 
 def build(
@@ -267,6 +351,7 @@ def build(
     on_file: Callable[[], None] | None = None,
     processes: int | None = None,
     configs: Collection[str] | None = None,
+    ray: str | None = None,
 ) -> BuildResult:
     """Build release ``version`` of ``corpus``, or without one the version :func:`choose_version` picks.
 
@@ -274,6 +359,7 @@ def build(
     ``InvalidInput`` (holding the report) if any input is invalid, unless
     ``skip_invalid``; then every rejected input is listed in the manifest. Reading, parsing and
     tokenising run on ``processes`` cores (default: all); the release is the same on any number.
+    With ``ray``, a Ray cluster address, they run on that cluster instead: the release is the same.
     ``configs`` names the configs the release holds (default: every registered one); a release
     without ``ner`` skips tokenising, the slow step.
     """
@@ -290,7 +376,9 @@ def build(
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=releases))
         tmp.chmod(default_mode(directory=True))
         try:
-            built = _build_into(tmp, corpus, chosen, skip_invalid, on_file, processes)
+            with executor_for(processes, ray) as executor:
+                previous = _previous(corpus, version)
+                built = _build_into(tmp, corpus, chosen, skip_invalid, on_file, executor, previous)
             manifest = built.model_copy(update={"version": version or choose_version(corpus, built)})
             target = release_dir(corpus, manifest.version)
             if not target.exists():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
@@ -42,6 +43,18 @@ class InputEntry:
     sha256: Sha256
 
 
+@dataclass(frozen=True, slots=True, config=ConfigDict(strict=True, extra="forbid"))
+class ArticleEntry:
+    """One article of a release: its split and its near-duplicate cluster (the id of the cluster's first article).
+
+    A slotted dataclass like ``InputEntry``: a manifest holds one per article.
+    """
+
+    id: str
+    split: str
+    cluster: str
+
+
 class Manifest(Record):
     """The manifest of one release: enough to verify it and to rebuild it byte for byte."""
 
@@ -54,33 +67,48 @@ class Manifest(Record):
     inputs: list[InputEntry]
     inputs_sha256: Sha256 = Field(description="sha256 over the sorted input paths and hashes.")
     rejected: list[Problem] = Field(description="Every input left out of the release, with its reason.")
+    articles: list[ArticleEntry] | None = Field(
+        None, description="Every article with its split and cluster, in reading order (none before schema 3.1)."
+    )
 
     def to_json(self) -> str:
-        """Serialise deterministically, for byte-identical rebuilds."""
-        return self.model_dump_json(indent=2) + "\n"
+        """Serialise deterministically, for byte-identical rebuilds (a release from before clusters as it was)."""
+        exclude: dict[str, Any] = {}
+        if self.articles is None:
+            exclude["articles"] = True
+        if self.statistics.duplicates is None:
+            exclude["statistics"] = {"duplicates"}
+        return self.model_dump_json(indent=2, exclude=exclude or None) + "\n"
 
     def json_pieces(self, per_piece: int = 1000) -> Iterator[bytes]:
-        """Yield ``to_json()`` as UTF-8 in pieces, ``per_piece`` inputs each: the inputs are never serialised whole.
+        """Yield ``to_json()`` as UTF-8 in pieces, ``per_piece`` inputs or articles each: those lists are never whole.
 
         A corpus of 100,000 files has a manifest of about 14 MB; held as one string (and
         copied on the way to bytes) it was the peak of a build's memory.
         """
-        head = self.model_copy(update={"inputs": []}).to_json().encode()
-        if not self.inputs:
-            yield head
-            return
-        # Keys and strings are JSON-escaped, so these bytes can only be the key with its empty list.
-        before, _, after = head.partition(b'"inputs": []')
-        yield before + b'"inputs": ['
-        for start in range(0, len(self.inputs), per_piece):
-            listed = _INPUT_LIST.dump_json(self.inputs[start : start + per_piece], indent=2)
-            # One level deeper than a list of its own: the entries of "[\n  {…}\n]", indented by two more.
-            entries = listed.removeprefix(b"[").removesuffix(b"\n]").replace(b"\n", b"\n  ")
-            yield (b"," if start else b"") + entries
-        yield b"\n  ]" + after
+        empty: dict[str, list[Any] | None] = {"inputs": [], "articles": [] if self.articles is not None else None}
+        rest = self.model_copy(update=empty).to_json().encode()
+        lists: list[tuple[bytes, list[Any], TypeAdapter[Any]]] = [
+            (b"inputs", self.inputs, _INPUT_LIST),
+            (b"articles", self.articles or [], _ARTICLE_LIST),
+        ]
+        for key, entries, adapter in lists:
+            if not entries:
+                continue
+            # Keys and strings are JSON-escaped, so these bytes can only be the key with its empty list.
+            before, _, rest = rest.partition(b'"' + key + b'": []')
+            yield before + b'"' + key + b'": ['
+            for start in range(0, len(entries), per_piece):
+                listed = adapter.dump_json(entries[start : start + per_piece], indent=2)
+                # One level deeper than a list of its own: the entries of "[\n  {…}\n]", indented by two more.
+                lines = listed.removeprefix(b"[").removesuffix(b"\n]").replace(b"\n", b"\n  ")
+                yield (b"," if start else b"") + lines
+            rest = b"\n  ]" + rest
+        yield rest
 
 
-_INPUT_LIST = TypeAdapter(list[InputEntry])
+_INPUT_LIST: TypeAdapter[list[InputEntry]] = TypeAdapter(list[InputEntry])
+_ARTICLE_LIST: TypeAdapter[list[ArticleEntry]] = TypeAdapter(list[ArticleEntry])
 
 
 def release_dir(corpus: Path, version: str) -> Path:

@@ -78,6 +78,7 @@ def _json_object(
         encoding=decoded.encoding,
         fallback_id=id_from_filename(stem) if stem else None,
         line=line,
+        normalized=True,  # parts() normalises every part
     )
     if isinstance(result, list):
         yield from result
@@ -149,13 +150,7 @@ def parse_file(path: Path, name: str) -> Iterator[ParseResult]:
         return
     notes = RecordNotes()  # of a .json or .jsonl file, told once at its end
     if suffix == ".jsonl":
-        with path.open("rb") as lines:
-            for number, raw in enumerate(lines, start=1):
-                if len(raw) > MAX_FILE_BYTES:
-                    yield _too_big(name, len(raw), number)
-                elif raw.strip():
-                    record = _json_object(raw.rstrip(b"\r\n"), name, None, sidecar, number, notes)
-                    yield from _guarded(record, name, number)
+        yield from _jsonl_lines(path, name, sidecar, 0, None, 1, notes)
         yield from notes.problems(name)
         return
     with path.open("rb") as handle:  # one open for the size and the bytes
@@ -169,3 +164,39 @@ def parse_file(path: Path, name: str) -> Iterator[ParseResult]:
         yield from notes.problems(name)
     else:
         yield from _guarded(_page_copy(data, name, path.stem, sidecar), name)
+
+
+def _jsonl_lines(
+    path: Path, name: str, sidecar: Sidecar, start: int, stop: int | None, line: int, notes: RecordNotes
+) -> Iterator[ParseResult]:
+    """Parse the lines of a JSONL file that begin in bytes ``start`` to ``stop`` (None: the end), from ``line``."""
+    with path.open("rb") as lines:
+        lines.seek(start)
+        at = start
+        for number, raw in enumerate(lines, start=line):
+            if stop is not None and at >= stop:
+                break
+            at += len(raw)
+            if len(raw) > MAX_FILE_BYTES:
+                yield _too_big(name, len(raw), number)
+            elif raw.strip():
+                record = _json_object(raw.rstrip(b"\r\n"), name, None, sidecar, number, notes)
+                yield from _guarded(record, name, number)
+
+
+def parse_jsonl_range(
+    path: Path, name: str, start: int, stop: int, line: int, notes: RecordNotes
+) -> Iterator[ParseResult]:
+    """Parse part of a JSONL file: the lines that begin in bytes ``start`` to ``stop``, the first being ``line``.
+
+    Several workers can so read one big file at once. The notes of its records go into ``notes``,
+    to be told once for the whole file (``RecordNotes.merge``); a sidecar problem is told by the part
+    that starts the file.
+    """
+    try:
+        sidecar = load_sidecar(sidecar_path(path), sidecar_path(name))
+    except InvalidInput as exc:
+        if start == 0:
+            yield from exc.report.problems
+        return
+    yield from _jsonl_lines(path, name, sidecar, start, stop, line, notes)

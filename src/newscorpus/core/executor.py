@@ -1,0 +1,197 @@
+"""Where the CPU-bound jobs of a command run: on this machine's cores, or on a Ray cluster.
+
+Both executors run the same module-level job functions and hand their results back in the
+order of the jobs, so a command gives the same output, byte for byte, on either. The local
+one is the embedded default; Ray (``pip install 'newscorpus[ray]'``) takes a command past one
+machine. Jobs must be sized so that one job is worth a round trip: tens of articles, not one.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import socket
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import Any, TypeVar
+
+from newscorpus.core.errors import NewscorpusError, UsageError
+from newscorpus.core.pool import WINDOW, ordered_map
+
+J = TypeVar("J")
+R = TypeVar("R")
+
+CONNECT_SECONDS = 5.0
+"""How long an address may take to answer before it counts as unreachable."""
+TASK_RETRIES = 3
+"""How often Ray runs a job again whose node died; jobs write their files atomically, so a rerun is harmless."""
+_ENVIRONMENT = ("newscorpus", "pyarrow", "pydantic", "somajo", "datasets")
+"""Packages whose versions decide the bytes of a release: every node must have the driver's."""
+
+
+class ClusterError(NewscorpusError):
+    """The Ray cluster could not be reached, or lost work it could not redo."""
+
+
+class Executor(ABC):
+    """Runs jobs on some workers and yields their results in job order."""
+
+    workers: int
+    """How many jobs can run at once: what job sizes and windows are chosen for."""
+
+    @abstractmethod
+    def map(self, work: Callable[[J], R], jobs: Iterable[J], chunk: int = 1) -> Iterator[R]:
+        """Yield ``work(job)`` for each job, in order; jobs travel ``chunk`` at a time."""
+
+    def close(self) -> None:  # noqa: B027 - a local executor holds nothing between maps
+        """Release what the executor holds (a cluster connection)."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+class LocalExecutor(Executor):
+    """The embedded default: a process pool on this machine (``processes``; None: all cores; 1: this process)."""
+
+    def __init__(self, processes: int | None = None) -> None:
+        self.workers = processes or os.cpu_count() or 1
+
+    def map(self, work: Callable[[J], R], jobs: Iterable[J], chunk: int = 1) -> Iterator[R]:
+        """Yield ``work(job)`` for each job, in order, from a bounded window of jobs on the pool."""
+        return ordered_map(work, jobs, self.workers, chunk)
+
+
+def _apply(work: Callable[[J], R], chunk: list[J]) -> list[R]:
+    return [work(job) for job in chunk]
+
+
+def _versions() -> dict[str, str]:
+    """Return what decides a release's bytes on this node: the Python and the versions of `_ENVIRONMENT`."""
+    versions = {"python": platform.python_version()}
+    for name in _ENVIRONMENT:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "missing"
+    return versions
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise UsageError(
+            "--ray needs Ray, an optional extra that is not installed. Try `pip install 'newscorpus[ray]'`."
+        ) from None
+    return ray
+
+
+def _check_reachable(address: str) -> None:
+    """Fail within seconds, not after Ray's own minute of retries, if nothing listens at ``address``."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise UsageError(f"{address!r} is no Ray address. Try HOST:PORT, such as 127.0.0.1:6379, or auto.")
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as exc:
+        raise ClusterError(
+            f"No Ray cluster answers at {address} ({exc.strerror or exc}). Start one there with "
+            "`ray start --head`, or check the address given with --ray or NEWSCORPUS_RAY_ADDRESS."
+        ) from None
+
+
+class RayExecutor(Executor):
+    """Jobs as Ray tasks on the cluster at ``address`` (HOST:PORT, or ``auto`` for the one this machine belongs to).
+
+    Every node must read the corpus at the same path and run the same versions of the packages
+    that decide a release's bytes; both are checked before any job runs.
+    """
+
+    def __init__(self, address: str) -> None:
+        ray = self._ray = _import_ray()
+        if address != "auto":
+            _check_reachable(address)
+        # On loopback the driver's own address is loopback too: Ray need not probe the network for it.
+        local = {"_node_ip_address": "127.0.0.1"} if address.startswith(("127.", "localhost:")) else {}
+        try:
+            ray.init(address=address, logging_level="ERROR", log_to_driver=False, configure_logging=False, **local)
+        except (ConnectionError, RuntimeError) as exc:
+            raise ClusterError(
+                f"Could not join the Ray cluster at {address}: {exc}. Try `ray status --address {address}`."
+            ) from None
+        try:
+            self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
+            self._check_nodes()
+        except BaseException:
+            ray.shutdown()
+            raise
+        self._task = ray.remote(max_retries=TASK_RETRIES)(_apply)
+
+    def _check_nodes(self) -> None:
+        """Refuse a cluster whose nodes would build other bytes: other package versions than this driver's."""
+        ray = self._ray
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        probe = ray.remote(num_cpus=0)(_versions)
+        nodes = [node for node in ray.nodes() if node.get("Alive")]
+        found = ray.get(
+            [
+                probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False)).remote()
+                for node in nodes
+            ]
+        )
+        mine = _versions()
+        for node, versions in zip(nodes, found, strict=True):
+            if versions != mine:
+                differ = ", ".join(f"{k} {versions.get(k)} (here {v})" for k, v in mine.items() if versions.get(k) != v)
+                raise ClusterError(
+                    f"Ray node {node.get('NodeManagerAddress')} runs {differ}; its part of a release could differ. "
+                    "Install the same versions on every node (`pip install 'newscorpus[ray]'` from the same lock)."
+                )
+
+    def map(self, work: Callable[[J], R], jobs: Iterable[J], chunk: int = 1) -> Iterator[R]:
+        """Yield ``work(job)`` for each job, in order, from a bounded window of Ray tasks."""
+        ray = self._ray
+        shared = ray.put(work)  # sent to the object store once, not with every task
+        pending: deque[Any] = deque()
+        batch: list[J] = []
+
+        def results(ref: Any) -> list[R]:
+            try:
+                return ray.get(ref)  # type: ignore[no-any-return]
+            except ray.exceptions.RayTaskError as exc:
+                raise exc.as_instanceof_cause() from None
+            except ray.exceptions.RayError as exc:
+                raise ClusterError(
+                    f"The Ray cluster lost a job and could not run it again ({type(exc).__name__}: "
+                    f"{str(exc).splitlines()[0]}). Nothing was written; try again once `ray status` shows "
+                    "the nodes healthy."
+                ) from None
+
+        for job in jobs:
+            batch.append(job)
+            if len(batch) < chunk:
+                continue
+            pending.append(self._task.remote(shared, batch))
+            batch = []
+            if len(pending) >= WINDOW * self.workers:
+                yield from results(pending.popleft())
+        if batch:
+            pending.append(self._task.remote(shared, batch))
+        while pending:
+            yield from results(pending.popleft())
+
+    def close(self) -> None:
+        """Leave the cluster; it keeps running for the next command."""
+        self._ray.shutdown()
+
+
+def executor_for(processes: int | None = None, ray: str | None = None) -> Executor:
+    """Return the Ray executor for cluster address ``ray``, else the local one with ``processes`` (None: all cores)."""
+    return RayExecutor(ray) if ray else LocalExecutor(processes)

@@ -1,0 +1,194 @@
+"""Near-duplicate signatures of one article, made on the worker that parsed it: MinHash over word shingles.
+
+One agency story runs on many sites with its own headline, teaser, caption or closing
+paragraph there. An article's signature is a ``datasketch`` MinHash of the 5-word shingles
+of its body (every block but kicker, headline, caption and credit, the parts each site
+writes its own), reduced to what the driver needs: a few LSH band keys (ints), which find
+candidate pairs with a dict lookup each, and a sketch of one byte per permutation (the low
+byte of each minimum, a b-bit MinHash), which estimates the similarity of a candidate pair.
+Neither holds text; ``release.clusters`` turns them into clusters.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from newscorpus.model.article import Article
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
+
+SHINGLE_WORDS = 5
+"""Words per shingle: one changed word changes five shingles, two unrelated texts share almost none."""
+PERMUTATIONS = 128
+"""MinHash permutations: the sketch estimates a similarity of 0.5 within ±0.045 (one standard deviation)."""
+DEFAULT_THRESHOLD = 0.5
+"""Estimated Jaccard similarity from which two articles are near-duplicates (the README says how it was chosen)."""
+ROWS = 2
+"""Minimums per LSH band: two 32-bit minimums make one exact 64-bit key."""
+BAND_RECALL = 0.99
+"""The chance that a pair exactly at the threshold shares a band key, so that its similarity is estimated at all."""
+OWN_TEXT = frozenset({"kicker", "headline", "caption", "credit"})
+"""Block kinds each site writes its own: left out of the signature."""
+_SEED = 1
+_CODEPOINTS = 0x3000
+"""Code points below this are word characters if ``str.isalnum`` says so (every Latin, Greek and Cyrillic letter);
+those above (CJK, emoji) separate words, as German news has none there."""
+_WORD_CHAR = np.array([chr(c).isalnum() for c in range(_CODEPOINTS)] + [False], dtype=bool)
+_BASE = 0x100000001B3  # odd, so it has an inverse modulo 2**64
+_SHINGLE_BASE = np.uint64(0x9E3779B97F4A7C15)
+_POWERS = 1 << 16
+"""Code points whose powers are tabled once; a longer text computes its own."""
+_BAND_SALT = np.uint64(0xD6E8FEB86659FD93)
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """What the driver needs of one article to cluster it: LSH band keys and a one-byte-per-permutation sketch.
+
+    ``bands`` is empty for a text without a word: such an article is a cluster of its own.
+    """
+
+    bands: tuple[int, ...]
+    sketch: bytes
+
+
+def bands_for(threshold: float) -> int:
+    """Return how many bands of ``ROWS`` minimums make a pair at ``threshold`` share one with ``BAND_RECALL``."""
+    if not 0 < threshold <= 1:
+        raise ValueError(f"a similarity threshold is above 0 and at most 1, not {threshold}")
+    if threshold == 1:
+        return 1
+    bands = math.ceil(math.log(1 - BAND_RECALL) / math.log(1 - threshold**ROWS))
+    return min(bands, PERMUTATIONS // ROWS)
+
+
+def _powers(n: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    """Return the first ``n`` powers of the base and of its inverse modulo 2**64."""
+    with np.errstate(over="ignore"):
+        ones = np.ones(1, dtype=np.uint64)
+        base = np.cumprod(np.concatenate([ones, np.full(n - 1, _BASE, dtype=np.uint64)]), dtype=np.uint64)
+        inverse = np.full(n - 1, pow(_BASE, -1, 1 << 64), dtype=np.uint64)
+        return base, np.cumprod(np.concatenate([ones, inverse]), dtype=np.uint64)
+
+
+@cache
+def _table() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    return _powers(_POWERS)
+
+
+def word_hashes(text: str) -> npt.NDArray[np.uint64]:
+    """Return a 64-bit hash of each word of ``text`` (runs of letters and digits, lowercased), in order.
+
+    Vectorised, since hashing word by word in Python costs more than the whole MinHash: each
+    word's hash is its code points as a polynomial, cut from one prefix sum over the text
+    (weighted by inverse powers of the base, so a word hashes the same wherever it stands).
+    """
+    points = np.frombuffer(text.lower().encode("utf-32-le"), dtype=np.uint32)
+    inside = np.zeros(len(points) + 2, dtype=bool)  # a non-word character on either side
+    inside[1:-1] = _WORD_CHAR[np.minimum(points, _CODEPOINTS)]
+    edges = np.flatnonzero(inside[1:] != inside[:-1])  # where words start and end, alternately
+    starts, ends = edges[::2], edges[1::2]
+    base, inverse = _table() if len(points) <= _POWERS else _powers(len(points))
+    prefix = np.zeros(len(points) + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        np.cumsum(points * inverse[: len(points)], dtype=np.uint64, out=prefix[1:])
+        return (prefix[ends] - prefix[starts]) * base[starts]
+
+
+def shingle_hashes(text: str) -> npt.NDArray[np.uint32]:
+    """Return a 32-bit hash of each run of ``SHINGLE_WORDS`` words of ``text``; a shorter text is one shingle."""
+    words = word_hashes(text)
+    runs = max(len(words) - SHINGLE_WORDS + 1, 1 if len(words) else 0)
+    width = min(SHINGLE_WORDS, len(words))
+    with np.errstate(over="ignore"):
+        shingles = words[:runs].copy()
+        for offset in range(1, width):
+            shingles = shingles * _SHINGLE_BASE + words[offset : offset + runs]
+        return ((shingles ^ (shingles >> np.uint64(32))) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+
+def body(article: Article) -> str:
+    """Return the text a signature is made of: every block but those each site writes its own (else the whole text)."""
+    parts = [article.text[b.start : b.end] for b in article.blocks if b.kind not in OWN_TEXT]
+    return "\n\n".join(parts) or article.text
+
+
+@cache
+def _permutations() -> npt.NDArray[np.uint32]:
+    from datasketch import MinHash  # here: it imports scipy, which every command would wait for
+
+    permutations: npt.NDArray[np.uint32] = MinHash(num_perm=PERMUTATIONS, seed=_SEED).permutations
+    return permutations
+
+
+def minhash(text: str) -> MinHash:
+    """Return the MinHash of the shingles of ``text`` (datasketch's ``affine32`` scheme): what ``minimums`` computes."""
+    from datasketch import MinHash
+
+    sketch = MinHash(num_perm=PERMUTATIONS, seed=_SEED, hashfunc=int, permutations=_permutations(), scheme="affine32")
+    sketch.update_batch(shingle_hashes(text).tolist())
+    return sketch
+
+
+_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
+
+
+def minimums(text: str) -> npt.NDArray[np.uint32]:
+    """Return the hash values of ``minhash(text)``, the same numbers computed without its per-shingle Python loop.
+
+    datasketch's ``affine32`` scheme: each shingle hash goes through the MurmurHash3 finalizer,
+    then through each permutation ``a * h + b`` modulo 2**32; a permutation's value is the least.
+    ``update_batch`` turns the hashes into Python ints and back, which cost most of a signature.
+    """
+    hashes = shingle_hashes(text)
+    if not len(hashes):
+        return np.full(PERMUTATIONS, 0xFFFFFFFF, dtype=np.uint32)
+    s1, m1, s2, m2, s3 = _FMIX32
+    with np.errstate(over="ignore"):
+        hashes = hashes ^ (hashes >> s1)
+        hashes = hashes * m1
+        hashes = hashes ^ (hashes >> s2)
+        hashes = hashes * m2
+        hashes = hashes ^ (hashes >> s3)
+        a, b = _permutations()
+        # One row per permutation, in place: a third faster than the (shingles × permutations) broadcast.
+        permuted = np.multiply(a[:, None], hashes)
+        permuted += b[:, None]
+        values: npt.NDArray[np.uint32] = permuted.min(axis=1)
+    return values
+
+
+def signature_of_text(text: str, bands: int) -> Signature:
+    """Return the signature of ``text`` with ``bands`` LSH bands (see ``bands_for``)."""
+    values = minimums(text)
+    sketch = (values & 0xFF).astype(np.uint8).tobytes()
+    if not bool((values != 0xFFFFFFFF).any()):  # no shingle (datasketch's ``is_empty``)
+        return Signature((), sketch)
+    # Two 32-bit minimums are one 64-bit key; the salt keeps equal minimums in different bands apart.
+    pairs = values[: bands * ROWS].view(np.uint64)
+    with np.errstate(over="ignore"):
+        keys = pairs ^ (np.arange(1, bands + 1, dtype=np.uint64) * _BAND_SALT)
+    return Signature(tuple(keys.tolist()), sketch)
+
+
+def signature(article: Article, bands: int) -> Signature:
+    """Return the signature of ``article``'s body with ``bands`` LSH bands: made on the worker that parsed it."""
+    return signature_of_text(body(article), bands)
+
+
+def similarity(a: bytes, b: bytes) -> float:
+    """Estimate the Jaccard similarity of two articles from their sketches (one byte per permutation).
+
+    Two different minimums agree in their low byte by chance once in 256 times; the estimate
+    takes that out (Li and König's b-bit MinHash, as datasketch's ``bBitMinHash`` for a small set).
+    """
+    same = np.count_nonzero(np.frombuffer(a, dtype=np.uint8) == np.frombuffer(b, dtype=np.uint8)) / len(a)
+    chance = 1 / 256
+    return max(0.0, (same - chance) / (1 - chance))

@@ -1,0 +1,193 @@
+"""The token cache on disk: append-only segment files, one pair per writing process, safe on a shared filesystem.
+
+Each process that stores an entry appends to a segment of its own, named by host, process and a
+random tag, so no two writers ever share a file: processes on one machine or on several machines
+over a shared filesystem write at once without locks. A segment is two files:
+
+- ``NAME.dat``: the entries, one after the other: a 16-byte BLAKE2b digest of key and payload, then
+  the payload (the sentences as one array of 16-bit offsets mostly: see ``encode``);
+- ``NAME.idx``: fixed 44-byte records ``key (32 bytes) | offset (8) | length (4)`` into ``NAME.dat``,
+  appended after the entry itself.
+
+A reader loads every ``.idx`` into memory once per process (44 bytes an entry), and again on a miss,
+reading only what was appended since. A ``get`` is one positioned read and a digest check: an entry that
+a crash, a power cut or a half-synced shared filesystem left torn or zero-filled fails the check and is a
+miss, never a wrong answer; so is an index record whose entry never reached the disk, and a trailing part
+of an index record is not read until it is whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import socket
+import struct
+import sys
+from array import array
+from pathlib import Path
+
+Sentence = list[tuple[int, int]]
+FORMAT = "segments-1"
+"""The folder of this layout inside the cache folder: a new layout gets a new folder and ignores the old."""
+_INDEX = struct.Struct("<32sQI")
+_DIGEST = 16
+_SWAP = sys.byteorder != "little"  # payloads are little-endian on every machine sharing the cache
+
+
+def _digest(key: bytes, payload: bytes) -> bytes:
+    return hashlib.blake2b(payload, digest_size=_DIGEST, key=key).digest()
+
+
+def _typecode(values: list[int]) -> str:
+    """Return the smallest array type that holds ``values`` (offsets, never negative): 16, 32 or 64 bits."""
+    top = max(values, default=0)
+    return "H" if top < 1 << 16 else "I" if top < 1 << 32 else "Q"
+
+
+def encode(found: list[Sentence]) -> bytes:
+    """Return sentences as bytes: a type code, the sentence count, their token counts, then every token's offsets.
+
+    All numbers in one array of the smallest type that holds them: 16 bits for a text under 64 Ki characters.
+    """
+    values = [len(sentence) for sentence in found]
+    for sentence in found:
+        for token in sentence:
+            values += token
+    code = _typecode(values)
+    body = array(code, values)
+    if _SWAP:
+        body.byteswap()
+    return code.encode() + struct.pack("<I", len(found)) + body.tobytes()
+
+
+def decode(payload: bytes) -> list[Sentence]:
+    """Return the sentences ``encode`` made ``payload`` of; raise ValueError if it is not such bytes."""
+    if len(payload) < 5 or chr(payload[0]) not in "HIQ":
+        raise ValueError("not an entry: too short, or an unknown type code")
+    (count,) = struct.unpack_from("<I", payload, 1)
+    values = array(chr(payload[0]), payload[5:])
+    if _SWAP:
+        values.byteswap()
+    lengths = values[:count]
+    if len(lengths) != count or 2 * sum(lengths) != len(values) - count:
+        raise ValueError("token counts do not match the tokens")
+    offsets = iter(values[count:])
+    pairs = list(zip(offsets, offsets, strict=True))
+    out, at = [], 0
+    for length in lengths:
+        out.append(pairs[at : at + length])
+        at += length
+    return out
+
+
+class SegmentStore:
+    """Entries by 32-byte key in the segments of one folder; this process appends to a segment of its own."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.pid = os.getpid()
+        self._index: dict[bytes, tuple[int, int, int]] = {}  # key: (segment number, offset, length)
+        self._segments: list[str] = []  # segment names by number
+        self._numbers: dict[str, int] = {}
+        self._read: dict[str, int] = {}  # bytes of each segment's .idx read so far
+        self._fds: dict[int, int] = {}
+        self._writer: tuple[int, int, int, int] | None = None  # segment number, .dat fd, .idx fd, .dat size
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read what every segment's index gained since the last refresh (whole records only)."""
+        try:
+            found = sorted((e.name, e.stat().st_size) for e in os.scandir(self.folder) if e.name.endswith(".idx"))
+        except FileNotFoundError:
+            return
+        for name, size in found:
+            stem = name.removesuffix(".idx")
+            number = self._number(stem)
+            done = self._read[stem]
+            if size - done < _INDEX.size:  # nothing new (a miss looks again, so most looks find nothing)
+                continue
+            try:
+                with (self.folder / name).open("rb") as handle:
+                    handle.seek(done)
+                    data = handle.read()
+            except FileNotFoundError:
+                continue
+            whole = len(data) - len(data) % _INDEX.size
+            for key, offset, length in _INDEX.iter_unpack(data[:whole]):
+                self._index.setdefault(key, (number, offset, length))
+            self._read[stem] = done + whole
+
+    def _number(self, stem: str) -> int:
+        """Return the number of segment ``stem``, giving it the next one if it is new."""
+        if stem not in self._numbers:
+            self._numbers[stem] = len(self._segments)
+            self._segments.append(stem)
+            self._read[stem] = 0
+        return self._numbers[stem]
+
+    def get(self, key: bytes) -> bytes | None:
+        """Return the payload stored under ``key``, or None if there is none or it does not check out."""
+        where = self._index.get(key)
+        if where is None:
+            return None
+        number, offset, length = where
+        try:
+            fd = self._fds.get(number)
+            if fd is None:
+                fd = self._fds[number] = os.open(self.folder / f"{self._segments[number]}.dat", os.O_RDONLY)
+            data = os.pread(fd, length, offset)
+        except OSError:
+            return None
+        digest, payload = data[:_DIGEST], data[_DIGEST:]
+        if len(data) != length or _digest(key, payload) != digest:
+            return None
+        return payload
+
+    def put(self, key: bytes, payload: bytes) -> None:
+        """Append ``payload`` under ``key`` to this process's segment: first the entry, then its index record.
+
+        If a write fails (a full disk), the segment is given up and the next entry starts a new one: what the
+        failed write left is never read back, since its digest cannot match.
+        """
+        if self._writer is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            stem = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}"
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
+            dat = os.open(self.folder / f"{stem}.dat", flags, 0o666)
+            idx = os.open(self.folder / f"{stem}.idx", flags, 0o666)
+            self._writer = (self._number(stem), dat, idx, 0)
+        number, dat, idx, size = self._writer
+        entry = _digest(key, payload) + payload
+        try:
+            _write_all(dat, entry)
+            _write_all(idx, _INDEX.pack(key, size, len(entry)))
+        except OSError:
+            self._close_writer()
+            raise
+        self._writer = (number, dat, idx, size + len(entry))
+        self._read[self._segments[number]] += _INDEX.size  # written here, so never read back
+        self._index.setdefault(key, (number, size, len(entry)))
+
+    def writes_to_missing_segment(self) -> bool:
+        """Whether this process's segment was removed (the cache folder was cleared) since it was opened."""
+        return self._writer is not None and not (self.folder / f"{self._segments[self._writer[0]]}.dat").exists()
+
+    def _close_writer(self) -> None:
+        if self._writer is not None:
+            os.close(self._writer[1])
+            os.close(self._writer[2])
+            self._writer = None
+
+    def close(self) -> None:
+        """Close every file this store holds open."""
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds = {}
+        self._close_writer()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

@@ -1,0 +1,238 @@
+"""Near-duplicate clusters on the driver, the split rule, and `newscorpus duplicates`."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import random
+from pathlib import Path
+
+import pytest
+from helpers import read_release
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from newscorpus.cli import app
+from newscorpus.core.codes import Code
+from newscorpus.core.executor import LocalExecutor
+from newscorpus.derive.neardup import DEFAULT_THRESHOLD, Signature, bands_for, signature_of_text
+from newscorpus.ingest.ids import SPLITS, assign_split
+from newscorpus.release import clusters as clusters_module
+from newscorpus.release.build import build
+from newscorpus.release.clusters import Clusters, Placed, assign_splits, duplicates
+from newscorpus.release.manifest import MANIFEST
+from tests.test_neardup import gnad
+
+BANDS = bands_for(DEFAULT_THRESHOLD)
+
+
+def sign(text: str) -> Signature:
+    return signature_of_text(text, BANDS)
+
+
+HEADLINE = "Eine andere Überschrift, wie sie ein anderes Portal schreibt. "
+
+
+@st.composite
+def stories(draw: st.DrawFn) -> list[str]:
+    """Texts in reading order: 10kGNAD articles, some of them repeated as copies with another first sentence."""
+    long_enough = [n for n, (_, text) in enumerate(gnad()) if len(text.split()) >= 100]
+    rows = draw(st.lists(st.sampled_from(long_enough[:60]), min_size=1, max_size=12))
+    return [HEADLINE + gnad()[row][1] if draw(st.booleans()) else gnad()[row][1] for row in rows]
+
+
+@given(stories(), st.integers(1, 5))
+@settings(max_examples=25)
+def test_clusters_are_the_same_whatever_the_order_signatures_are_made_in(texts: list[str], seed: int) -> None:
+    """Workers make signatures in any order; the driver adds them in reading order, so clusters never differ."""
+    order = list(range(len(texts)))
+    random.Random(seed).shuffle(order)  # noqa: S311 - an order to test with, no secret
+    made = {n: sign(texts[n]) for n in order}
+    serial, shuffled = Clusters(), Clusters()
+    for text in texts:
+        serial.add(sign(text))
+    for n in range(len(texts)):
+        shuffled.add(made[n])
+    assert shuffled.roots() == serial.roots()
+
+
+@given(stories())
+@settings(max_examples=25)
+def test_a_cluster_s_root_is_its_first_article_and_later_articles_only_move_it_earlier(texts: list[str]) -> None:
+    clusters = Clusters()
+    before: list[int] = []
+    for text in texts:
+        clusters.add(sign(text))
+        roots = clusters.roots()
+        assert all(root <= n and roots[root] == root for n, root in enumerate(roots))
+        assert all(now <= was for now, was in zip(roots, before, strict=False))
+        before = roots
+    stories = [text.removeprefix(HEADLINE) for text in texts]
+    for n, story in enumerate(stories):  # a copy joins the cluster of the story's first article
+        assert before[n] == before[stories.index(story)]
+
+
+@given(stories())
+@settings(max_examples=10, deadline=None)
+def test_clusters_do_not_depend_on_how_many_workers_made_the_signatures(texts: list[str]) -> None:
+    made_here = [sign(text) for text in texts]
+    with LocalExecutor(2) as executor:
+        made_there = list(executor.map(sign, texts, chunk=3))
+    assert made_there == made_here
+    here, there = Clusters(), Clusters()
+    for signed in made_here:
+        here.add(signed)
+    for signed in made_there:
+        there.add(signed)
+    assert there.roots() == here.roots()
+
+
+@st.composite
+def assignments(draw: st.DrawFn) -> tuple[list[Placed], list[int], dict[str, str]]:
+    """Articles with random clusters (roots as a union-find gives them), default splits and released splits."""
+    n = draw(st.integers(1, 30))
+    roots: list[int] = []
+    for i in range(n):
+        roots.append(draw(st.sampled_from([i, *sorted({r for r in roots})])))
+    articles = [Placed(f"a{i}", draw(st.sampled_from(SPLITS)), f"raw/a{i}.json") for i in range(n)]
+    released_ids = draw(st.lists(st.sampled_from([a.id for a in articles]), unique=True))
+    released = {article_id: draw(st.sampled_from(SPLITS)) for article_id in released_ids}
+    return articles, roots, released
+
+
+@given(assignments())
+def test_the_split_rule_never_moves_a_released_article_and_keeps_clusters_together(
+    case: tuple[list[Placed], list[int], dict[str, str]],
+) -> None:
+    articles, roots, released = case
+    result = assign_splits(articles, roots, released)
+    rank = list(released)
+    for n, article in enumerate(articles):
+        if article.id in released:
+            assert result.splits[n] == released[article.id]
+    conflicted = {p.article_id for p in result.problems}
+    for root in set(roots):
+        members = [n for n, r in enumerate(roots) if r == root]
+        kept = sorted((articles[m].id for m in members if articles[m].id in released), key=rank.index)
+        leader = kept[0] if kept else articles[members[0]].id
+        assert {result.clusters[m] for m in members} == {leader}
+        new = [m for m in members if articles[m].id not in released]
+        target = released[leader] if kept else articles[members[0]].split
+        assert all(result.splits[m] == target for m in new)
+        spans = len({released[k] for k in kept}) > 1
+        assert all((articles[m].id in conflicted) == spans for m in new)
+    assert all(p.code == Code.DUPLICATE_SPLIT_CONFLICT and p.severity == "warning" for p in result.problems)
+
+
+def test_a_new_article_linking_released_copies_in_two_splits_is_reported_and_nothing_moves() -> None:
+    articles = [Placed("dpa-t-online", "train", "raw/a.txt"), Placed("dpa-zeit", "test", "raw/b.txt")]
+    articles.append(Placed("dpa-sz", "validation", "raw/c.jsonl", 3))
+    result = assign_splits(articles, [0, 0, 0], {"dpa-zeit": "test", "dpa-t-online": "train"})
+    assert result.splits == ["train", "test", "test"]  # dpa-zeit was released first
+    assert result.clusters == ["dpa-zeit"] * 3
+    (problem,) = result.problems
+    assert (problem.file, problem.line, problem.article_id) == ("raw/c.jsonl", 3, "dpa-sz")
+    assert "test: dpa-zeit; train: dpa-t-online" in problem.message
+    assert result.spanning == 1
+
+
+def write_copies(corpus: Path) -> tuple[str, str]:
+    """Add two copies of one agency story (other ids, headlines, teasers) and an article on the same topic."""
+    story = gnad()[3][1]
+    records = [
+        {"id": "dpa-story-zeit", "headline": "Regierung einigt sich", "body": story},
+        {"id": "dpa-story-regional", "headline": "Durchbruch in Wien", "kicker": "Eilmeldung", "body": story},
+        {"id": "other-story", "headline": "Regierung einigt sich", "body": gnad()[4][1]},
+    ]
+    (corpus / "raw" / "agency.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
+    return "dpa-story-zeit", "dpa-story-regional"
+
+
+def test_duplicates_lists_two_copies_of_one_story_on_any_number_of_cores(corpus: Path) -> None:
+    first, second = write_copies(corpus)
+    one, two = duplicates(corpus, processes=1), duplicates(corpus, processes=2)
+    assert one == two
+    (cluster,) = one.clusters
+    assert cluster.id == first
+    assert [article_id for article_id, _ in cluster.articles] == [first, second]
+    assert cluster.pairs == [(first, second, 1.0)]
+    assert one.articles == 4
+
+
+def test_duplicates_command_prints_the_clusters_and_json(corpus: Path) -> None:
+    first, second = write_copies(corpus)
+    runner = CliRunner()
+    shown = runner.invoke(app, ["duplicates", "--corpus", str(corpus), "--processes", "1"])
+    assert shown.exit_code == 0, shown.output
+    assert f"Cluster {first}" in shown.output
+    assert "1 cluster of near-duplicates (similarity ≥ 0.5) holding 2 articles of 4." in shown.output
+    as_json = runner.invoke(app, ["duplicates", "--corpus", str(corpus), "--json", "--threshold", "0.9"])
+    assert as_json.exit_code == 0, as_json.output
+    data = json.loads(as_json.output)
+    assert data["threshold"] == 0.9
+    assert data["clusters"][0]["pairs"] == [[first, second, 1.0]]
+
+
+def test_the_key_index_finds_old_keys_after_they_moved_into_its_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clusters_module, "FLUSH_KEYS", 4)
+    texts = [text for _, text in gnad()[:40]]
+    clusters = Clusters()
+    for text in texts + texts[:5]:
+        clusters.add(sign(HEADLINE + text))
+    assert clusters.roots()[40:] == [0, 1, 2, 3, 4]
+
+
+def article_splits(release: Path) -> dict[str, tuple[str, str | None]]:
+    """Each article's split (the file it is in, and its `split` column) must agree; return it with its cluster id."""
+    found = {}
+    for split, articles in read_release(release).items():
+        for article in articles:
+            assert article.split == split
+            found[article.id] = (split, article.cluster_id)
+    return found
+
+
+@pytest.mark.integration
+def test_a_release_keeps_two_copies_of_one_story_in_one_split_on_any_number_of_cores(
+    corpus: Path, tmp_path: Path
+) -> None:
+    first, second = write_copies(corpus)
+    assert (assign_split(first), assign_split(second)) == ("validation", "train")  # apart by their ids alone
+    one = build(corpus, "1.0.0", processes=1)
+    found = article_splits(one.path)
+    assert found[first] == found[second] == ("validation", first)
+    assert found["other-story"] == (assign_split("other-story"), "other-story")
+    assert one.manifest.articles is not None
+    listed = {entry.id: (entry.split, entry.cluster) for entry in one.manifest.articles}
+    assert listed == found
+    assert one.manifest.statistics.duplicates is not None
+    assert (one.manifest.statistics.duplicates.clusters, one.manifest.statistics.duplicates.largest_id) == (1, first)
+    other = tmp_path / "again"
+    other.mkdir()
+    for name in ("raw", "annotations"):
+        (other / name).symlink_to(corpus / name)
+    two = build(other, "1.0.0", processes=2).path
+    names = sorted(p.relative_to(one.path).as_posix() for p in one.path.rglob("*") if p.is_file())
+    _, mismatch, errors = filecmp.cmpfiles(one.path, two, names, shallow=False)
+    assert (mismatch, errors) == ([], [])
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("listed", [True, False])
+def test_a_new_copy_of_a_released_story_takes_its_split_even_if_read_first(corpus: Path, listed: bool) -> None:
+    """``listed``: the previous manifest lists its articles; else (a release from before) its raw files count."""
+    first, second = write_copies(corpus)
+    agency = corpus / "raw" / "agency.jsonl"
+    lines = agency.read_text(encoding="utf-8").splitlines(keepends=True)
+    agency.write_text(lines[1] + lines[2], encoding="utf-8")  # only the regional copy, in train by its id
+    released = build(corpus, "1.0.0", processes=1)
+    if not listed:
+        manifest = json.loads((released.path / MANIFEST).read_text(encoding="utf-8"))
+        del manifest["articles"]
+        (released.path / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    (corpus / "raw" / "a-first.jsonl").write_text(lines[0], encoding="utf-8")  # read before agency.jsonl
+    found = article_splits(build(corpus, "1.1.0", processes=1).path)
+    assert found[first] == found[second] == ("train", second)

@@ -1,0 +1,112 @@
+"""Release data written in shards on the workers: the same bytes as one writer, whatever the cuts."""
+
+from __future__ import annotations
+
+import filecmp
+from pathlib import Path
+
+import datasets
+import pytest
+from helpers import add_json_articles, write_gold
+from hypothesis import given
+from hypothesis import strategies as st
+
+from newscorpus.derive import shards
+from newscorpus.derive.configs import select_configs
+from newscorpus.derive.shards import Layout, Run
+from newscorpus.derive.writers import BATCH_ROWS
+from newscorpus.ingest.corpus import iter_corpus
+from newscorpus.ingest.ids import SPLITS
+from newscorpus.model.article import Article
+from newscorpus.publish import folder as publish_folder
+from newscorpus.publish.folder import publish
+from newscorpus.release.build import build
+from newscorpus.release.manifest import MANIFEST
+
+
+@pytest.fixture
+def many(corpus: Path) -> Path:
+    """Enough articles for several shards of a small shard size, some with gold, and one bad line."""
+    bulk = add_json_articles(corpus, 700)
+    with bulk.open("a", encoding="utf-8") as handle:
+        handle.write("{not json\n")
+    articles = [a for a in iter_corpus(corpus) if isinstance(a, Article)]
+    for article in articles[:40]:
+        write_gold(corpus, article, [])
+    return corpus
+
+
+def release_files(release: Path) -> list[str]:
+    return sorted(p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file())
+
+
+def test_a_release_cut_into_many_shards_has_the_bytes_of_one_cut_into_one(
+    many: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = build(many, "1.0.0", processes=2, skip_invalid=True, configs=["documents", "topics"]).path
+    monkeypatch.setattr(shards, "SHARD_ROWS", BATCH_ROWS)  # several shards per split, stitched
+    other = tmp_path / "again"
+    other.mkdir()
+    for name in ("raw", "annotations"):
+        (other / name).symlink_to(many / name)
+    cut = build(other, "1.0.0", processes=2, skip_invalid=True, configs=["documents", "topics"]).path
+    assert release_files(one) == release_files(cut)
+    data = [f"{c}/{s}.arrow" for c in ("documents", "topics") for s in SPLITS]
+    assert release_files(one) == sorted([MANIFEST, *data])  # no scratch left behind
+    _, mismatch, errors = filecmp.cmpfiles(one, cut, release_files(one), shallow=False)
+    assert (mismatch, errors) == ([], [])
+
+
+def test_a_split_is_published_in_hub_shards_that_load_whole_and_in_order(
+    many: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = build(many, "1.0.0", processes=1, skip_invalid=True, configs=["documents"]).manifest
+    monkeypatch.setattr(publish_folder, "SHARD_ROWS", BATCH_ROWS)
+    out = tmp_path / "published"
+    publish(many, "1.0.0", out)
+    for split, rows in manifest.splits["documents"].items():
+        if not rows:
+            continue
+        n = -(-rows // BATCH_ROWS)
+        names = sorted(p.name for p in (out / "data" / "documents").glob(f"{split}-*.parquet"))
+        assert names == [f"{split}-{k:05d}-of-{n:05d}.parquet" for k in range(n)]
+    loaded = datasets.load_dataset(str(out), "documents")
+    from_release = datasets.Dataset.from_file(str(many / "releases" / "1.0.0" / "documents" / "train.arrow"))
+    assert loaded["train"]["id"] == from_release["id"]
+
+
+@given(
+    articles=st.lists(
+        st.tuples(st.integers(0, 4), st.sampled_from(SPLITS), st.integers(0, 3), st.booleans()), max_size=60
+    ),
+    shard_rows=st.sampled_from([1, 2, 3, 7, 50]),
+)
+def test_shards_cover_the_kept_rows_in_order_and_are_full_but_the_last(
+    articles: list[tuple[int, str, int, bool]], shard_rows: int
+) -> None:
+    """Articles: (job, split, rows, kept); jobs come in order, as the driver sees them."""
+    [config] = select_configs(["documents"])
+    layout, expected = Layout([config]), {s: [] for s in SPLITS}
+    position: dict[tuple[int, str], int] = {}
+    for job, split, size, kept in sorted(articles, key=lambda a: a[0]):
+        start = position.get((job, split), 0)
+        position[(job, split)] = start + size
+        if kept:
+            layout.keep(job, {"documents": start}, {"documents": size}, split, f"c{job}")
+            expected[split] += [(job, i) for i in range(start, start + size)]
+    original = shards.SHARD_ROWS
+    shards.SHARD_ROWS = shard_rows
+    try:
+        jobs = layout.shard_jobs(Path("/nowhere"))
+    finally:
+        shards.SHARD_ROWS = original
+    assert layout.rows()["documents"] == {s: len(rows) for s, rows in expected.items()}
+    for split in SPLITS:
+        mine = [j for j in jobs if j.split == split]
+        assert [j.index for j in mine] == list(range(len(mine)))
+        covered = [(run.job, i) for j in mine for run in j.runs for i in range(run.start, run.stop)]
+        assert covered == expected[split]
+        assert [c for j in mine for c in j.clusters] == [f"c{job}" for job, _ in expected[split]]
+        sizes = [sum(r.stop - r.start for r in j.runs) for j in mine]
+        assert all(size == shard_rows for size in sizes[:-1])
+        assert all(isinstance(run, Run) and run.start < run.stop for j in mine for run in j.runs)

@@ -58,7 +58,7 @@ def test_diff_lists_added_removed_changed_articles_and_gold(two_releases: Path) 
     assert result.topics == [(SEED, None, "Inland")]
     assert result.split_moves == []
     assert result.schema == []
-    assert "2 added, 1 removed, 1 changed, 2 span changes, 1 topic changes" in result.short()
+    assert "2 added, 1 removed, 1 changed, 2 span changes, 1 topic change" in result.short()
 
 
 def test_diff_cli_prints_the_short_form_and_json(two_releases: Path) -> None:

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from newscorpus.core.errors import ReleaseError
+from newscorpus.core.plural import plural
 from newscorpus.core.semver import parse_semver
 from newscorpus.release.build import rebuild_hint
 from newscorpus.release.manifest import MANIFEST, Manifest, read_manifest, release_dir, release_versions
@@ -66,7 +67,7 @@ class ReleaseDiff:
     def short(self) -> str:
         """Return the one-line summary that ``build`` prints."""
         if self.missing is not None:
-            schema = f", {len(self.schema)} schema changes" if self.schema else ""
+            schema = f", {plural(len(self.schema), 'schema change')}" if self.schema else ""
             return (
                 f"Since {self.old}: {self.articles[0]} → {self.articles[1]} articles{schema}; articles not compared: "
                 f"{self.missing}"
@@ -76,13 +77,13 @@ class ReleaseDiff:
             f"{len(self.added)} added",
             f"{len(self.removed)} removed",
             f"{len(self.changed)} changed",
-            f"{gold} span changes",
-            f"{len(self.topics)} topic changes",
+            plural(gold, "span change"),
+            plural(len(self.topics), "topic change"),
         ]
         if self.split_moves:
-            parts.append(f"{len(self.split_moves)} SPLIT MOVES")
+            parts.append(plural(len(self.split_moves), "SPLIT MOVE", "SPLIT MOVES"))
         if self.schema:
-            parts.append(f"{len(self.schema)} schema changes")
+            parts.append(plural(len(self.schema), "schema change"))
         return f"Since {self.old}: " + ", ".join(parts) + "."
 
 

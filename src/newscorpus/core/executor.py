@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from newscorpus.core.errors import NewscorpusError, UsageError
-from newscorpus.core.pool import WINDOW, ordered_map
+from newscorpus.core.pool import WINDOW, apply_chunk, chunks, ordered_map
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -65,10 +65,6 @@ class LocalExecutor(Executor):
     def map(self, work: Callable[[J], R], jobs: Iterable[J], chunk: int = 1) -> Iterator[R]:
         """Yield ``work(job)`` for each job, in order, from a bounded window of jobs on the pool."""
         return ordered_map(work, jobs, self.workers, chunk)
-
-
-def _apply(work: Callable[[J], R], chunk: list[J]) -> list[R]:
-    return [work(job) for job in chunk]
 
 
 def _versions() -> dict[str, str]:
@@ -131,7 +127,7 @@ class RayExecutor(Executor):
         except BaseException:
             ray.shutdown()
             raise
-        self._task = ray.remote(max_retries=TASK_RETRIES)(_apply)
+        self._task = ray.remote(max_retries=TASK_RETRIES)(apply_chunk)
 
     def _check_nodes(self) -> None:
         """Refuse a cluster whose nodes would build other bytes: other package versions than this driver's."""
@@ -160,7 +156,6 @@ class RayExecutor(Executor):
         ray = self._ray
         shared = ray.put(work)  # sent to the object store once, not with every task
         pending: deque[Any] = deque()
-        batch: list[J] = []
 
         def results(ref: Any) -> list[R]:
             try:
@@ -174,16 +169,10 @@ class RayExecutor(Executor):
                     "the nodes healthy."
                 ) from None
 
-        for job in jobs:
-            batch.append(job)
-            if len(batch) < chunk:
-                continue
-            pending.append(self._task.remote(shared, batch))
-            batch = []
+        for part in chunks(jobs, chunk):
+            pending.append(self._task.remote(shared, part))
             if len(pending) >= WINDOW * self.workers:
                 yield from results(pending.popleft())
-        if batch:
-            pending.append(self._task.remote(shared, batch))
         while pending:
             yield from results(pending.popleft())
 

@@ -53,11 +53,13 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _apply(work: Callable[[J], R], chunk: list[J]) -> list[R]:
+def apply_chunk(work: Callable[[J], R], chunk: list[J]) -> list[R]:
+    """Return ``work(job)`` for each job of one chunk: what a worker runs per round trip."""
     return [work(job) for job in chunk]
 
 
-def _chunks(jobs: Iterable[J], size: int) -> Iterator[list[J]]:
+def chunks(jobs: Iterable[J], size: int) -> Iterator[list[J]]:
+    """Yield the jobs in lists of ``size`` (the last one shorter), reading them lazily."""
     chunk: list[J] = []
     for job in jobs:
         chunk.append(job)
@@ -83,8 +85,8 @@ def ordered_map(
         return
     with ProcessPoolExecutor(max_workers=processes, initializer=_die_with, initargs=(os.getpid(),)) as pool:
         pending: deque[Future[list[R]]] = deque()
-        for part in _chunks(jobs, chunk):
-            pending.append(pool.submit(_apply, work, part))
+        for part in chunks(jobs, chunk):
+            pending.append(pool.submit(apply_chunk, work, part))
             if len(pending) >= WINDOW * processes:
                 yield from pending.popleft().result()
         while pending:

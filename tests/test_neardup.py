@@ -7,6 +7,7 @@ import re
 import string
 from functools import cache
 
+import numpy as np
 import pytest
 from datasketch import bBitMinHash
 from hypothesis import given
@@ -18,6 +19,8 @@ from newscorpus.derive.neardup import (
     PERMUTATIONS,
     ROWS,
     SHINGLE_WORDS,
+    Signature,
+    Signatures,
     bands_for,
     minhash,
     minimums,
@@ -57,11 +60,14 @@ def article(parts: list[tuple[str, str]], article_id: str) -> Article:
     return made
 
 
-def clustered(*signed: object) -> list[int]:
+def clustered(*signed: Signature) -> list[int]:
+    """Add one article per job, each with its signature, and return the roots."""
     clusters = Clusters()
     for s in signed:
-        clusters.add(s)  # type: ignore[arg-type]
-    return clusters.roots()
+        keys = np.array([s.bands or (0,) * len(signed[0].bands)], dtype=np.uint64)
+        sketch = np.frombuffer(s.sketch, dtype=np.uint8)[None]
+        clusters.add(Signatures(keys, np.array([not s.bands]), sketch))
+    return clusters.roots().tolist()
 
 
 @given(st.lists(WORD, min_size=1, max_size=30), st.sampled_from([" ", "\n\n", " – ", ", „", "“. "]))

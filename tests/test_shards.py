@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import filecmp
+from functools import partial
 from pathlib import Path
 
 import datasets
+import numpy as np
 import pytest
 from helpers import add_json_articles, write_gold
 from hypothesis import given
@@ -88,12 +90,16 @@ def test_shards_cover_the_kept_rows_in_order_and_are_full_but_the_last(
     [config] = select_configs(["documents"])
     layout, expected = Layout([config]), {s: [] for s in SPLITS}
     position: dict[tuple[int, str], int] = {}
+    jobs_of, starts, sizes, splits = [], [], [], []
     for job, split, size, kept in sorted(articles, key=lambda a: a[0]):
         start = position.get((job, split), 0)
         position[(job, split)] = start + size
         if kept:
-            layout.keep(job, {"documents": start}, {"documents": size}, split, f"c{job}")
+            jobs_of.append(job), starts.append(start), sizes.append(size), splits.append(split)
             expected[split] += [(job, i) for i in range(start, start + size)]
+    column = partial(np.array, dtype=np.int64)
+    layout.keep(column(jobs_of), {"documents": column(starts)}, {"documents": column(sizes)}, splits,
+                [f"c{job}" for job in jobs_of])  # fmt: skip
     original = shards.SHARD_ROWS
     shards.SHARD_ROWS = shard_rows
     try:

@@ -12,6 +12,7 @@ Neither holds text; ``release.clusters`` turns them into clusters.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
@@ -122,17 +123,22 @@ def body(article: Article) -> str:
 
 @cache
 def _permutations() -> npt.NDArray[np.uint32]:
-    from datasketch import MinHash  # here: it imports scipy, which every command would wait for
+    """Return datasketch's ``affine32`` permutations for ``_SEED``, drawn as its ``MinHash`` draws them.
 
-    permutations: npt.NDArray[np.uint32] = MinHash(num_perm=PERMUTATIONS, seed=_SEED).permutations
-    return permutations
+    Drawn here, not taken from a ``MinHash``: importing datasketch imports scipy, 1.7 s in every
+    worker process. A test holds them equal to datasketch's own.
+    """
+    draw = np.random.RandomState(_SEED)
+    a = draw.randint(0, 1 << 31, PERMUTATIONS, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = draw.randint(0, 1 << 32, PERMUTATIONS, dtype=np.uint32)
+    return np.array([a, b])
 
 
 def minhash(text: str) -> MinHash:
     """Return the MinHash of the shingles of ``text`` (datasketch's ``affine32`` scheme): what ``minimums`` computes."""
     from datasketch import MinHash
 
-    sketch = MinHash(num_perm=PERMUTATIONS, seed=_SEED, hashfunc=int, permutations=_permutations(), scheme="affine32")
+    sketch = MinHash(num_perm=PERMUTATIONS, seed=_SEED, hashfunc=int, scheme="affine32")  # its own permutations
     sketch.update_batch(shingle_hashes(text).tolist())
     return sketch
 
@@ -165,30 +171,68 @@ def minimums(text: str) -> npt.NDArray[np.uint32]:
     return values
 
 
-def signature_of_text(text: str, bands: int) -> Signature:
-    """Return the signature of ``text`` with ``bands`` LSH bands (see ``bands_for``)."""
-    values = minimums(text)
-    sketch = (values & 0xFF).astype(np.uint8).tobytes()
-    if not bool((values != 0xFFFFFFFF).any()):  # no shingle (datasketch's ``is_empty``)
-        return Signature((), sketch)
+@dataclass(frozen=True, slots=True)
+class Signatures:
+    """The signatures of a run of articles as columns: what one job sends the driver, at a few arrays per job.
+
+    ``keys`` holds ``bands`` band keys per article (rows of ``empty`` articles, without a word, hold
+    no key: such an article is a cluster of its own); ``sketches`` one byte per permutation.
+    """
+
+    keys: npt.NDArray[np.uint64]
+    empty: npt.NDArray[np.bool_]
+    sketches: npt.NDArray[np.uint8]
+
+    def __len__(self) -> int:
+        return len(self.empty)
+
+    def __getitem__(self, article: int) -> Signature:
+        bands = () if self.empty[article] else tuple(self.keys[article].tolist())
+        return Signature(bands, self.sketches[article].tobytes())
+
+    def take(self, articles: npt.NDArray[np.intp]) -> Signatures:
+        """Return the signatures of ``articles`` (indices), in that order."""
+        return Signatures(self.keys[articles], self.empty[articles], self.sketches[articles])
+
+
+def signatures_of_texts(texts: Sequence[str], bands: int) -> Signatures:
+    """Return the signatures of ``texts`` with ``bands`` LSH bands (see ``bands_for``), as columns."""
+    values = np.stack([minimums(text) for text in texts]) if texts else np.empty((0, PERMUTATIONS), np.uint32)
+    empty = ~(values != 0xFFFFFFFF).any(axis=1)  # no shingle (datasketch's ``is_empty``)
     # Two 32-bit minimums are one 64-bit key; the salt keeps equal minimums in different bands apart.
-    pairs = values[: bands * ROWS].view(np.uint64)
+    pairs = np.ascontiguousarray(values[:, : bands * ROWS]).view(np.uint64)
     with np.errstate(over="ignore"):
         keys = pairs ^ (np.arange(1, bands + 1, dtype=np.uint64) * _BAND_SALT)
-    return Signature(tuple(keys.tolist()), sketch)
+    return Signatures(keys, empty, (values & 0xFF).astype(np.uint8))
+
+
+def signatures(articles: Sequence[Article], bands: int) -> Signatures:
+    """Return the signatures of ``articles``' bodies: made on the worker that parsed them, sent as columns."""
+    return signatures_of_texts([body(article) for article in articles], bands)
+
+
+def signature_of_text(text: str, bands: int) -> Signature:
+    """Return the signature of ``text`` with ``bands`` LSH bands (see ``bands_for``)."""
+    return signatures_of_texts([text], bands)[0]
 
 
 def signature(article: Article, bands: int) -> Signature:
-    """Return the signature of ``article``'s body with ``bands`` LSH bands: made on the worker that parsed it."""
+    """Return the signature of ``article``'s body with ``bands`` LSH bands."""
     return signature_of_text(body(article), bands)
 
 
-def similarity(a: bytes, b: bytes) -> float:
-    """Estimate the Jaccard similarity of two articles from their sketches (one byte per permutation).
+def similarities(a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+    """Estimate the Jaccard similarity of each pair of articles from their sketches (rows of ``a`` and ``b``).
 
     Two different minimums agree in their low byte by chance once in 256 times; the estimate
     takes that out (Li and König's b-bit MinHash, as datasketch's ``bBitMinHash`` for a small set).
     """
-    same = np.count_nonzero(np.frombuffer(a, dtype=np.uint8) == np.frombuffer(b, dtype=np.uint8)) / len(a)
+    same = np.count_nonzero(a == b, axis=1) / a.shape[1]
     chance = 1 / 256
-    return max(0.0, (same - chance) / (1 - chance))
+    estimates: npt.NDArray[np.float64] = np.maximum(0.0, (same - chance) / (1 - chance))
+    return estimates
+
+
+def similarity(a: bytes, b: bytes) -> float:
+    """Estimate the Jaccard similarity of two articles from their sketches (one byte per permutation)."""
+    return float(similarities(np.frombuffer(a, dtype=np.uint8)[None], np.frombuffer(b, dtype=np.uint8)[None])[0])

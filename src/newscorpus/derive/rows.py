@@ -1,8 +1,9 @@
 """What one article gives each config of a release, made on the core that parsed it, and the statistics.
 
-The rows stay on the worker that made them (``derive.shards`` writes them); only a small
-summary travels to the driver, which counts the statistics: an ``Article`` would cost about
-as much to unpickle there as to parse.
+The rows stay on the worker that made them (``derive.shards`` writes them), and the
+statistics are counted there too, a job at a time (``Tally``): only the job's counts travel
+to the driver, which adds them up. An ``Article`` would cost about as much to unpickle there
+as to parse.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 
 from newscorpus.core.report import Problem
 from newscorpus.derive.configs import Config, Rows
-from newscorpus.derive.neardup import Signature, signature
 from newscorpus.derive.statistics import ClusterStatistics, Statistics
 from newscorpus.model.article import LAYERS, Article
 
@@ -25,7 +25,6 @@ class ArticleRows:
     split: str  # as its id gives it: the driver may move it into its near-duplicate cluster's split
     raw_file: str
     raw_line: int | None
-    signature: Signature  # what near-duplicate clustering needs of it (``release.clusters``)
     words: int
     entities: list[str]
     topic: str | None
@@ -36,11 +35,8 @@ class ArticleRows:
     problems: list[Problem]  # why the article is kept out of a config
 
 
-def article_rows(article: Article, configs: tuple[Config, ...], bands: int) -> tuple[ArticleRows, dict[str, Rows]]:
-    """Return what ``article`` gives the statistics and what keeps it out of any of ``configs``; and its rows.
-
-    ``bands`` is how many LSH bands its near-duplicate signature has (``neardup.bands_for``).
-    """
+def article_rows(article: Article, configs: tuple[Config, ...]) -> tuple[ArticleRows, dict[str, Rows]]:
+    """Return what ``article`` gives the statistics and what keeps it out of any of ``configs``; and its rows."""
     rows: dict[str, Rows] = {}
     counts: dict[str, int] = {}
     problems = []
@@ -57,7 +53,6 @@ def article_rows(article: Article, configs: tuple[Config, ...], bands: int) -> t
         split=article.split,
         raw_file=article.raw_file,
         raw_line=article.raw_line,
-        signature=signature(article, bands),
         words=len(article.text.split()),
         entities=[e.label for e in article.entities],
         topic=article.topic,
@@ -97,6 +92,15 @@ class Tally:
         for layer, status in zip(LAYERS, article.layers, strict=True):
             self.layers[layer][status] += 1
         self.licenses[article.license] += 1
+
+    def merge(self, other: Tally) -> None:
+        """Add the counts of ``other``: a job's, counted on its worker."""
+        self.articles += other.articles
+        self.words += other.words
+        for counter in ("entities", "topics", "licenses", "counts"):
+            getattr(self, counter).update(getattr(other, counter))
+        for layer, counts in other.layers.items():
+            self.layers[layer].update(counts)
 
     def freeze(self) -> Statistics:
         """Return the counts as the manifest's statistics; each config's own counts only if the release holds it."""

@@ -3,8 +3,8 @@
 A build runs in two passes over jobs (on the local pool or a Ray cluster, the same way):
 
 1. Each read job makes its articles' rows and spills them, one Arrow file per config, rows
-   sorted by split and then in article order (``spill_job``). Only a summary of each article
-   travels back, with where its rows stand in the spill.
+   sorted by split and then in article order (``spill_job``). Only a summary of the job
+   travels back, as columns: ids, signatures, counts, and where each article's rows stand.
 2. The driver admits articles (deduplication needs all of them in order), clusters their
    near-duplicates and gives each article its split (``release.clusters``); then it notes, per
    config and split, the runs of spilled rows it keeps (``Layout``). Their concatenation is the
@@ -20,18 +20,23 @@ A build runs in two passes over jobs (on the local pool or a Ray cluster, the sa
 from __future__ import annotations
 
 import math
+import pickle
 import shutil
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from newscorpus.core.atomic import atomic_path
+from newscorpus.core.report import Problem
 from newscorpus.derive.configs import Config, Rows
 from newscorpus.derive.features import features_for
-from newscorpus.derive.rows import ArticleRows, article_rows
+from newscorpus.derive.neardup import Signatures, signatures
+from newscorpus.derive.rows import Tally, article_rows
 from newscorpus.derive.writers import BATCH_ROWS, as_table, stitch, write_stream
 from newscorpus.ingest.ids import SPLITS
 from newscorpus.model.article import Article
@@ -43,12 +48,34 @@ SHARD_ROWS = 64 * BATCH_ROWS
 
 
 @dataclass(frozen=True, slots=True)
-class Spilled:
-    """What the driver learns of one article of a read job: its summary, and where its rows stand in the spill."""
+class SpilledJob:
+    """What the driver learns of one read job: its articles as columns, and where their rows stand in the spill.
 
-    summary: ArticleRows
+    One object per job, so that the driver's cost is a few arrays per job, not objects per
+    article. The statistics come counted (``tally``); should the driver turn an article away
+    (a duplicate), it counts the admitted ones again from ``summaries``, pickled until then.
+    """
+
     job: int
-    starts: dict[str, int]  # by config: the index of its first row in the job's spill
+    ids: list[str]
+    splits: list[str]  # as each id gives it: the driver may move an article into its cluster's split
+    files: list[str]
+    lines: list[int | None]
+    signatures: Signatures  # what near-duplicate clustering needs (``release.clusters``)
+    starts: dict[str, npt.NDArray[np.int64]]  # by config: each article's first row in the job's spill
+    sizes: dict[str, npt.NDArray[np.int64]]  # by config: each article's rows
+    tally: Tally
+    summaries: bytes
+    problems: dict[int, list[Problem]]  # by article: why it is kept out of a config
+
+    def admitted(self, places: list[int]) -> Tally:
+        """Return the statistics of the articles at ``places`` (in order): the job's own if it is all of them."""
+        if len(places) == len(self.ids):
+            return self.tally
+        tally, summaries = Tally(self.tally.configs), pickle.loads(self.summaries)  # noqa: S301 - our worker's, like every job result
+        for place in places:
+            tally.add(summaries[place])
+        return tally
 
 
 def spill_path(folder: Path, config: str, job: int) -> Path:
@@ -58,41 +85,64 @@ def spill_path(folder: Path, config: str, job: int) -> Path:
 
 def spill_job(
     folder: Path, configs: tuple[Config, ...], bands: int, job: int, articles: list[Article]
-) -> list[Spilled]:
+) -> list[tuple[SpilledJob, int]]:
     """Make the rows of one read job's articles and spill them under ``folder``; return what the driver needs.
 
-    Each summary holds the article's near-duplicate signature with ``bands`` LSH bands.
+    One ``SpilledJob`` for the whole job, with each article's place in it. Its signatures have ``bands`` LSH bands.
 
     The spill is written to a temp file and renamed, so a job that Ray runs again after its node
     died writes the same file over a complete one, never a torn one.
     """
     by_split: dict[str, dict[str, list[Rows]]] = {c.name: {s: [] for s in SPLITS} for c in configs}
     counts: dict[str, dict[str, int]] = {c.name: dict.fromkeys(SPLITS, 0) for c in configs}
-    made_here = []
-    for article in articles:
-        summary, rows = article_rows(article, configs, bands)
-        within = {}  # the article's first row among the job's rows of its split
+    # Each article's first row among its split's rows of a config, and how many it has.
+    within: dict[str, npt.NDArray[np.int64]] = {c.name: np.zeros(len(articles), dtype=np.int64) for c in configs}
+    sizes: dict[str, npt.NDArray[np.int64]] = {c.name: np.zeros(len(articles), dtype=np.int64) for c in configs}
+    tally, summaries, problems = Tally(list(configs)), [], {}
+    for n, article in enumerate(articles):
+        summary, rows = article_rows(article, configs)
         for config, made in rows.items():
-            within[config] = counts[config][summary.split]
+            within[config][n] = counts[config][summary.split]
+            sizes[config][n] = len(made)
             counts[config][summary.split] += len(made)
             by_split[config][summary.split].append(made)
-        made_here.append((summary, within))
+        tally.add(summary)
+        summaries.append(summary)
+        if summary.problems:
+            problems[n] = summary.problems
     for each in configs:
         table = as_table((rows for split in SPLITS for rows in by_split[each.name][split]), each.model)
         path = spill_path(folder, each.name, job)
         with atomic_path(path, durable=False) as tmp, pa.ipc.new_file(str(tmp), table.schema) as writer:
             writer.write_table(table)
     # The spill holds the splits one after another, so a row's place there is its split's start plus its place in it.
-    bases = {c: dict(zip(SPLITS, [0, *accumulate(n for n in by.values())], strict=False)) for c, by in counts.items()}
-    return [
-        Spilled(summary, job, {c: bases[c][summary.split] + i for c, i in within.items()})
-        for summary, within in made_here
-    ]
+    split_of = np.array([SPLITS.index(s.split) for s in summaries], dtype=np.int64)
+    starts = {}
+    for config, by in counts.items():
+        bases = np.array([0, *accumulate(by.values())][: len(SPLITS)], dtype=np.int64)
+        starts[config] = bases[split_of] + within[config]
+    spilled = SpilledJob(
+        job,
+        [a.id for a in articles],
+        [s.split for s in summaries],
+        [a.raw_file for a in articles],
+        [a.raw_line for a in articles],
+        signatures(articles, bands),
+        starts,
+        sizes,
+        tally,
+        pickle.dumps(summaries, protocol=pickle.HIGHEST_PROTOCOL),
+        problems,
+    )
+    return [(spilled, n) for n in range(len(articles))]
 
 
-@dataclass(frozen=True, slots=True)
-class Run:
-    """Rows ``start`` to ``stop`` (exclusive) of a split among the spilled rows of read job ``job``."""
+class Run(NamedTuple):
+    """Rows ``start`` to ``stop`` (exclusive) of a split among the spilled rows of read job ``job``.
+
+    A named tuple: shard jobs carry many (articles moved into their cluster's split make short
+    runs), and tuples pickle many times faster than slotted dataclasses.
+    """
 
     job: int
     start: int
@@ -128,18 +178,34 @@ class Layout:
             (c.name, s): [] for c in configs if "cluster_id" in c.model.model_fields for s in SPLITS
         }
 
-    def keep(self, job: int, starts: dict[str, int], sizes: dict[str, int], split: str, cluster: str) -> None:
-        """Add the rows of an admitted article (of read job ``job``) to ``split``, after those kept before it."""
-        for config, size in sizes.items():
-            if not size:
-                continue
-            runs, start = self.runs[(config, split)], starts[config]
-            if runs and runs[-1].job == job and runs[-1].stop == start:
-                runs[-1] = Run(job, runs[-1].start, start + size)
-            else:
-                runs.append(Run(job, start, start + size))
-            if (labels := self.clusters.get((config, split))) is not None:
-                labels += [cluster] * size
+    def keep(
+        self,
+        jobs: npt.NDArray[np.int64],
+        starts: dict[str, npt.NDArray[np.int64]],
+        sizes: dict[str, npt.NDArray[np.int64]],
+        splits: list[str],
+        clusters: list[str],
+    ) -> None:
+        """Keep the rows of every admitted article, in reading order, in the split it takes.
+
+        Article ``i`` was read by job ``jobs[i]``, and its ``sizes[config][i]`` rows of a config
+        start at row ``starts[config][i]`` of that job's spill; it goes into ``splits[i]``, in
+        cluster ``clusters[i]``. Articles that follow each other in a spill make one run.
+        """
+        split_of = np.array([SPLITS.index(split) for split in splits], dtype=np.int64)
+        named = np.array(clusters, dtype=object)
+        for config in sizes:
+            for n, split in enumerate(SPLITS):
+                here = np.flatnonzero((split_of == n) & (sizes[config] > 0))
+                if not len(here):
+                    continue
+                job, start, size = jobs[here], starts[config][here], sizes[config][here]
+                breaks = np.flatnonzero((job[1:] != job[:-1]) | (start[1:] != start[:-1] + size[:-1])) + 1
+                firsts, lasts = np.concatenate([[0], breaks]), np.concatenate([breaks, [len(here)]]) - 1
+                stops = start[lasts] + size[lasts]
+                self.runs[(config, split)] += map(Run, job[firsts].tolist(), start[firsts].tolist(), stops.tolist())
+                if (labels := self.clusters.get((config, split))) is not None:
+                    labels += np.repeat(named[here], size).tolist()
 
     def rows(self) -> dict[str, dict[str, int]]:
         """Return how many rows each config has in each split."""

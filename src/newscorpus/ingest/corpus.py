@@ -13,10 +13,10 @@ import mmap
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
-from typing import Any, Generic, TypeVar, get_args, overload
+from typing import Any, Generic, NamedTuple, TypeVar, get_args, overload
 
 from newscorpus.core.codes import Code
 from newscorpus.core.errors import UsageError
@@ -31,9 +31,11 @@ from newscorpus.model.sidecar import SIDECAR_SUFFIX, ImportFormat
 
 RAW_DIR = "raw"
 IMPORT_SOURCES = frozenset(get_args(ImportFormat))
-FILES_PER_JOB = 64
+FILES_PER_JOB, MAX_FILES_PER_JOB, JOBS_PER_WORKER = 64, 512, 8
+"""Single-article files per job: at least enough to outweigh a round trip; else about ``JOBS_PER_WORKER`` jobs per
+worker, so that workers stay even, but no more files than the maximum (see ``files_per_job``)."""
 RECORDS_PER_JOB = 16
-"""Work sent to another process at once: enough to outweigh a round trip, little enough to keep cores even."""
+"""Records of an import, which the driver reads, sent to another process at once."""
 RANGES_PER_WORKER = 8
 MIN_RANGE_BYTES, MAX_RANGE_BYTES = 256 << 10, 8 << 20
 """A JSONL file is cut into about ``RANGES_PER_WORKER`` parts per worker, each within these bounds."""
@@ -88,9 +90,26 @@ def raw_files(corpus: Path) -> list[Path]:
     return [p for p in _files(corpus / RAW_DIR) if not p.name.endswith(SIDECAR_SUFFIX)]
 
 
+@dataclass(frozen=True)
+class Listing:
+    """The files of a corpus folder, listed once: a command reads them, and a release records them, from one list."""
+
+    raw: list[str]  # under raw/ (sidecars too), relative to it
+    gold: list[str]  # under annotations/, relative to it
+
+    @classmethod
+    def of(cls, corpus: Path) -> Listing:
+        """List the raw files and gold files of ``corpus`` now."""
+        return cls(file_names(check_corpus(corpus) / RAW_DIR), file_names(corpus / ANNOTATIONS_DIR))
+
+    def inputs(self) -> list[str]:
+        """Return every file a release is built from (raw files, sidecars, gold files), relative to the corpus."""
+        return [f"{RAW_DIR}/{name}" for name in self.raw] + [f"{ANNOTATIONS_DIR}/{name}" for name in self.gold]
+
+
 def input_names(corpus: Path) -> list[str]:
     """Return every file a release is built from (raw files, sidecars, gold files), named relative to ``corpus``."""
-    return [f"{folder}/{name}" for folder in (RAW_DIR, ANNOTATIONS_DIR) for name in file_names(corpus / folder)]
+    return Listing.of(corpus).inputs()
 
 
 def sha256_file(path: Path) -> str:
@@ -130,9 +149,12 @@ def _orphans(ids: dict[str, str], raw_names: list[str], gold_names: list[str]) -
             )
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate(Generic[T]):
-    """An article read from a raw file but not yet admitted: what deduplication needs, and what it became."""
+class Candidate(NamedTuple, Generic[T]):
+    """An article read from a raw file but not yet admitted: what deduplication needs, and what it became.
+
+    A named tuple: one travels back from a worker per article, and a tuple unpickles in a
+    tenth of the time a slotted dataclass takes.
+    """
 
     id: str
     raw_sha256: bytes
@@ -289,7 +311,7 @@ def _read_job(job: Job[T]) -> list[PieceResult[T]]:
     articles = [item.value for items, _ in read for item in items if isinstance(item, Candidate)]
     values = iter(convert(index, articles))
     return [
-        ([item if isinstance(item, Problem) else replace(item, value=next(values)) for item in items], notes)  # type: ignore[misc,arg-type]
+        ([item if isinstance(item, Problem) else item._replace(value=next(values)) for item in items], notes)  # type: ignore[misc,arg-type]
         for items, notes in read
     ]
 
@@ -319,13 +341,23 @@ def _pieces(corpus: Path, names: Iterable[str], workers: int) -> Iterator[tuple[
             yield name, name, True
 
 
+def files_per_job(files: int, workers: int) -> int:
+    """Return how many of ``files`` single-article files go to one job on ``workers`` workers.
+
+    Bigger jobs cost the driver less per article: a Ray task costs it about a millisecond of
+    CPU, whatever its size. Smaller ones share the work out more evenly at the end.
+    """
+    return min(MAX_FILES_PER_JOB, max(FILES_PER_JOB, files // (workers * JOBS_PER_WORKER)))
+
+
 def _read(
-    corpus: Path, names: Iterable[str], convert: Convert[T], executor: Executor
+    corpus: Path, names: list[str], convert: Convert[T], executor: Executor
 ) -> Iterator[tuple[list[Problem | Candidate[T]], bool]]:
     """Yield what each piece of the raw files became, in order, and whether it ends a file.
 
-    Single-article files go to the workers ``FILES_PER_JOB`` to a job, every other piece a job of its own.
+    Single-article files go to the workers ``files_per_job`` to a job, every other piece a job of its own.
     """
+    per_job = files_per_job(len(names), executor.workers)
     ends: deque[tuple[str, bool]] = deque()
     # Jobs may run on other machines: they must find the corpus from any working folder.
     where = corpus.absolute()
@@ -337,7 +369,7 @@ def _read(
             ends.append((name, ends_file))
             if isinstance(piece, str):
                 files.append(piece)
-                if len(files) < FILES_PER_JOB:
+                if len(files) < per_job:
                     continue
                 pieces, files = files, []
             else:
@@ -373,7 +405,11 @@ def _keep(article: Article) -> Article:
 
 @overload
 def iter_corpus(
-    corpus: Path, on_file: Callable[[], None] | None = None, *, executor: Executor | None = None
+    corpus: Path,
+    on_file: Callable[[], None] | None = None,
+    *,
+    executor: Executor | None = None,
+    listing: Listing | None = None,
 ) -> Iterator[Article | Problem]: ...
 @overload
 def iter_corpus(
@@ -382,6 +418,7 @@ def iter_corpus(
     *,
     convert: Callable[[Article], T],
     executor: Executor | None = None,
+    listing: Listing | None = None,
 ) -> Iterator[T | Problem]: ...
 @overload
 def iter_corpus(
@@ -390,6 +427,7 @@ def iter_corpus(
     *,
     convert_job: Convert[T],
     executor: Executor | None = None,
+    listing: Listing | None = None,
 ) -> Iterator[T | Problem]: ...
 def iter_corpus(
     corpus: Path,
@@ -398,6 +436,7 @@ def iter_corpus(
     convert: Callable[[Article], Any] = _keep,
     convert_job: Convert[Any] | None = None,
     executor: Executor | None = None,
+    listing: Listing | None = None,
 ) -> Iterator[Any]:
     """Yield every valid article (gold applied) and every problem, in a fixed order.
 
@@ -406,12 +445,12 @@ def iter_corpus(
     The work runs on ``executor`` (default: this process); on any executor what is yielded, and
     its order, stay the same. Then conversions must be module-level functions or partials of one.
     Only their small results travel between processes: an ``Article`` would cost about as much
-    to unpickle as to parse.
+    to unpickle as to parse. ``listing`` is the corpus's files if the caller listed them already.
     """
     admission = _Admission()
-    gold_names = file_names(corpus / ANNOTATIONS_DIR)
-    raw_names = file_names(check_corpus(corpus) / RAW_DIR)
-    names = (f"{RAW_DIR}/{name}" for name in raw_names if not name.endswith(SIDECAR_SUFFIX))
+    listing = listing or Listing.of(corpus)
+    raw_names, gold_names = listing.raw, listing.gold
+    names = [f"{RAW_DIR}/{name}" for name in raw_names if not name.endswith(SIDECAR_SUFFIX)]
     job_convert = convert_job or partial(_each, convert)
     for items, ends_file in _read(corpus, names, job_convert, executor or LocalExecutor(1)):
         for item in items:
@@ -419,6 +458,37 @@ def iter_corpus(
         if ends_file and on_file:
             on_file()
     yield from _orphans(admission.ids, raw_names, gold_names)
+
+
+S = TypeVar("S")
+
+
+class JobGather(Generic[S]):
+    """Gathers the admitted articles of each job, for a ``convert_job`` that gives each article ``(job, place)``.
+
+    Such a conversion makes one object per job (columns: pickled once) and gives each article
+    its place in it; ``iter_corpus`` yields the admitted ones one by one, in order. ``add`` them;
+    ``admitted`` gets each job with the places of its admitted articles, once its last is in
+    (and the last job at ``done``), so the caller works a job at a time, not an article.
+    """
+
+    def __init__(self, admitted: Callable[[S, list[int]], None]) -> None:
+        self._admitted = admitted
+        self._job: S | None = None
+        self._places: list[int] = []
+
+    def add(self, job: S, place: int) -> None:
+        """Add an admitted article: ``place`` in ``job``."""
+        if job is not self._job:
+            self.done()
+            self._job = job
+        self._places.append(place)
+
+    def done(self) -> None:
+        """Hand on the job being gathered, if any."""
+        if self._job is not None:
+            self._admitted(self._job, self._places)
+        self._job, self._places = None, []
 
 
 def _nothing(article: Article) -> None:
@@ -432,10 +502,11 @@ def validate(
 
     The work runs on ``processes`` cores (default: all), or on the Ray cluster at address ``ray``.
     """
-    report = Report(files_checked=len(input_names(check_corpus(corpus))))
+    listing = Listing.of(corpus)
+    report = Report(files_checked=len(listing.inputs()))
     # Only whether each article is valid matters here, so nothing of it travels back.
     with executor_for(processes, ray) as executor:
-        for result in iter_corpus(corpus, on_file, convert=_nothing, executor=executor):
+        for result in iter_corpus(corpus, on_file, convert=_nothing, executor=executor, listing=listing):
             if isinstance(result, Problem):
                 report.problems.append(result)
             else:

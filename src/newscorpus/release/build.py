@@ -12,13 +12,15 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-from array import array
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
 from filelock import FileLock
 
 from newscorpus.core.atomic import atomic_write_bytes, default_mode
@@ -32,9 +34,9 @@ from newscorpus.core.semver import bump, parse_semver
 from newscorpus.derive.configs import CONFIGS, Config, select_configs
 from newscorpus.derive.neardup import DEFAULT_THRESHOLD, bands_for
 from newscorpus.derive.rows import Tally
-from newscorpus.derive.shards import SHARD_DIR, SPILL_DIR, Layout, Spilled, spill_job, stitch_config, write_shard
+from newscorpus.derive.shards import SHARD_DIR, SPILL_DIR, Layout, SpilledJob, spill_job, stitch_config, write_shard
 from newscorpus.derive.statistics import cluster_statistics
-from newscorpus.ingest.corpus import input_names, iter_corpus, relative_name, sha256_file
+from newscorpus.ingest.corpus import JobGather, Listing, iter_corpus, relative_name, sha256_file
 from newscorpus.release.clusters import Clusters, Placed, assign_splits
 from newscorpus.release.history import rebuild_elsewhere
 from newscorpus.release.manifest import (
@@ -65,34 +67,41 @@ class BuildResult:
 
 
 class _Placements:
-    """Where each admitted article's rows stand in the spill, in reading order, at a few numbers per article.
+    """Where each admitted article's rows stand in the spill, in reading order, as a few arrays per job.
 
     The layout waits for the last article: a late one can join two clusters, and so move earlier ones.
     """
 
     def __init__(self, configs: list[Config]) -> None:
         self.names = [c.name for c in configs]
-        self.placed: list[Placed] = []
-        self.jobs = array("q")
-        self.starts = {name: array("q") for name in self.names}
-        self.sizes = {name: array("q") for name in self.names}
+        self.placed = Placed()
+        self.jobs: list[npt.NDArray[np.int64]] = []
+        self.starts: dict[str, list[npt.NDArray[np.int64]]] = {name: [] for name in self.names}
+        self.sizes: dict[str, list[npt.NDArray[np.int64]]] = {name: [] for name in self.names}
 
-    def add(self, item: Spilled) -> None:
-        summary = item.summary
-        self.placed.append(Placed(summary.id, summary.split, summary.raw_file, summary.raw_line))
-        self.jobs.append(item.job)
+    def add(self, job: SpilledJob, places: list[int]) -> None:
+        """Add the admitted articles of ``job``, at ``places`` in it."""
+        placed, at = self.placed, np.array(places, dtype=np.int64)
+        for mine, theirs in ((placed.ids, job.ids), (placed.splits, job.splits), (placed.files, job.files)):
+            mine += [theirs[n] for n in places]
+        placed.lines += [job.lines[n] for n in places]
+        self.jobs.append(np.full(len(places), job.job, dtype=np.int64))
         for name in self.names:
-            self.starts[name].append(item.starts.get(name, 0))
-            self.sizes[name].append(summary.sizes.get(name, 0))
+            self.starts[name].append(job.starts[name][at])
+            self.sizes[name].append(job.sizes[name][at])
 
     def lay_out(self, layout: Layout, splits: list[str], clusters: list[str]) -> None:
-        for n, (split, cluster) in enumerate(zip(splits, clusters, strict=True)):
-            starts = {name: self.starts[name][n] for name in self.names}
-            sizes = {name: self.sizes[name][n] for name in self.names}
-            layout.keep(self.jobs[n], starts, sizes, split, cluster)
+        """Keep every article's rows in ``layout``, each in its split and cluster."""
+
+        def joined(parts: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+        starts = {name: joined(parts) for name, parts in self.starts.items()}
+        sizes = {name: joined(parts) for name, parts in self.sizes.items()}
+        layout.keep(joined(self.jobs), starts, sizes, splits, clusters)
 
 
-def _released(previous: Manifest | None, placed: list[Placed]) -> dict[str, str]:
+def _released(previous: Manifest | None, placed: Placed) -> dict[str, str]:
     """Return each article of ``previous`` with its split, in its order; without its list, those of its raw files."""
     if previous is None:
         return {}
@@ -100,7 +109,7 @@ def _released(previous: Manifest | None, placed: list[Placed]) -> dict[str, str]
         return {entry.id: entry.split for entry in previous.articles}
     # Before articles were listed, a split was a function of the id: what the article has on its own.
     files = {entry.path for entry in previous.inputs}
-    return {p.id: p.split for p in placed if p.file in files}
+    return {i: split for i, split, file in zip(placed.ids, placed.splits, placed.files, strict=True) if file in files}
 
 
 def _write_configs(
@@ -110,6 +119,7 @@ def _write_configs(
     on_file: Callable[[], None] | None,
     executor: Executor,
     previous: Manifest | None = None,
+    listing: Listing | None = None,
 ) -> tuple[Report, Tally, list[FileEntry], list[ArticleEntry]]:
     """Write every config's splits into ``out`` (see ``derive.shards``); return the report, counts, files, articles.
 
@@ -117,26 +127,35 @@ def _write_configs(
     """
     report, stats, layout = Report(), Tally(configs), Layout(configs)
     clusters, placements = Clusters(DEFAULT_THRESHOLD), _Placements(configs)
-    # The workers make the rows and spill them; only a summary of each article comes back here.
+
+    def admitted(job: SpilledJob, places: list[int]) -> None:
+        stats.merge(job.admitted(places))
+        clusters.add(job.signatures.take(np.array(places, dtype=np.int64)))
+        placements.add(job, places)
+
+    # The workers make the rows and spill them; only a summary of each job comes back here, as columns.
     spill = partial(spill_job, out.absolute(), tuple(configs), bands_for(DEFAULT_THRESHOLD))
+    gather: JobGather[SpilledJob] = JobGather(admitted)
+    valid = 0
     with frozen_gc():
-        for item in iter_corpus(corpus, on_file, convert_job=spill, executor=executor):
+        for item in iter_corpus(corpus, on_file, convert_job=spill, executor=executor, listing=listing):
             if isinstance(item, Problem):
                 report.problems.append(item)
                 continue
-            report.problems += item.summary.problems
-            stats.add(item.summary)
-            clusters.add(item.summary.signature)
-            placements.add(item)
-            report.articles_valid += 1
+            job, place = item
+            report.problems.extend(job.problems.get(place, ()))
+            gather.add(job, place)
+            valid += 1
+        gather.done()
+    report.articles_valid = valid
     placed = placements.placed
     assignment = assign_splits(placed, clusters.roots(), _released(previous, placed))
     report.problems += assignment.problems
     stats.duplicates = cluster_statistics([(assignment.clusters[g[0]], len(g)) for g in clusters.groups()])
     placements.lay_out(layout, assignment.splits, assignment.clusters)
     articles = [
-        ArticleEntry(id=p.id, split=split, cluster=cluster)
-        for p, split, cluster in zip(placed, assignment.splits, assignment.clusters, strict=True)
+        ArticleEntry.unchecked(i, split, cluster)
+        for i, split, cluster in zip(placed.ids, assignment.splits, assignment.clusters, strict=True)
     ]
     where = out.absolute()
     for _ in executor.map(write_shard, layout.shard_jobs(where)):
@@ -152,19 +171,24 @@ def _write_configs(
     return report, stats, files, articles
 
 
-def _sha256_input(job: tuple[Path, str]) -> str:
-    corpus, path = job
-    return sha256_file(corpus / path)
+HASHES_PER_JOB = 2048
 
 
-def _inputs(corpus: Path, executor: Executor) -> tuple[list[InputEntry], str]:
-    """Return every input file with its hash (hashed on ``executor``), and the hash over all of them."""
-    paths = input_names(corpus)
+def _sha256_inputs(job: tuple[Path, list[str]]) -> list[str]:
+    corpus, paths = job
+    return [sha256_file(corpus / path) for path in paths]
+
+
+def _inputs(corpus: Path, executor: Executor, listing: Listing | None = None) -> tuple[list[InputEntry], str]:
+    """Return every input file (of ``listing``, else listed now) with its hash (on ``executor``), and their hash."""
+    paths = (listing or Listing.of(corpus)).inputs()
     entries, combined = [], hashlib.sha256()
     where = corpus.absolute()
-    digests = executor.map(_sha256_input, ((where, path) for path in paths), chunk=256)
+    # A job hashes many files: one file is too little work to be worth a round trip to a worker.
+    jobs = ((where, paths[start : start + HASHES_PER_JOB]) for start in range(0, len(paths), HASHES_PER_JOB))
+    digests = chain.from_iterable(executor.map(_sha256_inputs, jobs))
     for path, digest in zip(paths, digests, strict=True):
-        entries.append(InputEntry(path=path, sha256=digest))
+        entries.append(InputEntry.unchecked(path, digest))
         combined.update(f"{path}\0{digest}\n".encode())
     return entries, combined.hexdigest()
 
@@ -306,7 +330,8 @@ def _build_into(
     executor: Executor,
     previous: Manifest | None,
 ) -> Manifest:
-    report, stats, files, articles = _write_configs(corpus, tmp, configs, on_file, executor, previous)
+    listing = Listing.of(corpus)  # once: the release records the very files it read
+    report, stats, files, articles = _write_configs(corpus, tmp, configs, on_file, executor, previous, listing)
     if not report.articles_valid:
         raise InvalidInput(
             f"No valid article in {corpus}; there is nothing to release. See `newscorpus validate`.", report
@@ -317,7 +342,7 @@ def _build_into(
             "Fix them (see `newscorpus validate`) or build with --skip-invalid.",
             report,
         )
-    inputs, inputs_sha256 = _inputs(corpus, executor)
+    inputs, inputs_sha256 = _inputs(corpus, executor, listing)
     splits: dict[str, dict[str, int]] = {}
     for entry in files:
         config, split = entry.path.removesuffix(".arrow").split("/")

@@ -1,11 +1,12 @@
 """Near-duplicate clusters on the driver, and the split each article of a cluster takes.
 
-The workers make each article's signature (``derive.neardup``); the driver reads them in
-reading order and, per article, looks up its few band keys and estimates the similarity of
-the articles that had one of them before (``Clusters.add``). Clusters are joined
-in a union-find whose root is always the cluster's first article in reading order, so they
-are the same on any number of workers. The driver keeps no text: per article its band keys
-(about 12 bytes each), its sketch (128 bytes) and its parent.
+The workers make each article's signature (``derive.neardup``) and send a job's signatures as
+columns; the driver adds them a job at a time in reading order (``Clusters.add``): it looks up
+the job's band keys together and estimates the similarity of each article to the earlier
+articles that had one of its keys first, all in a few array operations per job. Clusters are
+joined in a union-find whose root is always the cluster's first article in reading order, so
+they are the same on any number of workers and with any job size. The driver keeps no text:
+per article its band keys (about 12 bytes each), its sketch (128 bytes) and its parent.
 
 ``assign_splits`` is the split rule, a pure function: a released article keeps its split
 forever; a new article takes the split of its cluster's earliest released article, or, in a
@@ -16,7 +17,7 @@ articles sit in different splits, nothing moves and each new article there is re
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -27,73 +28,94 @@ import numpy.typing as npt
 from newscorpus.core.codes import Code
 from newscorpus.core.executor import executor_for
 from newscorpus.core.report import Problem
-from newscorpus.derive.neardup import DEFAULT_THRESHOLD, PERMUTATIONS, Signature, bands_for, signature, similarity
-from newscorpus.ingest.corpus import iter_corpus
+from newscorpus.derive.neardup import DEFAULT_THRESHOLD, PERMUTATIONS, Signatures, bands_for, signatures, similarities
+from newscorpus.ingest.corpus import JobGather, iter_corpus
 from newscorpus.model.article import Article
 
-FLUSH_KEYS = 1 << 16
-"""Band keys kept in a dict before they move into the sorted arrays (or a quarter of those, if more)."""
+Articles = npt.NDArray[np.int64]
 
 
 class _KeyIndex:
-    """Band key → the first article that had it, at about 12 bytes a key.
+    """Band key → the first article that had it, in sorted runs, at about 12 bytes a key.
 
-    A dict alone takes about 80 bytes a key, and there are 17 keys per article at the default threshold; so
-    older keys move into a sorted array of keys and one of articles, the recent ones stay in
-    a dict. A key is in one or the other, never both.
+    A dict would take about 80 bytes a key, and there are 17 keys per article at the default
+    threshold. The keys a job brings that nobody had make a sorted run; runs of similar size
+    merge, as in an LSM tree, so a lookup searches about log2(keys per job) runs and each key is
+    copied as often in all. A key is in one run only.
     """
 
     def __init__(self) -> None:
-        self._recent: dict[int, int] = {}
-        self._keys: npt.NDArray[np.uint64] = np.empty(0, dtype=np.uint64)
-        self._holders: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
+        self._runs: list[tuple[npt.NDArray[np.uint64], npt.NDArray[np.int32]]] = []
 
-    def claim(self, keys: tuple[int, ...], article: int) -> list[int]:
-        """Return the article that had each key first: ``article`` itself for a key nobody had, which becomes its."""
-        older: list[int] = [-1] * len(keys)
-        if len(self._keys):
-            wanted = np.array(keys, dtype=np.uint64)
-            at = np.minimum(np.searchsorted(self._keys, wanted), len(self._keys) - 1)
-            older = np.where(self._keys[at] == wanted, self._holders[at], -1).tolist()
-        holders = [
-            holder if holder >= 0 else self._recent.setdefault(key, article)
-            for key, holder in zip(keys, older, strict=True)
-        ]
-        if len(self._recent) >= max(FLUSH_KEYS, len(self._keys) // 4):
-            self._flush()
+    def claim(self, keys: npt.NDArray[np.uint64], articles: Articles) -> Articles:
+        """Return the article that had each key first; ``articles[i]`` brought ``keys[i]``, in reading order.
+
+        A key nobody had before becomes the first article's that brings it.
+        """
+        holders: Articles = np.full(len(keys), -1, dtype=np.int64)
+        for run, by in self._runs:
+            at = np.minimum(np.searchsorted(run, keys), len(run) - 1)
+            holders = np.where(run[at] == keys, by[at], holders)
+        new = np.flatnonzero(holders < 0)
+        if len(new):
+            # ``return_index`` gives each key's first place: its first article, as keys come in reading order.
+            fresh, first, inverse = np.unique(keys[new], return_index=True, return_inverse=True)
+            owners = articles[new][first]
+            holders[new] = owners[inverse]
+            self._add(fresh, owners.astype(np.int32))
         return holders
 
-    def _flush(self) -> None:
-        n = len(self._recent)
-        keys = np.concatenate([self._keys, np.fromiter(self._recent.keys(), dtype=np.uint64, count=n)])
-        holders = np.concatenate([self._holders, np.fromiter(self._recent.values(), dtype=np.int32, count=n)])
-        order = np.argsort(keys, kind="stable")  # timsort: the older keys are one sorted run already
-        self._keys, self._holders = keys[order], holders[order]
-        self._recent.clear()
+    def _add(self, keys: npt.NDArray[np.uint64], owners: npt.NDArray[np.int32]) -> None:
+        self._runs.append((keys, owners))
+        while len(self._runs) > 1 and 2 * len(self._runs[-1][0]) >= len(self._runs[-2][0]):
+            (newer, by_newer), (older, by_older) = self._runs.pop(), self._runs.pop()
+            merged = np.concatenate([older, newer])
+            order = np.argsort(merged, kind="stable")  # timsort: two sorted runs
+            self._runs.append((merged[order], np.concatenate([by_older, by_newer])[order]))
+
+
+def groups_of(roots: Articles) -> list[list[int]]:
+    """Return every cluster of more than one article, its articles in reading order, ordered by its first."""
+    sizes = np.bincount(roots, minlength=len(roots))
+    members = np.flatnonzero(sizes[roots] > 1)
+    members = members[np.argsort(roots[members], kind="stable")]
+    cuts = np.flatnonzero(np.diff(roots[members])) + 1
+    return [group.tolist() for group in np.split(members, cuts)] if len(members) else []
 
 
 class Clusters:
-    """Near-duplicate clusters of articles added one by one in reading order (``add``), as indices from 0."""
+    """Near-duplicate clusters of articles added a job at a time in reading order (``add``), as indices from 0."""
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
         self.threshold = threshold
         self._index = _KeyIndex()
         self._parent = array("i")
-        self._sketches = bytearray()
+        self._sketches = np.empty((0, PERMUTATIONS), dtype=np.uint8)  # the first len(self) rows are in use
 
     def __len__(self) -> int:
         return len(self._parent)
 
-    def add(self, signature: Signature) -> int:
-        """Add the next article, joined to the cluster of each candidate similar enough; return its index."""
-        me = len(self._parent)
-        self._parent.append(me)
-        self._sketches += signature.sketch
-        # Copies share many bands, so a candidate comes up once per band it shares: look at each once.
-        for holder in sorted(set(self._index.claim(signature.bands, me)) - {me}):
-            if self.root(holder) != self.root(me) and self.similarity(me, holder) >= self.threshold:
-                self._union(me, holder)
-        return me
+    def add(self, signed: Signatures) -> None:
+        """Add the next articles, each joined to the cluster of every earlier article similar enough."""
+        first, n = len(self), len(signed)
+        if first + n > len(self._sketches):  # grown by doubling: appending a job's rows is then amortised O(1)
+            grown = np.empty((max(first + n, 2 * len(self._sketches)), PERMUTATIONS), dtype=np.uint8)
+            grown[:first] = self._sketches[:first]
+            self._sketches = grown
+        self._sketches[first : first + n] = signed.sketches
+        self._parent.extend(range(first, first + n))
+        keyed = np.flatnonzero(~signed.empty)
+        if not len(keyed):
+            return
+        articles = np.repeat(keyed + first, signed.keys.shape[1])
+        holders = self._index.claim(signed.keys[keyed].ravel(), articles)
+        # Copies share many bands, so a candidate comes up once per band it shares: look at each pair once.
+        other = holders != articles
+        pairs = np.unique((articles[other] << 32) | holders[other])
+        mine, theirs = pairs >> 32, pairs & 0xFFFFFFFF
+        near = similarities(self._sketches[mine], self._sketches[theirs]) >= self.threshold
+        for a, b in zip(mine[near].tolist(), theirs[near].tolist(), strict=True):
+            self._union(a, b)
 
     def root(self, article: int) -> int:
         """Return the index of the first article (in reading order) of ``article``'s cluster."""
@@ -109,32 +131,39 @@ class Clusters:
 
     def sketch(self, article: int) -> bytes:
         """Return the sketch ``article`` was added with."""
-        return bytes(self._sketches[article * PERMUTATIONS : (article + 1) * PERMUTATIONS])
+        return bytes(self._sketches[article])
 
     def similarity(self, a: int, b: int) -> float:
         """Estimate the Jaccard similarity of articles ``a`` and ``b`` from their sketches."""
-        return similarity(self.sketch(a), self.sketch(b))
+        return float(similarities(self._sketches[[a]], self._sketches[[b]])[0])
 
-    def roots(self) -> list[int]:
+    def roots(self) -> Articles:
         """Return each article's root: the index of its cluster's first article."""
-        return [self.root(article) for article in range(len(self))]
+        roots = np.frombuffer(self._parent, dtype=np.int32).astype(np.int64)
+        # A parent never comes after its child, so following parents settles in as many steps as a tree is deep.
+        while not np.array_equal(up := roots[roots], roots):
+            roots = up
+        return roots
 
     def groups(self) -> list[list[int]]:
         """Return every cluster of more than one article, its articles in reading order, ordered by its first."""
-        members: dict[int, list[int]] = {}
-        for article, root in enumerate(self.roots()):
-            members.setdefault(root, []).append(article)
-        return [group for group in members.values() if len(group) > 1]
+        return groups_of(self.roots())
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass
 class Placed:
-    """One article as the split rule sees it: its id, the split it has on its own, and where it was read."""
+    """The articles as the split rule sees them, as columns in reading order.
 
-    id: str
-    split: str  # from its id, or as its corpus gives it
-    file: str
-    line: int | None = None
+    Their ids, the split each has on its own (from its id, or as its corpus gives it), and where each was read.
+    """
+
+    ids: list[str] = field(default_factory=list)
+    splits: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    lines: list[int | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 @dataclass
@@ -147,7 +176,7 @@ class Assignment:
     spanning: int = 0  # clusters whose released articles sit in more than one split already
 
 
-def assign_splits(articles: Sequence[Placed], roots: Sequence[int], released: Mapping[str, str]) -> Assignment:
+def assign_splits(articles: Placed, roots: Articles, released: Mapping[str, str]) -> Assignment:
     """Return each article's split and cluster id, given each one's root (``Clusters.roots``).
 
     ``released`` maps every article of the previous release to its split, earliest first (in
@@ -156,46 +185,43 @@ def assign_splits(articles: Sequence[Placed], roots: Sequence[int], released: Ma
     id is the id of that same article, so it stays when new articles join. A cluster whose
     released articles sit in different splits moves nothing: each new article in it is reported.
     """
+    ids = articles.ids
     rank = {article_id: n for n, article_id in enumerate(released)}
-    groups: dict[int, list[int]] = {}
-    for article, root in enumerate(roots):
-        groups.setdefault(root, []).append(article)
-    splits = [a.split for a in articles]
-    clusters = [a.id for a in articles]
-    result = Assignment(splits, clusters)
-    for members in groups.values():
-        kept = sorted((m for m in members if articles[m].id in rank), key=lambda m: rank[articles[m].id])
+    # An article of its own cluster: its id, and its released split if it has one.
+    splits = [released.get(article_id, split) for article_id, split in zip(ids, articles.splits, strict=True)]
+    result = Assignment(splits, list(ids))
+    for members in groups_of(roots):
+        kept = sorted((m for m in members if ids[m] in rank), key=lambda m: rank[ids[m]])
         leader = kept[0] if kept else members[0]
-        split = released[articles[leader].id] if kept else articles[leader].split
-        sides = {released[articles[m].id] for m in kept}
+        split = released[ids[leader]] if kept else articles.splits[leader]
+        sides = {released[ids[m]] for m in kept}
         result.spanning += len(sides) > 1
         for m in members:
-            clusters[m] = articles[leader].id
-            if articles[m].id in rank:
-                splits[m] = released[articles[m].id]
+            result.clusters[m] = ids[leader]
+            if ids[m] in rank:
                 continue
             splits[m] = split
             if len(sides) > 1:
-                result.problems.append(_conflict(articles[m], [articles[k] for k in kept], released, split))
+                result.problems.append(_conflict(articles, m, [ids[k] for k in kept], released, split))
     return result
 
 
-def _conflict(article: Placed, kept: list[Placed], released: Mapping[str, str], split: str) -> Problem:
+def _conflict(articles: Placed, article: int, kept: list[str], released: Mapping[str, str], split: str) -> Problem:
     by_split: dict[str, list[str]] = {}
     for other in kept:
-        by_split.setdefault(released[other.id], []).append(other.id)
+        by_split.setdefault(released[other], []).append(other)
     listed = "; ".join(f"{name}: {', '.join(ids[:3])}{' …' if len(ids) > 3 else ''}" for name, ids in by_split.items())
     message = (
         f"is a near-duplicate of released articles in different splits ({listed}); it takes {split}, the split "
-        f"of the earliest, {kept[0].id}, and nothing is moved. If they are not copies of one story, raise the "
+        f"of the earliest, {kept[0]}, and nothing is moved. If they are not copies of one story, raise the "
         "threshold (`newscorpus duplicates --threshold`) to see where they part."
     )
     return Problem(
         code=Code.DUPLICATE_SPLIT_CONFLICT,
         severity="warning",
-        file=article.file,
-        line=article.line,
-        article_id=article.id,
+        file=articles.files[article],
+        line=articles.lines[article],
+        article_id=articles.ids[article],
         message=message,
     )
 
@@ -219,8 +245,18 @@ class Duplicates:
     problems: int  # inputs that are no valid article (see `newscorpus validate`)
 
 
-def _signed(article: Article, bands: int) -> tuple[str, str, Signature]:
-    return article.id, article.raw_file, signature(article, bands)
+@dataclass(frozen=True, slots=True)
+class _Signed:
+    """The articles of one job as ``duplicates`` needs them: ids, raw files and signatures, as columns."""
+
+    ids: list[str]
+    files: list[str]
+    signatures: Signatures
+
+
+def _signed(bands: int, job: int, articles: list[Article]) -> list[tuple[_Signed, int]]:
+    signed = _Signed([a.id for a in articles], [a.raw_file for a in articles], signatures(articles, bands))
+    return [(signed, n) for n in range(len(articles))]  # one job object, pickled once, and each article's place in it
 
 
 def duplicates(
@@ -235,15 +271,19 @@ def duplicates(
     clusters = Clusters(threshold)
     named: list[tuple[str, str]] = []
     problems = 0
-    convert = partial(_signed, bands=bands_for(threshold))
+
+    def admitted(job: _Signed, kept: list[int]) -> None:
+        clusters.add(job.signatures.take(np.array(kept)))
+        named.extend((job.ids[n], job.files[n]) for n in kept)
+
+    gather = JobGather(admitted)
     with executor_for(processes, ray) as executor:
-        for item in iter_corpus(corpus, on_file, convert=convert, executor=executor):
+        for item in iter_corpus(corpus, on_file, convert_job=partial(_signed, bands_for(threshold)), executor=executor):
             if isinstance(item, Problem):
                 problems += item.severity == "error"
-                continue
-            article_id, raw_file, signed = item
-            clusters.add(signed)
-            named.append((article_id, raw_file))
+            else:
+                gather.add(*item)
+    gather.done()
     return Duplicates(threshold, len(named), list(_listed(clusters, named)), problems)
 
 

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import Bench, Figure, check
-from newscorpus.ingest.corpus import FILES_PER_JOB
+from newscorpus.ingest.corpus import files_per_job
 from tests.raycluster import ADDRESS, RayCluster
 
 BUILD = [sys.executable, "-m", "newscorpus", "build", "--version", "1.0.0"]
@@ -259,6 +259,6 @@ def fig_ray(bench: Bench) -> list[Figure]:
             "ray_task_overhead", f"one empty job through RayExecutor.map ({jobs:,} jobs, one task each)",
             "µs/job", [overhead["ray_job_us"]], None, "<=",
             "the same through the local process pool, 2 processes", "µs/job", [overhead["local_job_us"]],
-            extra=overhead | {"ray_job_us_per_article": overhead["ray_job_us"] / FILES_PER_JOB},
+            extra=overhead | {"ray_job_us_per_article": overhead["ray_job_us"] / files_per_job(articles, 2)},
         ),
     ]  # fmt: skip

@@ -18,6 +18,8 @@ Figures (``--only`` takes these names):
   process; baseline: the script a user would write instead (``load_dataset("json")``, ``Dataset.map`` on 2
   processes validating each record with pydantic and hashing its text, ``save_to_disk``), on the same file
   and cores (see ``benchmarks.fig_peer``).
+- ``neardup``: ``build --config documents`` of ``--neardup-articles`` generated articles (default 100,000) with
+  near-duplicate detection; baseline: the same build without it (see ``benchmarks.fig_neardup``).
 - ``peak_rss``: peak RSS of a documents build in its own process at ``--rss-small`` vs ``--rss-big``
   articles; with ``--rss-full``, also of a full build (warm cache).
 - ``rebuild``: a new version after one of N articles changed (its raw file and gold file); baseline: the full
@@ -57,16 +59,20 @@ from benchmarks.fig_build import fig_build, fig_peak_rss, fig_rebuild
 from benchmarks.fig_labelstudio import fig_ls_pull, fig_ls_push
 from benchmarks.fig_load import fig_load_dataset
 from benchmarks.fig_load_test import fig_load_test
+from benchmarks.fig_neardup import fig_neardup
 from benchmarks.fig_ner import fig_ner
 from benchmarks.fig_peer import fig_peer
 from benchmarks.fig_ray import fig_ray
 from benchmarks.generate import SEED
 
-FIGURES = ("build", "peer", "peak_rss", "rebuild", "ner", "ls_push", "ls_pull", "load_dataset", "load_test", "ray")
+FIGURES = (
+    "build", "peer", "neardup", "peak_rss", "rebuild", "ner", "ls_push", "ls_pull", "load_dataset", "load_test", "ray",
+)  # fmt: skip
 
 RUNNERS: dict[str, Callable[[Bench], list[Figure]]] = {
     "build": fig_build,
     "peer": fig_peer,
+    "neardup": fig_neardup,
     "peak_rss": fig_peak_rss,
     "rebuild": fig_rebuild,
     "ner": fig_ner,
@@ -167,6 +173,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the databases to load-test, each on a fresh server (default both); running: the server the other "
         "Label Studio figures use, as it is",
     )  # fmt: skip
+    parser.add_argument("--neardup-articles", type=int, help="articles of the neardup figure (default 100,000)")
     parser.add_argument("--ray-articles", type=int, help="articles of the ray figures (default 4,000, at most N)")
     parser.add_argument("--seed", type=int, default=SEED, help="the generator's seed")
     parser.add_argument("--tmp", type=Path, help="work folder (default a new temp folder, removed afterwards)")
@@ -177,6 +184,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.rss_small = args.rss_small or min(10_000, max(1, args.rss_big // 2))
     args.ls_articles = args.ls_articles or min(10_000, args.articles)
     args.ray_articles = args.ray_articles or min(4_000, args.articles)
+    args.neardup_articles = args.neardup_articles or 100_000
     if args.rss_full is None:
         args.rss_full = args.rss_big <= 20_000
     return args

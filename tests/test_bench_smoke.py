@@ -26,7 +26,7 @@ FIGURES = {
     "build", "build_full_cold", "build_full_warm", "peak_rss", "peak_rss_full", "rebuild",
     "ner_1core", "ner_2core", "ls_push", "ls_push_noop", "ls_pull", "load_dataset",
     "load_push_running", "load_failed_running", "load_lost_running", "load_pull_running",
-    "ray_build", "ray_driver_cpu", "ray_task_overhead", "peer",
+    "ray_build", "ray_driver_cpu", "ray_task_overhead", "peer", "neardup",
 }  # fmt: skip
 CONTEXT = {"build_full_cold", "ray_task_overhead"}  # reported without a target of their own
 ABSOLUTE = {"ls_push_noop", "ray_driver_cpu"}  # a target of their own, no baseline
@@ -104,6 +104,7 @@ def test_benchmark_suite_runs_every_figure(tmp_path: Path) -> None:
     command = [
         sys.executable, "-m", "benchmarks.run", "--articles", "200", "--repeat", "1", "--out", str(out),
         "--rss-small", "100", "--rss-big", "200", "--ls-articles", "50", "--ner-texts", "40",
+        "--neardup-articles", "300",
         "--load-articles", "40", "--load-annotators", "2", "--load-seconds", "20", "--load-backends", "running",
         "--tmp", str(tmp_path / "work"),
     ]  # fmt: skip

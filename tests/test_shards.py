@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import filecmp
-from functools import partial
 from pathlib import Path
 
 import datasets
@@ -90,16 +89,16 @@ def test_shards_cover_the_kept_rows_in_order_and_are_full_but_the_last(
     [config] = select_configs(["documents"])
     layout, expected = Layout([config]), {s: [] for s in SPLITS}
     position: dict[tuple[int, str], int] = {}
-    jobs_of, starts, sizes, splits = [], [], [], []
+    kept_rows: list[tuple[int, int, int, str]] = []  # job, start, size, split of each kept article
     for job, split, size, kept in sorted(articles, key=lambda a: a[0]):
         start = position.get((job, split), 0)
         position[(job, split)] = start + size
         if kept:
-            jobs_of.append(job), starts.append(start), sizes.append(size), splits.append(split)
+            kept_rows.append((job, start, size, split))
             expected[split] += [(job, i) for i in range(start, start + size)]
-    column = partial(np.array, dtype=np.int64)
-    layout.keep(column(jobs_of), {"documents": column(starts)}, {"documents": column(sizes)}, splits,
-                [f"c{job}" for job in jobs_of])  # fmt: skip
+    jobs_of, starts, sizes = (np.array([k[i] for k in kept_rows], dtype=np.int64) for i in range(3))
+    splits = [k[3] for k in kept_rows]
+    layout.keep(jobs_of, {"documents": starts}, {"documents": sizes}, splits, [f"c{job}" for job in jobs_of])
     original = shards.SHARD_ROWS
     shards.SHARD_ROWS = shard_rows
     try:

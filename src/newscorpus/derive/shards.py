@@ -217,21 +217,22 @@ class Layout:
         """Cut every config's splits into shards of ``SHARD_ROWS`` rows; an empty split has none."""
         jobs = []
         for (config, split), runs in self.runs.items():
-            total = sum(r.stop - r.start for r in runs)
-            pieces = iter(runs)
-            run = next(pieces, None)
+            if not runs:
+                continue
+            job, start, stop = (np.array(column, dtype=np.int64) for column in zip(*runs, strict=True))
+            ends = np.cumsum(stop - start)  # the row after each run, counted in the split
+            total = int(ends[-1])
+            labels = self.clusters.get((config, split), [])
             for index in range(math.ceil(total / SHARD_ROWS)):
-                want, taken = SHARD_ROWS, []
-                while want and run is not None:
-                    take = min(want, run.stop - run.start)
-                    taken.append(Run(run.job, run.start, run.start + take))
-                    want -= take
-                    run = (
-                        Run(run.job, run.start + take, run.stop) if take < run.stop - run.start else next(pieces, None)
-                    )
-                labels = self.clusters.get((config, split), [])
-                clusters = tuple(labels[index * SHARD_ROWS : (index + 1) * SHARD_ROWS])
-                jobs.append(ShardJob(folder, config, split, index, tuple(taken), clusters))
+                low, high = index * SHARD_ROWS, min((index + 1) * SHARD_ROWS, total)
+                first = int(np.searchsorted(ends, low, side="right"))  # the runs that hold rows low to high - 1
+                last = int(np.searchsorted(ends, high, side="left"))
+                taken = list(map(Run, *(c[first : last + 1].tolist() for c in (job, start, stop))))
+                # The first and the last run are cut to the shard (one run may be both).
+                skip = low - int(ends[first] - (stop[first] - start[first]))
+                taken[0] = taken[0]._replace(start=taken[0].start + skip)
+                taken[-1] = taken[-1]._replace(stop=taken[-1].stop - (int(ends[last]) - high))
+                jobs.append(ShardJob(folder, config, split, index, tuple(taken), tuple(labels[low:high])))
         return jobs
 
 

@@ -300,13 +300,14 @@ def _read_piece(corpus: Path, piece: Piece) -> tuple[list[Problem | Candidate[Ar
     return list(_candidates(corpus, piece.name, parsed)), notes
 
 
-Job = tuple[Path, "Convert[T]", int, list[Piece]]
+Job = tuple[int, list[Piece]]
+"""A read job: its number and its pieces. The corpus and the conversion go to the workers once per command."""
 PieceResult = tuple[list[Problem | Candidate[T]], RecordNotes | None]
 
 
-def _read_job(job: Job[T]) -> list[PieceResult[T]]:
+def _read_job(corpus: Path, convert: Convert[T], job: Job) -> list[PieceResult[T]]:
     """Read one job's pieces and convert their articles together, on a worker."""
-    corpus, convert, index, pieces = job
+    index, pieces = job
     read = [_read_piece(corpus, piece) for piece in pieces]
     articles = [item.value for items, _ in read for item in items if isinstance(item, Candidate)]
     values = iter(convert(index, articles))
@@ -362,7 +363,7 @@ def _read(
     # Jobs may run on other machines: they must find the corpus from any working folder.
     where = corpus.absolute()
 
-    def jobs() -> Iterator[Job[T]]:
+    def jobs() -> Iterator[Job]:
         files: list[Piece] = []
         index = 0
         for piece, name, ends_file in _pieces(corpus, names, executor.workers):
@@ -374,16 +375,17 @@ def _read(
                 pieces, files = files, []
             else:
                 if files:
-                    yield where, convert, index, files
+                    yield index, files
                     index, files = index + 1, []
                 pieces = [piece]
-            yield where, convert, index, pieces
+            yield index, pieces
             index += 1
         if files:
-            yield where, convert, index, files
+            yield index, files
 
     notes: RecordNotes | None = None  # of the JSONL file being read, told at its end
-    for results in executor.map(_read_job, jobs()):
+    # Bound once: a Ray task sends its work function through the object store once, not with every job.
+    for results in executor.map(partial(_read_job, where, convert), jobs()):
         for items, found in results:
             name, ends_file = ends.popleft()
             if found is not None:

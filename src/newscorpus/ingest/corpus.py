@@ -31,7 +31,7 @@ from newscorpus.model.sidecar import SIDECAR_SUFFIX, ImportFormat
 
 RAW_DIR = "raw"
 IMPORT_SOURCES = frozenset(get_args(ImportFormat))
-FILES_PER_JOB, MAX_FILES_PER_JOB, JOBS_PER_WORKER = 64, 512, 8
+FILES_PER_JOB, MAX_FILES_PER_JOB, JOBS_PER_WORKER = 64, 512, 16
 """Single-article files per job: at least enough to outweigh a round trip; else about ``JOBS_PER_WORKER`` jobs per
 worker, so that workers stay even, but no more files than the maximum (see ``files_per_job``)."""
 RECORDS_PER_JOB = 16

@@ -487,3 +487,18 @@ def test_a_manifest_with_its_articles_in_pieces_is_the_manifest_serialised_whole
     assert "articles" not in json.loads(older.to_json())
     assert "duplicates" not in json.loads(older.to_json())["statistics"]
     assert b"".join(older.json_pieces(per_piece)) == older.to_json().encode("utf-8")
+
+
+def test_an_article_turned_away_on_the_driver_counts_nowhere(corpus: Path, tmp_path: Path) -> None:
+    """Workers count a job's statistics before the driver deduplicates; a copy it turns away is counted out again."""
+    add_json_articles(corpus, 12)
+    body = "Das Rathaus wird saniert.\n\nEs dauert."
+    record = {"id": "rathaus", "headline": "Rathaus saniert", "body": body, "source": "Stadtanzeiger"}
+    (corpus / "raw" / "a-rathaus.json").write_text(json.dumps(record), encoding="utf-8")
+    clean = build(corpus, "1.0.0", processes=2).manifest
+    copy = {**record, "id": "rathaus-kopie", "source": "Abendblatt"}  # the same text: a duplicate
+    (corpus / "raw" / "b-rathaus.json").write_text(json.dumps(copy), encoding="utf-8")
+    again = build(corpus, "1.1.0", processes=2).manifest
+    assert [p.code for p in again.rejected] == [Code.DUPLICATE_TEXT]
+    assert again.statistics == clean.statistics
+    assert [e.id for e in again.articles or []] == [e.id for e in clean.articles or []]

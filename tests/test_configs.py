@@ -56,6 +56,13 @@ def headlines() -> Iterator[type[Headlines]]:
     unregister("headlines")
 
 
+def test_a_config_makes_the_rows_of_many_articles_one_by_one_unless_it_says_otherwise(corpus: Path) -> None:
+    add_json_articles(corpus, 2)
+    articles = [a for a in iter_corpus(corpus) if isinstance(a, Article)]
+    assert Headlines().rows_many(articles) == [Headlines().rows(a) for a in articles]
+    assert [rows[0]["id"] for rows in Headlines().rows_many(articles[::-1])] == [a.id for a in articles[::-1]]
+
+
 def test_the_configs_are_registered_in_their_fixed_order() -> None:
     assert list(CONFIGS) == ["documents", "ner", "topics"]
     assert [c.name for c in select_configs(["topics", "documents"])] == ["documents", "topics"]

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newscorpus.core.errors import InvalidInput
+from newscorpus.core.report import Problem
 from newscorpus.derive import tokens as tokens_module
-from newscorpus.derive.configs import NerSentence, TopicRow, ner_rows, topic_row
+from newscorpus.derive.configs import Ner, NerSentence, TopicRow, ner_rows, topic_row
+from newscorpus.derive.configs.ner import substrings, tag_sentences
 from newscorpus.derive.features import records_from_batch
-from newscorpus.derive.tokens import sentences
+from newscorpus.derive.token_store import Sentences
+from newscorpus.derive.tokens import TokenCache, sentences
 from newscorpus.ingest.corpus import iter_corpus
 from newscorpus.model.article import Article, Entity
 from newscorpus.model.bio import (
@@ -106,6 +113,84 @@ def _words(text: str) -> list[tuple[int, str]]:
 
 def test_split_tokens_cuts_only_inside() -> None:
     assert split_tokens([(0, 12), (13, 18)], [4, 13, 18, 99]) == [(0, 4), (4, 12), (13, 18)]
+    assert split_tokens([], [3]) == []
+
+
+@given(tokens_and_spans(), st.lists(st.integers(0, 200), max_size=8))
+def test_split_tokens_cuts_each_token_at_every_boundary_inside_it(case, boundaries: list[int]) -> None:
+    toks, _ = case
+    pieces = [p for s, e in toks for p in itertools.pairwise([s, *sorted({c for c in boundaries if s < c < e}), e])]
+    assert split_tokens(toks, boundaries) == pieces
+
+
+@st.composite
+def sentences_and_spans(draw: st.DrawFn) -> tuple[list[list[tuple[int, int]]], list[Entity]]:
+    """Sentences of tokens in order (gaps between some), and spans of both levels with boundaries anywhere."""
+    found, cursor = [], draw(st.integers(0, 2))
+    for _ in range(draw(st.integers(0, 5))):
+        sentence = []
+        for _ in range(draw(st.integers(1, 6))):
+            length = draw(st.integers(1, 5))
+            sentence.append((cursor, cursor + length))
+            cursor += length + draw(st.integers(0, 2))
+        found.append(sentence)
+    spans = []
+    for _ in range(draw(st.integers(0, 6))):
+        start = draw(st.integers(0, cursor + 1))
+        end = draw(st.integers(start + 1, cursor + 2))
+        spans.append(entity(start, end, draw(st.integers(0, 1)), draw(st.sampled_from(LABELS))))
+    return found, spans
+
+
+def by_sentence(found: list[list[tuple[int, int]]], entities: list[Entity]) -> list[tuple[list, list, list]]:
+    """What tagging each sentence on its own gives: sentences a span crosses joined, then ``tag_sentence`` each."""
+    check_nesting(entities)
+    joined: list[list[tuple[int, int]]] = []
+    for sentence in found:
+        if joined and any(e.start < joined[-1][-1][1] < e.end for e in entities):
+            joined[-1] = joined[-1] + sentence
+        else:
+            joined.append(sentence)
+    inside = [[e for e in entities if s[0][0] <= e.start and e.end <= s[-1][1]] for s in joined]
+    return [tag_sentence(sentence, spans) for sentence, spans in zip(joined, inside, strict=True)]
+
+
+def flat_tagged(found: list[list[tuple[int, int]]], entities: list[Entity]) -> list[tuple[list, list, list]]:
+    """``tag_sentences`` of the whole article, read back sentence by sentence as ``by_sentence`` gives them."""
+    tagged = tag_sentences(Sentences.of(found), entities)
+    names = bio_names()
+    tokens = list(zip(tagged.starts.tolist(), tagged.ends.tolist(), strict=True))
+    out, at = [], 0
+    for length in tagged.lengths.tolist():
+        outer, inner = tagged.ner_tags[at : at + length], tagged.nested_ner_tags[at : at + length]
+        out.append((tokens[at : at + length], [names[i] for i in outer], [names[i] for i in inner]))
+        at += length
+    return out
+
+
+def outcome(tag: Callable[[], object]) -> object:
+    """What ``tag`` returns, or the words of the ``NestingError`` it raises."""
+    try:
+        return tag()
+    except NestingError as refused:
+        return f"refused: {refused}"
+
+
+@settings(max_examples=300)
+@given(sentences_and_spans())
+def test_tagging_an_article_at_once_gives_what_tagging_each_sentence_gives(case) -> None:
+    found, entities = case  # the same tags, or the same span refused first, with the same words
+    assert outcome(lambda: flat_tagged(found, entities)) == outcome(lambda: by_sentence(found, entities))
+
+
+@given(st.text(alphabet="ab äßé„“🇺🇦\n", max_size=30), st.data())
+def test_substrings_are_the_slices_of_the_text(text: str, data: st.DataObject) -> None:
+    bounds = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=10)))
+    pairs = list(zip(bounds[0::2], bounds[1::2], strict=False))
+    starts, ends = (np.array([p[i] for p in pairs], np.int64) for i in (0, 1))
+    got = substrings(text, starts, ends)
+    assert got.to_pylist() == [text[s:e] for s, e in pairs]
+    got.validate(full=True)  # valid UTF-8, offsets in order
 
 
 def entity(start: int, end: int, level: int = 0, label: str = "ORG") -> Entity:
@@ -183,6 +268,28 @@ def test_a_span_across_a_sentence_boundary_merges_the_sentences(corpus: Path) ->
     assert len(rows) == len(found) - 1
     (merged,) = [r for r in rows if "B-OTH" in r.ner_tags]
     assert len(merged.tokens) == len(found[3]) + len(found[4])
+
+
+def test_rows_of_many_articles_at_once_are_the_rows_of_each(corpus: Path, tmp_path: Path) -> None:
+    add_json_articles(corpus, 3)
+    first, refused, _ = [a for a in iter_corpus(corpus) if isinstance(a, Article) and a.id != seed(corpus).id]
+    write_gold(corpus, first, [("Straße", "LOC")])
+    write_gold(corpus, refused, [("Köln", "LOC"), ("Köln", "ORG")])  # one level, overlapping: refused
+    write_gold(corpus, seed(corpus), [("Emmanuel Macron", "PER")])
+    articles = [a for a in iter_corpus(corpus) if isinstance(a, Article)]  # the last json article has no gold
+    ner = Ner(TokenCache(tmp_path / "cache"))
+    many = ner.rows_many(articles)
+    for article, rows in zip(articles, many, strict=True):
+        one = ner.rows(article)
+        assert rows.equals(one) if isinstance(one, pa.Table) else rows == one
+    assert [isinstance(rows, Problem) for rows in many].count(True) == 1
+    assert [rows for rows in many if isinstance(rows, list)] == [[]]
+    tables = [rows for rows in many if isinstance(rows, pa.Table)]
+    expected = [a.id for a in articles if a.id in (first.id, seed(corpus).id)]
+    assert [set(t.column("article_id").to_pylist()) for t in tables] == [{id_} for id_ in expected]
+    assert [ner.count(t) for t in tables] == [
+        {"sentences": len(t), "tokens": sum(map(len, t.column("tokens").to_pylist()))} for t in tables
+    ]
 
 
 def test_topics_row_is_headline_and_body(corpus: Path) -> None:

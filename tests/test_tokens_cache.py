@@ -88,14 +88,15 @@ def test_tests_never_touch_the_users_cache(token_cache: Path) -> None:
 # --- the store: append-only segments, one per writing process -------------------------------------------------------
 
 offsets = st.integers(min_value=0, max_value=2**40)
-sentence_lists = st.lists(st.lists(st.tuples(offsets, offsets), max_size=8), max_size=6)
+sentence_lists = st.lists(st.lists(st.tuples(offsets, offsets), max_size=8), max_size=6).map(token_store.Sentences.of)
 WRITER = """
 import sys
 from pathlib import Path
+from newscorpus.derive.token_store import Sentences
 from newscorpus.derive.tokens import TokenCache
 cache, first, count = TokenCache(Path(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3])
 for i in range(first, first + count):
-    cache.store(f"{i:064x}", [[(i, i + 1), (i + 2, i + 70_000)], [(7, 9)]])
+    cache.store(f"{i:064x}", Sentences.of([[(i, i + 1), (i + 2, i + 70_000)], [(7, 9)]]))
 """
 
 
@@ -104,9 +105,9 @@ def key(i: int) -> str:
     return f"{i:064x}"
 
 
-def value(i: int) -> list[tokens.Sentence]:
+def value(i: int) -> token_store.Sentences:
     """What ``WRITER`` stores under ``key(i)``."""
-    return [[(i, i + 1), (i + 2, i + 70_000)], [(7, 9)]]
+    return token_store.Sentences.of([[(i, i + 1), (i + 2, i + 70_000)], [(7, 9)]])
 
 
 def fresh(folder: Path, monkeypatch: pytest.MonkeyPatch) -> tokens.TokenCache:
@@ -121,13 +122,28 @@ def segment_files(folder: Path) -> list[Path]:
 
 
 @given(sentence_lists)
-def test_encoding_gives_back_every_list_of_sentences(found: list[tokens.Sentence]) -> None:
+def test_encoding_gives_back_every_list_of_sentences(found: token_store.Sentences) -> None:
     assert token_store.decode(token_store.encode(found)) == found
+
+
+def test_the_payload_layout_stays_what_warm_caches_hold() -> None:
+    found = token_store.Sentences.of([[(0, 3), (4, 9)], [(10, 70_000)]])
+    assert found.lengths.tolist() == [2, 1]
+    assert (found.starts.tolist(), found.ends.tolist()) == ([0, 4, 10], [3, 9, 70_000])
+    numbers = [2, 1, 0, 3, 4, 9, 10, 70_000]  # token counts, then each token's start and end
+    assert token_store.encode(found) == b"I" + (2).to_bytes(4, "little") + b"".join(
+        n.to_bytes(4, "little") for n in numbers
+    )
+    assert token_store.encode(token_store.Sentences.of([[(1, 2)]]))[5:] == b"\x01\x00\x01\x00\x02\x00"  # 16 bits
+    with pytest.raises(ValueError, match="token counts"):
+        token_store.decode(b"H" + (2).to_bytes(4, "little") + b"\x01\x00\x01\x00\x02\x00")
+    with pytest.raises(ValueError):
+        token_store.decode(b"H" + (1).to_bytes(4, "little") + b"\x01\x00\x01")  # a torn number
 
 
 @settings(max_examples=25)
 @given(st.lists(st.tuples(st.integers(0, 50), sentence_lists), max_size=12))
-def test_the_last_value_read_back_is_the_first_stored(entries: list[tuple[int, list[tokens.Sentence]]]) -> None:
+def test_the_last_value_read_back_is_the_first_stored(entries: list[tuple[int, token_store.Sentences]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         first = tokens.TokenCache(Path(tmp))
         for i, found in entries:
@@ -230,8 +246,8 @@ def test_an_old_cache_of_one_json_file_per_article_is_ignored(
     old.write_text("[[[0, 1]]]", encoding="utf-8")  # as the old layout wrote it, and wrong on purpose
     cache = fresh(tmp_path / "tokens", monkeypatch)
     assert cache.get(article) is None
-    assert tokens.cached_sentences(article, cache) == tokens.sentences(
-        article.text, [(b.start, b.end) for b in article.blocks], False
+    assert tokens.cached_sentences(article, cache) == token_store.Sentences.of(
+        tokens.sentences(article.text, [(b.start, b.end) for b in article.blocks], False)
     )
 
 

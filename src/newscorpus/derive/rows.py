@@ -35,34 +35,41 @@ class ArticleRows:
     problems: list[Problem]  # why the article is kept out of a config
 
 
-def article_rows(article: Article, configs: tuple[Config, ...]) -> tuple[ArticleRows, dict[str, Rows]]:
-    """Return what ``article`` gives the statistics and what keeps it out of any of ``configs``; and its rows."""
-    rows: dict[str, Rows] = {}
-    counts: dict[str, int] = {}
-    problems = []
-    for config in configs:
-        made = config.rows(article)
-        if isinstance(made, Problem):
-            problems.append(made)
-        elif len(made):
-            rows[config.name] = made
-            for name, n in config.count(made).items():
-                counts[name] = counts.get(name, 0) + n
-    summary = ArticleRows(
-        id=article.id,
-        split=article.split,
-        raw_file=article.raw_file,
-        raw_line=article.raw_line,
-        words=len(article.text.split()),
-        entities=[e.label for e in article.entities],
-        topic=article.topic,
-        layers=(article.annotation.entities.status, article.annotation.topic.status),
-        license=article.license,
-        sizes={config: len(made) for config, made in rows.items()},
-        counts=counts,
-        problems=problems,
-    )
-    return summary, rows
+def job_rows(articles: list[Article], configs: tuple[Config, ...]) -> list[tuple[ArticleRows, dict[str, Rows]]]:
+    """Return what each of one job's ``articles`` gives the statistics and ``configs``, and what keeps it out of any.
+
+    Each config makes the rows of the whole job at once (``Config.rows_many``).
+    """
+    made_by = [config.rows_many(articles) for config in configs]
+    made = []
+    for n, article in enumerate(articles):
+        rows: dict[str, Rows] = {}
+        counts: dict[str, int] = {}
+        problems = []
+        for config, by_article in zip(configs, made_by, strict=True):
+            these = by_article[n]
+            if isinstance(these, Problem):
+                problems.append(these)
+            elif len(these):
+                rows[config.name] = these
+                for name, count in config.count(these).items():
+                    counts[name] = counts.get(name, 0) + count
+        summary = ArticleRows(
+            id=article.id,
+            split=article.split,
+            raw_file=article.raw_file,
+            raw_line=article.raw_line,
+            words=len(article.text.split()),
+            entities=[e.label for e in article.entities],
+            topic=article.topic,
+            layers=(article.annotation.entities.status, article.annotation.topic.status),
+            license=article.license,
+            sizes={config: len(these) for config, these in rows.items()},
+            counts=counts,
+            problems=problems,
+        )
+        made.append((summary, rows))
+    return made
 
 
 class Tally:

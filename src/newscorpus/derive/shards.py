@@ -36,7 +36,7 @@ from newscorpus.core.report import Problem
 from newscorpus.derive.configs import Config, Rows
 from newscorpus.derive.features import features_for
 from newscorpus.derive.neardup import Signatures, signatures
-from newscorpus.derive.rows import Tally, article_rows
+from newscorpus.derive.rows import Tally, job_rows
 from newscorpus.derive.writers import BATCH_ROWS, as_table, stitch, write_stream
 from newscorpus.ingest.ids import SPLITS
 from newscorpus.model.article import Article
@@ -99,8 +99,7 @@ def spill_job(
     within: dict[str, npt.NDArray[np.int64]] = {c.name: np.zeros(len(articles), dtype=np.int64) for c in configs}
     sizes: dict[str, npt.NDArray[np.int64]] = {c.name: np.zeros(len(articles), dtype=np.int64) for c in configs}
     tally, summaries, problems = Tally(list(configs)), [], {}
-    for n, article in enumerate(articles):
-        summary, rows = article_rows(article, configs)
+    for n, (summary, rows) in enumerate(job_rows(articles, configs)):
         for config, made in rows.items():
             within[config][n] = counts[config][summary.split]
             sizes[config][n] = len(made)

@@ -23,62 +23,74 @@ import os
 import secrets
 import socket
 import struct
-import sys
-from array import array
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
 
 Sentence = list[tuple[int, int]]
 FORMAT = "segments-1"
 """The folder of this layout inside the cache folder: a new layout gets a new folder and ignores the old."""
 _INDEX = struct.Struct("<32sQI")
 _DIGEST = 16
-_SWAP = sys.byteorder != "little"  # payloads are little-endian on every machine sharing the cache
+_TYPES: dict[str, np.dtype[np.unsignedinteger]] = {"H": np.dtype("<u2"), "I": np.dtype("<u4"), "Q": np.dtype("<u8")}
+"""The types of a payload's numbers by type code: little-endian on every machine sharing the cache."""
 
 
 def _digest(key: bytes, payload: bytes) -> bytes:
     return hashlib.blake2b(payload, digest_size=_DIGEST, key=key).digest()
 
 
-def _typecode(values: list[int]) -> str:
-    """Return the smallest array type that holds ``values`` (offsets, never negative): 16, 32 or 64 bits."""
-    top = max(values, default=0)
-    return "H" if top < 1 << 16 else "I" if top < 1 << 32 else "Q"
+@dataclass(frozen=True, slots=True, eq=False)
+class Sentences:
+    """Sentences as flat arrays: how many tokens each has, then every token's start and end offsets, in order.
+
+    A build takes a text's tokens whole into Arrow columns, so they stay arrays from the cache to the release.
+    """
+
+    lengths: npt.NDArray[np.int64]
+    starts: npt.NDArray[np.int64]
+    ends: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, found: list[Sentence]) -> Sentences:
+        """Return ``found``, a list of sentences of ``(start, end)`` tokens, as arrays."""
+        flat = np.array([offset for sentence in found for token in sentence for offset in token], np.int64)
+        return cls(np.array([len(sentence) for sentence in found], np.int64), flat[0::2], flat[1::2])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sentences) and all(
+            np.array_equal(getattr(self, name), getattr(other, name)) for name in ("lengths", "starts", "ends")
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, and mutable arrays
 
 
-def encode(found: list[Sentence]) -> bytes:
+def encode(found: Sentences) -> bytes:
     """Return sentences as bytes: a type code, the sentence count, their token counts, then every token's offsets.
 
     All numbers in one array of the smallest type that holds them: 16 bits for a text under 64 Ki characters.
     """
-    values = [len(sentence) for sentence in found]
-    for sentence in found:
-        for token in sentence:
-            values += token
-    code = _typecode(values)
-    body = array(code, values)
-    if _SWAP:
-        body.byteswap()
-    return code.encode() + struct.pack("<I", len(found)) + body.tobytes()
+    values = np.empty(len(found.lengths) + 2 * len(found.starts), np.int64)
+    values[: len(found.lengths)] = found.lengths
+    values[len(found.lengths) :: 2] = found.starts
+    values[len(found.lengths) + 1 :: 2] = found.ends
+    top = int(values.max(initial=0))
+    code = "H" if top < 1 << 16 else "I" if top < 1 << 32 else "Q"
+    return code.encode() + struct.pack("<I", len(found.lengths)) + values.astype(_TYPES[code]).tobytes()
 
 
-def decode(payload: bytes) -> list[Sentence]:
+def decode(payload: bytes) -> Sentences:
     """Return the sentences ``encode`` made ``payload`` of; raise ValueError if it is not such bytes."""
-    if len(payload) < 5 or chr(payload[0]) not in "HIQ":
+    if len(payload) < 5 or chr(payload[0]) not in _TYPES:
         raise ValueError("not an entry: too short, or an unknown type code")
     (count,) = struct.unpack_from("<I", payload, 1)
-    values = array(chr(payload[0]), payload[5:])
-    if _SWAP:
-        values.byteswap()
+    values = np.frombuffer(payload, _TYPES[chr(payload[0])], offset=5).astype(np.int64)  # raises on a torn number
     lengths = values[:count]
-    if len(lengths) != count or 2 * sum(lengths) != len(values) - count:
+    if len(lengths) != count or 2 * int(lengths.sum()) != len(values) - count:
         raise ValueError("token counts do not match the tokens")
-    offsets = iter(values[count:])
-    pairs = list(zip(offsets, offsets, strict=True))
-    out, at = [], 0
-    for length in lengths:
-        out.append(pairs[at : at + length])
-        at += length
-    return out
+    return Sentences(lengths, values[count::2], values[count + 1 :: 2])
 
 
 class SegmentStore:

@@ -25,7 +25,7 @@ import platformdirs
 from somajo import SoMaJo
 
 from newscorpus.core.offsets import pretokenized_offsets
-from newscorpus.derive.token_store import FORMAT, SegmentStore, decode, encode
+from newscorpus.derive.token_store import FORMAT, SegmentStore, Sentences, decode, encode
 from newscorpus.derive.token_store import Sentence as Sentence  # the type of what ``sentences`` returns
 from newscorpus.model.article import Article
 
@@ -80,15 +80,14 @@ class TokenCache:
         self.hits = self.misses = 0
 
     def _store(self) -> SegmentStore:
-        folder = self.folder / FORMAT
-        store = _STORES.get(folder)
+        store = _STORES.get(self.folder)  # by the folder itself: a path made anew per article costs more than the read
         if store is None or store.pid != os.getpid() or store.writes_to_missing_segment():
             if store is not None:
                 store.close()  # in a forked child, its own copies of the parent's descriptors
-            store = _STORES[folder] = SegmentStore(folder)
+            store = _STORES[self.folder] = SegmentStore(self.folder / FORMAT)
         return store
 
-    def lookup(self, key: str) -> list[Sentence] | None:
+    def lookup(self, key: str) -> Sentences | None:
         """Return the sentences stored under the hex ``key``, or None (also for an entry that does not check out)."""
         store, raw = self._store(), bytes.fromhex(key)
         payload = store.get(raw)
@@ -105,15 +104,15 @@ class TokenCache:
             self.hits += 1
         return found
 
-    def store(self, key: str, found: list[Sentence]) -> None:
+    def store(self, key: str, found: Sentences) -> None:
         """Store ``found`` under the hex ``key``."""
         self._store().put(bytes.fromhex(key), encode(found))
 
-    def get(self, article: Article) -> list[Sentence] | None:
+    def get(self, article: Article) -> Sentences | None:
         """Return the cached sentences of ``article``, or None."""
         return self.lookup(cache_key(article))
 
-    def put(self, article: Article, found: list[Sentence]) -> None:
+    def put(self, article: Article, found: Sentences) -> None:
         """Store the sentences of ``article``."""
         self.store(cache_key(article), found)
 
@@ -122,10 +121,10 @@ _STORES: dict[Path, SegmentStore] = {}
 """This process's store of each cache folder."""
 
 
-def cached_sentences(article: Article, cache: TokenCache) -> list[Sentence]:
+def cached_sentences(article: Article, cache: TokenCache) -> Sentences:
     """Return the sentences of ``article`` from ``cache``, tokenising (and caching) them on a miss."""
     found = cache.get(article)
     if found is None:
-        found = sentences(article.text, [(b.start, b.end) for b in article.blocks], article.pretokenized)
+        found = Sentences.of(sentences(article.text, [(b.start, b.end) for b in article.blocks], article.pretokenized))
         cache.put(article, found)
     return found

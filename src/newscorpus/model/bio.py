@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
-from typing import get_args
+from typing import TypeAlias, get_args
+
+import numpy as np
+import numpy.typing as npt
 
 from newscorpus.core.errors import NewscorpusError
 from newscorpus.model.article import Entity
@@ -22,6 +25,8 @@ from newscorpus.model.label_types import NerTag
 
 Token = tuple[int, int]
 Span = tuple[int, int, str]
+Ids: TypeAlias = npt.NDArray[np.int64]
+"""Token offsets (starts, ends) or tag ids, one per token."""
 
 
 class NestingError(NewscorpusError):
@@ -34,14 +39,26 @@ def bio_names() -> tuple[str, ...]:
 
 
 def split_tokens(tokens: list[Token], boundaries: Iterable[int]) -> list[Token]:
-    """Split every token at each boundary strictly inside it."""
-    cuts = sorted(set(boundaries))
-    out: list[Token] = []
-    for start, end in tokens:
-        inner = [c for c in cuts if start < c < end]
-        edges = [start, *inner, end]
-        out += list(itertools.pairwise(edges))
-    return out
+    """Split every token at each boundary strictly inside it; ``tokens`` in order, none overlapping another."""
+    starts, ends = split_offsets(*_offsets(tokens), np.array(sorted(set(boundaries)), np.int64))
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def split_offsets(starts: Ids, ends: Ids, cuts: Ids) -> tuple[Ids, Ids]:
+    """Split every token at each of ``cuts`` (sorted, unique) strictly inside it; tokens in order, none overlapping."""
+    if not len(starts):
+        return starts, ends
+    holder = np.searchsorted(starts, cuts, "right") - 1  # the last token that starts at or before each cut
+    inside = cuts[(holder >= 0) & (starts[holder] < cuts) & (cuts < ends[holder])]
+    if not len(inside):
+        return starts, ends
+    # Each cut ends one piece of its token and starts the next; the pieces stay in order.
+    return np.sort(np.concatenate((starts, inside))), np.sort(np.concatenate((ends, inside)))
+
+
+def _offsets(tokens: list[Token]) -> tuple[Ids, Ids]:
+    flat = np.array(tokens, np.int64).reshape(-1, 2)
+    return flat[:, 0], flat[:, 1]
 
 
 def _check_level(spans: list[Span], level: int) -> None:
@@ -66,21 +83,39 @@ def outside_outer(outer: list[Span], inner: list[Span]) -> list[Span]:
 
 
 def spans_to_bio(tokens: list[Token], spans: Sequence[Span]) -> list[str]:
-    """Tag ``tokens`` with one level's spans.
+    """Tag ``tokens`` (in order, none overlapping another) with one level's spans.
 
     A span tags the tokens it covers; its boundaries may fall in the whitespace between tokens
     (a selection with a trailing space), but never inside a token: split tokens first.
     """
-    tags = ["O"] * len(tokens)
-    for start, end, label in spans:
-        covered = [i for i, (s, e) in enumerate(tokens) if s < end and start < e]
-        if not covered:
+    names = bio_names()
+    return [names[i] for i in tag_offsets(*_offsets(tokens), [(*span, 0) for span in spans])[0].tolist()]
+
+
+TAG_IDS = {name: i for i, name in enumerate(bio_names())}
+"""The id of each tag: its place in ``bio_names``, as the ``ClassLabel`` of a release numbers it."""
+
+
+def tag_offsets(starts: Ids, ends: Ids, spans: Sequence[tuple[int, int, str, int]]) -> tuple[Ids, Ids]:
+    """Return the outer and inner tag ids (``TAG_IDS``) of tokens (in order, none overlapping) for spans of both levels.
+
+    ``spans`` are ``(start, end, label, level)``, checked in the order given: the first that covers no
+    token or cuts one raises ``NestingError``.
+    """
+    tags = (np.full(len(starts), TAG_IDS["O"], np.int64), np.full(len(starts), TAG_IDS["O"], np.int64))
+    if not spans:
+        return tags
+    bounds = np.array([span[:2] for span in spans], np.int64)
+    # The tokens a span covers are a run: from the first that ends after its start to the first that starts at its end.
+    firsts = np.searchsorted(ends, bounds[:, 0], "right").tolist()
+    stops = np.searchsorted(starts, bounds[:, 1], "left").tolist()
+    for (start, end, label, level), first, stop in zip(spans, firsts, stops, strict=True):
+        if first >= stop:
             raise NestingError(f"the span [{start}, {end}) {label} covers no token")
-        if tokens[covered[0]][0] < start or tokens[covered[-1]][1] > end:
+        if starts[first] < start or ends[stop - 1] > end:
             raise NestingError(f"the span [{start}, {end}) {label} cuts a token; split the tokens at its boundaries")
-        tags[covered[0]] = f"B-{label}"
-        for i in covered[1:]:
-            tags[i] = f"I-{label}"
+        tags[level][first] = TAG_IDS[f"B-{label}"]
+        tags[level][first + 1 : stop] = TAG_IDS[f"I-{label}"]
     return tags
 
 
@@ -106,11 +141,15 @@ def bio_to_spans(tokens: list[Token], tags: list[str]) -> list[Span]:
 
 
 def tag_sentence(tokens: list[Token], entities: list[Entity]) -> tuple[list[Token], list[str], list[str]]:
-    """Return a sentence's tokens (split at span boundaries) with its outer and inner BIO tags.
+    """Return a sentence's tokens (in order, split at span boundaries) with its outer and inner BIO tags.
 
     ``entities`` are the article's spans that lie in this sentence; ``check_nesting`` has passed.
+    A build tags a whole article at once (``derive.configs.ner.tag_sentences``) with the same two steps.
     """
-    tokens = split_tokens(tokens, [b for e in entities for b in (e.start, e.end)])
-    outer = [(e.start, e.end, e.label) for e in entities if e.level == 0]
-    inner = [(e.start, e.end, e.label) for e in entities if e.level == 1]
-    return tokens, spans_to_bio(tokens, outer), spans_to_bio(tokens, inner)
+    cuts = np.array(sorted({b for e in entities for b in (e.start, e.end)}), np.int64)
+    starts, ends = split_offsets(*_offsets(tokens), cuts)
+    by_level = sorted(entities, key=lambda e: e.level)  # the outer level first, as each is tagged on its own
+    names = bio_names()
+    outer, inner = tag_offsets(starts, ends, [(e.start, e.end, e.label, e.level) for e in by_level])
+    split = list(zip(starts.tolist(), ends.tolist(), strict=True))
+    return split, [names[i] for i in outer.tolist()], [names[i] for i in inner.tolist()]

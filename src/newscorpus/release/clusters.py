@@ -40,8 +40,8 @@ class _KeyIndex:
 
     A dict would take about 80 bytes a key, and there are 17 keys per article at the default
     threshold. The keys a job brings that nobody had make a sorted run; runs of similar size
-    merge, as in an LSM tree, so a lookup searches about log2(keys per job) runs and each key is
-    copied as often in all. A key is in one run only.
+    merge, as in an LSM tree, so a lookup searches about log2(all keys / keys per job) runs and
+    each key is copied as often in all. A key is in one run only.
     """
 
     def __init__(self) -> None:
@@ -128,10 +128,6 @@ class Clusters:
     def _union(self, a: int, b: int) -> None:
         first, second = sorted((self.root(a), self.root(b)))
         self._parent[second] = first
-
-    def sketch(self, article: int) -> bytes:
-        """Return the sketch ``article`` was added with."""
-        return bytes(self._sketches[article])
 
     def similarity(self, a: int, b: int) -> float:
         """Estimate the Jaccard similarity of articles ``a`` and ``b`` from their sketches."""

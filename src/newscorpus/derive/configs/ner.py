@@ -8,19 +8,21 @@ token cache (``newscorpus.derive.tokens``).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from itertools import chain
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
+import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from pydantic import Field
 
 from newscorpus.core.codes import Code
 from newscorpus.core.report import Problem
 from newscorpus.derive.configs.base import Config, Rows, register
+from newscorpus.derive.token_store import Sentences
 from newscorpus.derive.tokens import Sentence, TokenCache, cached_sentences
 from newscorpus.model.article import Article, ArticleId, Entity, Offset, Record
-from newscorpus.model.bio import NestingError, check_nesting, tag_sentence
+from newscorpus.model.bio import Ids, NestingError, check_nesting, split_offsets, tag_offsets
 from newscorpus.model.label_types import NerTag
 
 if TYPE_CHECKING:  # datasets takes seconds to import; only building or summarising needs it
@@ -46,46 +48,121 @@ class NerSentence(Record):
     token_offsets: list[TokenOffset] = Field(description="Each token's place in the article text.")
 
 
-def _merge_crossed(found: list[Sentence], entities: list[Entity]) -> list[Sentence]:
-    """Join sentences that a span crosses: a span is never cut, not even by a sentence boundary."""
-    merged: list[Sentence] = []
-    for sentence in found:
-        if merged and any(e.start < merged[-1][-1][1] < e.end for e in entities):
-            merged[-1] = merged[-1] + sentence
-        else:
-            merged.append(sentence)
-    return merged
-
-
 def has_entity_gold(article: Article) -> bool:
     """Whether ``article`` belongs in ``ner``: its entity layer is gold, so an all-``O`` row there is an answer."""
     return article.annotation.entities.status == "gold"
 
 
-def ner_rows(article: Article, found: list[Sentence]) -> list[dict[str, Any]]:
-    """Return the ``ner`` rows of an article with entity gold; raise ``NestingError`` for spans BIO cannot express.
+class Tagged(NamedTuple):
+    """The ``ner`` sentences of one article as flat arrays: tokens per sentence, then per token its offsets and tags."""
 
-    Rows are plain dicts: a build makes one per sentence and one offset per token, and model
-    objects for each cost a third of the build. ``NerSentence.model_validate`` accepts every row.
+    lengths: Ids
+    starts: Ids
+    ends: Ids
+    ner_tags: Ids
+    nested_ner_tags: Ids
+
+
+def tag_sentences(found: Sentences, entities: list[Entity]) -> Tagged:
+    """Return an article's ``ner`` sentences; raise ``NestingError`` for spans BIO cannot express.
+
+    ``found`` are its sentences (``derive.tokens``), tokens in order; ``entities`` its gold spans.
+    Sentences that a span crosses are joined: a span is never cut, not even by a sentence boundary.
+    The spans that lie in a sentence split its tokens at their boundaries and are tagged (``model.bio``),
+    checked sentence by sentence: each sentence's outer spans, then its inner ones. A span in no
+    sentence (one that starts or ends in the space between two) is left out, as it always was.
     """
-    check_nesting(article.entities)
-    rows = []
-    for number, sentence in enumerate(_merge_crossed(found, article.entities)):
-        first, last = sentence[0][0], sentence[-1][1]
-        inside = [e for e in article.entities if first <= e.start and e.end <= last]
-        tokens, outer, inner = tag_sentence(sentence, inside)
-        rows.append(
-            {
-                "id": f"{article.id}-{number:04d}",
-                "article_id": article.id,
-                "source": article.source,
-                "tokens": [article.text[s:e] for s, e in tokens],
-                "ner_tags": outer,
-                "nested_ner_tags": inner,
-                "token_offsets": [{"start": s, "end": e} for s, e in tokens],
-            }
-        )
-    return rows
+    check_nesting(entities)
+    lengths, starts, ends = found.lengths, found.starts, found.ends
+    if not len(lengths):
+        return Tagged(lengths, starts, ends, np.zeros(0, np.int64), np.zeros(0, np.int64))
+    span_starts, span_ends, levels = (
+        np.array([getattr(e, f) for e in entities], np.int64) for f in ("start", "end", "level")
+    )
+    bounds = np.cumsum(lengths)
+    ended = ends[bounds[:-1] - 1][:, None]  # where each sentence but the last ends
+    joined = ((span_starts < ended) & (ended < span_ends)).any(axis=1)
+    opens = (bounds - lengths)[np.concatenate(([True], ~joined))]  # each (joined) sentence's first token
+    closes = np.append(opens[1:], len(starts))
+    sentence, which = np.nonzero((starts[opens][:, None] <= span_starts) & (span_ends <= ends[closes - 1][:, None]))
+    split_starts, split_ends = split_offsets(starts, ends, np.unique(np.append(span_starts[which], span_ends[which])))
+    # A token split in pieces makes its sentence longer: count each sentence's tokens from where its first starts.
+    opens = np.searchsorted(split_starts, starts[opens], "left")
+    inside = [entities[i] for i in which[np.lexsort((which, levels[which], sentence))].tolist()]
+    outer, inner = tag_offsets(split_starts, split_ends, [(e.start, e.end, e.label, e.level) for e in inside])
+    return Tagged(np.diff(np.append(opens, len(split_starts))), split_starts, split_ends, outer, inner)
+
+
+def substrings(text: str, starts: Ids, ends: Ids) -> pa.StringArray:
+    """Return ``text[start:end]`` for each offset pair as one Arrow array, cut from the UTF-8 bytes at once."""
+    data = np.frombuffer(text.encode("utf-8"), np.uint8)
+    if len(data) != len(text):  # not ASCII: code point offsets become byte offsets
+        points = np.frombuffer(text.encode("utf-32-le"), "<u4")
+        at = np.zeros(len(text) + 1, np.int64)
+        np.cumsum(1 + (points >= 0x80) + (points >= 0x800) + (points >= 0x10000), out=at[1:])
+        starts, ends = at[starts], at[ends]
+    sizes = ends - starts
+    offsets = np.zeros(len(sizes) + 1, np.int32)
+    np.cumsum(sizes, out=offsets[1:])
+    # Each value byte's place in the text: its string's start, plus how far into the string it is.
+    picks = np.repeat(starts - offsets[:-1], sizes) + np.arange(offsets[-1])
+    return pa.StringArray.from_buffers(len(sizes), pa.py_buffer(offsets), pa.py_buffer(data[picks]))
+
+
+def ner_table(tagged: Sequence[tuple[Article, Tagged]]) -> pa.Table:
+    """Return the ``ner`` rows of articles with entity gold, each with its ``tag_sentences``, as one table.
+
+    The columns are built whole from the flat arrays of all the articles at once: a dict per sentence
+    and per token, as ``Table.from_pylist`` takes rows, cost most of a build, and so did a table per article.
+    """
+    from newscorpus.derive.features import schema_for  # datasets: imported when rows are made
+
+    schema = schema_for(NerSentence)
+    lengths = np.concatenate([sentences.lengths for _, sentences in tagged] or [np.zeros(0, np.int64)])
+    at = np.zeros(len(lengths) + 1, np.int32)  # where each sentence's tokens start: the list columns' offsets
+    np.cumsum(lengths, out=at[1:])
+    offsets = pa.array(at)
+
+    def per_token(name: str, values: pa.Array) -> pa.ListArray:
+        return pa.ListArray.from_arrays(offsets, values, type=schema.field(name).type)
+
+    def joined(column: str) -> Ids:
+        return np.concatenate([getattr(sentences, column) for _, sentences in tagged] or [np.zeros(0, np.int64)])
+
+    # The texts joined, so that every token is cut from one string: each article's offsets move by the texts before it.
+    texts = [article.text for article, _ in tagged]
+    before = np.cumsum([0, *map(len, texts)], dtype=np.int64)[:-1]
+    moved = np.repeat(before, [len(sentences.starts) for _, sentences in tagged])
+    starts, ends = joined("starts"), joined("ends")
+    rows = [(article, len(sentences.lengths)) for article, sentences in tagged]
+    columns = [
+        pa.array([f"{article.id}-{number:04d}" for article, n in rows for number in range(n)], pa.string()),
+        pa.array([article.id for article, n in rows for _ in range(n)], pa.string()),
+        pa.array([article.source for article, n in rows for _ in range(n)], pa.string()),
+        per_token("tokens", substrings("".join(texts), starts + moved, ends + moved)),
+        per_token("ner_tags", pa.array(joined("ner_tags"))),
+        per_token("nested_ner_tags", pa.array(joined("nested_ner_tags"))),
+        per_token(
+            "token_offsets",
+            pa.StructArray.from_arrays(
+                [pa.array(starts.astype(np.int32)), pa.array(ends.astype(np.int32))],
+                fields=list(schema.field("token_offsets").type.value_type),
+            ),
+        ),
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def ner_rows(article: Article, found: list[Sentence]) -> list[dict[str, Any]]:
+    """Return the ``ner`` rows of an article with entity gold as ``NerSentence`` dicts (tags by name).
+
+    Raise ``NestingError`` for spans BIO cannot express. ``found`` are its sentences as ``derive.tokens.sentences``
+    gives them. A build makes ``ner_table`` of the cached sentences instead; this reads it back.
+    """
+    from newscorpus.derive.features import records_from_batch  # datasets: imported when rows are made
+
+    table = ner_table([(article, tag_sentences(Sentences.of(found), article.entities))])
+    return [row.model_dump() for row in records_from_batch(table, NerSentence)]
 
 
 @register
@@ -108,28 +185,44 @@ class Ner(Config):
 
     def rows(self, article: Article) -> Rows | Problem:
         """Return the sentences as one table if the entity layer is gold, or why BIO cannot express the spans."""
-        if not has_entity_gold(article):
-            return []
-        try:
-            rows = ner_rows(article, cached_sentences(article, self.cache))
-        except NestingError as exc:
-            return Problem(
-                code=Code.NER_NESTING,
-                file=article.raw_file,
-                line=article.raw_line,
-                field="entities",
-                message=f"cannot go into the ner config: {exc}",
-                article_id=article.id,
-            )
-        # A table, made here: one article has many sentences, and a table travels cheaper than their dicts.
-        from newscorpus.derive.features import record_batch  # datasets: imported when rows are made
+        return self.rows_many([article])[0]
 
-        return pa.Table.from_batches([record_batch(rows, NerSentence)])
+    def rows_many(self, articles: Sequence[Article]) -> list[Rows | Problem]:
+        """Return ``rows`` of each article: one table made for all of them, and a slice of it for each."""
+        made: list[Tagged | Problem | None] = []
+        for article in articles:
+            if not has_entity_gold(article):
+                made.append(None)
+                continue
+            try:
+                made.append(tag_sentences(cached_sentences(article, self.cache), article.entities))
+            except NestingError as exc:
+                made.append(
+                    Problem(
+                        code=Code.NER_NESTING,
+                        file=article.raw_file,
+                        line=article.raw_line,
+                        field="entities",
+                        message=f"cannot go into the ner config: {exc}",
+                        article_id=article.id,
+                    )
+                )
+        tagged_here = [(a, tagged) for a, tagged in zip(articles, made, strict=True) if isinstance(tagged, Tagged)]
+        table = ner_table(tagged_here) if tagged_here else None  # most corpora hold articles without entity gold
+        rows: list[Rows | Problem] = []
+        at = 0
+        for tagged in made:
+            if isinstance(tagged, Tagged) and table is not None:
+                rows.append(table.slice(at, len(tagged.lengths)))
+                at += len(tagged.lengths)
+            else:
+                rows.append(tagged or [])
+        return rows
 
     def count(self, rows: Rows) -> dict[str, int]:
         """Count the sentences and their tokens."""
-        tokens = pc.list_value_length(cast(pa.Table, rows).column("tokens"))  # rows() makes only tables
-        return {"sentences": len(rows), "tokens": pc.sum(tokens).as_py()}
+        tokens = cast(pa.Table, rows).column("tokens")  # rows() makes only tables
+        return {"sentences": len(rows), "tokens": sum(len(chunk.flatten()) for chunk in tokens.chunks)}
 
     def summarize(self, split: datasets.Dataset) -> dict[str, Counter[str]]:
         """Count the entities of both levels by their ``B-`` tags."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import json
 from pathlib import Path
 
 import datasets
@@ -16,6 +17,7 @@ from newscorpus.derive import shards
 from newscorpus.derive.configs import select_configs
 from newscorpus.derive.shards import Layout, Run
 from newscorpus.derive.writers import BATCH_ROWS
+from newscorpus.ingest import corpus as corpus_module
 from newscorpus.ingest.corpus import iter_corpus
 from newscorpus.ingest.ids import SPLITS
 from newscorpus.model.article import Article
@@ -115,3 +117,29 @@ def test_shards_cover_the_kept_rows_in_order_and_are_full_but_the_last(
         sizes = [sum(r.stop - r.start for r in j.runs) for j in mine]
         assert all(size == shard_rows for size in sizes[:-1])
         assert all(isinstance(run, Run) and run.start < run.stop for j in mine for run in j.runs)
+
+
+def test_a_release_read_in_jobs_of_any_size_has_the_same_bytes(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Job sizes follow the worker count; rows of one job make long runs (ner: many rows an article), rows of
+    small jobs many short ones. The release's bytes must not tell them apart."""
+    for n in range(120):
+        body = f"Satz {n} über Köln. Der Rat tagt in Berlin.\n\nNoch ein Satz über die Straße {n}. Und einer."
+        record = {"id": f"artikel-{n:03d}", "headline": f"Meldung {n}", "body": body}
+        (corpus / "raw" / f"artikel-{n:03d}.json").write_text(json.dumps(record, ensure_ascii=False), "utf-8")
+    for article in [a for a in iter_corpus(corpus) if isinstance(a, Article)]:
+        write_gold(corpus, article, [("Köln", "LOC")] if "Köln" in article.text else [])
+    made = []
+    for size in (3, 500):
+        monkeypatch.setattr(corpus_module, "files_per_job", lambda files, workers, size=size: size)
+        other = tmp_path / f"jobs-{size}"
+        other.mkdir()
+        for name in ("raw", "annotations"):
+            (other / name).symlink_to(corpus / name)
+        made.append(build(other, "1.0.0", processes=2).path)
+    ner = datasets.Dataset.from_file(str(made[0] / "ner" / "train.arrow"))
+    assert ner.num_rows > BATCH_ROWS, "a single batch: the test would prove nothing"
+    assert release_files(made[0]) == release_files(made[1])
+    _, mismatch, errors = filecmp.cmpfiles(made[0], made[1], release_files(made[0]), shallow=False)
+    assert (mismatch, errors) == ([], [])

@@ -25,7 +25,7 @@ import shutil
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -242,15 +242,21 @@ def shard_path(folder: Path, config: str, split: str, index: int) -> Path:
 
 def write_shard(job: ShardJob) -> int:
     """Write one shard from the spilled rows it gathers (on a worker); return its rows."""
-    tables, spills = [], {}
+    spills: dict[int, int] = {}  # read job → where its spill starts among the spills read
+    tables: list[pa.Table] = []
+    read = 0
     for run in job.runs:
         # Opened once per job: articles moved into their cluster's split make many short runs into one spill.
         if run.job not in spills:
             # The map stays open while the table's buffers point into it; it closes when they are gone.
             path = str(spill_path(job.folder, job.config, run.job))
-            spills[run.job] = pa.ipc.open_file(pa.memory_map(path)).read_all()
-        tables.append(spills[run.job].slice(run.start, run.stop - run.start))
-    table = _placed(pa.concat_tables(tables), job)
+            tables.append(pa.ipc.open_file(pa.memory_map(path)).read_all())
+            spills[run.job], read = read, read + tables[-1].num_rows
+    starts = np.array([spills[run.job] + run.start for run in job.runs], dtype=np.int64)
+    sizes = np.array([run.stop - run.start for run in job.runs], dtype=np.int64)
+    # One gather of every kept row, in order, rather than a slice per run: a shard may hold thousands of runs.
+    rows = np.arange(int(sizes.sum())) + np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
+    table = _placed(pa.concat_tables(tables).take(rows), job)
     with atomic_path(shard_path(job.folder, job.config, job.split, job.index), durable=False) as tmp:
         write_stream(tmp, table)
     return int(table.num_rows)
@@ -262,22 +268,11 @@ def _placed(table: pa.Table, job: ShardJob) -> pa.Table:
     if "split" in names:
         at = names.index("split")
         label = features_for(Article)["split"].str2int(job.split)
-        table = table.set_column(at, table.schema.field(at), _column([label] * n, pa.int64()))
+        table = table.set_column(at, table.schema.field(at), pa.array([label] * n, pa.int64()))
     if "cluster_id" in names:
         at = names.index("cluster_id")
-        table = table.set_column(at, table.schema.field(at), _column(list(job.clusters), pa.string()))
+        table = table.set_column(at, table.schema.field(at), pa.array(job.clusters, pa.string()))
     return table
-
-
-def _column(values: list[Any], kind: pa.DataType) -> pa.ChunkedArray:
-    """Return ``values`` as a column of one whole array per batch of ``BATCH_ROWS``.
-
-    Arrow writes a batch that is part of a longer array with the bytes after it up to a multiple
-    of 64; a whole array without. Shards start on batch boundaries, so with whole arrays per
-    batch a split written as one shard has the bytes of the same split cut into many.
-    """
-    chunks = [pa.array(values[start : start + BATCH_ROWS], kind) for start in range(0, len(values), BATCH_ROWS)]
-    return pa.chunked_array(chunks, kind)
 
 
 def stitch_config(job: tuple[Path, Config]) -> list[tuple[str, str, int]]:

@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel
 
@@ -45,10 +46,16 @@ def as_table(parts: Iterable[Rows], model: type[BaseModel]) -> pa.Table:
 
 
 def write_stream(path: Path, table: pa.Table) -> None:
-    """Write ``table`` as an IPC stream in batches of ``BATCH_ROWS`` rows, the last one shorter."""
+    """Write ``table`` as an IPC stream in batches of ``BATCH_ROWS`` rows, the last one shorter.
+
+    Each batch is copied into arrays of its own: Arrow writes a batch that is a slice of a longer
+    array with the bytes around it as padding, and a fresh array with zeros. So the bytes depend
+    on the rows alone, not on how the table happens to be cut into chunks (runs of a spill).
+    """
     with pa.ipc.new_stream(str(path), table.schema) as writer:
         for start in range(0, table.num_rows, BATCH_ROWS):
-            writer.write_batch(table.slice(start, BATCH_ROWS).combine_chunks().to_batches()[0])
+            part = table.slice(start, BATCH_ROWS)
+            writer.write_batch(part.take(np.arange(part.num_rows)).combine_chunks().to_batches()[0])
 
 
 @cache

@@ -107,11 +107,6 @@ class Listing:
         return [f"{RAW_DIR}/{name}" for name in self.raw] + [f"{ANNOTATIONS_DIR}/{name}" for name in self.gold]
 
 
-def input_names(corpus: Path) -> list[str]:
-    """Return every file a release is built from (raw files, sidecars, gold files), named relative to ``corpus``."""
-    return Listing.of(corpus).inputs()
-
-
 def sha256_file(path: Path) -> str:
     """Return the hex sha256 of a file, read in chunks."""
     digest = hashlib.sha256()

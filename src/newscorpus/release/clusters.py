@@ -69,9 +69,9 @@ class _KeyIndex:
         self._runs.append((keys, owners))
         while len(self._runs) > 1 and 2 * len(self._runs[-1][0]) >= len(self._runs[-2][0]):
             (newer, by_newer), (older, by_older) = self._runs.pop(), self._runs.pop()
-            merged = np.concatenate([older, newer])
-            order = np.argsort(merged, kind="stable")  # timsort: two sorted runs
-            self._runs.append((merged[order], np.concatenate([by_older, by_newer])[order]))
+            # Each newer key goes where it sorts among the older ones: one new array, no sort of both.
+            at = np.searchsorted(older, newer)
+            self._runs.append((np.insert(older, at, newer), np.insert(by_older, at, by_newer)))
 
 
 def groups_of(roots: Articles) -> list[list[int]]:

@@ -13,6 +13,7 @@ from helpers import add_json_articles, write_gold
 from hypothesis import given
 from hypothesis import strategies as st
 
+from newscorpus.core.ranges import run_indices
 from newscorpus.derive import shards
 from newscorpus.derive.configs import select_configs
 from newscorpus.derive.shards import Layout, Run
@@ -143,3 +144,10 @@ def test_a_release_read_in_jobs_of_any_size_has_the_same_bytes(
     assert release_files(made[0]) == release_files(made[1])
     _, mismatch, errors = filecmp.cmpfiles(made[0], made[1], release_files(made[0]), shallow=False)
     assert (mismatch, errors) == ([], [])
+
+
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 6)), max_size=20))
+def test_run_indices_are_the_runs_one_after_another(runs: list[tuple[int, int]]) -> None:
+    starts, sizes = [s for s, _ in runs], [n for _, n in runs]
+    expected = [i for s, n in runs for i in range(s, s + n)]
+    assert run_indices(starts, sizes).tolist() == expected

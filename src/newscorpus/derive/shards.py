@@ -32,6 +32,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from newscorpus.core.atomic import atomic_path
+from newscorpus.core.ranges import run_indices
 from newscorpus.core.report import Problem
 from newscorpus.derive.configs import Config, Rows
 from newscorpus.derive.features import features_for
@@ -252,10 +253,9 @@ def write_shard(job: ShardJob) -> int:
             path = str(spill_path(job.folder, job.config, run.job))
             tables.append(pa.ipc.open_file(pa.memory_map(path)).read_all())
             spills[run.job], read = read, read + tables[-1].num_rows
-    starts = np.array([spills[run.job] + run.start for run in job.runs], dtype=np.int64)
-    sizes = np.array([run.stop - run.start for run in job.runs], dtype=np.int64)
+    starts = [spills[run.job] + run.start for run in job.runs]
     # One gather of every kept row, in order, rather than a slice per run: a shard may hold thousands of runs.
-    rows = np.arange(int(sizes.sum())) + np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
+    rows = run_indices(starts, [run.stop - run.start for run in job.runs])
     table = _placed(pa.concat_tables(tables).take(rows), job)
     with atomic_path(shard_path(job.folder, job.config, job.split, job.index), durable=False) as tmp:
         write_stream(tmp, table)

@@ -17,6 +17,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from newscorpus.core.codes import Code
+from newscorpus.core.ranges import run_indices
 from newscorpus.core.report import Problem
 from newscorpus.derive.configs.base import Config, Rows, register
 from newscorpus.derive.token_store import Sentences
@@ -104,8 +105,8 @@ def substrings(text: str, starts: Ids, ends: Ids) -> pa.StringArray:
     sizes = ends - starts
     offsets = np.zeros(len(sizes) + 1, np.int32)
     np.cumsum(sizes, out=offsets[1:])
-    # Each value byte's place in the text: its string's start, plus how far into the string it is.
-    picks = np.repeat(starts - offsets[:-1], sizes) + np.arange(offsets[-1])
+    # The value bytes are the strings' byte runs, one after another.
+    picks = run_indices(starts, sizes)
     return pa.StringArray.from_buffers(len(sizes), pa.py_buffer(offsets), pa.py_buffer(data[picks]))
 
 

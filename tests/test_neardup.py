@@ -10,9 +10,10 @@ from functools import cache
 import numpy as np
 import pytest
 from datasketch import bBitMinHash
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newscorpus.derive import neardup
 from newscorpus.derive.neardup import (
     BAND_RECALL,
     DEFAULT_THRESHOLD,
@@ -27,6 +28,7 @@ from newscorpus.derive.neardup import (
     shingle_hashes,
     signature,
     signature_of_text,
+    signatures_of_texts,
     similarity,
     word_hashes,
 )
@@ -34,7 +36,7 @@ from newscorpus.ingest.make import make_article
 from newscorpus.model.article import Article
 from newscorpus.release.clusters import Clusters
 from tests.conftest import SHARED_DATA
-from tests.strategies import german_text
+from tests.strategies import any_text, german_text
 
 WORD = st.text(st.sampled_from(string.ascii_letters + string.digits + "äöüÄÖÜßéèàçñ"), min_size=1, max_size=12)
 _SENTENCE = re.compile(r"(?<=[a-zäöüß0-9)\"“”%][.!?])\s+(?=[A-ZÄÖÜ„\"])")
@@ -166,3 +168,20 @@ def test_the_minimums_are_datasketch_s_affine32_minhash(text: str) -> None:
     """The signature skips datasketch's per-shingle Python loop: the numbers must stay exactly its own."""
     assert minimums(text).tolist() == minhash(text).hashvalues.tolist()
     assert minimums(text).dtype == minhash(text).hashvalues.dtype
+
+
+@given(
+    st.lists(st.one_of(any_text(), st.lists(WORD, max_size=12).map(" ".join)), max_size=12),
+    st.integers(8, 200),
+    st.integers(1, 64),
+)
+@settings(deadline=None)
+def test_texts_signed_together_get_the_signatures_each_gets_alone(texts: list[str], together: int, block: int) -> None:
+    """A job signs its texts at once: no shingle may run from one text into the next, whatever the batch sizes."""
+    bands = bands_for(DEFAULT_THRESHOLD)
+    alone = [signature_of_text(text, bands) for text in texts]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(neardup, "_POWERS", together)  # code points hashed at once (the table stays the longer one)
+        patch.setattr(neardup, "_BLOCK", block)  # shingles permuted at once
+        signed = signatures_of_texts(texts, bands)
+    assert [signed[n] for n in range(len(texts))] == alone

@@ -44,8 +44,8 @@ those above (CJK, emoji) separate words, as German news has none there."""
 _WORD_CHAR = np.array([chr(c).isalnum() for c in range(_CODEPOINTS)] + [False], dtype=bool)
 _BASE = 0x100000001B3  # odd, so it has an inverse modulo 2**64
 _SHINGLE_BASE = np.uint64(0x9E3779B97F4A7C15)
-_POWERS = 1 << 16
-"""Code points whose powers are tabled once; a longer text computes its own."""
+_POWERS = 1 << 18
+"""Code points whose powers are tabled once (4 MiB); texts are hashed together up to this length, a longer one alone."""
 _BAND_SALT = np.uint64(0xD6E8FEB86659FD93)
 
 
@@ -84,14 +84,14 @@ def _table() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
     return _powers(_POWERS)
 
 
-def word_hashes(text: str) -> npt.NDArray[np.uint64]:
-    """Return a 64-bit hash of each word of ``text`` (runs of letters and digits, lowercased), in order.
+def _words(lowered: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.uint64]]:
+    """Return where each word of ``lowered`` (runs of letters and digits) starts, in code points, and its hash.
 
     Vectorised, since hashing word by word in Python costs more than the whole MinHash: each
     word's hash is its code points as a polynomial, cut from one prefix sum over the text
     (weighted by inverse powers of the base, so a word hashes the same wherever it stands).
     """
-    points = np.frombuffer(text.lower().encode("utf-32-le"), dtype=np.uint32)
+    points = np.frombuffer(lowered.encode("utf-32-le"), dtype=np.uint32)
     inside = np.zeros(len(points) + 2, dtype=bool)  # a non-word character on either side
     inside[1:-1] = _WORD_CHAR[np.minimum(points, _CODEPOINTS)]
     edges = np.flatnonzero(inside[1:] != inside[:-1])  # where words start and end, alternately
@@ -100,19 +100,55 @@ def word_hashes(text: str) -> npt.NDArray[np.uint64]:
     prefix = np.zeros(len(points) + 1, dtype=np.uint64)
     with np.errstate(over="ignore"):
         np.cumsum(points * inverse[: len(points)], dtype=np.uint64, out=prefix[1:])
-        return (prefix[ends] - prefix[starts]) * base[starts]
+        return starts, (prefix[ends] - prefix[starts]) * base[starts]
 
 
-def shingle_hashes(text: str) -> npt.NDArray[np.uint32]:
-    """Return a 32-bit hash of each run of ``SHINGLE_WORDS`` words of ``text``; a shorter text is one shingle."""
-    words = word_hashes(text)
-    runs = max(len(words) - SHINGLE_WORDS + 1, 1 if len(words) else 0)
-    width = min(SHINGLE_WORDS, len(words))
+def word_hashes(text: str) -> npt.NDArray[np.uint64]:
+    """Return a 64-bit hash of each word of ``text`` (runs of letters and digits, lowercased), in order."""
+    return _words(text.lower())[1]
+
+
+def _shingled(words: npt.NDArray[np.uint64], width: int) -> npt.NDArray[np.uint32]:
+    """Return a 32-bit hash of each run of ``width`` words of ``words``."""
+    runs = len(words) - width + 1
     with np.errstate(over="ignore"):
         shingles = words[:runs].copy()
         for offset in range(1, width):
             shingles = shingles * _SHINGLE_BASE + words[offset : offset + runs]
         return ((shingles ^ (shingles >> np.uint64(32))) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+
+def _shingles_of_texts(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.intp]]:
+    """Return the shingle hashes of ``texts`` one text after another, and how many each text has.
+
+    A text's shingles are its runs of ``SHINGLE_WORDS`` words; a shorter text is one shingle, a
+    text without a word has none. The texts are hashed as one (joined by a newline, which is no
+    word character), and a run that crosses from one text into the next is dropped.
+    """
+    lowered = [text.lower() for text in texts]  # before joining: lowering may change a text's length
+    text_starts = np.cumsum([0] + [len(text) + 1 for text in lowered[:-1]])
+    starts, words = _words("\n".join(lowered))
+    counts = np.bincount(np.searchsorted(text_starts, starts, side="right") - 1, minlength=len(texts))
+    word_ends = np.cumsum(counts)
+    per_text = np.maximum(counts - SHINGLE_WORDS + 1, 0)
+    if len(words) >= SHINGLE_WORDS:
+        runs = np.arange(len(words) - SHINGLE_WORDS + 1)
+        inside = runs + SHINGLE_WORDS <= np.repeat(word_ends, counts)[: len(runs)]  # the run ends in its own text
+        shingles = _shingled(words, SHINGLE_WORDS)[inside]
+    else:
+        shingles = np.empty(0, dtype=np.uint32)
+    short = np.flatnonzero((counts > 0) & (counts < SHINGLE_WORDS))
+    if len(short):
+        # Rare (a caption-only article): each such text is one shingle of all its words, put where it belongs.
+        whole = [_shingled(words[word_ends[n] - counts[n] : word_ends[n]], int(counts[n]))[0] for n in short]
+        shingles = np.insert(shingles, np.cumsum(per_text)[short] - per_text[short], whole)
+        per_text[short] = 1
+    return shingles, per_text
+
+
+def shingle_hashes(text: str) -> npt.NDArray[np.uint32]:
+    """Return a 32-bit hash of each run of ``SHINGLE_WORDS`` words of ``text``; a shorter text is one shingle."""
+    return _shingles_of_texts([text])[0]
 
 
 def body(article: Article) -> str:
@@ -144,31 +180,61 @@ def minhash(text: str) -> MinHash:
 
 
 _FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
+_BLOCK = 4096
+"""Shingles permuted at once, into one buffer of (permutations × block) values, 2 MiB."""
 
 
-def minimums(text: str) -> npt.NDArray[np.uint32]:
-    """Return the hash values of ``minhash(text)``, the same numbers computed without its per-shingle Python loop.
+def _minimums_of_texts(texts: Sequence[str]) -> npt.NDArray[np.uint32]:
+    """Return ``minimums`` of each text, one row per text, computed for runs of texts at once.
 
     datasketch's ``affine32`` scheme: each shingle hash goes through the MurmurHash3 finalizer,
     then through each permutation ``a * h + b`` modulo 2**32; a permutation's value is the least.
-    ``update_batch`` turns the hashes into Python ints and back, which cost most of a signature.
+    Per text, numpy's call overheads cost more than the arithmetic, so texts are hashed together
+    up to ``_POWERS`` code points, their shingles permuted a block at a time into one buffer, and
+    each text's least values taken with one ``reduceat`` per block.
     """
-    hashes = shingle_hashes(text)
-    if not len(hashes):
-        return np.full(PERMUTATIONS, 0xFFFFFFFF, dtype=np.uint32)
+    values = np.full((len(texts), PERMUTATIONS), 0xFFFFFFFF, dtype=np.uint32)  # no shingle: datasketch's empty
+    ends = np.cumsum([len(text) + 1 for text in texts])
+    first = 0
+    while first < len(texts):
+        last = max(int(np.searchsorted(ends, ends[first - 1] + _POWERS if first else _POWERS, side="right")), first + 1)
+        _fill_minimums(texts[first:last], values[first:last])
+        first = last
+    return values
+
+
+def _fill_minimums(texts: Sequence[str], values: npt.NDArray[np.uint32]) -> None:
+    """Set the rows of ``values`` of the texts that have a shingle to their minimums (see ``_minimums_of_texts``)."""
+    hashes, per_text = _shingles_of_texts(texts)
     s1, m1, s2, m2, s3 = _FMIX32
     with np.errstate(over="ignore"):
-        hashes = hashes ^ (hashes >> s1)
-        hashes = hashes * m1
-        hashes = hashes ^ (hashes >> s2)
-        hashes = hashes * m2
-        hashes = hashes ^ (hashes >> s3)
+        hashes ^= hashes >> s1
+        hashes *= m1
+        hashes ^= hashes >> s2
+        hashes *= m2
+        hashes ^= hashes >> s3
         a, b = _permutations()
-        # One row per permutation, in place: a third faster than the (shingles × permutations) broadcast.
-        permuted = np.multiply(a[:, None], hashes)
-        permuted += b[:, None]
-        values: npt.NDArray[np.uint32] = permuted.min(axis=1)
-    return values
+        bounds = np.concatenate([[0], np.cumsum(per_text)])
+        # Flat, so that a block's rows are contiguous whatever its width: numpy's loops then run a third faster.
+        buffer = np.empty(PERMUTATIONS * min(_BLOCK, len(hashes)), dtype=np.uint32)
+        first = 0
+        while first < len(texts):
+            # The texts whose shingles fill a block; a text with more shingles than that is a block alone.
+            last = max(int(np.searchsorted(bounds, bounds[first] + _BLOCK, side="right")) - 1, first + 1)
+            lo, hi = bounds[first], bounds[last]
+            room = buffer if hi - lo <= _BLOCK else np.empty(PERMUTATIONS * (hi - lo), dtype=np.uint32)
+            permuted = room[: PERMUTATIONS * (hi - lo)].reshape(PERMUTATIONS, hi - lo)
+            np.multiply(a[:, None], hashes[lo:hi], out=permuted)
+            permuted += b[:, None]
+            shingled = first + np.flatnonzero(per_text[first:last])
+            if len(shingled):
+                values[shingled] = np.minimum.reduceat(permuted, bounds[shingled] - lo, axis=1).T
+            first = last
+
+
+def minimums(text: str) -> npt.NDArray[np.uint32]:
+    """Return the hash values of ``minhash(text)``, the same numbers computed without its per-shingle Python loop."""
+    return _minimums_of_texts([text])[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +263,7 @@ class Signatures:
 
 def signatures_of_texts(texts: Sequence[str], bands: int) -> Signatures:
     """Return the signatures of ``texts`` with ``bands`` LSH bands (see ``bands_for``), as columns."""
-    values = np.stack([minimums(text) for text in texts]) if texts else np.empty((0, PERMUTATIONS), np.uint32)
+    values = _minimums_of_texts(texts)
     empty = ~(values != 0xFFFFFFFF).any(axis=1)  # no shingle (datasketch's ``is_empty``)
     # Two 32-bit minimums are one 64-bit key; the salt keeps equal minimums in different bands apart.
     pairs = np.ascontiguousarray(values[:, : bands * ROWS]).view(np.uint64)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +17,7 @@ from typer.testing import CliRunner
 from newscorpus.cli import app
 from newscorpus.core.errors import ReleaseError, UsageError
 from newscorpus.derive.configs import CONFIGS, Config, Rows, get_config, register, select_configs, unregister
-from newscorpus.derive.features import features_for, row_encoder
+from newscorpus.derive.features import features_for, row_encoder, schema_for
 from newscorpus.ingest.corpus import iter_corpus
 from newscorpus.model.article import Article, ArticleId, Record
 from newscorpus.publish.folder import publish
@@ -149,3 +151,24 @@ def test_stand_off_refuses_a_config_whose_text_it_cannot_withhold(corpus: Path, 
     with pytest.raises(ReleaseError, match="does not know where the configs headlines hold text"):
         publish(corpus, "1.0.0", corpus.parent / "standoff", standoff=True)
     assert not (corpus.parent / "standoff").exists()
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_a_build_writes_the_schema_datasets_makes_of_the_config_s_features(name: str) -> None:
+    """The build derives its Arrow schema without ``datasets``: it must be the very one ``datasets`` derives."""
+    model = get_config(name).model
+    ours, theirs = schema_for(model), features_for(model).arrow_schema
+    assert ours.equals(theirs, check_metadata=True)
+    assert ours.metadata == theirs.metadata  # the Features JSON, byte for byte
+
+
+def test_a_build_does_not_import_datasets(corpus: Path) -> None:
+    """Importing ``datasets`` takes seconds; a build needs only the schema, so it leaves it out."""
+    add_json_articles(corpus, 3)
+    code = (
+        "import sys; from pathlib import Path; from newscorpus.release.build import build; "
+        f"build(Path({str(corpus)!r}), '1.0.0', processes=1); print('datasets' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+    assert (corpus / "releases" / "1.0.0" / "documents").is_dir()

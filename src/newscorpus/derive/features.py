@@ -4,31 +4,78 @@ Nothing here names a field: the mapping walks the model's annotations, so a
 field added to :mod:`newscorpus.model.article` appears in every derived schema.
 ``Literal`` types become ``ClassLabel`` in the order they are declared (for
 labels, the order of ``schemas/labels.yaml``).
+
+The mapping yields small feature types of its own (``Value``, ``ClassLabel``, ``List``,
+and dicts of them), which know their Arrow type and their ``datasets`` dict: a build
+writes its schema without importing ``datasets``, seconds of every build's start-up.
+``features_for`` makes the ``datasets.Features`` from them where one is wanted
+(cards, snapshots); a test holds both to the same Arrow schema, metadata included.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import types
 import typing
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import pyarrow as pa
-from datasets import ClassLabel, Features, List, Value
 from pydantic import AwareDatetime, BaseModel
 
 from newscorpus.core.errors import SchemaError
 from newscorpus.model.article import Article
 
+if TYPE_CHECKING:
+    from datasets import Features
+
 TIMESTAMP = "timestamp[us, tz=UTC]"
 R = TypeVar("R", bound=BaseModel)
 _SCALARS: dict[Any, str] = {str: "string", int: "int32", bool: "bool", float: "float64"}
+_ARROW: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "int8": pa.int8(),
+    "int32": pa.int32(),
+    "bool": pa.bool_(),
+    "float64": pa.float64(),
+    TIMESTAMP: pa.timestamp("us", tz="UTC"),
+}
 
 
-def feature_for(annotation: Any) -> Any:
-    """Return the ``datasets`` feature for one field annotation."""
+@dataclass(frozen=True)
+class Value:
+    """A scalar column, as ``datasets.Value``."""
+
+    dtype: str
+
+
+@dataclass(frozen=True)
+class ClassLabel:
+    """A label stored as its index among ``names`` (int64), as ``datasets.ClassLabel``."""
+
+    names: tuple[str, ...]
+
+    def str2int(self, name: str) -> int:
+        """Return the index ``name`` is stored as."""
+        return self.names.index(name)
+
+
+@dataclass(frozen=True)
+class List:
+    """A list of ``feature``, as ``datasets.List``."""
+
+    feature: Feature
+
+
+Feature: TypeAlias = Value | ClassLabel | List | dict[str, "Feature"]
+"""A column's type: a scalar, a label, a list, or a struct of named features."""
+
+
+def feature_for(annotation: Any) -> Feature:
+    """Return the feature for one field annotation."""
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Annotated:
@@ -41,22 +88,52 @@ def feature_for(annotation: Any) -> Any:
     if origin is typing.Literal:
         if all(isinstance(a, int) and not isinstance(a, bool) for a in args):
             return Value("int8")
-        return ClassLabel(names=[str(a) for a in args])
+        return ClassLabel(tuple(str(a) for a in args))
     if origin is list:
         return List(feature_for(args[0]))
     if annotation in (dt.datetime, AwareDatetime):
         return Value(TIMESTAMP)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return {name: feature_for(field.annotation) for name, field in annotation.model_fields.items()}
+        return fields_for(annotation)
     if annotation in _SCALARS:
         return Value(_SCALARS[annotation])
     raise SchemaError(f"Cannot map {annotation!r} to a Hugging Face feature. Extend newscorpus.derive.features.")
 
 
 @cache
+def fields_for(model: type[BaseModel]) -> dict[str, Feature]:
+    """Return the feature of each field of a record model, one column per field."""
+    return {name: feature_for(field.annotation) for name, field in model.model_fields.items()}
+
+
+def feature_dict(feature: Feature) -> Any:
+    """Return ``feature`` as ``datasets`` writes it (``Features.to_dict``): what a schema's metadata holds."""
+    if isinstance(feature, Value):
+        return {"dtype": feature.dtype, "_type": "Value"}
+    if isinstance(feature, ClassLabel):
+        return {"names": list(feature.names), "_type": "ClassLabel"}
+    if isinstance(feature, List):
+        return {"feature": feature_dict(feature.feature), "_type": "List"}
+    return {name: feature_dict(sub) for name, sub in feature.items()}
+
+
+def arrow_type(feature: Feature) -> pa.DataType:
+    """Return the Arrow type ``datasets`` stores ``feature`` as."""
+    if isinstance(feature, Value):
+        return _ARROW[feature.dtype]
+    if isinstance(feature, ClassLabel):
+        return pa.int64()
+    if isinstance(feature, List):
+        return pa.list_(arrow_type(feature.feature))
+    return pa.struct([pa.field(name, arrow_type(sub)) for name, sub in feature.items()])
+
+
+@cache
 def features_for(model: type[BaseModel]) -> Features:
-    """Return the ``Features`` of a record model, one column per field."""
-    return Features(feature_for(model))
+    """Return the ``datasets.Features`` of a record model, one column per field (imports ``datasets``)."""
+    from datasets import Features
+
+    return Features.from_dict(feature_dict(fields_for(model)))
 
 
 def article_features() -> Features:
@@ -64,10 +141,14 @@ def article_features() -> Features:
     return features_for(Article)
 
 
-@cache  # Features.arrow_schema is rebuilt on every access
+@cache
 def schema_for(model: type[BaseModel]) -> pa.Schema:
-    """Return the Arrow schema of a record model, with its Features in the metadata."""
-    return features_for(model).arrow_schema
+    """Return the Arrow schema of a record model, with its Features in the metadata, as ``datasets`` writes it."""
+    fields = fields_for(model)
+    metadata = json.dumps({"info": {"features": feature_dict(fields)}})
+    return pa.schema([pa.field(name, arrow_type(f)) for name, f in fields.items()]).with_metadata(
+        {"huggingface": metadata}
+    )
 
 
 def article_schema() -> pa.Schema:
@@ -80,7 +161,7 @@ def _decode(feature: Any, value: Any) -> Any:
     if value is None:
         return None
     if isinstance(feature, ClassLabel):
-        return feature.int2str(value)
+        return feature.names[value]
     if isinstance(feature, List):
         return [_decode(feature.feature, v) for v in value]
     if isinstance(feature, dict):
@@ -94,7 +175,7 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def _encoder(feature: Any) -> Callable[[Any], Any]:
+def _encoder(feature: Feature) -> Callable[[Any], Any]:
     """Compile what ``Features.encode_example`` does for one feature into a closure.
 
     The generic ``encode_example`` walks the Features for every row and dominated build time;
@@ -131,7 +212,7 @@ def _encoder(feature: Any) -> Callable[[Any], Any]:
 @cache
 def row_encoder(model: type[BaseModel]) -> Callable[[BaseModel | dict[str, Any]], dict[str, Any]]:
     """Return the function that turns one record of ``model`` into an Arrow row."""
-    return _encoder(dict(features_for(model)))
+    return _encoder(fields_for(model))
 
 
 def record_batch(records: Sequence[BaseModel | dict[str, Any]], model: type[BaseModel] = Article) -> pa.RecordBatch:
@@ -142,7 +223,7 @@ def record_batch(records: Sequence[BaseModel | dict[str, Any]], model: type[Base
 
 def records_from_batch(batch: pa.RecordBatch | pa.Table, model: type[R]) -> Iterator[R]:
     """Decode Arrow rows of ``model``'s schema back into validated records."""
-    features = features_for(model)
+    features = fields_for(model)
     for row in batch.to_pylist():
         yield model.model_validate({k: _decode(features[k], v) for k, v in row.items()})
 

@@ -25,7 +25,7 @@ import shutil
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -35,7 +35,7 @@ from newscorpus.core.atomic import atomic_path
 from newscorpus.core.ranges import run_indices
 from newscorpus.core.report import Problem
 from newscorpus.derive.configs import Config, Rows
-from newscorpus.derive.features import features_for
+from newscorpus.derive.features import ClassLabel, fields_for
 from newscorpus.derive.neardup import Signatures, signatures
 from newscorpus.derive.rows import Tally, job_rows
 from newscorpus.derive.writers import BATCH_ROWS, as_table, stitch, write_stream
@@ -267,7 +267,7 @@ def _placed(table: pa.Table, job: ShardJob) -> pa.Table:
     names, n = table.schema.names, table.num_rows
     if "split" in names:
         at = names.index("split")
-        label = features_for(Article)["split"].str2int(job.split)
+        label = cast(ClassLabel, fields_for(Article)["split"]).str2int(job.split)
         table = table.set_column(at, table.schema.field(at), pa.array([label] * n, pa.int64()))
     if "cluster_id" in names:
         at = names.index("cluster_id")

@@ -6,6 +6,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from newscorpus.derive.configs.base import Config, Rows, register
+from newscorpus.derive.features import row_encoder
 from newscorpus.model.article import Article
 
 if TYPE_CHECKING:  # datasets takes seconds to import; only building or summarising needs it
@@ -27,8 +28,6 @@ class Documents(Config):
 
     def rows(self, article: Article) -> Rows:
         """Return the article's one row."""
-        from newscorpus.derive.features import row_encoder  # datasets: imported when rows are made, not with the CLI
-
         row = row_encoder(Article)(article)
         # As UTF-8 here, on the worker: Arrow takes the bytes as they are, while a str it must encode.
         row["text"] = article.text.encode("utf-8")

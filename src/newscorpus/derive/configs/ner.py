@@ -20,6 +20,7 @@ from newscorpus.core.codes import Code
 from newscorpus.core.ranges import run_indices
 from newscorpus.core.report import Problem
 from newscorpus.derive.configs.base import Config, Rows, register
+from newscorpus.derive.features import records_from_batch, schema_for
 from newscorpus.derive.token_store import Sentences
 from newscorpus.derive.tokens import Sentence, TokenCache, cached_sentences
 from newscorpus.model.article import Article, ArticleId, Entity, Offset, Record
@@ -116,8 +117,6 @@ def ner_table(tagged: Sequence[tuple[Article, Tagged]]) -> pa.Table:
     The columns are built whole from the flat arrays of all the articles at once: a dict per sentence
     and per token, as ``Table.from_pylist`` takes rows, cost most of a build, and so did a table per article.
     """
-    from newscorpus.derive.features import schema_for  # datasets: imported when rows are made
-
     schema = schema_for(NerSentence)
     lengths = np.concatenate([sentences.lengths for _, sentences in tagged] or [np.zeros(0, np.int64)])
     at = np.zeros(len(lengths) + 1, np.int32)  # where each sentence's tokens start: the list columns' offsets
@@ -160,8 +159,6 @@ def ner_rows(article: Article, found: list[Sentence]) -> list[dict[str, Any]]:
     Raise ``NestingError`` for spans BIO cannot express. ``found`` are its sentences as ``derive.tokens.sentences``
     gives them. A build makes ``ner_table`` of the cached sentences instead; this reads it back.
     """
-    from newscorpus.derive.features import records_from_batch  # datasets: imported when rows are made
-
     table = ner_table([(article, tag_sentences(Sentences.of(found), article.entities))])
     return [row.model_dump() for row in records_from_batch(table, NerSentence)]
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from newscorpus.derive.configs.base import Config, Rows, register
+from newscorpus.derive.features import row_encoder
 from newscorpus.model.article import Article, ArticleId, Record
 from newscorpus.model.label_types import Topic
 
@@ -55,8 +56,6 @@ class Topics(Config):
     def rows(self, article: Article) -> Rows:
         """Return the article's one row if its topic is gold, else none."""
         row = topic_row(article)
-        from newscorpus.derive.features import row_encoder  # datasets: imported when rows are made
-
         return [row_encoder(TopicRow)(row)] if row else []
 
     def summarize(self, split: datasets.Dataset) -> dict[str, Counter[str]]:

@@ -185,3 +185,32 @@ def test_texts_signed_together_get_the_signatures_each_gets_alone(texts: list[st
         patch.setattr(neardup, "_BLOCK", block)  # shingles permuted at once
         signed = signatures_of_texts(texts, bands)
     assert [signed[n] for n in range(len(texts))] == alone
+
+
+def _reference_word_hashes(text: str) -> list[int]:
+    """Word hashes by their definition, in plain Python: runs of letters and digits below U+3000 of ``str.lower``."""
+    words, word = [], ""
+    for char in text.lower() + " ":
+        if char < "\u3000" and char.isalnum():
+            word += char
+        elif word:
+            words.append(word)
+            word = ""
+    inverse = pow(0x100000001B3, -1, 1 << 64)
+    return [sum(ord(c) * pow(inverse, j, 1 << 64) for j, c in enumerate(w)) % (1 << 64) for w in words]
+
+
+# Letters str.lower treats specially (İ, Σ/ς, Latin Extended-D capitals that lower below U+3000, Cherokee that
+# lowers above it), and what German news holds (umlauts, ß, ẞ, quotes, emoji, CJK space).
+_TRICKY = "aAäÄöÖüÜßẞİiΣσςΑΒ ꞍꞪꭰᎠ\u3000😀„“-.\n0123"
+
+
+@given(st.lists(st.text(st.sampled_from(_TRICKY), max_size=30), max_size=5), any_text())
+def test_word_hashes_are_those_of_str_lower_whatever_the_letters(texts: list[str], other: str) -> None:
+    """Lowering is a table lookup but for what it cannot express: the words must be those of ``str.lower``."""
+    for text in [*texts, other]:
+        assert word_hashes(text).tolist() == _reference_word_hashes(text)
+    bands = bands_for(DEFAULT_THRESHOLD)
+    assert [signatures_of_texts([*texts, other], bands)[n] for n in range(len(texts) + 1)] == [
+        signature_of_text(text, bands) for text in [*texts, other]
+    ]

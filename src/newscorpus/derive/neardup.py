@@ -42,6 +42,17 @@ _CODEPOINTS = 0x3000
 """Code points below this are word characters if ``str.isalnum`` says so (every Latin, Greek and Cyrillic letter);
 those above (CJK, emoji) separate words, as German news has none there."""
 _WORD_CHAR = np.array([chr(c).isalnum() for c in range(_CODEPOINTS)] + [False], dtype=bool)
+_ALL = range(_CODEPOINTS)
+_LOWER = np.array(
+    [ord(low) if len(low := chr(c).lower()) == 1 and ord(low) < _CODEPOINTS else _CODEPOINTS for c in _ALL]
+    + [_CODEPOINTS],
+    dtype=np.uint32,
+)
+"""Each code point below ``_CODEPOINTS`` as ``str.lower`` makes it (one above: no word character), as a table:
+a text is lowered with one lookup per code point instead of ``str.lower``, a fifth of a signature."""
+_CONTEXTUAL = np.zeros(_CODEPOINTS + 1, dtype=bool)
+_CONTEXTUAL[[0x130, 0x3A3]] = True
+"""Where ``str.lower`` is no table: İ lowers to two code points, and Σ to σ or ς by what follows it."""
 _BASE = 0x100000001B3  # odd, so it has an inverse modulo 2**64
 _SHINGLE_BASE = np.uint64(0x9E3779B97F4A7C15)
 _POWERS = 1 << 18
@@ -84,16 +95,36 @@ def _table() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
     return _powers(_POWERS)
 
 
-def _words(lowered: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.uint64]]:
-    """Return where each word of ``lowered`` (runs of letters and digits) starts, in code points, and its hash.
+def _lowers_below(point: int) -> bool:
+    """Return whether a code point from ``_CODEPOINTS`` up lowers to one below it (a few Latin Extended-D letters)."""
+    return any(ord(low) < _CODEPOINTS for low in chr(point).lower())
 
-    Vectorised, since hashing word by word in Python costs more than the whole MinHash: each
-    word's hash is its code points as a polynomial, cut from one prefix sum over the text
-    (weighted by inverse powers of the base, so a word hashes the same wherever it stands).
+
+def _lowered(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint32], list[int]]:
+    """Return the code points of ``texts`` joined by newlines and lowercased (as ``str.lower``), and each text's length.
+
+    Code points from ``_CODEPOINTS`` up come back as ``_CODEPOINTS`` (no word character). Texts
+    that ``_LOWER`` cannot lower alone (see ``_CONTEXTUAL``) are lowered by ``str.lower`` first.
     """
-    points = np.frombuffer(lowered.encode("utf-32-le"), dtype=np.uint32)
+    points = np.frombuffer("\n".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    clipped = np.minimum(points, _CODEPOINTS)
+    high = points[points >= _CODEPOINTS].tolist()  # CJK, emoji: few in German news
+    if _CONTEXTUAL[clipped].any() or any(map(_lowers_below, set(high))):
+        texts = [text.lower() for text in texts]  # which may change their lengths
+        clipped = np.minimum(np.frombuffer("\n".join(texts).encode("utf-32-le"), dtype=np.uint32), _CODEPOINTS)
+    return _LOWER[clipped], [len(text) for text in texts]
+
+
+def _words(points: npt.NDArray[np.uint32]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.uint64]]:
+    """Return where each word of ``points`` (lowered, see ``_lowered``) starts, and its hash.
+
+    A word is a run of letters and digits. Vectorised, since hashing word by word in Python
+    costs more than the whole MinHash: each word's hash is its code points as a polynomial, cut
+    from one prefix sum over the text (weighted by inverse powers of the base, so a word hashes
+    the same wherever it stands).
+    """
     inside = np.zeros(len(points) + 2, dtype=bool)  # a non-word character on either side
-    inside[1:-1] = _WORD_CHAR[np.minimum(points, _CODEPOINTS)]
+    inside[1:-1] = _WORD_CHAR[points]
     edges = np.flatnonzero(inside[1:] != inside[:-1])  # where words start and end, alternately
     starts, ends = edges[::2], edges[1::2]
     base, inverse = _table() if len(points) <= _POWERS else _powers(len(points))
@@ -105,7 +136,7 @@ def _words(lowered: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.uint64]]:
 
 def word_hashes(text: str) -> npt.NDArray[np.uint64]:
     """Return a 64-bit hash of each word of ``text`` (runs of letters and digits, lowercased), in order."""
-    return _words(text.lower())[1]
+    return _words(_lowered([text])[0])[1]
 
 
 def _shingled(words: npt.NDArray[np.uint64], width: int) -> npt.NDArray[np.uint32]:
@@ -125,9 +156,9 @@ def _shingles_of_texts(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint32], np
     text without a word has none. The texts are hashed as one (joined by a newline, which is no
     word character), and a run that crosses from one text into the next is dropped.
     """
-    lowered = [text.lower() for text in texts]  # before joining: lowering may change a text's length
-    text_starts = np.cumsum([0] + [len(text) + 1 for text in lowered[:-1]])
-    starts, words = _words("\n".join(lowered))
+    points, lengths = _lowered(texts)
+    text_starts = np.cumsum([0] + [length + 1 for length in lengths[:-1]])
+    starts, words = _words(points)
     counts = np.bincount(np.searchsorted(text_starts, starts, side="right") - 1, minlength=len(texts))
     word_ends = np.cumsum(counts)
     per_text = np.maximum(counts - SHINGLE_WORDS + 1, 0)

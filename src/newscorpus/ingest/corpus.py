@@ -26,7 +26,7 @@ from newscorpus.ingest.make import ParseResult
 from newscorpus.ingest.parsers import IMPORT_SUFFIXES, SUFFIXES, parse_file, parse_jsonl_range
 from newscorpus.ingest.parsers.jsonl import RecordNotes
 from newscorpus.model.article import LAYERS, Article
-from newscorpus.model.gold import ANNOTATIONS_DIR, apply_gold, gold_path, load_gold
+from newscorpus.model.gold import ANNOTATIONS_DIR, with_gold
 from newscorpus.model.sidecar import SIDECAR_SUFFIX, ImportFormat
 
 RAW_DIR = "raw"
@@ -183,16 +183,7 @@ def _candidates(corpus: Path, name: str, results: Iterable[ParseResult]) -> Iter
             continue
         # Before gold may change the sources.
         imported = any(getattr(result.annotation, layer).source in IMPORT_SOURCES for layer in LAYERS)
-        gold_problems: list[Problem] = []
-        gold_file = gold_path(corpus, result.id)
-        if gold_file.is_file():
-            gold_name = relative_name(corpus, gold_file)
-            gold = load_gold(gold_file, gold_name)
-            applied = gold if isinstance(gold, list) else apply_gold(result, gold, gold_name)
-            if isinstance(applied, list):
-                gold_problems = applied
-            else:
-                result = applied
+        result, gold_problems = with_gold(corpus, result)
         raw = bytes.fromhex(result.raw_sha256)
         yield Candidate(result.id, raw, text_key(result.text), name, result.raw_line, imported, gold_problems, result)
 

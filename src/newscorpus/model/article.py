@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -246,6 +247,19 @@ class Article(Record):
             raise CodedValueError(Code.DATE_UPDATED_BEFORE_PUBLISHED, "updated_at is before published_at")
         return self
 
+    def with_layers(self, annotation: Annotation, values: Mapping[str, object]) -> Article:
+        """Return this article with ``annotation`` and the layers' ``values`` (``entities``, ``topic``) in place.
+
+        It accepts and refuses what validating the whole article again would, without running the rules of
+        the text again: nothing they read changes. The values must be validated already, as the fields'
+        types (``Entity`` instances, a ``Topic``), and so must ``annotation``; the rules that read a layer
+        (``LAYER_RULES``) run here, in order, and the first that fails raises its ``CodedValueError``.
+        """
+        article = self.model_copy(update={**values, "annotation": annotation})
+        for name in LAYER_RULES:
+            getattr(article, name)()
+        return article
+
     def block_text(self, kind: BlockKind) -> str | None:
         """Return the text of the first block of ``kind``, or None."""
         for block in self.blocks:
@@ -267,3 +281,8 @@ class Article(Record):
     def lead(self) -> str | None:
         """The lead (teaser), a slice of ``text``."""
         return self.block_text("lead")
+
+
+LAYER_RULES = ("_entities_match_text",)
+"""The rules of ``Article`` that read its layers (``entities``, ``topic``, ``annotation``), in the order they run;
+every other rule reads only what a change of layers leaves as it was."""

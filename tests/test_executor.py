@@ -1,14 +1,33 @@
-"""The executor seam: jobs in order on the local pool; a Ray address checked before anything runs."""
+"""The executor seam: jobs in order on the local pool; a Ray address and its nodes checked before anything runs."""
 
 from __future__ import annotations
 
+import gc
+import shutil
 import socket
 import sys
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from newscorpus.core.errors import UsageError
-from newscorpus.core.executor import ClusterError, LocalExecutor, RayExecutor, executor_for
+from newscorpus.core.executor import (
+    ClusterError,
+    LocalExecutor,
+    RayExecutor,
+    _apply_chunk,
+    _probe,
+    _versions,
+    executor_for,
+)
+from newscorpus.release.build import build
+
+J = TypeVar("J")
+R = TypeVar("R")
 
 
 def square(n: int) -> int:
@@ -48,3 +67,90 @@ def test_without_ray_installed_the_error_says_how_to_install_it(monkeypatch: pyt
     monkeypatch.setitem(sys.modules, "ray", None)  # what `import ray` meets when the extra is missing
     with pytest.raises(UsageError, match=r"pip install 'newscorpus\[ray\]'"):
         executor_for(ray="127.0.0.1:6379")
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    """Give back what a test froze: the rest of the session collects as before."""
+    yield
+    gc.unfreeze()
+
+
+def test_a_ray_task_freezes_its_workers_imports_once(unfrozen: None) -> None:
+    gc.unfreeze()
+    assert _apply_chunk(square, [1, 2, 3]) == [1, 4, 9]
+    frozen = gc.get_freeze_count()
+    assert frozen > 0  # the imports of this process, at least
+    garbage = [object() for _ in range(1000)]
+    assert _apply_chunk(square, [4]) == [16]
+    assert gc.get_freeze_count() == frozen  # once per process: what later tasks make stays collectable
+    del garbage
+
+
+@settings(max_examples=25)
+@given(st.sampled_from(sorted(_versions())), st.text(max_size=8))
+def test_a_probe_on_a_node_unlike_the_driver_only_reports_its_versions(package: str, version: str) -> None:
+    mine = _versions()
+    driver = mine | {package: version}
+    assume(driver != mine)
+    assert _probe(driver, ("newscorpus_no_such_module",)) == mine  # importing it would fail: not tried
+
+
+def test_a_probe_on_a_node_like_the_driver_imports_the_modules_its_jobs_need(
+    unfrozen: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(sys.modules, "newscorpus.core.plural", raising=False)
+    assert _probe(_versions(), ("newscorpus.core.plural",)) == _versions()
+    assert "newscorpus.core.plural" in sys.modules
+    assert gc.get_freeze_count() > 0
+
+
+class _Probed:
+    """What ``RayExecutor._checked`` needs of Ray: ``get`` of a probe's result (here the result itself)."""
+
+    @staticmethod
+    def get(ref: dict[str, str]) -> dict[str, str]:
+        return ref
+
+
+def test_a_node_with_other_versions_is_refused_before_any_job_naming_the_package() -> None:
+    executor = RayExecutor.__new__(RayExecutor)  # no cluster: only the check of the probes' answers
+    executor._ray = _Probed()
+    other = _versions() | {"pyarrow": "0.0.1"}
+    like, unlike = {"NodeManagerAddress": "127.0.0.7"}, {"NodeManagerAddress": "127.0.0.8"}
+    executor._probes = [(like, _versions()), (unlike, other)]
+    with pytest.raises(ClusterError, match=r"127\.0\.0\.8 runs pyarrow 0\.0\.1 \(here "):
+        executor._checked()
+    with pytest.raises(ClusterError):  # still refused: a failed check is not forgotten
+        executor._checked()
+    executor._probes = [(like, _versions())]
+    executor._checked()
+    assert executor._probes == []  # checked once: later maps do not wait again
+
+
+class _Counting(LocalExecutor):
+    """This process as the executor, counting its maps and whether it was closed."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.maps, self.closed = 0, False
+
+    def map(self, work: Callable[[J], R], jobs: Iterable[J], chunk: int = 1) -> Iterator[R]:
+        self.maps += 1
+        return super().map(work, jobs, chunk)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_build_runs_on_the_executor_it_is_given_and_leaves_it_open(corpus: Path, tmp_path: Path) -> None:
+    other = tmp_path / "elsewhere"
+    shutil.copytree(corpus, other)
+    given = _Counting()
+    made = build(corpus, "1.0.0", executor=given)
+    assert given.maps > 0
+    assert not given.closed  # its owner (the CLI) closes it
+    reference = build(other, "1.0.0", processes=1)
+    assert made.manifest.to_json() == reference.manifest.to_json()
+    for entry in made.manifest.files:
+        assert (made.path / entry.path).read_bytes() == (reference.path / entry.path).read_bytes()

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from newscorpus.cli._common import CorpusOption, RayOption, console, handles_errors, print_report, progress_bar
+from newscorpus.core.executor import executor_for
 from newscorpus.core.plural import plural
 from newscorpus.derive.configs import CONFIGS
 from newscorpus.ingest.corpus import check_corpus, raw_files
@@ -38,13 +39,16 @@ def command(
     ray: RayOption = None,
 ) -> None:
     """Build release VERSION of the corpus into DIR/releases/VERSION/ (immutable, reproducible)."""
-    from newscorpus.release.build import build  # imports datasets: only when a command needs it
-    from newscorpus.release.diff import changes_since
+    files = len(raw_files(check_corpus(corpus)))
+    # Joined first: a cluster's nodes start their workers and import the build while this process does.
+    with executor_for(processes, ray, ("newscorpus.release.build",)) as executor:
+        from newscorpus.release.build import build
+        from newscorpus.release.diff import changes_since
 
-    with progress_bar("Building", len(raw_files(check_corpus(corpus)))) as advance:
-        result = build(
-            corpus, version, skip_invalid=skip_invalid, on_file=advance, processes=processes, configs=config, ray=ray
-        )
+        with progress_bar("Building", files) as advance:
+            result = build(
+                corpus, version, skip_invalid=skip_invalid, on_file=advance, configs=config, executor=executor
+            )
     manifest = result.manifest
     left_out = [p for p in manifest.rejected if p.severity == "error"]
     if left_out:

@@ -8,13 +8,15 @@ machine. Jobs must be sized so that one job is worth a round trip: tens of artic
 
 from __future__ import annotations
 
+import gc
+import importlib
 import importlib.metadata
 import os
 import platform
 import socket
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -78,6 +80,33 @@ def _versions() -> dict[str, str]:
     return versions
 
 
+def _freeze_imports() -> None:
+    """Leave what this Ray worker holds now, its imports, out of garbage collection, once per process.
+
+    The local pool's workers inherit that from their parent (see ``frozen_gc``); a Ray worker
+    would walk every module of Ray and of the build in each full collection, tens of them a build.
+    """
+    if not gc.get_freeze_count():
+        gc.collect()
+        gc.freeze()
+
+
+def _probe(driver: dict[str, str], warm: Collection[str]) -> dict[str, str]:
+    """Return this node's `_versions`; if they are the driver's, import ``warm`` first, as the jobs would."""
+    found = _versions()
+    if found == driver:
+        for module in warm:
+            importlib.import_module(module)
+        _freeze_imports()
+    return found
+
+
+def _apply_chunk(work: Callable[[J], R], chunk: list[J]) -> list[R]:
+    """Return ``work(job)`` for each job of one chunk: the Ray task, in a worker with its imports frozen."""
+    _freeze_imports()
+    return apply_chunk(work, chunk)
+
+
 def _import_ray() -> Any:
     try:
         import ray
@@ -109,7 +138,7 @@ class RayExecutor(Executor):
     that decide a release's bytes; both are checked before any job runs.
     """
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, warm: Collection[str] = ()) -> None:
         ray = self._ray = _import_ray()
         if address != "auto":
             _check_reachable(address)
@@ -123,37 +152,48 @@ class RayExecutor(Executor):
             ) from None
         try:
             self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
-            self._check_nodes()
+            self._probes = self._probe_nodes(warm)
         except BaseException:
             ray.shutdown()
             raise
-        self._task = ray.remote(max_retries=TASK_RETRIES)(apply_chunk)
+        self._task = ray.remote(max_retries=TASK_RETRIES)(_apply_chunk)
 
-    def _check_nodes(self) -> None:
-        """Refuse a cluster whose nodes would build other bytes: other package versions than this driver's."""
+    def _probe_nodes(self, warm: Collection[str]) -> list[tuple[dict[str, Any], Any]]:
+        """Start a probe on every node: its versions, and its worker importing ``warm`` (module names) meanwhile.
+
+        Only `_checked`, before the first job, waits for them: until then the driver goes on with
+        its own work (imports, listing) while the nodes start their workers and import.
+        """
         ray = self._ray
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-        probe = ray.remote(num_cpus=0)(_versions)
-        nodes = [node for node in ray.nodes() if node.get("Alive")]
-        found = ray.get(
-            [
-                probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False)).remote()
-                for node in nodes
-            ]
-        )
+        probe = ray.remote(num_cpus=0)(_probe)
         mine = _versions()
-        for node, versions in zip(nodes, found, strict=True):
+        return [
+            (node, probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False)).remote(
+                mine, tuple(warm)
+            ))
+            for node in ray.nodes()
+            if node.get("Alive")
+        ]  # fmt: skip
+
+    def _checked(self) -> None:
+        """Refuse a cluster whose nodes would build other bytes: other package versions than this driver's."""
+        mine = _versions()
+        for node, ref in self._probes:
+            versions = self._ray.get(ref)
             if versions != mine:
                 differ = ", ".join(f"{k} {versions.get(k)} (here {v})" for k, v in mine.items() if versions.get(k) != v)
                 raise ClusterError(
                     f"Ray node {node.get('NodeManagerAddress')} runs {differ}; its part of a release could differ. "
                     "Install the same versions on every node (`pip install 'newscorpus[ray]'` from the same lock)."
                 )
+        self._probes = []
 
     def map(self, work: Callable[[J], R], jobs: Iterable[J], chunk: int = 1) -> Iterator[R]:
         """Yield ``work(job)`` for each job, in order, from a bounded window of Ray tasks."""
         ray = self._ray
+        self._checked()
         shared = ray.put(work)  # sent to the object store once, not with every task
         pending: deque[Any] = deque()
 
@@ -181,6 +221,9 @@ class RayExecutor(Executor):
         self._ray.shutdown()
 
 
-def executor_for(processes: int | None = None, ray: str | None = None) -> Executor:
-    """Return the Ray executor for cluster address ``ray``, else the local one with ``processes`` (None: all cores)."""
-    return RayExecutor(ray) if ray else LocalExecutor(processes)
+def executor_for(processes: int | None = None, ray: str | None = None, warm: Collection[str] = ()) -> Executor:
+    """Return the Ray executor for cluster address ``ray``, else the local one with ``processes`` (None: all cores).
+
+    On Ray, every node imports the modules named in ``warm`` (those the jobs need) while the caller goes on.
+    """
+    return RayExecutor(ray, warm) if ray else LocalExecutor(processes)

@@ -13,6 +13,7 @@ import hashlib
 import shutil
 import tempfile
 from collections.abc import Callable, Collection
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain
@@ -172,6 +173,8 @@ def _write_configs(
 
 
 HASHES_PER_JOB = 2048
+WARM = (__name__,)
+"""What a Ray node imports while the driver starts a build: this module imports every module its jobs run."""
 
 
 def _sha256_inputs(job: tuple[Path, list[str]]) -> list[str]:
@@ -377,6 +380,7 @@ def build(
     processes: int | None = None,
     configs: Collection[str] | None = None,
     ray: str | None = None,
+    executor: Executor | None = None,
 ) -> BuildResult:
     """Build release ``version`` of ``corpus``, or without one the version :func:`choose_version` picks.
 
@@ -386,7 +390,8 @@ def build(
     tokenising run on ``processes`` cores (default: all); the release is the same on any number.
     With ``ray``, a Ray cluster address, they run on that cluster instead: the release is the same.
     ``configs`` names the configs the release holds (default: every registered one); a release
-    without ``ner`` skips tokenising, the slow step.
+    without ``ner`` skips tokenising, the slow step. ``executor``, if given, runs the jobs instead
+    (``processes`` and ``ray`` then unused); its owner closes it.
     """
     if version is not None:
         parse_semver(version)
@@ -401,9 +406,9 @@ def build(
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=releases))
         tmp.chmod(default_mode(directory=True))
         try:
-            with executor_for(processes, ray) as executor:
+            with nullcontext(executor) if executor is not None else executor_for(processes, ray, WARM) as running:
                 previous = _previous(corpus, version)
-                built = _build_into(tmp, corpus, chosen, skip_invalid, on_file, executor, previous)
+                built = _build_into(tmp, corpus, chosen, skip_invalid, on_file, running, previous)
             manifest = built.model_copy(update={"version": version or choose_version(corpus, built)})
             target = release_dir(corpus, manifest.version)
             if not target.exists():

@@ -265,7 +265,8 @@ def _fill_minimums(texts: Sequence[str], values: npt.NDArray[np.uint32]) -> None
 
 def minimums(text: str) -> npt.NDArray[np.uint32]:
     """Return the hash values of ``minhash(text)``, the same numbers computed without its per-shingle Python loop."""
-    return _minimums_of_texts([text])[0]
+    values: npt.NDArray[np.uint32] = _minimums_of_texts([text])[0]
+    return values
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,7 @@ def print_changes(changes: list[Change], title: str) -> None:
 @handles_errors
 def check(corpus: CorpusOption = Path("corpus"), json: JsonOption = False) -> None:
     """Compare the models and label sets with the newest snapshot; revalidate the corpus. Exit 1 on any problem."""
-    from newscorpus.release.schema import check_schema  # imports datasets: only when a command needs it
+    from newscorpus.release.schema import check_schema  # the models and configs: only when a command needs them
 
     with progress_bar("Revalidating", len(raw_files(check_corpus(corpus)))) as advance:
         result = check_schema(validate(corpus, advance))
@@ -111,7 +111,7 @@ def bump(
     ] = None,
 ) -> None:
     """Write the code's schema as a new snapshot, refusing a smaller bump than the changes need."""
-    from newscorpus.release.schema import bump_schema  # imports datasets: only when a command needs it
+    from newscorpus.release.schema import bump_schema  # the models and configs: only when a command needs them
 
     version, changes = bump_schema(level)
     if changes:

@@ -22,6 +22,7 @@ from newscorpus.core.errors import SchemaError
 from newscorpus.core.report import Problem, Report
 from newscorpus.core.semver import bump, parse_semver
 from newscorpus.derive.configs import CONFIGS
+from newscorpus.derive.features import feature_dict, fields_for, schema_for
 from newscorpus.model.article import Article
 from newscorpus.model.gold import GoldFile
 from newscorpus.model.labels import label_sets, schemas_dir
@@ -53,13 +54,11 @@ def record_types() -> dict[str, type[BaseModel]]:
 
 def snapshot() -> dict[str, Any]:
     """Return the schema as the code defines it now, as plain JSON data."""
-    from newscorpus.derive.features import features_for, schema_for  # datasets: only when a snapshot is made
-
     records = record_types()
     return {
         "records": {name: model.model_json_schema() for name, model in records.items()},
         "arrow_schemas": {name: {f.name: str(f.type) for f in schema_for(c.model)} for name, c in CONFIGS.items()},
-        "features": {name: features_for(config.model).to_dict() for name, config in CONFIGS.items()},
+        "features": {name: feature_dict(fields_for(config.model)) for name, config in CONFIGS.items()},
         "labels": label_sets().model_dump(mode="json"),
         "validators": {name: rules_of(model) for name, model in records.items()},
     }

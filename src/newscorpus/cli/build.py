@@ -36,6 +36,16 @@ def command(
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Leave invalid inputs out and list them in the manifest.")
     ] = False,
+    duplicate_threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--duplicate-threshold",
+            min=0.01,
+            max=1.0,
+            help="Estimated Jaccard similarity of 5-word shingles from which articles are near-duplicates and share "
+            "a split. Default: the release before's (recorded in its manifest), 0.5 for the first.",
+        ),
+    ] = None,
     ray: RayOption = None,
 ) -> None:
     """Build release VERSION of the corpus into DIR/releases/VERSION/ (immutable, reproducible)."""
@@ -47,7 +57,13 @@ def command(
 
         with progress_bar("Building", files) as advance:
             result = build(
-                corpus, version, skip_invalid=skip_invalid, on_file=advance, configs=config, executor=executor
+                corpus,
+                version,
+                skip_invalid=skip_invalid,
+                on_file=advance,
+                configs=config,
+                executor=executor,
+                threshold=duplicate_threshold,
             )
     manifest = result.manifest
     left_out = [p for p in manifest.rejected if p.severity == "error"]

@@ -49,5 +49,7 @@ def command(
         console.print(f"[red]Split move[/] {article_id}: {was} → {now}")
     for schema_change in result.schema:
         console.print(f"Schema: {schema_change.path}: {schema_change.what} ({schema_change.level})")
+    if result.threshold:
+        console.print(f"Near-duplicates found from similarity {result.threshold[0]} → {result.threshold[1]}")
     for license_name, (was_n, now_n) in result.licenses.items():
         console.print(f"Licence {license_name}: {was_n} → {now_n} articles")

@@ -12,7 +12,6 @@ from rich.table import Table
 
 from newscorpus.cli._common import CorpusOption, JsonOption, RayOption, console, handles_errors, progress_bar
 from newscorpus.core.plural import plural
-from newscorpus.derive.neardup import DEFAULT_THRESHOLD
 from newscorpus.ingest.corpus import check_corpus, raw_files
 
 NAME = "duplicates"
@@ -25,15 +24,15 @@ def command(
     corpus: CorpusOption = Path("corpus"),
     json: JsonOption = False,
     threshold: Annotated[
-        float,
+        float | None,
         typer.Option(
             "--threshold",
             min=0.01,
             max=1.0,
-            help=f"Estimated Jaccard similarity of the 5-word shingles from which articles are near-duplicates "
-            f"(default {DEFAULT_THRESHOLD}).",
+            help="Estimated Jaccard similarity of the 5-word shingles from which articles are near-duplicates. "
+            "Default: the one the next build takes, the newest release's (0.5 before the first).",
         ),
-    ] = DEFAULT_THRESHOLD,
+    ] = None,
     processes: Annotated[
         int | None, typer.Option("--processes", min=1, help="Cores to read on (default: all).")
     ] = None,

@@ -131,6 +131,7 @@ def render_card(
         descriptions={config: get_config(config).description for config in manifest.splits},
         published=published,
         statistics=manifest.statistics,
+        threshold=manifest.threshold,
         licenses=manifest.statistics.licenses,
         offset_rule=OFFSET_RULE,
         fields=fields,

@@ -26,28 +26,30 @@ from filelock import FileLock
 
 from newscorpus.core.atomic import atomic_write_bytes, default_mode
 from newscorpus.core.codes import Code
-from newscorpus.core.errors import InvalidInput, ReleaseError
+from newscorpus.core.errors import InvalidInput, ReleaseError, UsageError
 from newscorpus.core.executor import Executor, LocalExecutor, executor_for
 from newscorpus.core.plural import plural
 from newscorpus.core.pool import frozen_gc
 from newscorpus.core.report import Problem, Report
 from newscorpus.core.semver import bump, parse_semver
 from newscorpus.derive.configs import CONFIGS, Config, select_configs
-from newscorpus.derive.neardup import DEFAULT_THRESHOLD, bands_for
+from newscorpus.derive.neardup import bands_for
 from newscorpus.derive.rows import Tally
 from newscorpus.derive.shards import SHARD_DIR, SPILL_DIR, Layout, SpilledJob, spill_job, stitch_config, write_shard
 from newscorpus.derive.statistics import cluster_statistics
 from newscorpus.ingest.corpus import JobGather, Listing, iter_corpus, relative_name, sha256_file
-from newscorpus.release.clusters import Clusters, Placed, assign_splits
+from newscorpus.release.clusters import Clusters, Placed, assign_splits, default_threshold
 from newscorpus.release.history import rebuild_elsewhere
 from newscorpus.release.manifest import (
     MANIFEST,
     RELEASES_DIR,
+    UNRECORDED_THRESHOLD,
     ArticleEntry,
     FileEntry,
     InputEntry,
     Manifest,
     find_manifest,
+    previous_manifest,
     read_manifest,
     release_dir,
     release_versions,
@@ -119,15 +121,17 @@ def _write_configs(
     configs: list[Config],
     on_file: Callable[[], None] | None,
     executor: Executor,
+    threshold: float,
     previous: Manifest | None = None,
     listing: Listing | None = None,
 ) -> tuple[Report, Tally, list[FileEntry], list[ArticleEntry]]:
     """Write every config's splits into ``out`` (see ``derive.shards``); return the report, counts, files, articles.
 
-    Near-duplicates share a split: ``previous``, the release before, fixes the splits of the articles it holds.
+    Near-duplicates (similarity ≥ ``threshold``) share a split: ``previous``, the release before,
+    fixes the splits of the articles it holds.
     """
     report, stats, layout = Report(), Tally(configs), Layout(configs)
-    clusters, placements = Clusters(DEFAULT_THRESHOLD), _Placements(configs)
+    clusters, placements = Clusters(threshold), _Placements(configs)
 
     def admitted(job: SpilledJob, places: list[int]) -> None:
         stats.merge(job.admitted(places))
@@ -135,7 +139,7 @@ def _write_configs(
         placements.add(job, places)
 
     # The workers make the rows and spill them; only a summary of each job comes back here, as columns.
-    spill = partial(spill_job, out.absolute(), tuple(configs), bands_for(DEFAULT_THRESHOLD))
+    spill = partial(spill_job, out.absolute(), tuple(configs), bands_for(threshold))
     gather: JobGather[SpilledJob] = JobGather(admitted)
     valid = 0
     with frozen_gc():
@@ -205,10 +209,12 @@ def _changed_inputs(before: list[InputEntry], after: list[InputEntry]) -> str:
     return f"{plural(len(changed), 'input file')} changed ({', '.join(changed[:5])}{', …' if len(changed) > 5 else ''})"
 
 
-def _build_command(manifest: Manifest) -> str:
-    """Return the command that builds ``manifest``'s release again with this code: its version, and its configs."""
+def _build_command(corpus: Path, manifest: Manifest) -> str:
+    """Return the command that builds ``manifest``'s release again with this code: version, configs, threshold."""
     configs = "".join(f" --config {c}" for c in manifest.splits) if set(manifest.splits) != set(CONFIGS) else ""
-    return f"newscorpus build --version {manifest.version}{configs}"
+    threshold, default = manifest.threshold, default_threshold(previous_manifest(corpus, manifest.version))
+    given = f" --duplicate-threshold {threshold}" if threshold != default else ""
+    return f"newscorpus build --version {manifest.version}{configs}{given}"
 
 
 def _data_missing(folder: Path, manifest: Manifest) -> bool:
@@ -231,7 +237,7 @@ def rebuild_hint(corpus: Path, manifest: Manifest) -> str:
     else:
         inputs, digest = _inputs(corpus, LocalExecutor())
         if digest == manifest.inputs_sha256:
-            return f"Try `{_build_command(manifest)}` to rebuild its data files from the inputs."
+            return f"Try `{_build_command(corpus, manifest)}` to rebuild its data files from the inputs."
         why = f"{_changed_inputs(manifest.inputs, inputs)} since it was built"
     return f"This code cannot rebuild its data files: {why}. {rebuild_elsewhere(corpus, manifest.version)}"
 
@@ -259,6 +265,11 @@ def _difference(existing: Manifest, built: Manifest) -> str:
         return changed
     if existing.splits.keys() != built.splits.keys():
         return f"it holds the configs {', '.join(existing.splits)}, this build {', '.join(built.splits)}"
+    if existing.threshold != built.threshold:
+        return (
+            f"its near-duplicates were found at similarity {existing.threshold}, this build's at {built.threshold} "
+            f"(--duplicate-threshold {existing.threshold} builds it again)"
+        )
     return "this code builds other data from the same inputs"
 
 
@@ -332,9 +343,12 @@ def _build_into(
     on_file: Callable[[], None] | None,
     executor: Executor,
     previous: Manifest | None,
+    threshold: float,
 ) -> Manifest:
     listing = Listing.of(corpus)  # once: the release records the very files it read
-    report, stats, files, articles = _write_configs(corpus, tmp, configs, on_file, executor, previous, listing)
+    report, stats, files, articles = _write_configs(
+        corpus, tmp, configs, on_file, executor, threshold, previous, listing
+    )
     if not report.articles_valid:
         raise InvalidInput(
             f"No valid article in {corpus}; there is nothing to release. See `newscorpus validate`.", report
@@ -353,6 +367,7 @@ def _build_into(
     return Manifest(
         version=FIRST_VERSION,  # provisional: the caller sets the real one
         schema_version=schema_version(),
+        duplicate_threshold=None if threshold == UNRECORDED_THRESHOLD else threshold,
         splits=splits,
         statistics=stats.freeze(),
         files=files,
@@ -361,14 +376,6 @@ def _build_into(
         rejected=report.problems,
         articles=articles,
     )
-
-
-def _previous(corpus: Path, version: str | None) -> Manifest | None:
-    """Return the manifest of the newest release before ``version`` (without one: the newest), if any."""
-    versions = release_versions(corpus)
-    if version is not None:
-        versions = [v for v in versions if parse_semver(v) < parse_semver(version)]
-    return read_manifest(release_dir(corpus, versions[-1]) / MANIFEST) if versions else None
 
 
 def build(
@@ -381,6 +388,7 @@ def build(
     configs: Collection[str] | None = None,
     ray: str | None = None,
     executor: Executor | None = None,
+    threshold: float | None = None,
 ) -> BuildResult:
     """Build release ``version`` of ``corpus``, or without one the version :func:`choose_version` picks.
 
@@ -391,10 +399,14 @@ def build(
     With ``ray``, a Ray cluster address, they run on that cluster instead: the release is the same.
     ``configs`` names the configs the release holds (default: every registered one); a release
     without ``ner`` skips tokenising, the slow step. ``executor``, if given, runs the jobs instead
-    (``processes`` and ``ray`` then unused); its owner closes it.
+    (``processes`` and ``ray`` then unused); its owner closes it. Articles are near-duplicates
+    from an estimated similarity of ``threshold``, by default the release before's
+    (:func:`~newscorpus.release.clusters.default_threshold`); the manifest records it.
     """
     if version is not None:
         parse_semver(version)
+    if threshold is not None and not 0 < threshold <= 1:
+        raise UsageError(f"A near-duplicate threshold is above 0 and at most 1, not {threshold}. Try 0.5.")
     chosen = select_configs(configs)
     releases = corpus / RELEASES_DIR
     releases.mkdir(parents=True, exist_ok=True)
@@ -407,8 +419,9 @@ def build(
         tmp.chmod(default_mode(directory=True))
         try:
             with nullcontext(executor) if executor is not None else executor_for(processes, ray, WARM) as running:
-                previous = _previous(corpus, version)
-                built = _build_into(tmp, corpus, chosen, skip_invalid, on_file, running, previous)
+                previous = previous_manifest(corpus, version)
+                chosen_threshold = default_threshold(previous) if threshold is None else threshold
+                built = _build_into(tmp, corpus, chosen, skip_invalid, on_file, running, previous, chosen_threshold)
             manifest = built.model_copy(update={"version": version or choose_version(corpus, built)})
             target = release_dir(corpus, manifest.version)
             if not target.exists():

@@ -31,6 +31,7 @@ from newscorpus.core.report import Problem
 from newscorpus.derive.neardup import DEFAULT_THRESHOLD, PERMUTATIONS, Signatures, bands_for, signatures, similarities
 from newscorpus.ingest.corpus import JobGather, iter_corpus
 from newscorpus.model.article import Article
+from newscorpus.release.manifest import Manifest, previous_manifest
 
 Articles = npt.NDArray[np.int64]
 
@@ -250,6 +251,15 @@ class _Signed:
     signatures: Signatures
 
 
+def default_threshold(previous: Manifest | None) -> float:
+    """Return the threshold a build takes unless given one: that of ``previous``, the release before it.
+
+    A corpus keeps the threshold it was released with, so a build that names none never
+    regroups the clusters it released; before any release it is ``DEFAULT_THRESHOLD``.
+    """
+    return DEFAULT_THRESHOLD if previous is None else previous.threshold
+
+
 def _signed(bands: int, job: int, articles: list[Article]) -> list[tuple[_Signed, int]]:
     signed = _Signed([a.id for a in articles], [a.raw_file for a in articles], signatures(articles, bands))
     return [(signed, n) for n in range(len(articles))]  # one job object, pickled once, and each article's place in it
@@ -258,12 +268,17 @@ def _signed(bands: int, job: int, articles: list[Article]) -> list[tuple[_Signed
 def duplicates(
     corpus: Path,
     *,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
     processes: int | None = None,
     ray: str | None = None,
     on_file: Callable[[], None] | None = None,
 ) -> Duplicates:
-    """List the near-duplicate clusters of ``corpus``, read on ``processes`` cores (default: all) or a Ray cluster."""
+    """List the near-duplicate clusters of ``corpus``, read on ``processes`` cores (default: all) or a Ray cluster.
+
+    Without ``threshold``, with the one the next build takes (:func:`default_threshold`).
+    """
+    if threshold is None:
+        threshold = default_threshold(previous_manifest(corpus, None))
     clusters = Clusters(threshold)
     named: list[tuple[str, str]] = []
     problems = 0

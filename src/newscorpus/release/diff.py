@@ -60,16 +60,19 @@ class ReleaseDiff:
     topics: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     split_moves: list[tuple[str, str, str]] = field(default_factory=list)
     schema: list[Change] = field(default_factory=list)
+    threshold: tuple[float, float] | None = None  # the near-duplicate threshold, before and now, if it changed
     licenses: dict[str, tuple[int, int]] = field(default_factory=dict)
     articles: tuple[int, int] = (0, 0)  # how many articles each release holds
     missing: str | None = None  # why articles were not compared (then only the manifests' figures are)
 
     def short(self) -> str:
         """Return the one-line summary that ``build`` prints."""
+        threshold = [f"near-duplicate threshold {self.threshold[0]} → {self.threshold[1]}"] if self.threshold else []
+        schema = [plural(len(self.schema), "schema change")] if self.schema else []
         if self.missing is not None:
-            schema = f", {plural(len(self.schema), 'schema change')}" if self.schema else ""
+            more = "".join(f", {part}" for part in [*schema, *threshold])
             return (
-                f"Since {self.old}: {self.articles[0]} → {self.articles[1]} articles{schema}; articles not compared: "
+                f"Since {self.old}: {self.articles[0]} → {self.articles[1]} articles{more}; articles not compared: "
                 f"{self.missing}"
             )
         gold = sum(self.spans_added.values()) + sum(self.spans_removed.values())
@@ -82,9 +85,7 @@ class ReleaseDiff:
         ]
         if self.split_moves:
             parts.append(plural(len(self.split_moves), "SPLIT MOVE", "SPLIT MOVES"))
-        if self.schema:
-            parts.append(plural(len(self.schema), "schema change"))
-        return f"Since {self.old}: " + ", ".join(parts) + "."
+        return f"Since {self.old}: " + ", ".join([*parts, *schema, *threshold]) + "."
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,10 @@ def word_diff(old: str, new: str, limit: int = WORD_DIFF_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _threshold_change(before: Manifest, after: Manifest) -> tuple[float, float] | None:
+    return None if before.threshold == after.threshold else (before.threshold, after.threshold)
+
+
 def _schema_changes(before: Manifest, after: Manifest) -> list[Change]:
     if before.schema_version == after.schema_version:
         return []
@@ -228,7 +233,7 @@ def diff_releases(corpus: Path, old: str, new: str) -> ReleaseDiff:
             for c in result.changed
         ]
     result.spans_added, result.spans_removed = dict(sorted(added.items())), dict(sorted(removed.items()))
-    result.schema = _schema_changes(before, after)
+    result.schema, result.threshold = _schema_changes(before, after), _threshold_change(before, after)
     result.licenses = _changed_counts(licenses)
     return result
 
@@ -281,6 +286,7 @@ def changes_since(corpus: Path, version: str) -> ReleaseDiff | None:
         old=old,
         new=version,
         schema=_schema_changes(before, after),
+        threshold=_threshold_change(before, after),
         licenses=_changed_counts(licenses),
         articles=(before.statistics.articles, after.statistics.articles),
         missing=reason,

@@ -20,6 +20,8 @@ from newscorpus.release.schema import schema_version
 
 MANIFEST = "manifest.json"
 RELEASES_DIR = "releases"
+UNRECORDED_THRESHOLD = 0.5
+"""The near-duplicate threshold of a release whose manifest names none: every release before it could be set."""
 
 
 class FileEntry(Record):
@@ -81,6 +83,12 @@ class Manifest(Record):
     name: str = "newscorpus"
     version: str = Field(pattern=SEMVER_PATTERN)
     schema_version: str = Field(pattern=SEMVER_PATTERN)
+    duplicate_threshold: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="The similarity from which articles were near-duplicates, when it was not 0.5 (none: 0.5).",
+    )
     splits: dict[str, dict[str, int]] = Field(description="Rows per split, per config.")
     statistics: Statistics
     files: list[FileEntry]
@@ -91,6 +99,11 @@ class Manifest(Record):
         None, description="Every article with its split and cluster, in reading order (none before schema 3.1)."
     )
 
+    @property
+    def threshold(self) -> float:
+        """Return the near-duplicate threshold this release was built with."""
+        return UNRECORDED_THRESHOLD if self.duplicate_threshold is None else self.duplicate_threshold
+
     def to_json(self) -> str:
         """Serialise deterministically, for byte-identical rebuilds (a release from before clusters as it was)."""
         exclude: dict[str, Any] = {}
@@ -98,6 +111,8 @@ class Manifest(Record):
             exclude["articles"] = True
         if self.statistics.duplicates is None:
             exclude["statistics"] = {"duplicates"}
+        if self.duplicate_threshold is None:
+            exclude["duplicate_threshold"] = True  # as every release before it could be set was written
         return self.model_dump_json(indent=2, exclude=exclude or None) + "\n"
 
     def json_pieces(self, per_piece: int = 1000) -> Iterator[bytes]:
@@ -144,6 +159,14 @@ def release_versions(corpus: Path) -> list[str]:
         return []
     found = [p.name for p in folder.iterdir() if re.match(SEMVER_PATTERN, p.name) and (p / MANIFEST).is_file()]
     return sorted(found, key=parse_semver)
+
+
+def previous_manifest(corpus: Path, version: str | None) -> Manifest | None:
+    """Return the manifest of the newest release before ``version`` (without one: the newest), if any."""
+    versions = release_versions(corpus)
+    if version is not None:
+        versions = [v for v in versions if parse_semver(v) < parse_semver(version)]
+    return read_manifest(release_dir(corpus, versions[-1]) / MANIFEST) if versions else None
 
 
 def read_manifest(path: Path) -> Manifest:

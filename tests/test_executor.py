@@ -113,7 +113,9 @@ class _Probed:
         return ref
 
 
-def test_a_node_with_other_versions_is_refused_before_any_job_naming_the_package() -> None:
+def test_a_node_with_other_versions_is_refused_before_any_job_naming_the_package(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     executor = RayExecutor.__new__(RayExecutor)  # no cluster: only the check of the probes' answers
     executor._ray = _Probed()
     other = _versions() | {"pyarrow": "0.0.1"}
@@ -126,6 +128,12 @@ def test_a_node_with_other_versions_is_refused_before_any_job_naming_the_package
     executor._probes = [(like, _versions())]
     executor._checked()
     assert executor._probes == []  # checked once: later maps do not wait again
+
+    def unread() -> dict[str, str]:
+        raise AssertionError("a later map read the packages' versions again")
+
+    monkeypatch.setattr("newscorpus.core.executor._versions", unread)
+    executor._checked()  # nor read the packages' metadata (176 files a build)
 
 
 class _Counting(LocalExecutor):

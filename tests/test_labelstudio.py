@@ -265,8 +265,9 @@ def test_label_change_that_orphans_annotations_is_refused(corpus, ls_conn, ls_pr
 
     without_loc = labelling_config().replace('<Label value="LOC" ', '<Label value="PLACE" ')
     monkeypatch.setattr(client_module, "labelling_config", lambda: without_loc)
-    with pytest.raises(LabelStudioError, match="orphan"):
+    with pytest.raises(LabelStudioError, match=r"orphan annotations .* they use label:LOC \(1 annotation\)"):
         ensure_project(client(ls_conn), ls_project)
+    assert "PLACE" not in client(ls_conn).projects.get(id=task.project).label_config  # left as it was
 
 
 def test_a_project_made_before_the_no_names_tick_takes_the_new_config(corpus, ls_conn, ls_project) -> None:

@@ -8,6 +8,7 @@ import os
 import socket
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, settings
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from newscorpus.core.offsets import sha256_text
 from newscorpus.labelstudio.adjudicate import adjudicate_layer, carry_over, gold_file
 from newscorpus.labelstudio.agreement import agreement, span_f1
+from newscorpus.labelstudio.client import orphaned_labels
 from newscorpus.labelstudio.config import (
     LEVEL_CONTROLS,
     NO_ENTITIES,
@@ -373,3 +375,32 @@ def test_pseudonyms_are_stable_and_hide_the_login() -> None:
     assert pseudonym("Anna@Example.org ") == pseudonym("anna@example.org")
     assert pseudonym("anna@example.org") != pseudonym("ben@example.org")
     assert "anna" not in pseudonym("anna@example.org")
+
+
+@given(st.lists(articles(), min_size=1, max_size=6), st.sampled_from(label_sets().entity_names()))
+@settings(max_examples=60, deadline=None)
+def test_a_label_set_that_drops_a_used_label_names_every_annotation_using_it(
+    annotated: list[Article], dropped: str
+) -> None:
+    """``ensure_project``'s own guard: what our annotations use is offered; drop a label, count who used it."""
+    tasks = [SimpleNamespace(annotations=[{"result": to_results(a.entities, a.topic)}]) for a in annotated]
+    assert orphaned_labels(tasks, labelling_config()) == {}
+    renamed = labelling_config().replace(f'<Label value="{dropped}" ', '<Label value="RENAMED" ')
+    using = {e.level for a in annotated for e in a.entities or [] if e.label == dropped}
+    expected = {
+        f"{LEVEL_CONTROLS[level]}:{dropped}": sum(
+            any(e.label == dropped and e.level == level for e in a.entities or []) for a in annotated
+        )
+        for level in using
+    }
+    assert orphaned_labels(tasks, renamed) == expected
+
+
+def test_a_topic_or_control_the_config_lacks_orphans_its_annotations() -> None:
+    tasks = [
+        SimpleNamespace(annotations=[{"result": to_results(None, "Sport")}, {"result": to_results(None, "Kultur")}]),
+        SimpleNamespace(annotations=[{"result": [{"from_name": "gone", "value": {"labels": ["LOC"]}}]}, {}]),
+        SimpleNamespace(annotations=None),
+    ]
+    without_sport = labelling_config().replace('<Choice value="Sport" ', '<Choice value="Sports" ')
+    assert orphaned_labels(tasks, without_sport) == {f"{TOPIC}:Sport": 1, "gone:LOC": 1}

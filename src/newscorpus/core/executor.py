@@ -179,6 +179,8 @@ class RayExecutor(Executor):
 
     def _checked(self) -> None:
         """Refuse a cluster whose nodes would build other bytes: other package versions than this driver's."""
+        if not self._probes:
+            return  # checked before the first job: every map after it would read the packages' metadata again
         mine = _versions()
         for node, ref in self._probes:
             versions = self._ray.get(ref)

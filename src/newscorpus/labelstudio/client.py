@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,7 @@ from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
 
 from newscorpus.core.plural import plural
-from newscorpus.labelstudio.config import labelling_config
+from newscorpus.labelstudio.config import config_labels, labelling_config
 from newscorpus.labelstudio.home import Home, default_home
 from newscorpus.labelstudio.server import LabelStudioError, running_url
 
@@ -87,23 +88,51 @@ def find_project(sdk: LabelStudio, title: str) -> Any | None:
 def ensure_project(sdk: LabelStudio, title: str) -> Any:
     """Return the project called ``title`` with the current labelling config; create or update it.
 
-    A config change that would orphan existing annotations is refused with the
-    server's own check (the one its UI makes).
+    A config change that would orphan existing annotations (a label they use is gone) is
+    refused, naming the labels: by our own count of the labels the annotations use, and by
+    the server's check (the one its UI makes), which does not always see fresh annotations.
     """
     config = labelling_config()
     project = find_project(sdk, title)
     if project is None:
         return sdk.projects.create(title=title, label_config=config, description="newscorpus gold annotations")
     if project.label_config != config:
+        keep = "Keep the labels they use, or resolve those annotations first."
+        if orphaned := orphaned_labels(all_tasks(sdk, project.id), config):
+            named = ", ".join(f"{label} ({plural(n, 'annotation')})" for label, n in sorted(orphaned.items()))
+            raise LabelStudioError(
+                f"The label set changed in a way that would orphan annotations in project {title!r}: "
+                f"they use {named}, which the new labels lack. {keep}"
+            )
         try:
             sdk.projects.validate_label_config(id=project.id, label_config=config)
         except ApiError as exc:
             raise LabelStudioError(
-                f"The label set changed in a way that would orphan annotations in project {title!r}: "
-                f"{exc.body}. Keep the labels they use, or resolve those annotations first."
+                f"The label set changed in a way that would orphan annotations in project {title!r}: {exc.body}. {keep}"
             ) from None
         project = sdk.projects.update(id=project.id, label_config=config)
     return project
+
+
+def orphaned_labels(tasks: Iterable[Any], config: str) -> dict[str, int]:
+    """Return each label the tasks' annotations use that ``config`` lacks, as ``control:label``, with its annotations.
+
+    A label is looked up in the control the annotation names (``from_name``): a value moved to
+    another control is orphaned too.
+    """
+    offered = config_labels(config)
+    found: Counter[str] = Counter()
+    for task in tasks:
+        for annotation in task.annotations or []:
+            used = {
+                f"{result.get('from_name')}:{label}"
+                for result in annotation.get("result") or []
+                for key in ("labels", "choices")
+                for label in (result.get("value") or {}).get(key) or []
+                if label not in offered.get(result.get("from_name", ""), ())
+            }
+            found.update(used)  # an annotation counts once per label, however many spans carry it
+    return dict(found)
 
 
 def all_tasks(sdk: LabelStudio, project_id: int, **kwargs: Any) -> list[Any]:

@@ -27,6 +27,9 @@ if [[ "$(.venv/bin/uv --version 2>/dev/null)" != "uv $UV_VERSION"* ]]; then
 fi
 # Exactly the locked versions (sync also removes strays), then the project itself, editable. The lock holds
 # the dev and ray extras (`--extra dev --extra ray`), so Ray is installed and the cluster tests run.
-.venv/bin/uv pip sync --quiet --python .venv/bin/python requirements/lock.txt
+# Compiled to bytecode here, as pip does by default and uv does not: where PYTHONDONTWRITEBYTECODE is set
+# nothing writes it later, and every process (each command, each Ray worker) compiled its imports again
+# (importing datasets took 2.2 s instead of 0.7). Only what is missing or stale is compiled on a rerun.
+.venv/bin/uv pip sync --quiet --compile-bytecode --python .venv/bin/python requirements/lock.txt
 .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e .
 export PATH="$ROOT/.venv/bin:$PATH"

@@ -55,7 +55,8 @@ class LabelStudioError(NewscorpusError):
 
 
 def _marker(home: Home) -> Path:
-    return home.venv / f".newscorpus-installed-{LABEL_STUDIO_VERSION}"
+    # "compiled": installs from before bytecode was compiled at install time are made again, once.
+    return home.venv / f".newscorpus-installed-{LABEL_STUDIO_VERSION}-compiled"
 
 
 def ensure_installed(home: Home, say: Say = _quiet) -> Path:
@@ -72,7 +73,8 @@ def ensure_installed(home: Home, say: Say = _quiet) -> Path:
         python = str(home.venv / "bin" / "python")
         uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
         if Path(uv).is_file():
-            command = [uv, "pip", "install", "--quiet", "--python", python, requirement]
+            # Compiled now, as pip would: where PYTHONDONTWRITEBYTECODE is set, each start compiled Django again.
+            command = [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", python, requirement]
         else:
             command = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", requirement]
         subprocess.run(command, check=True, capture_output=True, text=True)

@@ -22,8 +22,9 @@ from newscorpus.ingest.corpus import iter_corpus
 from newscorpus.model.article import Article, ArticleId, Record
 from newscorpus.publish.folder import publish
 from newscorpus.publish.summary import summarize
-from newscorpus.release.build import build, verify
+from newscorpus.release.build import build
 from newscorpus.release.schema import pending_changes, snapshot
+from newscorpus.release.verify import verify
 from tests.helpers import add_json_articles, write_gold
 
 SEED_HEADLINE = "Koalition der Willigen ringt um Militärhilfe für Ukraine"

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,10 @@ from newscorpus.core.codes import Code
 from newscorpus.core.errors import InvalidInput, ReleaseError, SchemaError, UsageError
 from newscorpus.core.semver import bump
 from newscorpus.ingest.corpus import iter_corpus, validate
-from newscorpus.release.build import build, release_versions, verify
-from newscorpus.release.manifest import MANIFEST, ArticleEntry, load_manifest
+from newscorpus.release.build import build
+from newscorpus.release.manifest import MANIFEST, ArticleEntry, load_manifest, release_versions
 from newscorpus.release.schema import schema_version
+from newscorpus.release.verify import verify
 from tests.helpers import add_json_articles, read_release, write_gold
 from tests.test_manifest import manifest_with
 
@@ -262,10 +264,16 @@ def test_a_killed_build_leaves_no_worker_behind(corpus: Path, tmp_path: Path) ->
     assert not _processes_naming(corpus) & workers
 
 
+def pretend_schema(monkeypatch: pytest.MonkeyPatch, code: Callable[[], str]) -> None:
+    """Make the code's schema version ``code()``, wherever a build or a version check reads it."""
+    for module in ("build", "versions"):
+        monkeypatch.setattr(f"newscorpus.release.{module}.schema_version", code)
+
+
 def test_release_after_a_schema_major_must_be_a_major_release(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     build(corpus, "1.0.0")
     major = int(schema_version().split(".")[0])
-    monkeypatch.setattr("newscorpus.release.build.schema_version", lambda: f"{major + 1}.0.0")
+    pretend_schema(monkeypatch, lambda: f"{major + 1}.0.0")
     with pytest.raises(ReleaseError, match=r"must be a major release too.*--version 2\.0\.0"):
         build(corpus, "1.1.0")
     assert not (corpus / "releases" / "1.1.0").exists()
@@ -343,7 +351,7 @@ def test_schema_bump_hint_names_a_version_that_is_free_and_bumped_far_enough(
 ) -> None:
     build(corpus, "1.0.0")
     major = int(schema_version().split(".")[0])
-    monkeypatch.setattr("newscorpus.release.build.schema_version", lambda: f"{major + 1}.0.0")
+    pretend_schema(monkeypatch, lambda: f"{major + 1}.0.0")
     assert build(corpus, "2.0.0").status == "built"
     with pytest.raises(ReleaseError, match=r"must be a major release too\. The corpus as it is now is release 2\.0\.0"):
         build(corpus, "1.1.0")
@@ -359,7 +367,7 @@ def test_an_existing_release_of_another_schema_is_refused_before_any_building(
 ) -> None:
     built = build(corpus, "1.0.0").manifest.schema_version
     code = bump(built, "minor")
-    monkeypatch.setattr("newscorpus.release.build.schema_version", lambda: code)
+    pretend_schema(monkeypatch, lambda: code)
     monkeypatch.setattr("newscorpus.release.build._build_into", lambda *args: pytest.fail("built, then refused"))
     with pytest.raises(ReleaseError, match=rf"built with schema {built}; this code has schema {code}") as info:
         build(corpus, "1.0.0")

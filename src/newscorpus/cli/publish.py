@@ -38,7 +38,7 @@ def command(
     # datasets and huggingface_hub load only when a command needs them.
     from newscorpus.publish.folder import publish
     from newscorpus.publish.hub import check_redistributable, hub_token, plan_upload, push_to_hub
-    from newscorpus.release.build import newest_release
+    from newscorpus.release.verify import newest_release
 
     version = version or newest_release(corpus)
 

@@ -22,7 +22,7 @@ def command(
     json: JsonOption = False,
 ) -> None:
     """Recompute the sha256 of every file of release VERSION; exit 1 on any mismatch."""
-    from newscorpus.release.build import verify  # pyarrow and the models: only when a command needs them
+    from newscorpus.release.verify import verify  # pyarrow and the models: only when a command needs them
 
     report = verify(corpus, version)
     if json:

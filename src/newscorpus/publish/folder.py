@@ -35,9 +35,9 @@ from newscorpus.publish.standoff import (
     set_texts,
     withheld_ids,
 )
-from newscorpus.release.build import newest_release, verify
 from newscorpus.release.diff import changes_since
 from newscorpus.release.manifest import Manifest, load_manifest, release_dir
+from newscorpus.release.verify import newest_release, verify
 
 MARKER = ".newscorpus.json"
 SHARD_ROWS = 256 * BATCH_ROWS

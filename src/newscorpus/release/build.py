@@ -1,22 +1,21 @@
-"""Building and verifying releases: versioned, immutable, reproducible Arrow datasets.
+"""Building releases: versioned, immutable, reproducible Arrow datasets.
 
 A release is ``corpus/releases/X.Y.Z/`` holding ``manifest.json`` and one Arrow
 IPC stream per registered config (``newscorpus.derive.configs``) and split
 (``{config}/{split}.arrow``, readable by ``datasets.Dataset.from_file``). Builds
 stream article by article into a temp folder and rename it into place, so a kill
-leaves no half release.
+leaves no half release. Which version a build gets is ``release.versions``; verifying a
+release is ``release.verify``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 from collections.abc import Callable, Collection
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
-from itertools import chain
 from pathlib import Path
 from typing import Literal
 
@@ -25,39 +24,41 @@ import numpy.typing as npt
 from filelock import FileLock
 
 from newscorpus.core.atomic import atomic_write_bytes, default_mode
-from newscorpus.core.codes import Code
 from newscorpus.core.errors import InvalidInput, ReleaseError, UsageError
-from newscorpus.core.executor import Executor, LocalExecutor, executor_for
+from newscorpus.core.executor import Executor, executor_for
 from newscorpus.core.plural import plural
 from newscorpus.core.pool import frozen_gc
 from newscorpus.core.report import Problem, Report
-from newscorpus.core.semver import bump, parse_semver
-from newscorpus.derive.configs import CONFIGS, Config, select_configs
+from newscorpus.core.semver import parse_semver
+from newscorpus.derive.configs import Config, select_configs
 from newscorpus.derive.neardup import bands_for
 from newscorpus.derive.rows import Tally
 from newscorpus.derive.shards import SHARD_DIR, SPILL_DIR, Layout, SpilledJob, spill_job, stitch_config, write_shard
 from newscorpus.derive.statistics import cluster_statistics
-from newscorpus.ingest.corpus import JobGather, Listing, iter_corpus, relative_name, sha256_file
+from newscorpus.ingest.corpus import JobGather, Listing, iter_corpus, sha256_file
 from newscorpus.release.clusters import Clusters, Placed, assign_splits, default_threshold
 from newscorpus.release.history import rebuild_elsewhere
+from newscorpus.release.inputs import changed_inputs, hash_inputs
 from newscorpus.release.manifest import (
     MANIFEST,
     RELEASES_DIR,
     UNRECORDED_THRESHOLD,
     ArticleEntry,
     FileEntry,
-    InputEntry,
     Manifest,
-    find_manifest,
     previous_manifest,
     read_manifest,
     release_dir,
-    release_versions,
 )
 from newscorpus.release.schema import schema_version
-from newscorpus.release.schema_diff import LEVELS, Level, level_between
-
-FIRST_VERSION = "0.1.0"
+from newscorpus.release.versions import (
+    FIRST_VERSION,
+    check_release_bump,
+    choose_version,
+    data_missing,
+    new_release_hint,
+    refuse_other_schema,
+)
 
 
 @dataclass(frozen=True)
@@ -176,92 +177,13 @@ def _write_configs(
     return report, stats, files, articles
 
 
-HASHES_PER_JOB = 2048
 WARM = (__name__,)
 """What a Ray node imports while the driver starts a build: this module imports every module its jobs run."""
 
 
-def _sha256_inputs(job: tuple[Path, list[str]]) -> list[str]:
-    corpus, paths = job
-    return [sha256_file(corpus / path) for path in paths]
-
-
-def _inputs(corpus: Path, executor: Executor, listing: Listing | None = None) -> tuple[list[InputEntry], str]:
-    """Return every input file (of ``listing``, else listed now) with its hash (on ``executor``), and their hash."""
-    paths = (listing or Listing.of(corpus)).inputs()
-    entries, combined = [], hashlib.sha256()
-    where = corpus.absolute()
-    # A job hashes many files: one file is too little work to be worth a round trip to a worker.
-    jobs = ((where, paths[start : start + HASHES_PER_JOB]) for start in range(0, len(paths), HASHES_PER_JOB))
-    digests = chain.from_iterable(executor.map(_sha256_inputs, jobs))
-    for path, digest in zip(paths, digests, strict=True):
-        entries.append(InputEntry.unchecked(path, digest))
-        combined.update(f"{path}\0{digest}\n".encode())
-    return entries, combined.hexdigest()
-
-
-def _changed_inputs(before: list[InputEntry], after: list[InputEntry]) -> str:
-    """Say which inputs differ between two lists, "" if none: how many, and the first five."""
-    old, new = {e.path: e.sha256 for e in before}, {e.path: e.sha256 for e in after}
-    changed = sorted(p for p in old.keys() | new.keys() if old.get(p) != new.get(p))
-    if not changed:
-        return ""
-    return f"{plural(len(changed), 'input file')} changed ({', '.join(changed[:5])}{', …' if len(changed) > 5 else ''})"
-
-
-def _build_command(corpus: Path, manifest: Manifest) -> str:
-    """Return the command that builds ``manifest``'s release again with this code: version, configs, threshold."""
-    configs = "".join(f" --config {c}" for c in manifest.splits) if set(manifest.splits) != set(CONFIGS) else ""
-    threshold, default = manifest.threshold, default_threshold(previous_manifest(corpus, manifest.version))
-    given = f" --duplicate-threshold {threshold}" if threshold != default else ""
-    return f"newscorpus build --version {manifest.version}{configs}{given}"
-
-
-def _data_missing(folder: Path, manifest: Manifest) -> bool:
-    return any(not (folder / entry.path).is_file() for entry in manifest.files)
-
-
-def _new_release_hint(corpus: Path, manifest: Manifest) -> str:
-    """Name the version that releases what was just built: the one a build without ``--version`` picks."""
-    version = choose_version(corpus, manifest)
-    if (release_dir(corpus, version) / MANIFEST).is_file():
-        return f"The corpus as it is now is release {version} already."
-    return f"Try `newscorpus build --version {version}` to release the corpus as it is now."
-
-
-def rebuild_hint(corpus: Path, manifest: Manifest) -> str:
-    """Say how to rebuild the data files of ``manifest``'s release: here if this code and the inputs can, else where."""
-    code = schema_version()
-    if manifest.schema_version != code:
-        why = f"it was built with schema {manifest.schema_version}, and this code has schema {code}"
-    else:
-        inputs, digest = _inputs(corpus, LocalExecutor())
-        if digest == manifest.inputs_sha256:
-            return f"Try `{_build_command(corpus, manifest)}` to rebuild its data files from the inputs."
-        why = f"{_changed_inputs(manifest.inputs, inputs)} since it was built"
-    return f"This code cannot rebuild its data files: {why}. {rebuild_elsewhere(corpus, manifest.version)}"
-
-
-def _refuse_other_schema(corpus: Path, version: str) -> None:
-    """Refuse to build an existing release of another schema again, before building: it could never match."""
-    folder = release_dir(corpus, version)
-    existing = read_manifest(folder / MANIFEST)
-    code = schema_version()
-    if existing.schema_version == code:
-        return
-    restore = (
-        f" To restore its data files: {rebuild_elsewhere(corpus, version)}" if _data_missing(folder, existing) else ""
-    )
-    raise ReleaseError(
-        f"Release {version} already exists, built with schema {existing.schema_version}; this code has schema "
-        f"{code}, so it cannot build the same release. Releases are immutable. To release the corpus as it is now, "
-        f"try `newscorpus build` (it picks the next version).{restore}"
-    )
-
-
 def _difference(existing: Manifest, built: Manifest) -> str:
     """Say why a build differs from the release of the same version."""
-    if changed := _changed_inputs(existing.inputs, built.inputs):
+    if changed := changed_inputs(existing.inputs, built.inputs):
         return changed
     if existing.splits.keys() != built.splits.keys():
         return f"it holds the configs {', '.join(existing.splits)}, this build {', '.join(built.splits)}"
@@ -281,12 +203,12 @@ def _install(tmp: Path, target: Path, manifest: Manifest, corpus: Path) -> Liter
     if existing.to_json() != manifest.to_json():
         restore = (
             f" To restore its data files instead: {rebuild_elsewhere(corpus, manifest.version)}"
-            if _data_missing(target, existing)
+            if data_missing(target, existing)
             else ""
         )
         raise ReleaseError(
             f"Release {manifest.version} already exists, and {_difference(existing, manifest)}. "
-            f"Releases are immutable. {_new_release_hint(corpus, manifest)}{restore}"
+            f"Releases are immutable. {new_release_hint(corpus, manifest)}{restore}"
         )
     restored = False
     for entry in manifest.files:
@@ -296,43 +218,6 @@ def _install(tmp: Path, target: Path, manifest: Manifest, corpus: Path) -> Liter
             (tmp / entry.path).replace(final)
             restored = True
     return "restored" if restored else "unchanged"
-
-
-def check_release_bump(corpus: Path, manifest: Manifest) -> None:
-    """Refuse a version bumped less than the schema since the release before it, naming one that works."""
-    version = manifest.version
-    older = [v for v in release_versions(corpus) if parse_semver(v) < parse_semver(version)]
-    if not older:
-        return
-    previous = read_manifest(release_dir(corpus, older[-1]) / MANIFEST)
-    current = schema_version()
-    needed = level_between(parse_semver(previous.schema_version), parse_semver(current))
-    bumped = level_between(parse_semver(previous.version), parse_semver(version))
-    if needed and (bumped is None or LEVELS.index(bumped) < LEVELS.index(needed)):
-        raise ReleaseError(
-            f"The schema went from {previous.schema_version} to {current} since release {previous.version}: "
-            f"a {needed} change, so this release must be a {needed} release too. {_new_release_hint(corpus, manifest)}"
-        )
-
-
-def choose_version(corpus: Path, manifest: Manifest) -> str:
-    """Return the version a build without ``--version`` gets.
-
-    The newest release if nothing changed; otherwise the next version, bumped at
-    least as far as the schema was, and by the inputs and configs: removed ones make
-    a major release, new ones a minor, changed inputs a patch.
-    """
-    versions = release_versions(corpus)
-    if not versions:
-        return FIRST_VERSION
-    newest = read_manifest(release_dir(corpus, versions[-1]) / MANIFEST)
-    if newest.to_json() == manifest.model_copy(update={"version": newest.version}).to_json():
-        return newest.version
-    before = {e.path for e in newest.inputs} | {f"config:{c}" for c in newest.splits}
-    after = {e.path for e in manifest.inputs} | {f"config:{c}" for c in manifest.splits}
-    data: Level = "major" if before - after else "minor" if after - before else "patch"
-    schema = level_between(parse_semver(newest.schema_version), parse_semver(manifest.schema_version)) or "patch"
-    return bump(newest.version, max(data, schema, key=LEVELS.index))
 
 
 def _build_into(
@@ -359,7 +244,7 @@ def _build_into(
             "Fix them (see `newscorpus validate`) or build with --skip-invalid.",
             report,
         )
-    inputs, inputs_sha256 = _inputs(corpus, executor, listing)
+    inputs, inputs_sha256 = hash_inputs(corpus, executor, listing)
     splits: dict[str, dict[str, int]] = {}
     for entry in files:
         config, split = entry.path.removesuffix(".arrow").split("/")
@@ -412,7 +297,7 @@ def build(
     releases.mkdir(parents=True, exist_ok=True)
     with FileLock(releases / ".lock"):
         if version is not None and (release_dir(corpus, version) / MANIFEST).is_file():
-            _refuse_other_schema(corpus, version)
+            refuse_other_schema(corpus, version)
         for stale in releases.glob(".tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)  # left by a killed build; we hold the lock
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=releases))
@@ -431,40 +316,3 @@ def build(
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return BuildResult(manifest=manifest, status=status, path=target)
-
-
-def newest_release(corpus: Path) -> str:
-    """Return the newest release's version, or raise naming the command that makes one."""
-    versions = release_versions(corpus)
-    if not versions:
-        raise ReleaseError(f"{corpus} has no release yet. Try `newscorpus build`.")
-    return versions[-1]
-
-
-def verify(corpus: Path, version: str) -> Report:
-    """Recompute the hashes of release ``version`` (of any schema) against its manifest; report every mismatch.
-
-    If a data file is missing or changed, the first problem is the release's, saying how to rebuild its data files.
-    """
-    manifest = find_manifest(corpus, version)
-    folder = release_dir(corpus, version)
-    report = Report(files_checked=len(manifest.files))
-    broken = []
-    for entry in manifest.files:
-        path = folder / entry.path
-        name = relative_name(corpus, path)
-        if not path.is_file():
-            broken.append(Problem(code=Code.RELEASE_FILE_MISSING, file=name, message="is missing"))
-        elif (actual := sha256_file(path)) != entry.sha256:
-            message = f"has sha256 {actual}, but the manifest says {entry.sha256}"
-            broken.append(Problem(code=Code.RELEASE_FILE_CHANGED, file=name, message=message))
-    if broken:
-        summary = f"has {plural(len(broken), 'missing or changed data file')}. {rebuild_hint(corpus, manifest)}"
-        release = Problem(code=Code.RELEASE_BROKEN, file=relative_name(corpus, folder), message=summary)
-        report.problems += [release, *broken]
-    listed = {entry.path for entry in manifest.files} | {MANIFEST}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.relative_to(folder).as_posix() not in listed:
-            name, message = relative_name(corpus, path), "is not listed in the manifest"
-            report.problems.append(Problem(code=Code.RELEASE_FILE_UNLISTED, file=name, message=message))
-    return report

@@ -22,10 +22,10 @@ import pyarrow.compute as pc
 from newscorpus.core.errors import ReleaseError
 from newscorpus.core.plural import plural
 from newscorpus.core.semver import parse_semver
-from newscorpus.release.build import rebuild_hint
 from newscorpus.release.manifest import MANIFEST, Manifest, read_manifest, release_dir, release_versions
 from newscorpus.release.schema import read_snapshot
 from newscorpus.release.schema_diff import Change, diff_snapshots
+from newscorpus.release.versions import rebuild_hint
 
 CONTENT = {"id", "text", "blocks", "entities", "topic", "annotation", "raw_file", "raw_line", "raw_encoding"}
 CONTENT |= {"cluster_id"}  # split moves say what a cluster changed; a new column must not make every article changed

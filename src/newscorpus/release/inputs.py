@@ -1,0 +1,42 @@
+"""What a release is built from: every input file (raw, sidecar, gold) with its sha256, and their hash."""
+
+from __future__ import annotations
+
+import hashlib
+from itertools import chain
+from pathlib import Path
+
+from newscorpus.core.executor import Executor
+from newscorpus.core.plural import plural
+from newscorpus.ingest.corpus import Listing, sha256_file
+from newscorpus.release.manifest import InputEntry
+
+HASHES_PER_JOB = 2048
+
+
+def _sha256_files(job: tuple[Path, list[str]]) -> list[str]:
+    corpus, paths = job
+    return [sha256_file(corpus / path) for path in paths]
+
+
+def hash_inputs(corpus: Path, executor: Executor, listing: Listing | None = None) -> tuple[list[InputEntry], str]:
+    """Return every input file (of ``listing``, else listed now) with its hash (on ``executor``), and their hash."""
+    paths = (listing or Listing.of(corpus)).inputs()
+    entries, combined = [], hashlib.sha256()
+    where = corpus.absolute()
+    # A job hashes many files: one file is too little work to be worth a round trip to a worker.
+    jobs = ((where, paths[start : start + HASHES_PER_JOB]) for start in range(0, len(paths), HASHES_PER_JOB))
+    digests = chain.from_iterable(executor.map(_sha256_files, jobs))
+    for path, digest in zip(paths, digests, strict=True):
+        entries.append(InputEntry.unchecked(path, digest))
+        combined.update(f"{path}\0{digest}\n".encode())
+    return entries, combined.hexdigest()
+
+
+def changed_inputs(before: list[InputEntry], after: list[InputEntry]) -> str:
+    """Say which inputs differ between two lists, "" if none: how many, and the first five."""
+    old, new = {e.path: e.sha256 for e in before}, {e.path: e.sha256 for e in after}
+    changed = sorted(p for p in old.keys() | new.keys() if old.get(p) != new.get(p))
+    if not changed:
+        return ""
+    return f"{plural(len(changed), 'input file')} changed ({', '.join(changed[:5])}{', …' if len(changed) > 5 else ''})"

@@ -22,8 +22,10 @@ from strategies import LINE_BREAKS, SPACES
 from newscorpus.core.codes import Code
 from newscorpus.core.errors import InvalidInput
 from newscorpus.core.report import Problem
-from newscorpus.ingest.corpus import iter_corpus, raw_files, text_key, validate
+from newscorpus.ingest.admission import text_key
+from newscorpus.ingest.corpus import iter_corpus, validate
 from newscorpus.ingest.importers import import_file
+from newscorpus.ingest.listing import raw_files
 from newscorpus.ingest.make import make_article
 from newscorpus.ingest.parsers import MAX_FILE_BYTES, parse_file
 from newscorpus.model.article import MAX_TEXT_CHARS, Article

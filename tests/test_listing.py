@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from newscorpus.core.codes import Code
 from newscorpus.core.report import Problem
-from newscorpus.ingest.corpus import file_names, iter_corpus
+from newscorpus.ingest.corpus import iter_corpus
+from newscorpus.ingest.listing import file_names
 
 NAME = st.sampled_from(["a", "b", "B", "b.txt", "b-c", "ä.txt", "z", ".hidden", "a.meta.yaml"])
 

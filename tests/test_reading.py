@@ -17,7 +17,8 @@ from newscorpus.core.codes import Code
 from newscorpus.core.executor import LocalExecutor
 from newscorpus.core.report import Problem
 from newscorpus.ingest import corpus as corpus_module
-from newscorpus.ingest.corpus import FILES_PER_JOB, RECORDS_PER_JOB, iter_corpus, jsonl_ranges, raw_files
+from newscorpus.ingest.corpus import FILES_PER_JOB, RECORDS_PER_JOB, iter_corpus, jsonl_ranges
+from newscorpus.ingest.listing import raw_files
 from newscorpus.model.article import Article
 
 BAD = FIXTURES / "bad"

@@ -11,7 +11,7 @@ from newscorpus.cli._common import CorpusOption, RayOption, console, handles_err
 from newscorpus.core.executor import executor_for
 from newscorpus.core.plural import plural
 from newscorpus.derive.configs import CONFIGS
-from newscorpus.ingest.corpus import check_corpus, raw_files
+from newscorpus.ingest.listing import check_corpus, raw_files
 
 NAME = "build"
 

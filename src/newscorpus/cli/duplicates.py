@@ -12,7 +12,7 @@ from rich.table import Table
 
 from newscorpus.cli._common import CorpusOption, JsonOption, RayOption, console, handles_errors, progress_bar
 from newscorpus.core.plural import plural
-from newscorpus.ingest.corpus import check_corpus, raw_files
+from newscorpus.ingest.listing import check_corpus, raw_files
 
 NAME = "duplicates"
 PAIRS_SHOWN = 10

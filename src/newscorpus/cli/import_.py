@@ -10,8 +10,8 @@ import typer
 from newscorpus.cli._common import CorpusOption, console, err_console, handles_errors, print_report
 from newscorpus.core.plural import plural
 from newscorpus.core.report import Problem
-from newscorpus.ingest.corpus import relative_name
 from newscorpus.ingest.importers import import_file, import_path
+from newscorpus.ingest.listing import relative_name
 from newscorpus.ingest.parsers import parse_file
 
 NAME = "import"

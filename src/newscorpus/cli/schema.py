@@ -13,7 +13,8 @@ from rich.table import Table
 from newscorpus.cli._common import CorpusOption, JsonOption, console, handles_errors, print_report, progress_bar
 from newscorpus.core.errors import SchemaError
 from newscorpus.core.plural import plural
-from newscorpus.ingest.corpus import check_corpus, raw_files, validate
+from newscorpus.ingest.corpus import validate
+from newscorpus.ingest.listing import check_corpus, raw_files
 from newscorpus.model.labels import label_types_stale, write_label_types
 from newscorpus.release.schema_diff import Change, Level, required_level
 

@@ -16,7 +16,8 @@ from newscorpus.cli._common import (
     progress_bar,
 )
 from newscorpus.core.plural import plural
-from newscorpus.ingest.corpus import check_corpus, raw_files, validate
+from newscorpus.ingest.corpus import validate
+from newscorpus.ingest.listing import check_corpus, raw_files
 
 NAME = "validate"
 

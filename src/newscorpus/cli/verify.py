@@ -9,7 +9,7 @@ import typer
 
 from newscorpus.cli._common import CorpusOption, JsonOption, console, handles_errors, print_report
 from newscorpus.core.plural import plural
-from newscorpus.ingest.corpus import relative_name
+from newscorpus.ingest.listing import relative_name
 from newscorpus.release.manifest import release_dir
 
 NAME = "verify"

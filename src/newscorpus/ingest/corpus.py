@@ -8,29 +8,23 @@ files are parsed and articles converted there, deduplication stays here.
 
 from __future__ import annotations
 
-import hashlib
 import mmap
-import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path, PurePosixPath
-from typing import Any, Generic, NamedTuple, TypeVar, get_args, overload
+from pathlib import Path
+from typing import Any, Generic, TypeVar, overload
 
-from newscorpus.core.codes import Code
-from newscorpus.core.errors import UsageError
 from newscorpus.core.executor import Executor, LocalExecutor, executor_for
 from newscorpus.core.report import Problem, Report
-from newscorpus.ingest.make import ParseResult
-from newscorpus.ingest.parsers import IMPORT_SUFFIXES, SUFFIXES, parse_file, parse_jsonl_range
+from newscorpus.ingest.admission import Admission, Candidate, candidates, orphans, read_raw_file
+from newscorpus.ingest.listing import RAW_DIR, Listing
+from newscorpus.ingest.parsers import IMPORT_SUFFIXES, parse_jsonl_range
 from newscorpus.ingest.parsers.jsonl import RecordNotes
-from newscorpus.model.article import LAYERS, Article
-from newscorpus.model.gold import ANNOTATIONS_DIR, with_gold
-from newscorpus.model.sidecar import SIDECAR_SUFFIX, ImportFormat
+from newscorpus.model.article import Article
+from newscorpus.model.sidecar import SIDECAR_SUFFIX
 
-RAW_DIR = "raw"
-IMPORT_SOURCES = frozenset(get_args(ImportFormat))
 FILES_PER_JOB, MAX_FILES_PER_JOB, JOBS_PER_WORKER = 64, 512, 16
 """Single-article files per job: at least enough to outweigh a round trip; else about ``JOBS_PER_WORKER`` jobs per
 worker, so that workers stay even, but no more files than the maximum (see ``files_per_job``)."""
@@ -40,201 +34,6 @@ RANGES_PER_WORKER = 8
 MIN_RANGE_BYTES, MAX_RANGE_BYTES = 256 << 10, 8 << 20
 """A JSONL file is cut into about ``RANGES_PER_WORKER`` parts per worker, each within these bounds."""
 T = TypeVar("T")
-
-
-def check_corpus(corpus: Path) -> Path:
-    """Return ``corpus`` if it looks like a corpus folder, else raise a usage error naming the fix."""
-    if not (corpus / RAW_DIR).is_dir():
-        raise UsageError(f"{corpus} has no {RAW_DIR}/ folder. Try --corpus DIR with the folder that holds raw/.")
-    return corpus
-
-
-def file_names(folder: Path) -> list[str]:
-    """Return the files under ``folder`` as relative POSIX names in path order; hidden ones left out.
-
-    Names, not ``Path`` objects: a corpus of 100,000 files would hold tens of MB of them.
-    """
-    names: list[str] = []
-
-    # A depth-first walk over sorted entries gives path order without sorting everything at the end;
-    # os.scandir knows each entry's type without a stat.
-    def walk(directory: str, prefix: str) -> None:
-        try:
-            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                walk(entry.path, f"{prefix}{entry.name}/")
-            elif entry.is_file():
-                names.append(prefix + entry.name)
-
-    walk(str(folder), "")
-    return names
-
-
-def _files(folder: Path) -> list[Path]:
-    """Return the files under ``folder`` in path order, hidden files and folders left out."""
-    return [folder / name for name in file_names(folder)]
-
-
-def relative_name(corpus: Path, path: Path) -> str:
-    """Return how a file is named in reports and manifests: relative to the corpus, with /."""
-    return path.relative_to(corpus).as_posix()
-
-
-def raw_files(corpus: Path) -> list[Path]:
-    """Return the raw article files in their fixed reading order (sidecars excluded)."""
-    return [p for p in _files(corpus / RAW_DIR) if not p.name.endswith(SIDECAR_SUFFIX)]
-
-
-@dataclass(frozen=True)
-class Listing:
-    """The files of a corpus folder, listed once: a command reads them, and a release records them, from one list."""
-
-    raw: list[str]  # under raw/ (sidecars too), relative to it
-    gold: list[str]  # under annotations/, relative to it
-
-    @classmethod
-    def of(cls, corpus: Path) -> Listing:
-        """List the raw files and gold files of ``corpus`` now."""
-        return cls(file_names(check_corpus(corpus) / RAW_DIR), file_names(corpus / ANNOTATIONS_DIR))
-
-    def inputs(self) -> list[str]:
-        """Return every file a release is built from (raw files, sidecars, gold files), relative to the corpus."""
-        return [f"{RAW_DIR}/{name}" for name in self.raw] + [f"{ANNOTATIONS_DIR}/{name}" for name in self.gold]
-
-
-def sha256_file(path: Path) -> str:
-    """Return the hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _orphans(ids: dict[str, str], raw_names: list[str], gold_names: list[str]) -> Iterator[Problem]:
-    sidecars = [name for name in raw_names if name.endswith(SIDECAR_SUFFIX)]
-    wanted = {name.removesuffix(SIDECAR_SUFFIX) for name in sidecars}
-    # Only the raw files a sidecar asks for are remembered: the listing may hold 100,000 names.
-    beside = {
-        base
-        for name in (raw_names if wanted else [])
-        if not name.endswith(SIDECAR_SUFFIX)
-        and (path := PurePosixPath(name)).suffix.lower() in SUFFIXES + IMPORT_SUFFIXES
-        and (base := str(path.with_suffix(""))) in wanted
-    }
-    for name in sidecars:
-        if name.removesuffix(SIDECAR_SUFFIX) not in beside:
-            message = "is a sidecar without a raw file beside it"
-            yield Problem(code=Code.SIDECAR_ORPHAN, file=f"{RAW_DIR}/{name}", message=message)
-    for name in gold_names:
-        # String operations, not PurePosixPath: there is a gold file for every annotated article.
-        stem, dot, suffix = name.rpartition("/")[2].rpartition(".")
-        stem = stem if dot else suffix
-        if not dot or suffix != "json" or stem not in ids:
-            yield Problem(
-                code=Code.GOLD_ORPHAN,
-                file=f"{ANNOTATIONS_DIR}/{name}",
-                message=f"is gold for {stem!r}, which is no article in {RAW_DIR}/",
-                article_id=stem,
-            )
-
-
-class Candidate(NamedTuple, Generic[T]):
-    """An article read from a raw file but not yet admitted: what deduplication needs, and what it became.
-
-    A named tuple: one travels back from a worker per article, and a tuple unpickles in a
-    tenth of the time a slotted dataclass takes.
-    """
-
-    id: str
-    raw_sha256: bytes
-    text_key: bytes  # the text up to whitespace, so that a re-spaced copy is caught too
-    file: str
-    line: int | None
-    imported: bool  # from a public corpus, which may repeat a text on purpose
-    gold_problems: list[Problem]  # why its gold was kept out; the article is kept without it
-    value: T
-
-    @property
-    def where(self) -> str:
-        """The raw file, with the line for a record of a multi-record file."""
-        return f"{self.file}:{self.line}" if self.line else self.file
-
-    def problem(self, code: Code, **fields: Any) -> Problem:
-        """Return a problem of ``code`` with this article, placed at its file, line and id."""
-        return Problem(code=code, file=self.file, line=self.line, article_id=self.id, **fields)
-
-
-def read_raw_file(corpus: Path, name: str) -> Iterator[Problem | Candidate[Article]]:
-    """Parse raw file ``name`` (``raw/…``) into problems and candidates, each with its gold applied."""
-    return _candidates(corpus, name, parse_file(corpus / name, name))
-
-
-def _candidates(corpus: Path, name: str, results: Iterable[ParseResult]) -> Iterator[Problem | Candidate[Article]]:
-    """Turn what a parser gave for raw file ``name`` into problems and candidates, each with its gold applied."""
-    for result in results:
-        if isinstance(result, Problem):
-            yield result
-            continue
-        # Before gold may change the sources.
-        imported = any(getattr(result.annotation, layer).source in IMPORT_SOURCES for layer in LAYERS)
-        result, gold_problems = with_gold(corpus, result)
-        raw = bytes.fromhex(result.raw_sha256)
-        yield Candidate(result.id, raw, text_key(result.text), name, result.raw_line, imported, gold_problems, result)
-
-
-def text_key(text: str) -> bytes:
-    """Return the sha256 digest of ``text`` with whitespace collapsed: what two copies of one article share.
-
-    Every run of whitespace (as ``str.split`` sees it: spaces, tabs, newlines, no-break and the other
-    Unicode spaces) counts as one space, and whitespace at either end counts as none. So a copy whose
-    lines were wrapped, spaced or split into blocks differently (a kicker and a headline as one block
-    or two) has the same key; any other difference, even of one character, gives another key.
-    """
-    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).digest()
-
-
-class _Admission:
-    """Deduplication in reading order: the first article with an id, with the raw bytes or with a text is kept."""
-
-    def __init__(self) -> None:
-        self.ids: dict[str, str] = {}
-        # Digests, not texts: an entry is kept for every article.
-        self.raws: dict[bytes, str] = {}
-        self.texts: dict[bytes, str] = {}
-
-    def admit(self, item: Problem | Candidate[T]) -> Iterator[Problem | T]:
-        if isinstance(item, Problem):
-            yield item
-            return
-        where = item.where
-        # A copy is a duplicate before its id is looked at: the same bytes with a copied sidecar share
-        # the id too, and are still only a copy. Public corpora repeat texts on purpose, so theirs stay.
-        if not item.imported and (kept := self.raws.get(item.raw_sha256)):
-            message = f"is an exact duplicate of {kept} (the same bytes); only that copy is kept"
-            yield item.problem(code=Code.DUPLICATE_EXACT, severity="warning", message=message)
-            return
-        if not item.imported and (kept := self.texts.get(item.text_key)):
-            message = f"is a duplicate of {kept}: the same text up to whitespace; only that copy is kept"
-            yield item.problem(code=Code.DUPLICATE_TEXT, severity="warning", message=message)
-            return
-        if item.id in self.ids:
-            message = (
-                f"repeats the id of {self.ids[item.id]}. Give one of them another id "
-                "(`id` in a JSON record, `id:` in the sidecar of a single-article file)."
-            )
-            yield item.problem(code=Code.ID_DUPLICATE, field="id", message=message)
-            return
-        self.ids[item.id] = where
-        self.raws.setdefault(item.raw_sha256, where)
-        self.texts.setdefault(item.text_key, where)
-        yield from item.gold_problems
-        yield item.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +82,7 @@ def _read_piece(corpus: Path, piece: Piece) -> tuple[list[Problem | Candidate[Ar
         return piece, None
     notes = RecordNotes()
     parsed = parse_jsonl_range(corpus / piece.name, piece.name, piece.start, piece.stop, piece.line, notes)
-    return list(_candidates(corpus, piece.name, parsed)), notes
+    return list(candidates(corpus, piece.name, parsed)), notes
 
 
 Job = tuple[int, list[Piece]]
@@ -435,7 +234,7 @@ def iter_corpus(
     Only their small results travel between processes: an ``Article`` would cost about as much
     to unpickle as to parse. ``listing`` is the corpus's files if the caller listed them already.
     """
-    admission = _Admission()
+    admission = Admission()
     listing = listing or Listing.of(corpus)
     raw_names, gold_names = listing.raw, listing.gold
     names = [f"{RAW_DIR}/{name}" for name in raw_names if not name.endswith(SIDECAR_SUFFIX)]
@@ -445,7 +244,7 @@ def iter_corpus(
             yield from admission.admit(item)
         if ends_file and on_file:
             on_file()
-    yield from _orphans(admission.ids, raw_names, gold_names)
+    yield from orphans(admission.ids, raw_names, gold_names)
 
 
 S = TypeVar("S")

@@ -18,7 +18,8 @@ from newscorpus.core.errors import InvalidInput, NewscorpusError, UsageError
 from newscorpus.core.offsets import pretokenized_offsets
 from newscorpus.core.plural import plural
 from newscorpus.core.report import Problem, Report
-from newscorpus.ingest.corpus import RAW_DIR, check_corpus, iter_corpus
+from newscorpus.ingest.corpus import iter_corpus
+from newscorpus.ingest.listing import RAW_DIR, check_corpus
 from newscorpus.ingest.parsers import germeval
 from newscorpus.model.article import Article
 from newscorpus.model.bio import NestingError, check_nesting, spans_to_bio

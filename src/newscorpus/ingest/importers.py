@@ -17,8 +17,8 @@ import yaml
 
 from newscorpus.core.atomic import atomic_write_bytes, atomic_write_text
 from newscorpus.core.errors import NewscorpusError, UsageError
-from newscorpus.ingest.corpus import RAW_DIR, check_corpus, relative_name
 from newscorpus.ingest.ids import SPLITS, slugify
+from newscorpus.ingest.listing import RAW_DIR, check_corpus, relative_name
 from newscorpus.ingest.parsers import germeval, gnad
 from newscorpus.model.sidecar import load_sidecar, sidecar_path
 

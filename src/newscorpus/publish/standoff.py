@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from newscorpus.core.errors import ReleaseError, UsageError
 from newscorpus.core.offsets import sha256_text
 from newscorpus.derive.configs.topics import topic_text
-from newscorpus.ingest.corpus import file_names
+from newscorpus.ingest.listing import file_names
 from newscorpus.ingest.parsers import parse_file
 from newscorpus.model.article import Article
 from newscorpus.model.sidecar import SIDECAR_SUFFIX

@@ -35,7 +35,8 @@ from newscorpus.derive.neardup import bands_for
 from newscorpus.derive.rows import Tally
 from newscorpus.derive.shards import SHARD_DIR, SPILL_DIR, Layout, SpilledJob, spill_job, stitch_config, write_shard
 from newscorpus.derive.statistics import cluster_statistics
-from newscorpus.ingest.corpus import JobGather, Listing, iter_corpus, sha256_file
+from newscorpus.ingest.corpus import JobGather, iter_corpus
+from newscorpus.ingest.listing import Listing, sha256_file
 from newscorpus.release.clusters import Clusters, Placed, assign_splits, default_threshold
 from newscorpus.release.history import rebuild_elsewhere
 from newscorpus.release.inputs import changed_inputs, hash_inputs

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from newscorpus.core.executor import Executor
 from newscorpus.core.plural import plural
-from newscorpus.ingest.corpus import Listing, sha256_file
+from newscorpus.ingest.listing import Listing, sha256_file
 from newscorpus.release.manifest import InputEntry
 
 HASHES_PER_JOB = 2048

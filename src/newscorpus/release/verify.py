@@ -8,7 +8,7 @@ from newscorpus.core.codes import Code
 from newscorpus.core.errors import ReleaseError
 from newscorpus.core.plural import plural
 from newscorpus.core.report import Problem, Report
-from newscorpus.ingest.corpus import relative_name, sha256_file
+from newscorpus.ingest.listing import relative_name, sha256_file
 from newscorpus.release.manifest import MANIFEST, find_manifest, release_dir, release_versions
 from newscorpus.release.versions import rebuild_hint
 

@@ -209,10 +209,47 @@ def _encoder(feature: Feature) -> Callable[[Any], Any]:
     return _identity
 
 
+def _relabeller(feature: Feature) -> Callable[[Any], Any] | None:
+    """Compile what turns a ``model_dump`` of ``feature`` into its Arrow row (class names to ids), in place.
+
+    None where the dump is the row already: only the paths to a ``ClassLabel`` are walked.
+    """
+    if isinstance(feature, ClassLabel) or (isinstance(feature, List) and isinstance(feature.feature, ClassLabel)):
+        return _encoder(feature)
+    if isinstance(feature, List):
+        inner = _relabeller(feature.feature)
+        return None if inner is None else lambda value: None if value is None else [inner(item) for item in value]
+    if isinstance(feature, dict):
+        fixes = [(name, fix) for name, sub in feature.items() if (fix := _relabeller(sub)) is not None]
+        if not fixes:
+            return None
+
+        def relabel(value: Any) -> Any:
+            if value is not None:
+                for name, fix in fixes:
+                    value[name] = fix(value[name])
+            return value
+
+        return relabel
+    return None
+
+
 @cache
 def row_encoder(model: type[BaseModel]) -> Callable[[BaseModel | dict[str, Any]], dict[str, Any]]:
-    """Return the function that turns one record of ``model`` into an Arrow row."""
-    return _encoder(fields_for(model))
+    """Return the function that turns one record of ``model`` into an Arrow row.
+
+    A model is dumped by pydantic (in Rust: a third of the time of walking its fields here)
+    and only its class names are turned into ids; a dict of its shape is encoded field by field.
+    """
+    features = fields_for(model)
+    from_dict, relabel = _encoder(features), _relabeller(features) or _identity
+
+    def encode(record: BaseModel | dict[str, Any]) -> dict[str, Any]:
+        if isinstance(record, BaseModel):
+            return relabel(record.model_dump())  # type: ignore[no-any-return]
+        return from_dict(record)  # type: ignore[no-any-return]
+
+    return encode
 
 
 def record_batch(records: Sequence[BaseModel | dict[str, Any]], model: type[BaseModel] = Article) -> pa.RecordBatch:

@@ -116,3 +116,53 @@ def test_byte_ranges_cover_a_jsonl_file_in_whole_lines_and_number_them(
         assert data[before.stop - 1 : before.stop] == b"\n"
     for part in ranges:
         assert part.line == data[: part.start].count(b"\n") + 1
+
+
+def schedule(per_job: int, files: int, workers: int) -> list[int]:
+    """The sizes of the jobs that ``files`` single-article files make, as ``_read`` cuts them."""
+    sizes, left = [], files
+    while left:
+        size = min(left, corpus_module.job_size(per_job, left, workers))
+        sizes.append(size)
+        left -= size
+    return sizes
+
+
+@given(st.integers(1, 512), st.integers(0, 20_000), st.integers(1, 64))
+def test_jobs_keep_their_size_then_shrink_toward_the_end(per_job: int, files: int, workers: int) -> None:
+    sizes = schedule(per_job, files, workers)
+    assert sum(sizes) == files
+    assert all(0 < size <= per_job for size in sizes)
+    assert sizes == sorted(sizes, reverse=True)  # never a big job after a small one
+    tail = min(per_job, corpus_module.TAIL_FILES_PER_JOB)
+    assert not sizes or sizes[-1] <= tail  # the last job is short
+    # While every worker still has two full jobs ahead, jobs keep the full size.
+    full = sum(1 for n in itertools.accumulate(sizes, initial=0) if files - n >= 2 * workers * per_job)
+    assert sizes[: min(full, len(sizes))] == [per_job] * min(full, len(sizes))
+
+
+def test_the_jobs_of_a_read_shrink_at_its_end(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What ``_read`` sends: full jobs, then smaller ones, every file once and in order."""
+    for i in range(100):
+        (corpus / "raw" / f"artikel-{i:03d}.json").write_text(
+            json.dumps({"id": f"artikel-{i:03d}", "headline": "Meldung", "body": f"Ein Satz über Köln, Nummer {i}."}),
+            encoding="utf-8",
+        )
+    monkeypatch.setattr(corpus_module, "files_per_job", lambda files, workers: 20)
+    sent: list[int] = []
+
+    class Recording(LocalExecutor):
+        def map(self, work, jobs, chunk=1):
+            def noted():
+                for job in jobs:
+                    sent.append(len(job[1]))
+                    yield job
+
+            return super().map(work, noted(), chunk)
+
+    items = list(iter_corpus(corpus, executor=Recording(1)))
+    assert sum(isinstance(item, Article) for item in items) == 101  # the seed and the 100
+    assert sum(sent) == 101
+    assert sent[0] == 20
+    assert sent == sorted(sent, reverse=True)
+    assert sent[-1] <= corpus_module.TAIL_FILES_PER_JOB

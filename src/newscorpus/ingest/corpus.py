@@ -28,6 +28,9 @@ from newscorpus.model.sidecar import SIDECAR_SUFFIX
 FILES_PER_JOB, MAX_FILES_PER_JOB, JOBS_PER_WORKER = 64, 512, 16
 """Single-article files per job: at least enough to outweigh a round trip; else about ``JOBS_PER_WORKER`` jobs per
 worker, so that workers stay even, but no more files than the maximum (see ``files_per_job``)."""
+TAIL_FILES_PER_JOB, TAIL_JOBS_PER_WORKER = 8, 2
+"""Near the end, jobs shrink to about ``TAIL_JOBS_PER_WORKER`` per worker of what is left, down to this many files:
+the last jobs are short, so no worker idles long waiting for another's (see ``job_size``)."""
 RECORDS_PER_JOB = 16
 """Records of an import, which the driver reads, sent to another process at once."""
 RANGES_PER_WORKER = 8
@@ -110,7 +113,9 @@ def _pieces(corpus: Path, names: Iterable[str], workers: int) -> Iterator[tuple[
     """
     for name in names:
         lowered = name.lower()
-        if lowered.endswith(".jsonl"):
+        if _single(lowered):
+            yield name, name, True
+        elif lowered.endswith(".jsonl"):
             path = corpus / name
             size = min(MAX_RANGE_BYTES, max(MIN_RANGE_BYTES, path.stat().st_size // (workers * RANGES_PER_WORKER)))
             for part in jsonl_ranges(path, name, size):
@@ -123,8 +128,11 @@ def _pieces(corpus: Path, names: Iterable[str], workers: int) -> Iterator[tuple[
                     yield records, name, False
                     records = []
             yield records, name, True
-        else:
-            yield name, name, True
+
+
+def _single(lowered: str) -> bool:
+    """Whether a raw file (its name in lower case) holds one article: not JSONL, not an import."""
+    return not lowered.endswith((".jsonl", *IMPORT_SUFFIXES))
 
 
 def files_per_job(files: int, workers: int) -> int:
@@ -136,12 +144,23 @@ def files_per_job(files: int, workers: int) -> int:
     return min(MAX_FILES_PER_JOB, max(FILES_PER_JOB, files // (workers * JOBS_PER_WORKER)))
 
 
+def job_size(per_job: int, left: int, workers: int) -> int:
+    """Return how many files the next job takes: ``per_job``, shrinking once ``left`` files are few.
+
+    Jobs of one size leave a worker idle for up to a whole job at the end while another finishes
+    its last (4 s for 125 articles tokenised cold); shrinking them then, as guided self-scheduling
+    does, costs a few more round trips and leaves only short jobs for the end.
+    """
+    return min(per_job, max(TAIL_FILES_PER_JOB, left // (workers * TAIL_JOBS_PER_WORKER)))
+
+
 def _read(
     corpus: Path, names: list[str], convert: Convert[T], executor: Executor
 ) -> Iterator[tuple[list[Problem | Candidate[T]], bool]]:
     """Yield what each piece of the raw files became, in order, and whether it ends a file.
 
-    Single-article files go to the workers ``files_per_job`` to a job, every other piece a job of its own.
+    Single-article files go to the workers ``files_per_job`` to a job (fewer at the end: ``job_size``),
+    every other piece a job of its own.
     """
     per_job = files_per_job(len(names), executor.workers)
     ends: deque[tuple[str, bool]] = deque()
@@ -149,19 +168,23 @@ def _read(
     where = corpus.absolute()
 
     def jobs() -> Iterator[Job]:
+        left = sum(_single(name.lower()) for name in names)  # single-article files not yet sent
         files: list[Piece] = []
-        index = 0
+        index, size = 0, job_size(per_job, left, executor.workers)
         for piece, name, ends_file in _pieces(corpus, names, executor.workers):
             ends.append((name, ends_file))
             if isinstance(piece, str):
                 files.append(piece)
-                if len(files) < per_job:
+                if len(files) < size:
                     continue
                 pieces, files = files, []
+                left -= len(pieces)
+                size = job_size(per_job, left, executor.workers)
             else:
                 if files:
                     yield index, files
-                    index, files = index + 1, []
+                    index, left, files = index + 1, left - len(files), []
+                    size = job_size(per_job, left, executor.workers)
                 pieces = [piece]
             yield index, pieces
             index += 1

@@ -123,7 +123,8 @@ def token_cache(folder: Path) -> Iterator[Path]:
 
 
 def machine() -> dict[str, Any]:
-    """Return what the numbers were measured on."""
+    """Return what the numbers were measured on: the machine, the versions and the code (its commit, and
+    whether ``src/`` differed from it)."""
     cpu = next(
         (
             line.split(":", 1)[1].strip()
@@ -134,11 +135,15 @@ def machine() -> dict[str, Any]:
     )
     meminfo = Path("/proc/meminfo").read_text().split()
     try:
-        commit = subprocess.run(
+        commit: str | None = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
         ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "src"],
+            cwd=REPO, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
-        commit = None
+        commit, changed = None, ""
     return {
         "cpu_count": os.cpu_count(),
         "cpu_model": cpu,
@@ -150,6 +155,7 @@ def machine() -> dict[str, Any]:
             for name in ("newscorpus", "pyarrow", "datasets", "somajo", "pydantic", "label-studio-sdk", "rich")
         },
         "git_commit": commit,
+        "src_changed_since_commit": bool(changed),  # the code measured is then the commit's plus those changes
     }
 
 

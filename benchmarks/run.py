@@ -50,6 +50,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -117,11 +118,13 @@ def table(figures: list[Figure]) -> Table:
     return out
 
 
-def write_results(path: Path, args: argparse.Namespace, figures: list[Figure], errors: dict[str, str]) -> None:
+def write_results(
+    path: Path, args: argparse.Namespace, measured_on: dict[str, Any], figures: list[Figure], errors: dict[str, str]
+) -> None:
     """Write results.json (again after each figure, so a long run keeps what it has)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {
-        "machine": machine(),
+        "machine": measured_on,
         "articles": args.articles,
         "repeat": args.repeat,
         "settings": {
@@ -199,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(args, tmp.resolve())
     figures: list[Figure] = []
     errors: dict[str, str] = {}
+    measured_on = machine()  # now: the code a run measures is the code it started with, whatever is committed later
     console.log(f"work folder {tmp}; N = {args.articles:,}; repeat {args.repeat}")
     try:
         for name in args.only or FIGURES:
@@ -208,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # one figure failing must not lose the others
                 console.print_exception()
                 errors[name] = f"{type(exc).__name__}: {exc}"
-            write_results(args.out, args, figures, errors)
+            write_results(args.out, args, measured_on, figures, errors)
     finally:
         if not keep:
             shutil.rmtree(tmp, ignore_errors=True)

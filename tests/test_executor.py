@@ -118,6 +118,7 @@ def test_a_node_with_other_versions_is_refused_before_any_job_naming_the_package
 ) -> None:
     executor = RayExecutor.__new__(RayExecutor)  # no cluster: only the check of the probes' answers
     executor._ray = _Probed()
+    executor._mine = _versions()  # what _probe_nodes reads before it sends the probes
     other = _versions() | {"pyarrow": "0.0.1"}
     like, unlike = {"NodeManagerAddress": "127.0.0.7"}, {"NodeManagerAddress": "127.0.0.8"}
     executor._probes = [(like, _versions()), (unlike, other)]

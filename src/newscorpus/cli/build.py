@@ -12,6 +12,7 @@ from newscorpus.core.executor import executor_for
 from newscorpus.core.plural import plural
 from newscorpus.derive.configs import CONFIGS
 from newscorpus.ingest.listing import check_corpus, raw_files
+from newscorpus.release import BUILD_MODULES
 
 NAME = "build"
 
@@ -51,7 +52,7 @@ def command(
     """Build release VERSION of the corpus into DIR/releases/VERSION/ (immutable, reproducible)."""
     files = len(raw_files(check_corpus(corpus)))
     # Joined first: a cluster's nodes start their workers and import the build while this process does.
-    with executor_for(processes, ray, ("newscorpus.release.build",)) as executor:
+    with executor_for(processes, ray, BUILD_MODULES) as executor:
         from newscorpus.release.build import build
         from newscorpus.release.diff import changes_since
 

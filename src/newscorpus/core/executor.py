@@ -168,10 +168,10 @@ class RayExecutor(Executor):
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         probe = ray.remote(num_cpus=0)(_probe)
-        mine = _versions()
+        self._mine = _versions()  # read once: the check compares every node's answer with these
         return [
             (node, probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False)).remote(
-                mine, tuple(warm)
+                self._mine, tuple(warm)
             ))
             for node in ray.nodes()
             if node.get("Alive")
@@ -179,10 +179,8 @@ class RayExecutor(Executor):
 
     def _checked(self) -> None:
         """Refuse a cluster whose nodes would build other bytes: other package versions than this driver's."""
-        if not self._probes:
-            return  # checked before the first job: every map after it would read the packages' metadata again
-        mine = _versions()
-        for node, ref in self._probes:
+        mine = self._mine
+        for node, ref in self._probes:  # none left once checked: later maps neither wait nor check again
             versions = self._ray.get(ref)
             if versions != mine:
                 differ = ", ".join(f"{k} {versions.get(k)} (here {v})" for k, v in mine.items() if versions.get(k) != v)

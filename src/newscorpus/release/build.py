@@ -37,6 +37,7 @@ from newscorpus.derive.shards import SHARD_DIR, SPILL_DIR, Layout, SpilledJob, s
 from newscorpus.derive.statistics import cluster_statistics
 from newscorpus.ingest.corpus import JobGather, iter_corpus
 from newscorpus.ingest.listing import Listing, sha256_file
+from newscorpus.release import BUILD_MODULES
 from newscorpus.release.clusters import Clusters, Placed, assign_splits, default_threshold
 from newscorpus.release.history import rebuild_elsewhere
 from newscorpus.release.inputs import changed_inputs, hash_inputs
@@ -178,10 +179,6 @@ def _write_configs(
     return report, stats, files, articles
 
 
-WARM = (__name__,)
-"""What a Ray node imports while the driver starts a build: this module imports every module its jobs run."""
-
-
 def _difference(existing: Manifest, built: Manifest) -> str:
     """Say why a build differs from the release of the same version."""
     if changed := changed_inputs(existing.inputs, built.inputs):
@@ -304,7 +301,8 @@ def build(
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=releases))
         tmp.chmod(default_mode(directory=True))
         try:
-            with nullcontext(executor) if executor is not None else executor_for(processes, ray, WARM) as running:
+            jobs_on = nullcontext(executor) if executor is not None else executor_for(processes, ray, BUILD_MODULES)
+            with jobs_on as running:
                 previous = previous_manifest(corpus, version)
                 chosen_threshold = default_threshold(previous) if threshold is None else threshold
                 built = _build_into(tmp, corpus, chosen, skip_invalid, on_file, running, previous, chosen_threshold)

@@ -236,6 +236,19 @@ def test_a_torn_or_damaged_segment_reads_back_right_or_not_at_all(data: st.DataO
         tokens._STORES.clear()
 
 
+def test_an_index_record_pointing_past_any_file_offset_is_a_miss(tmp_path: Path) -> None:
+    """Found by the test above: a flipped top bit of an offset made the read raise instead of missing."""
+    writer = tokens.TokenCache(tmp_path)
+    writer.store(key(0), value(0))
+    tokens._STORES.clear()
+    _, idx = segment_files(tmp_path)
+    raw = bytearray(idx.read_bytes())
+    raw[32 + 7] |= 0x80  # the offset's most significant byte (little-endian, after the 32-byte key)
+    idx.write_bytes(bytes(raw))
+    assert tokens.TokenCache(tmp_path).lookup(key(0)) is None
+    tokens._STORES.clear()
+
+
 def test_an_old_cache_of_one_json_file_per_article_is_ignored(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

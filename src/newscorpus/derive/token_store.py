@@ -33,6 +33,8 @@ Sentence = list[tuple[int, int]]
 FORMAT = "segments-1"
 """The folder of this layout inside the cache folder: a new layout gets a new folder and ignores the old."""
 _INDEX = struct.Struct("<32sQI")
+_OFFSETS = 1 << 63
+"""File offsets are below this (a signed 64-bit ``off_t``): a record beyond it is damaged and left out."""
 _DIGEST = 16
 _TYPES: dict[str, np.dtype[np.unsignedinteger]] = {"H": np.dtype("<u2"), "I": np.dtype("<u4"), "Q": np.dtype("<u8")}
 """The types of a payload's numbers by type code: little-endian on every machine sharing the cache."""
@@ -127,7 +129,8 @@ class SegmentStore:
                 continue
             whole = len(data) - len(data) % _INDEX.size
             for key, offset, length in _INDEX.iter_unpack(data[:whole]):
-                self._index.setdefault(key, (number, offset, length))
+                if offset < _OFFSETS:  # else a flipped bit: no read could reach it, and pread would raise
+                    self._index.setdefault(key, (number, offset, length))
             self._read[stem] = done + whole
 
     def _number(self, stem: str) -> int:

@@ -25,7 +25,7 @@ from newscorpus.ingest.parsers.jsonl import RecordNotes
 from newscorpus.model.article import Article
 from newscorpus.model.sidecar import SIDECAR_SUFFIX
 
-FILES_PER_JOB, MAX_FILES_PER_JOB, JOBS_PER_WORKER = 64, 512, 16
+FILES_PER_JOB, MAX_FILES_PER_JOB, JOBS_PER_WORKER = 64, 512, 4
 """Single-article files per job: at least enough to outweigh a round trip; else about ``JOBS_PER_WORKER`` jobs per
 worker, so that workers stay even, but no more files than the maximum (see ``files_per_job``)."""
 TAIL_FILES_PER_JOB, TAIL_JOBS_PER_WORKER = 8, 2

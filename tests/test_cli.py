@@ -115,6 +115,33 @@ def test_missing_corpus_folder_is_a_usage_error(tmp_path: Path) -> None:
     assert "Try --corpus" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("build", "--version", "1.0.0", "--processes", "1"),
+        ("validate",),
+        ("duplicates", "--processes", "1"),
+        ("schema", "check"),
+    ],
+)
+def test_a_command_lists_the_corpus_once(corpus: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]) -> None:
+    """The progress bar's total and the reading come from one listing: raw/ is walked once, not twice."""
+    from newscorpus.ingest import listing
+
+    walked: list[Path] = []
+    real = listing.file_names
+
+    def counting(folder: Path) -> list[str]:
+        walked.append(folder)
+        return real(folder)
+
+    monkeypatch.setattr(listing, "file_names", counting)
+    result = run(*args, "--corpus", str(corpus))
+    assert result.exit_code in (0, 1), result.output
+    assert "Error" not in result.output
+    assert walked.count(corpus / "raw") == 1
+
+
 def test_python_dash_m_runs_the_cli() -> None:
     result = subprocess.run([sys.executable, "-m", "newscorpus", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0

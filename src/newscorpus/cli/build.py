@@ -11,7 +11,7 @@ from newscorpus.cli._common import CorpusOption, RayOption, console, handles_err
 from newscorpus.core.executor import executor_for
 from newscorpus.core.plural import plural
 from newscorpus.derive.configs import CONFIGS
-from newscorpus.ingest.listing import check_corpus, raw_files
+from newscorpus.ingest.listing import Listing
 from newscorpus.release import BUILD_MODULES
 
 NAME = "build"
@@ -50,13 +50,13 @@ def command(
     ray: RayOption = None,
 ) -> None:
     """Build release VERSION of the corpus into DIR/releases/VERSION/ (immutable, reproducible)."""
-    files = len(raw_files(check_corpus(corpus)))
+    listing = Listing.of(corpus)  # once: for the progress bar, and the files the release records
     # Joined first: a cluster's nodes start their workers and import the build while this process does.
     with executor_for(processes, ray, BUILD_MODULES) as executor:
         from newscorpus.release.build import build
         from newscorpus.release.diff import changes_since
 
-        with progress_bar("Building", files) as advance:
+        with progress_bar("Building", len(listing.article_files())) as advance:
             result = build(
                 corpus,
                 version,
@@ -65,6 +65,7 @@ def command(
                 configs=config,
                 executor=executor,
                 threshold=duplicate_threshold,
+                listing=listing,
             )
     manifest = result.manifest
     left_out = [p for p in manifest.rejected if p.severity == "error"]

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from newscorpus.cli._common import CorpusOption, JsonOption, RayOption, console, handles_errors, progress_bar
 from newscorpus.core.plural import plural
-from newscorpus.ingest.listing import check_corpus, raw_files
+from newscorpus.ingest.listing import Listing
 
 NAME = "duplicates"
 PAIRS_SHOWN = 10
@@ -41,8 +41,9 @@ def command(
     """List the near-duplicate clusters (agency copies of one story), with the estimated similarity of each pair."""
     from newscorpus.release.clusters import duplicates  # imports numpy and datasketch: only when needed
 
-    with progress_bar("Reading", len(raw_files(check_corpus(corpus)))) as advance:
-        result = duplicates(corpus, threshold=threshold, processes=processes, ray=ray, on_file=advance)
+    listing = Listing.of(corpus)
+    with progress_bar("Reading", len(listing.article_files())) as advance:
+        result = duplicates(corpus, threshold=threshold, processes=processes, ray=ray, on_file=advance, listing=listing)
     if json:
         console.print_json(jsonlib.dumps(dataclasses.asdict(result), ensure_ascii=False))
         return

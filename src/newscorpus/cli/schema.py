@@ -14,7 +14,7 @@ from newscorpus.cli._common import CorpusOption, JsonOption, console, handles_er
 from newscorpus.core.errors import SchemaError
 from newscorpus.core.plural import plural
 from newscorpus.ingest.corpus import validate
-from newscorpus.ingest.listing import check_corpus, raw_files
+from newscorpus.ingest.listing import Listing
 from newscorpus.model.labels import label_types_stale, write_label_types
 from newscorpus.release.schema_diff import Change, Level, required_level
 
@@ -44,8 +44,9 @@ def check(corpus: CorpusOption = Path("corpus"), json: JsonOption = False) -> No
     """Compare the models and label sets with the newest snapshot; revalidate the corpus. Exit 1 on any problem."""
     from newscorpus.release.schema import check_schema  # the models and configs: only when a command needs them
 
-    with progress_bar("Revalidating", len(raw_files(check_corpus(corpus)))) as advance:
-        result = check_schema(validate(corpus, advance))
+    listing = Listing.of(corpus)
+    with progress_bar("Revalidating", len(listing.article_files())) as advance:
+        result = check_schema(validate(corpus, advance, listing=listing))
     needed = required_level(result.pending)
     if json:
         console.print_json(

@@ -17,7 +17,7 @@ from newscorpus.cli._common import (
 )
 from newscorpus.core.plural import plural
 from newscorpus.ingest.corpus import validate
-from newscorpus.ingest.listing import check_corpus, raw_files
+from newscorpus.ingest.listing import Listing
 
 NAME = "validate"
 
@@ -25,8 +25,9 @@ NAME = "validate"
 @handles_errors
 def command(corpus: CorpusOption = Path("corpus"), json: JsonOption = False, ray: RayOption = None) -> None:
     """Parse every raw file and annotation file; list all problems. Exit 1 if any is an error."""
-    with progress_bar("Validating", len(raw_files(check_corpus(corpus)))) as advance:
-        report = validate(corpus, on_file=advance, ray=ray)
+    listing = Listing.of(corpus)
+    with progress_bar("Validating", len(listing.article_files())) as advance:
+        report = validate(corpus, on_file=advance, ray=ray, listing=listing)
     if json:
         console.print_json(report.model_dump_json())
     else:

@@ -19,11 +19,10 @@ from typing import Any, Generic, TypeVar, overload
 from newscorpus.core.executor import Executor, LocalExecutor, executor_for
 from newscorpus.core.report import Problem, Report
 from newscorpus.ingest.admission import Admission, Candidate, candidates, orphans, read_raw_file
-from newscorpus.ingest.listing import RAW_DIR, Listing
+from newscorpus.ingest.listing import Listing
 from newscorpus.ingest.parsers import IMPORT_SUFFIXES, parse_jsonl_range
 from newscorpus.ingest.parsers.jsonl import RecordNotes
 from newscorpus.model.article import Article
-from newscorpus.model.sidecar import SIDECAR_SUFFIX
 
 FILES_PER_JOB, MAX_FILES_PER_JOB, JOBS_PER_WORKER = 64, 512, 4
 """Single-article files per job: at least enough to outweigh a round trip; else about ``JOBS_PER_WORKER`` jobs per
@@ -260,7 +259,7 @@ def iter_corpus(
     admission = Admission()
     listing = listing or Listing.of(corpus)
     raw_names, gold_names = listing.raw, listing.gold
-    names = [f"{RAW_DIR}/{name}" for name in raw_names if not name.endswith(SIDECAR_SUFFIX)]
+    names = listing.article_files()
     job_convert = convert_job or partial(_each, convert)
     for items, ends_file in _read(corpus, names, job_convert, executor or LocalExecutor(1)):
         for item in items:
@@ -306,13 +305,18 @@ def _nothing(article: Article) -> None:
 
 
 def validate(
-    corpus: Path, on_file: Callable[[], None] | None = None, processes: int | None = None, ray: str | None = None
+    corpus: Path,
+    on_file: Callable[[], None] | None = None,
+    processes: int | None = None,
+    ray: str | None = None,
+    listing: Listing | None = None,
 ) -> Report:
     """Parse every raw file and gold file of ``corpus``; report every problem.
 
     The work runs on ``processes`` cores (default: all), or on the Ray cluster at address ``ray``.
+    ``listing`` is the corpus's files if the caller listed them already.
     """
-    listing = Listing.of(corpus)
+    listing = listing or Listing.of(corpus)
     report = Report(files_checked=len(listing.inputs()))
     # Only whether each article is valid matters here, so nothing of it travels back.
     with executor_for(processes, ray) as executor:

@@ -47,11 +47,6 @@ def file_names(folder: Path) -> list[str]:
     return names
 
 
-def _files(folder: Path) -> list[Path]:
-    """Return the files under ``folder`` in path order, hidden files and folders left out."""
-    return [folder / name for name in file_names(folder)]
-
-
 def relative_name(corpus: Path, path: Path) -> str:
     """Return how a file is named in reports and manifests: relative to the corpus, with /."""
     return path.relative_to(corpus).as_posix()
@@ -59,7 +54,7 @@ def relative_name(corpus: Path, path: Path) -> str:
 
 def raw_files(corpus: Path) -> list[Path]:
     """Return the raw article files in their fixed reading order (sidecars excluded)."""
-    return [p for p in _files(corpus / RAW_DIR) if not p.name.endswith(SIDECAR_SUFFIX)]
+    return [corpus / name for name in Listing.of(corpus).article_files()]
 
 
 @dataclass(frozen=True)
@@ -73,6 +68,10 @@ class Listing:
     def of(cls, corpus: Path) -> Listing:
         """List the raw files and gold files of ``corpus`` now."""
         return cls(file_names(check_corpus(corpus) / RAW_DIR), file_names(corpus / ANNOTATIONS_DIR))
+
+    def article_files(self) -> list[str]:
+        """Return the raw files that hold articles (sidecars left out), relative to the corpus, in reading order."""
+        return [f"{RAW_DIR}/{name}" for name in self.raw if not name.endswith(SIDECAR_SUFFIX)]
 
     def inputs(self) -> list[str]:
         """Return every file a release is built from (raw files, sidecars, gold files), relative to the corpus."""

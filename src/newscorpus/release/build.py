@@ -227,8 +227,8 @@ def _build_into(
     executor: Executor,
     previous: Manifest | None,
     threshold: float,
+    listing: Listing,
 ) -> Manifest:
-    listing = Listing.of(corpus)  # once: the release records the very files it read
     report, stats, files, articles = _write_configs(
         corpus, tmp, configs, on_file, executor, threshold, previous, listing
     )
@@ -272,6 +272,7 @@ def build(
     ray: str | None = None,
     executor: Executor | None = None,
     threshold: float | None = None,
+    listing: Listing | None = None,
 ) -> BuildResult:
     """Build release ``version`` of ``corpus``, or without one the version :func:`choose_version` picks.
 
@@ -284,7 +285,8 @@ def build(
     without ``ner`` skips tokenising, the slow step. ``executor``, if given, runs the jobs instead
     (``processes`` and ``ray`` then unused); its owner closes it. Articles are near-duplicates
     from an estimated similarity of ``threshold``, by default the release before's
-    (:func:`~newscorpus.release.clusters.default_threshold`); the manifest records it.
+    (:func:`~newscorpus.release.clusters.default_threshold`); the manifest records it. ``listing`` is
+    the corpus's files if the caller listed them already: the release records the very files it read.
     """
     if version is not None:
         parse_semver(version)
@@ -305,7 +307,10 @@ def build(
             with jobs_on as running:
                 previous = previous_manifest(corpus, version)
                 chosen_threshold = default_threshold(previous) if threshold is None else threshold
-                built = _build_into(tmp, corpus, chosen, skip_invalid, on_file, running, previous, chosen_threshold)
+                built = _build_into(
+                    tmp, corpus, chosen, skip_invalid, on_file, running, previous, chosen_threshold,
+                    listing or Listing.of(corpus),
+                )  # fmt: skip
             manifest = built.model_copy(update={"version": version or choose_version(corpus, built)})
             target = release_dir(corpus, manifest.version)
             if not target.exists():

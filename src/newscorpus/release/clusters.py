@@ -30,6 +30,7 @@ from newscorpus.core.executor import executor_for
 from newscorpus.core.report import Problem
 from newscorpus.derive.neardup import DEFAULT_THRESHOLD, PERMUTATIONS, Signatures, bands_for, signatures, similarities
 from newscorpus.ingest.corpus import JobGather, iter_corpus
+from newscorpus.ingest.listing import Listing
 from newscorpus.model.article import Article
 from newscorpus.release.manifest import Manifest, previous_manifest
 
@@ -272,10 +273,12 @@ def duplicates(
     processes: int | None = None,
     ray: str | None = None,
     on_file: Callable[[], None] | None = None,
+    listing: Listing | None = None,
 ) -> Duplicates:
     """List the near-duplicate clusters of ``corpus``, read on ``processes`` cores (default: all) or a Ray cluster.
 
-    Without ``threshold``, with the one the next build takes (:func:`default_threshold`).
+    Without ``threshold``, with the one the next build takes (:func:`default_threshold`). ``listing`` is
+    the corpus's files if the caller listed them already.
     """
     if threshold is None:
         threshold = default_threshold(previous_manifest(corpus, None))
@@ -289,7 +292,9 @@ def duplicates(
 
     gather = JobGather(admitted)
     with executor_for(processes, ray) as executor:
-        for item in iter_corpus(corpus, on_file, convert_job=partial(_signed, bands_for(threshold)), executor=executor):
+        for item in iter_corpus(
+            corpus, on_file, convert_job=partial(_signed, bands_for(threshold)), executor=executor, listing=listing
+        ):
             if isinstance(item, Problem):
                 problems += item.severity == "error"
             else:

@@ -129,13 +129,13 @@ def test_a_command_lists_the_corpus_once(corpus: Path, monkeypatch: pytest.Monke
     from newscorpus.ingest import listing
 
     walked: list[Path] = []
-    real = listing.file_names
+    real = listing.walk_folder
 
-    def counting(folder: Path) -> list[str]:
+    def counting(folder: Path) -> tuple[list[str], list[str]]:
         walked.append(folder)
         return real(folder)
 
-    monkeypatch.setattr(listing, "file_names", counting)
+    monkeypatch.setattr(listing, "walk_folder", counting)
     result = run(*args, "--corpus", str(corpus))
     assert result.exit_code in (0, 1), result.output
     assert "Error" not in result.output

@@ -33,6 +33,7 @@ class Code(StrEnum):
     RAW_TOO_BIG = "raw.too_big", "The file or line is over the limit for one article (2 MiB)."
     RAW_UNSUPPORTED_FORMAT = "raw.unsupported_format", "The file's suffix is no raw format (.txt, .json, .jsonl)."
     RAW_FORMAT_UNNAMED = "raw.format_unnamed", "A .tsv or .csv file has no sidecar naming its format (see import)."
+    RAW_UNREADABLE = "raw.unreadable", "The entry cannot be read: a broken link, a link to a folder, a pipe, no access."
     # The article's text as assembled from its parts: after JSON escapes are decoded, or from an import's cells.
     TEXT_EMPTY = "text.empty", "The article's text is empty or holds only whitespace."
     TEXT_CONTROL_CHAR = "text.control_char", "The article's text holds a control character (a JSON \\u0000, say)."

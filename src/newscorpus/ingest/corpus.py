@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar, overload
 from newscorpus.core.executor import Executor, LocalExecutor, executor_for
 from newscorpus.core.report import Problem, Report
 from newscorpus.ingest.admission import Admission, Candidate, candidates, orphans, read_raw_file
-from newscorpus.ingest.listing import Listing
+from newscorpus.ingest.listing import Listing, unreadable_entries
 from newscorpus.ingest.parsers import IMPORT_SUFFIXES, parse_jsonl_range
 from newscorpus.ingest.parsers.jsonl import RecordNotes
 from newscorpus.model.article import Article
@@ -116,8 +116,13 @@ def _pieces(corpus: Path, names: Iterable[str], workers: int) -> Iterator[tuple[
             yield name, name, True
         elif lowered.endswith(".jsonl"):
             path = corpus / name
-            size = min(MAX_RANGE_BYTES, max(MIN_RANGE_BYTES, path.stat().st_size // (workers * RANGES_PER_WORKER)))
-            for part in jsonl_ranges(path, name, size):
+            try:
+                size = min(MAX_RANGE_BYTES, max(MIN_RANGE_BYTES, path.stat().st_size // (workers * RANGES_PER_WORKER)))
+                parts = list(jsonl_ranges(path, name, size))
+            except OSError:
+                yield name, name, True  # read whole by a worker, which reports why it cannot be read
+                continue
+            for part in parts:
                 yield part, name, part.last
         elif lowered.endswith(IMPORT_SUFFIXES):
             records: list[Problem | Candidate[Article]] = []
@@ -266,6 +271,7 @@ def iter_corpus(
             yield from admission.admit(item)
         if ends_file and on_file:
             on_file()
+    yield from unreadable_entries(corpus, listing.others)
     yield from orphans(admission.ids, raw_names, gold_names)
 
 

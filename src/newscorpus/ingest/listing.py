@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from newscorpus.core.codes import Code
 from newscorpus.core.errors import UsageError
+from newscorpus.core.report import Problem
 from newscorpus.model.gold import ANNOTATIONS_DIR
 from newscorpus.model.sidecar import SIDECAR_SUFFIX
 
@@ -26,7 +29,17 @@ def file_names(folder: Path) -> list[str]:
 
     Names, not ``Path`` objects: a corpus of 100,000 files would hold tens of MB of them.
     """
+    return walk_folder(folder)[0]
+
+
+def walk_folder(folder: Path) -> tuple[list[str], list[str]]:
+    """Return the files under ``folder`` (as ``file_names`` does), and every other entry there, in path order.
+
+    The others are neither files nor folders one can read: a broken link, a link to a folder
+    (not followed: it could loop), a pipe, a socket. They are named, so that none goes unreported.
+    """
     names: list[str] = []
+    others: list[str] = []
 
     # A depth-first walk over sorted entries gives path order without sorting everything at the end;
     # os.scandir knows each entry's type without a stat.
@@ -42,9 +55,27 @@ def file_names(folder: Path) -> list[str]:
                 walk(entry.path, f"{prefix}{entry.name}/")
             elif entry.is_file():
                 names.append(prefix + entry.name)
+            else:
+                others.append(prefix + entry.name)
 
     walk(str(folder), "")
-    return names
+    return names, others
+
+
+def unreadable_entries(corpus: Path, names: list[str]) -> Iterator[Problem]:
+    """Yield a problem for each entry of ``corpus`` (named relative to it) that is neither a file nor a folder."""
+    for name in names:
+        path = corpus / name
+        if not path.is_symlink():
+            message = "is neither a file nor a folder (a pipe, a socket or a device); only files are read"
+        elif path.is_dir():
+            message = (
+                f"is a link to the folder {path.readlink()}; links to folders are not followed. "
+                "Move or copy its files here instead"
+            )
+        else:
+            message = f"is a link to {path.readlink()}, which does not exist. Remove the link or restore its target"
+        yield Problem(code=Code.RAW_UNREADABLE, file=name, message=message)
 
 
 def relative_name(corpus: Path, path: Path) -> str:
@@ -63,11 +94,15 @@ class Listing:
 
     raw: list[str]  # under raw/ (sidecars too), relative to it
     gold: list[str]  # under annotations/, relative to it
+    others: list[str] = field(default_factory=list)  # neither files nor folders (``walk_folder``), from the corpus
 
     @classmethod
     def of(cls, corpus: Path) -> Listing:
         """List the raw files and gold files of ``corpus`` now."""
-        return cls(file_names(check_corpus(corpus) / RAW_DIR), file_names(corpus / ANNOTATIONS_DIR))
+        raw, odd_raw = walk_folder(check_corpus(corpus) / RAW_DIR)
+        gold, odd_gold = walk_folder(corpus / ANNOTATIONS_DIR)
+        others = [f"{RAW_DIR}/{name}" for name in odd_raw] + [f"{ANNOTATIONS_DIR}/{name}" for name in odd_gold]
+        return cls(raw, gold, others)
 
     def article_files(self) -> list[str]:
         """Return the raw files that hold articles (sidecars left out), relative to the corpus, in reading order."""

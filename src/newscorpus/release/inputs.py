@@ -6,6 +6,7 @@ import hashlib
 from itertools import chain
 from pathlib import Path
 
+from newscorpus.core.errors import ReleaseError
 from newscorpus.core.executor import Executor
 from newscorpus.core.plural import plural
 from newscorpus.ingest.listing import Listing, sha256_file
@@ -16,7 +17,16 @@ HASHES_PER_JOB = 2048
 
 def _sha256_files(job: tuple[Path, list[str]]) -> list[str]:
     corpus, paths = job
-    return [sha256_file(corpus / path) for path in paths]
+    digests = []
+    for path in paths:
+        try:
+            digests.append(sha256_file(corpus / path))
+        except OSError as exc:
+            raise ReleaseError(
+                f"{path} could not be read to hash it ({exc.strerror or exc}): it changed while the build ran, or "
+                "may not be read. Nothing was released. Check it, then build again."
+            ) from None
+    return digests
 
 
 def hash_inputs(corpus: Path, executor: Executor, listing: Listing | None = None) -> tuple[list[InputEntry], str]:

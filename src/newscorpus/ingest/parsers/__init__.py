@@ -119,7 +119,20 @@ def _imported(path: Path, name: str, sidecar: Sidecar) -> Iterator[ParseResult]:
 
 
 def parse_file(path: Path, name: str) -> Iterator[ParseResult]:
-    """Parse one raw file (shown as ``name``) into articles and problems."""
+    """Parse one raw file (shown as ``name``) into articles and problems; a file that cannot be read is one."""
+    try:
+        yield from _parse_file(path, name)
+    except OSError as exc:
+        yield unreadable(name, exc)
+
+
+def unreadable(name: str, exc: OSError) -> Problem:
+    """Return the problem of raw file ``name``, which could not be read (``exc``)."""
+    message = f"could not be read ({exc.strerror or exc}). Check that it is there and that it may be read"
+    return Problem(code=Code.RAW_UNREADABLE, file=name, message=message)
+
+
+def _parse_file(path: Path, name: str) -> Iterator[ParseResult]:
     suffix = path.suffix.lower()
     if suffix in IMPORT_SUFFIXES:
         try:
@@ -199,4 +212,7 @@ def parse_jsonl_range(
         if start == 0:
             yield from exc.report.problems
         return
-    yield from _jsonl_lines(path, name, sidecar, start, stop, line, notes)
+    try:
+        yield from _jsonl_lines(path, name, sidecar, start, stop, line, notes)
+    except OSError as exc:
+        yield unreadable(name, exc)

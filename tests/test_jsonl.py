@@ -265,7 +265,8 @@ def test_types_are_strict(tmp_path: Path) -> None:
 
 
 def test_json_that_is_not_an_object_is_rejected(tmp_path: Path) -> None:
-    [problem] = parse(tmp_path, "artikel.json", json.dumps([BASE]))
+    """A string, say; an array holds records (tests/test_json_array.py)."""
+    [problem] = parse(tmp_path, "artikel.json", json.dumps("Ein Artikel als Zeichenkette"))
     assert isinstance(problem, Problem)
     assert (problem.file, problem.code) == ("raw/artikel.json", Code.RECORD_NOT_OBJECT)
 

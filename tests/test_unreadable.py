@@ -1,4 +1,4 @@
-"""Entries of raw/ that cannot be read: each is reported with its reason, and the others still go on."""
+"""Entries of raw/ that give nothing to read: each is reported with its reason, and the others still go on."""
 
 from __future__ import annotations
 
@@ -86,3 +86,23 @@ def test_a_file_gone_before_it_is_hashed_fails_the_build_clearly(corpus: Path) -
     with pytest.raises(ReleaseError, match=r"raw/spaet\.json could not be read to hash it"):
         build(corpus, "1.0.0", on_file=on_file, processes=1)
     assert not (corpus / "releases" / "1.0.0").exists()
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_file_without_records_is_told_once(corpus: Path, processes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty JSONL file, one of blank lines cut into several ranges, an empty array: one warning each."""
+    from newscorpus.ingest import corpus as corpus_module
+
+    monkeypatch.setattr(corpus_module, "MIN_RANGE_BYTES", 64)  # the blank file is read in several parts
+    raw = corpus / "raw"
+    (raw / "leer.jsonl").write_bytes(b"")
+    (raw / "blank.jsonl").write_text("\n" * 50 + "   \r\n" * 50, encoding="utf-8")
+    (raw / "liste.json").write_text("[]", encoding="utf-8")
+    (raw / "gut.jsonl").write_text(_record(6) + "\n", encoding="utf-8")
+
+    report = validate(corpus, processes=processes)
+
+    empty = sorted((p.file, p.severity) for p in report.problems if p.code == Code.RAW_EMPTY)
+    assert empty == [(f"raw/{name}", "warning") for name in ("blank.jsonl", "leer.jsonl", "liste.json")]
+    assert report.articles_valid == 2
+    assert report.valid

@@ -30,7 +30,7 @@ class Code(StrEnum):
     RAW_CONTROL_CHAR = "raw.control_char", "The decoded text holds a control character, as a binary file does."
     RAW_UNDECODABLE = "raw.undecodable", "The bytes are neither UTF-8 (or UTF-16 with a BOM) nor cp1252/Latin-1."
     RAW_MOJIBAKE = "raw.mojibake", "The text is mojibake ('Ã¼' for 'ü'): it was decoded with the wrong encoding."
-    RAW_TOO_BIG = "raw.too_big", "The file or line is over the limit for one article (2 MiB)."
+    RAW_TOO_BIG = "raw.too_big", "The file or line is over its limit: 2 MiB for one article, 256 MiB for a JSON array."
     RAW_UNSUPPORTED_FORMAT = "raw.unsupported_format", "The file's suffix is no raw format (.txt, .json, .jsonl)."
     RAW_FORMAT_UNNAMED = "raw.format_unnamed", "A .tsv or .csv file has no sidecar naming its format (see import)."
     RAW_UNREADABLE = "raw.unreadable", "The entry cannot be read: a broken link, a link to a folder, a pipe, no access."

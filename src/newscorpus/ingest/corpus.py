@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar, overload
 
+from newscorpus.core.codes import Code
 from newscorpus.core.executor import Executor, LocalExecutor, executor_for
 from newscorpus.core.report import Problem, Report
 from newscorpus.ingest.admission import Admission, Candidate, candidates, orphans, read_raw_file
@@ -196,6 +197,7 @@ def _read(
             yield index, files
 
     notes: RecordNotes | None = None  # of the JSONL file being read, told at its end
+    told = False  # whether the file being read gave anything yet
     # Bound once: a Ray task sends its work function through the object store once, not with every job.
     for results in executor.map(partial(_read_job, where, convert), jobs()):
         for items, found in results:
@@ -206,7 +208,17 @@ def _read(
                 if ends_file:
                     items = [*items, *notes.problems(name)]
                     notes = None
+            told = told or bool(items)
+            if ends_file:
+                if not told:  # an empty JSONL file, or an empty array: every file is accounted for
+                    items = [_nothing_read(name)]
+                told = False
             yield items, ends_file
+
+
+def _nothing_read(name: str) -> Problem:
+    message = "holds no records (it is empty, or every line is blank, or an empty array): nothing was read from it"
+    return Problem(code=Code.RAW_EMPTY, file=name, severity="warning", message=message)
 
 
 def _each(convert: Callable[[Article], T], job: int, articles: list[Article]) -> list[T]:

@@ -1,12 +1,14 @@
 """Raw files in, articles or problems out: one parser per raw format.
 
 Every raw file yields at least one article or one problem, so nothing is lost
-silently. The formats are chosen by file suffix.
+silently (one that holds no record at all is told so by ``ingest.corpus``). The
+formats are chosen by file suffix; a ``.json`` file holds one object or an array.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +19,11 @@ from newscorpus.core.codes import Code
 from newscorpus.core.errors import InvalidInput
 from newscorpus.core.offsets import normalize_text
 from newscorpus.core.report import Problem
-from newscorpus.ingest.encoding import UndecodableError, decode_text
+from newscorpus.ingest.encoding import Decoded, UndecodableError, decode_text
 from newscorpus.ingest.ids import id_from_filename
 from newscorpus.ingest.make import ParseResult, make_article
 from newscorpus.ingest.parsers import germeval, gnad
+from newscorpus.ingest.parsers.jsonarray import MAX_ARRAY_BYTES, array_elements, starts_array
 from newscorpus.ingest.parsers.jsonl import JsonArticle, RecordNotes, validation_problems
 from newscorpus.ingest.parsers.pagecopy import PageCopyError, parse_page_copy
 from newscorpus.model.article import MAX_TEXT_CHARS
@@ -58,7 +61,35 @@ def _page_copy(data: bytes, name: str, stem: str, sidecar: Sidecar) -> Iterator[
 def _json_object(
     data: bytes, name: str, stem: str | None, sidecar: Sidecar, line: int | None, notes: RecordNotes
 ) -> Iterator[ParseResult]:
+    yield from _json_record(decode_text(data), hashlib.sha256(data).hexdigest(), name, stem, sidecar, line, notes)
+
+
+def _json_array(data: bytes, name: str, sidecar: Sidecar, notes: RecordNotes) -> Iterator[ParseResult]:
+    """Parse a .json file that holds an array: each element a record, at the line it starts on, as in JSONL."""
     decoded = decode_text(data)
+    try:
+        for element, line in array_elements(decoded.text):
+            raw = element.encode("utf-8")  # the record's own bytes: the file's, if the file is UTF-8
+            if len(raw) > MAX_FILE_BYTES:
+                yield _too_big(name, len(raw), line)
+                continue
+            text = Decoded(element, decoded.encoding)
+            yield from _json_record(text, hashlib.sha256(raw).hexdigest(), name, None, sidecar, line, notes)
+    except json.JSONDecodeError as exc:
+        message = f"breaks the JSON array here: {exc.msg} (column {exc.colno}); the records before it are read"
+        yield Problem(code=Code.JSON_MALFORMED, file=name, line=exc.lineno, message=message)
+
+
+def _json_record(
+    decoded: Decoded,
+    raw_sha256: str,
+    name: str,
+    stem: str | None,
+    sidecar: Sidecar,
+    line: int | None,
+    notes: RecordNotes,
+) -> Iterator[ParseResult]:
+    """Parse one JSON article record, decoded from raw bytes whose sha256 is ``raw_sha256``."""
     try:
         obj = JsonArticle.model_validate_json(decoded.text)
     except ValidationError as exc:
@@ -74,7 +105,7 @@ def _json_object(
         parts=obj.parts(),
         metadata={**obj.article_metadata(), **overrides},
         raw_file=name,
-        raw_sha256=hashlib.sha256(data).hexdigest(),
+        raw_sha256=raw_sha256,
         encoding=decoded.encoding,
         fallback_id=id_from_filename(stem) if stem else None,
         line=line,
@@ -95,13 +126,15 @@ def _guarded(results: Iterator[ParseResult], name: str, line: int | None = None)
         yield Problem(code=exc.code, file=name, line=line, message=f"{'this line' if line else 'the file'} {exc}")
 
 
-def _too_big(name: str, size: int, line: int | None = None) -> Problem:
+def _too_big(
+    name: str, size: int, line: int | None = None, limit: int = MAX_FILE_BYTES, of: str = "one article"
+) -> Problem:
     what = "this line" if line else "the file"
     return Problem(
         code=Code.RAW_TOO_BIG,
         file=name,
         line=line,
-        message=f"{what} is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} for one article",
+        message=f"{what} is {size:,} bytes, over the limit of {limit:,} for {of}",
     )
 
 
@@ -168,6 +201,16 @@ def _parse_file(path: Path, name: str) -> Iterator[ParseResult]:
         return
     with path.open("rb") as handle:  # one open for the size and the bytes
         size = os.fstat(handle.fileno()).st_size
+        array = suffix == ".json" and starts_array(handle.read(64))
+        handle.seek(0)
+        if array:
+            if size > MAX_ARRAY_BYTES:
+                of = "a JSON array; write it as JSONL (one object per line), which is read in parallel"
+                yield _too_big(name, size, limit=MAX_ARRAY_BYTES, of=of)
+                return
+            yield from _guarded(_json_array(handle.read(), name, sidecar, notes), name)
+            yield from notes.problems(name)
+            return
         if size > MAX_FILE_BYTES:
             yield _too_big(name, size)
             return

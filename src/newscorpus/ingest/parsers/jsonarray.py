@@ -1,0 +1,62 @@
+"""A ``.json`` file holding an array of article objects, as many exports write them: where each record stands.
+
+The array is cut into its elements with the standard library's decoder, which says where each
+one ends, so every record keeps its own bytes (for its hash) and the line it starts on.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Iterator
+
+MAX_ARRAY_BYTES = 256 << 20
+"""A JSON array is read whole by one worker; past this, JSONL (read in parallel, by byte ranges) is the format."""
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\n\r]*")  # JSON's whitespace
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
+def starts_array(head: bytes) -> bool:
+    """Whether a file beginning with ``head`` holds a JSON array: ``[`` after a byte order mark and whitespace."""
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            text = head[len(bom) :].decode(codec, errors="ignore")
+            break
+    else:
+        text = head.decode("latin-1")  # every byte a character: only ASCII matters here
+    return text.lstrip(" \t\r\n").startswith("[")
+
+
+def _skip(text: str, at: int) -> int:
+    """Return where the whitespace from ``at`` ends."""
+    space = _SPACE.match(text, at)
+    return space.end() if space else at
+
+
+def array_elements(text: str) -> Iterator[tuple[str, int]]:
+    """Yield each element of the JSON array ``text`` as its own JSON text, with the line it starts on.
+
+    Raise ``json.JSONDecodeError`` where the array breaks (the elements before it are yielded already).
+    """
+    at = _skip(text, int(text.startswith("\ufeff")))
+    if not text.startswith("[", at):
+        raise json.JSONDecodeError("Expecting '['", text, at)
+    at = _skip(text, at + 1)
+    line, counted = 1, 0
+    if not text.startswith("]", at):
+        while True:
+            _, end = _DECODER.raw_decode(text, at)
+            line, counted = line + text.count("\n", counted, at), at
+            yield text[at:end], line
+            at = _skip(text, end)
+            if text.startswith(",", at):
+                at = _skip(text, at + 1)
+            elif text.startswith("]", at):
+                break
+            else:
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, at)
+    at = _skip(text, at + 1)
+    if at != len(text):
+        raise json.JSONDecodeError("Extra data", text, at)

@@ -412,3 +412,38 @@ def test_sidecar_headline_must_start_at_a_word_boundary(tmp_path: Path, seed_tex
     )
     [problem] = parse_problems(tmp_path, seed_text, sidecar)
     assert (problem.field, problem.code) == ("headline", Code.PAGECOPY_HEADLINE_MISMATCH)
+
+
+# --- copies that lost their layout on the way ------------------------------------------------------
+
+
+@pytest.mark.parametrize("crlf", [False, True])
+def test_a_copy_without_blank_lines_reads_as_the_seed(
+    tmp_path: Path, seed_text: str, seed_sidecar: str, seed: Article, crlf: bool
+) -> None:
+    """Some browsers copy paragraphs with one line break between them: every line is then a block."""
+    squeezed = "\n".join(line for line in seed_text.split("\n") if line.strip())
+    article = parse_article(tmp_path, squeezed.replace("\n", "\r\n") if crlf else squeezed, seed_sidecar)
+    assert article.text == seed.text
+    assert [(b.kind, b.start, b.end) for b in article.blocks] == [(b.kind, b.start, b.end) for b in seed.blocks]
+    assert (article.updated_at, article.agency, article.reading_time_minutes) == (SEED_UPDATED, "dpa", 4)
+
+
+def test_a_date_line_inside_a_block_is_found(tmp_path: Path, seed_text: str, seed_sidecar: str, seed: Article) -> None:
+    text = edit(seed_text, f"\n\n{DATE_LINE}\n\n", f"\n{DATE_LINE}\n")  # title, date line and caption run together
+    article = parse_article(tmp_path, text, seed_sidecar)
+    assert article.updated_at == SEED_UPDATED
+    assert texts_of(article, "headline") == [HEADLINE]
+    assert texts_of(article, "credit") == [CREDIT]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "von dpa Aktualisiert am 04.09.2025 - 14:07 Uhr Lesedauer: 4 Min.",  # a lowercase "von"
+        "Von dpa Aktualisiert am 04.09.2025 - 14:07 UhrLesedauer: 4 Min.",  # the parts run together
+    ],
+)
+def test_date_lines_as_copies_garble_them(tmp_path: Path, seed_text: str, seed_sidecar: str, line: str) -> None:
+    article = parse_article(tmp_path, edit(seed_text, DATE_LINE, line), seed_sidecar)
+    assert (article.updated_at, article.agency, article.reading_time_minutes) == (SEED_UPDATED, "dpa", 4)

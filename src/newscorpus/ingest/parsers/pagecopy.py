@@ -8,13 +8,16 @@ Layout, one block per paragraph, blocks separated by blank lines::
     Lead
     Paragraph | Subheading ...
 
+A copy that lost its blank lines (some browsers copy paragraphs one line apart) has no
+date line among its first blocks; it is read again with every line a block.
+
 What is inferred, and how:
 - kicker/headline: a sidecar's ``kicker`` or ``headline`` says where the first
   line splits; a title of two lines (or two blocks) is kicker then headline;
   otherwise the whole line is the headline and there is no kicker.
 - the byline/date line: ``[Von BYLINE] [Aktualisiert|Veröffentlicht am] D.M.YYYY[,| -] HH:MM Uhr
-  [Lesedauer: N Min.]``; names in the byline that are news agencies go to
-  ``agency``, the others to ``authors``. Times are Europe/Berlin.
+  [Lesedauer: N Min.]`` ("von" too, and "UhrLesedauer" run together, as copies have them);
+  names in the byline that are news agencies go to ``agency``, the others to ``authors``. Times are Europe/Berlin.
 - the lead is the first block after the date line that is not a caption.
 - a subheading is a one-line block of at most 12 words that does not end like a sentence
   and is followed by another block.
@@ -34,11 +37,11 @@ from newscorpus.model.sidecar import Sidecar
 BERLIN = ZoneInfo("Europe/Berlin")
 AGENCIES = frozenset({"dpa", "afp", "ap", "reuters", "kna", "epd", "dts", "sid", "apa", "ots", "t-online"})
 _META = re.compile(
-    r"^(?:Von\s+(?P<byline>.+?)\s+)?"
+    r"^(?:[Vv]on\s+(?P<byline>.+?)\s+)?"
     r"(?:(?P<verb>Aktualisiert|Veröffentlicht)\s+am\s+)?"
     r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})\s*(?:,|-|–)?\s*"
     r"(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*Uhr"
-    r"(?:\s+Lesedauer:\s*(?P<minutes>\d+)\s*Min\.?)?$"
+    r"(?:\s*Lesedauer:\s*(?P<minutes>\d+)\s*Min\.?)?$"  # "UhrLesedauer" as some copies run them together
 )
 _CAPTION = re.compile(r"^(?P<caption>.*?)\s*\((?:Quelle|Foto|Fotos|Bild|Bilder):\s*(?P<credit>[^()]+)\)$", re.DOTALL)
 _BYLINE_SPLIT = re.compile(r"\s*(?:,|\bund\b|/|&)\s*")
@@ -63,6 +66,18 @@ class ParsedPage:
 
     metadata: dict[str, object] = field(default_factory=dict)
     parts: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _line_blocks(text: str) -> list[tuple[int, str]]:
+    """Every non-blank line a block: how a copy reads whose paragraphs lost their blank lines."""
+    return [(number, line.strip()) for number, line in enumerate(text.split("\n"), start=1) if line.strip()]
+
+
+def _header_at(blocks: list[tuple[int, str]]) -> int | None:
+    """Return which of the first blocks is the byline/date line, if one is."""
+    return next(
+        (i for i, (_, b) in enumerate(blocks[:_HEADER_SEARCH_BLOCKS]) if "\n" not in b and _META.match(b)), None
+    )
 
 
 def _blocks_with_lines(text: str) -> list[tuple[int, str]]:
@@ -159,9 +174,10 @@ def _is_subheading(block: str, is_last: bool) -> bool:
 def parse_page_copy(text: str, sidecar: Sidecar) -> ParsedPage:
     """Parse normalised page-copy text into metadata and ``(kind, text)`` parts."""
     blocks = _blocks_with_lines(text)
-    header = next(
-        (i for i, (_, b) in enumerate(blocks[:_HEADER_SEARCH_BLOCKS]) if "\n" not in b and _META.match(b)), None
-    )
+    if (header := _header_at(blocks)) is None:
+        # Copied without blank lines between paragraphs (or with the date line inside a block): lines are blocks.
+        blocks = _line_blocks(text)
+        header = _header_at(blocks)
     if header is None:
         raise PageCopyError(
             Code.PAGECOPY_NO_HEADER,

@@ -17,8 +17,10 @@ from newscorpus.core.codes import Code
 from newscorpus.core.executor import LocalExecutor
 from newscorpus.core.report import Problem
 from newscorpus.ingest import corpus as corpus_module
-from newscorpus.ingest.corpus import FILES_PER_JOB, RECORDS_PER_JOB, iter_corpus, jsonl_ranges
+from newscorpus.ingest import pieces
+from newscorpus.ingest.corpus import FILES_PER_JOB, iter_corpus
 from newscorpus.ingest.listing import raw_files
+from newscorpus.ingest.pieces import RECORDS_PER_JOB, jsonl_ranges
 from newscorpus.model.article import Article
 
 BAD = FIXTURES / "bad"
@@ -87,7 +89,7 @@ def test_a_jsonl_file_read_in_byte_ranges_gives_what_reading_it_whole_gives(
 ) -> None:
     whole, _ = read(mixed_corpus, 2)
     # Ranges of a few records each: the long JSONL file is read by several jobs, its notes told once at its end.
-    monkeypatch.setattr(corpus_module, "MIN_RANGE_BYTES", 2000)
+    monkeypatch.setattr(pieces, "MIN_RANGE_BYTES", 2000)
     size = (mixed_corpus / "raw" / "bulk.jsonl").stat().st_size
     assert len(list(jsonl_ranges(mixed_corpus / "raw" / "bulk.jsonl", "raw/bulk.jsonl", 2000))) > 3 < size // 2000
     parts, files = read(mixed_corpus, 2)

@@ -91,9 +91,9 @@ def test_a_file_gone_before_it_is_hashed_fails_the_build_clearly(corpus: Path) -
 @pytest.mark.parametrize("processes", [1, 2])
 def test_a_file_without_records_is_told_once(corpus: Path, processes: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """An empty JSONL file, one of blank lines cut into several ranges, an empty array: one warning each."""
-    from newscorpus.ingest import corpus as corpus_module
+    from newscorpus.ingest import pieces
 
-    monkeypatch.setattr(corpus_module, "MIN_RANGE_BYTES", 64)  # the blank file is read in several parts
+    monkeypatch.setattr(pieces, "MIN_RANGE_BYTES", 64)  # the blank file is read in several parts
     raw = corpus / "raw"
     (raw / "leer.jsonl").write_bytes(b"")
     (raw / "blank.jsonl").write_text("\n" * 50 + "   \r\n" * 50, encoding="utf-8")

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar, get_args
 
 from newscorpus.core.codes import Code
 from newscorpus.core.report import Problem
 from newscorpus.ingest.listing import RAW_DIR
 from newscorpus.ingest.make import ParseResult
-from newscorpus.ingest.parsers import IMPORT_SUFFIXES, SUFFIXES, parse_file
+from newscorpus.ingest.parsers import RAW_SUFFIXES, parse_file
 from newscorpus.model.article import LAYERS, Article
 from newscorpus.model.gold import ANNOTATIONS_DIR, with_gold
-from newscorpus.model.sidecar import SIDECAR_SUFFIX, ImportFormat
+from newscorpus.model.sidecar import SIDECAR_SUFFIX, ImportFormat, sidecar_path
 
 IMPORT_SOURCES = frozenset(get_args(ImportFormat))
 T = TypeVar("T")
@@ -33,8 +33,8 @@ def orphans(ids: dict[str, str], raw_names: list[str], gold_names: list[str]) ->
         base
         for name in (raw_names if wanted else [])
         if not name.endswith(SIDECAR_SUFFIX)
-        and (path := PurePosixPath(name)).suffix.lower() in SUFFIXES + IMPORT_SUFFIXES
-        and (base := str(path.with_suffix(""))) in wanted
+        and name.lower().endswith(RAW_SUFFIXES)
+        and (base := sidecar_path(name).removesuffix(SIDECAR_SUFFIX)) in wanted
     }
     for name in sidecars:
         if name.removesuffix(SIDECAR_SUFFIX) not in beside:

@@ -8,10 +8,8 @@ files are parsed and articles converted there, deduplication stays here.
 
 from __future__ import annotations
 
-import mmap
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar, overload
@@ -19,10 +17,10 @@ from typing import Any, Generic, TypeVar, overload
 from newscorpus.core.codes import Code
 from newscorpus.core.executor import Executor, LocalExecutor, executor_for
 from newscorpus.core.report import Problem, Report
-from newscorpus.ingest.admission import Admission, Candidate, candidates, orphans, read_raw_file
+from newscorpus.ingest.admission import Admission, Candidate, orphans
 from newscorpus.ingest.listing import Listing, unreadable_entries
-from newscorpus.ingest.parsers import IMPORT_SUFFIXES, parse_jsonl_range
 from newscorpus.ingest.parsers.jsonl import RecordNotes
+from newscorpus.ingest.pieces import Piece, pieces_of, read_piece, single
 from newscorpus.model.article import Article
 
 FILES_PER_JOB, MAX_FILES_PER_JOB, JOBS_PER_WORKER = 64, 512, 4
@@ -31,61 +29,11 @@ worker, so that workers stay even, but no more files than the maximum (see ``fil
 TAIL_FILES_PER_JOB, TAIL_JOBS_PER_WORKER = 8, 2
 """Near the end, jobs shrink to about ``TAIL_JOBS_PER_WORKER`` per worker of what is left, down to this many files:
 the last jobs are short, so no worker idles long waiting for another's (see ``job_size``)."""
-RECORDS_PER_JOB = 16
-"""Records of an import, which the driver reads, sent to another process at once."""
-RANGES_PER_WORKER = 8
-MIN_RANGE_BYTES, MAX_RANGE_BYTES = 256 << 10, 8 << 20
-"""A JSONL file is cut into about ``RANGES_PER_WORKER`` parts per worker, each within these bounds."""
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class JsonlRange:
-    """The lines of a JSONL file that begin in bytes ``start`` to ``stop``, the first being ``line``."""
-
-    name: str
-    start: int
-    stop: int
-    line: int
-    last: bool  # whether it ends the file
-
-
-Piece = str | JsonlRange | list[Problem | Candidate[Article]]
-"""A single-article raw file, part of a JSONL file, or records the driver already read from an import."""
 Convert = Callable[[int, list[Article]], list[T]]
 """What a command makes of the articles of one job (numbered in order), on the worker that read them."""
-
-
-def jsonl_ranges(path: Path, name: str, size: int) -> Iterator[JsonlRange]:
-    """Cut a JSONL file into parts of about ``size`` bytes, each ending with a line, numbering their first lines.
-
-    One pass of the driver over the bytes, in C (``find``, ``count``): cheap next to parsing them.
-    """
-    with path.open("rb") as handle:
-        data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size else b""
-    total, start, line = len(data), 0, 1
-    try:
-        while True:
-            end = data.find(b"\n", start + size - 1) if start + size <= total else -1
-            stop = total if end < 0 else end + 1
-            yield JsonlRange(name, start, stop, line, stop >= total)
-            if stop >= total:
-                return
-            line += data[start:stop].count(b"\n")
-            start = stop
-    finally:
-        if isinstance(data, mmap.mmap):
-            data.close()
-
-
-def _read_piece(corpus: Path, piece: Piece) -> tuple[list[Problem | Candidate[Article]], RecordNotes | None]:
-    if isinstance(piece, str):
-        return list(read_raw_file(corpus, piece)), None
-    if isinstance(piece, list):
-        return piece, None
-    notes = RecordNotes()
-    parsed = parse_jsonl_range(corpus / piece.name, piece.name, piece.start, piece.stop, piece.line, notes)
-    return list(candidates(corpus, piece.name, parsed)), notes
 
 
 Job = tuple[int, list[Piece]]
@@ -96,48 +44,13 @@ PieceResult = tuple[list[Problem | Candidate[T]], RecordNotes | None]
 def _read_job(corpus: Path, convert: Convert[T], job: Job) -> list[PieceResult[T]]:
     """Read one job's pieces and convert their articles together, on a worker."""
     index, pieces = job
-    read = [_read_piece(corpus, piece) for piece in pieces]
+    read = [read_piece(corpus, piece) for piece in pieces]
     articles = [item.value for items, _ in read for item in items if isinstance(item, Candidate)]
     values = iter(convert(index, articles))
     return [
         ([item if isinstance(item, Problem) else item._replace(value=next(values)) for item in items], notes)  # type: ignore[misc,arg-type]
         for items, notes in read
     ]
-
-
-def _pieces(corpus: Path, names: Iterable[str], workers: int) -> Iterator[tuple[Piece, str, bool]]:
-    """Yield the pieces of the raw files in order, each with its file and whether it ends it.
-
-    A JSONL file is cut into byte ranges that the workers read themselves, small enough for
-    every worker to get several; an import is read here, in order, and sent a chunk of records at a time.
-    """
-    for name in names:
-        lowered = name.lower()
-        if _single(lowered):
-            yield name, name, True
-        elif lowered.endswith(".jsonl"):
-            path = corpus / name
-            try:
-                size = min(MAX_RANGE_BYTES, max(MIN_RANGE_BYTES, path.stat().st_size // (workers * RANGES_PER_WORKER)))
-                parts = list(jsonl_ranges(path, name, size))
-            except OSError:
-                yield name, name, True  # read whole by a worker, which reports why it cannot be read
-                continue
-            for part in parts:
-                yield part, name, part.last
-        elif lowered.endswith(IMPORT_SUFFIXES):
-            records: list[Problem | Candidate[Article]] = []
-            for item in read_raw_file(corpus, name):
-                records.append(item)
-                if len(records) == RECORDS_PER_JOB:
-                    yield records, name, False
-                    records = []
-            yield records, name, True
-
-
-def _single(lowered: str) -> bool:
-    """Whether a raw file (its name in lower case) holds one article: not JSONL, not an import."""
-    return not lowered.endswith((".jsonl", *IMPORT_SUFFIXES))
 
 
 def files_per_job(files: int, workers: int) -> int:
@@ -173,10 +86,10 @@ def _read(
     where = corpus.absolute()
 
     def jobs() -> Iterator[Job]:
-        left = sum(_single(name.lower()) for name in names)  # single-article files not yet sent
+        left = sum(single(name.lower()) for name in names)  # single-article files not yet sent
         files: list[Piece] = []
         index, size = 0, job_size(per_job, left, executor.workers)
-        for piece, name, ends_file in _pieces(corpus, names, executor.workers):
+        for piece, name, ends_file in pieces_of(corpus, names, executor.workers):
             ends.append((name, ends_file))
             if isinstance(piece, str):
                 files.append(piece)

@@ -8,9 +8,10 @@ formats are chosen by file suffix; a ``.json`` file holds one object or an array
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -23,6 +24,7 @@ from newscorpus.ingest.encoding import Decoded, UndecodableError, decode_text
 from newscorpus.ingest.ids import id_from_filename
 from newscorpus.ingest.make import ParseResult, make_article
 from newscorpus.ingest.parsers import germeval, gnad
+from newscorpus.ingest.parsers.compressed import COMPRESSED_SUFFIXES, broken_stream, decompressed_lines, jsonl_codec
 from newscorpus.ingest.parsers.jsonarray import MAX_ARRAY_BYTES, array_elements, starts_array
 from newscorpus.ingest.parsers.jsonl import JsonArticle, RecordNotes, validation_problems
 from newscorpus.ingest.parsers.pagecopy import PageCopyError, parse_page_copy
@@ -31,6 +33,8 @@ from newscorpus.model.sidecar import Sidecar, load_sidecar, sidecar_path
 
 SUFFIXES = (".txt", ".json", ".jsonl")
 IMPORT_SUFFIXES = (".tsv", ".csv")
+RAW_SUFFIXES = SUFFIXES + COMPRESSED_SUFFIXES + IMPORT_SUFFIXES
+"""Every raw file a sidecar may stand beside: a raw format, compressed JSONL, an import."""
 _IMPORT_SIDECAR_FIELDS = {"format", "split", "license", "redistributable"}
 """Public corpora imported with `newscorpus import`; their sidecar names the format."""
 MAX_FILE_BYTES = MAX_TEXT_CHARS
@@ -182,11 +186,12 @@ def _parse_file(path: Path, name: str) -> Iterator[ParseResult]:
             return
         yield from _imported(path, name, sidecar)
         return
-    if suffix not in SUFFIXES:
+    if suffix not in SUFFIXES and not jsonl_codec(name):
+        formats = ", ".join(SUFFIXES + COMPRESSED_SUFFIXES)
         yield Problem(
             code=Code.RAW_UNSUPPORTED_FORMAT,
             file=name,
-            message=f"has an unsupported format {suffix or '(no suffix)'}; use one of {', '.join(SUFFIXES)}",
+            message=f"has an unsupported format {suffix or '(no suffix)'}; use one of {formats}",
         )
         return
     try:
@@ -197,6 +202,13 @@ def _parse_file(path: Path, name: str) -> Iterator[ParseResult]:
     notes = RecordNotes()  # of a .json or .jsonl file, told once at its end
     if suffix == ".jsonl":
         yield from _jsonl_lines(path, name, sidecar, 0, None, 1, notes)
+        yield from notes.problems(name)
+        return
+    if codec := jsonl_codec(name):
+        try:
+            yield from _jsonl_records(decompressed_lines(path, codec), name, sidecar, 1, notes)
+        except OSError as exc:
+            yield broken_stream(name, codec, exc)
         yield from notes.problems(name)
         return
     with path.open("rb") as handle:  # one open for the size and the bytes
@@ -226,18 +238,30 @@ def _jsonl_lines(
     path: Path, name: str, sidecar: Sidecar, start: int, stop: int | None, line: int, notes: RecordNotes
 ) -> Iterator[ParseResult]:
     """Parse the lines of a JSONL file that begin in bytes ``start`` to ``stop`` (None: the end), from ``line``."""
-    with path.open("rb") as lines:
-        lines.seek(start)
-        at = start
-        for number, raw in enumerate(lines, start=line):
-            if stop is not None and at >= stop:
-                break
-            at += len(raw)
-            if len(raw) > MAX_FILE_BYTES:
-                yield _too_big(name, len(raw), number)
-            elif raw.strip():
-                record = _json_object(raw.rstrip(b"\r\n"), name, None, sidecar, number, notes)
-                yield from _guarded(record, name, number)
+    with path.open("rb") as handle:
+        handle.seek(start)
+        yield from _jsonl_records(_until(handle, start, stop), name, sidecar, line, notes)
+
+
+def _until(lines: Iterable[bytes], at: int, stop: int | None) -> Iterator[bytes]:
+    """Yield the lines that begin before byte ``stop`` (None: all), the first beginning at byte ``at``."""
+    for raw in lines:
+        if stop is not None and at >= stop:
+            return
+        at += len(raw)
+        yield raw
+
+
+def _jsonl_records(
+    lines: Iterable[bytes], name: str, sidecar: Sidecar, line: int, notes: RecordNotes
+) -> Iterator[ParseResult]:
+    """Parse JSONL lines, the first being line ``line`` of raw file ``name``."""
+    for number, raw in enumerate(lines, start=line):
+        if len(raw) > MAX_FILE_BYTES:
+            yield _too_big(name, len(raw), number)
+        elif raw.strip():
+            record = _json_object(raw.rstrip(b"\r\n"), name, None, sidecar, number, notes)
+            yield from _guarded(record, name, number)
 
 
 def parse_jsonl_range(
@@ -259,3 +283,17 @@ def parse_jsonl_range(
         yield from _jsonl_lines(path, name, sidecar, start, stop, line, notes)
     except OSError as exc:
         yield unreadable(name, exc)
+
+
+def parse_jsonl_chunk(path: Path, name: str, data: bytes, line: int, notes: RecordNotes) -> Iterator[ParseResult]:
+    """Parse lines of a compressed JSONL file, decompressed elsewhere: ``data``, whose first line is ``line``.
+
+    As ``parse_jsonl_range``: notes go into ``notes``, and the chunk that starts the file tells a sidecar problem.
+    """
+    try:
+        sidecar = load_sidecar(sidecar_path(path), sidecar_path(name))
+    except InvalidInput as exc:
+        if line == 1:
+            yield from exc.report.problems
+        return
+    yield from _jsonl_records(io.BytesIO(data), name, sidecar, line, notes)

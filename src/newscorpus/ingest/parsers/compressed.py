@@ -1,0 +1,60 @@
+"""Compressed JSONL (``.jsonl.gz``, ``.jsonl.bz2``, ``.jsonl.zst``), as crawls and exports ship it, kept as received.
+
+A compressed stream cannot be cut into byte ranges that workers seek to, so one reader
+decompresses it (pyarrow's codecs, in C) and hands the lines on in chunks, each with the number
+of its first line. A record is the same whichever way its file came: its bytes are the line.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+from newscorpus.core.codes import Code
+from newscorpus.core.report import Problem
+
+CODECS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
+COMPRESSED_SUFFIXES = tuple(f".jsonl{suffix}" for suffix in CODECS)
+READ_BYTES = 1 << 20
+
+
+def jsonl_codec(name: str) -> str | None:
+    """Return the codec of a compressed JSONL file's name, None for any other name."""
+    lowered = name.lower()
+    return next((codec for suffix, codec in CODECS.items() if lowered.endswith(f".jsonl{suffix}")), None)
+
+
+def decompressed_chunks(path: Path, codec: str, size: int = READ_BYTES) -> Iterator[tuple[int, bytes]]:
+    """Yield the decompressed lines of ``path`` in chunks of about ``size`` bytes: each with its first line's number.
+
+    Every chunk but the last ends with a line break. A damaged stream raises ``OSError`` where it breaks,
+    after the chunks before it.
+    """
+    import pyarrow as pa  # only for a compressed file: importing it costs a command that reads none
+
+    line, rest = 1, b""
+    with pa.input_stream(str(path), compression=codec) as stream:
+        while block := stream.read(size):
+            data = rest + block
+            cut = data.rfind(b"\n") + 1
+            if not cut:  # a line longer than a read: read on
+                rest = data
+                continue
+            rest = data[cut:]
+            yield line, data[:cut]
+            line += data.count(b"\n", 0, cut)
+    if rest:
+        yield line, rest
+
+
+def broken_stream(name: str, codec: str, exc: OSError) -> Problem:
+    """Return the problem of compressed file ``name``, whose stream breaks (``exc``) after what was read of it."""
+    message = f"could not be decompressed as {codec} ({exc}); the records decompressed before the break are read"
+    return Problem(code=Code.RAW_UNREADABLE, file=name, message=message)
+
+
+def decompressed_lines(path: Path, codec: str) -> Iterator[bytes]:
+    """Yield the decompressed lines of ``path``, each with its line break (LF only, as reading a file splits)."""
+    for _, chunk in decompressed_chunks(path, codec):
+        yield from io.BytesIO(chunk)

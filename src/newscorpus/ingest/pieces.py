@@ -1,0 +1,139 @@
+"""The pieces a corpus is read in: single-article files, parts of JSONL files, chunks of records.
+
+A JSONL file is cut into byte ranges that the workers read themselves; a compressed one is
+decompressed here and its lines sent on in chunks; an import is read here and sent a chunk of
+records at a time. Each piece knows its file, so problems and line numbers stay exact.
+"""
+
+from __future__ import annotations
+
+import mmap
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from newscorpus.core.report import Problem
+from newscorpus.ingest.admission import Candidate, candidates, read_raw_file
+from newscorpus.ingest.parsers import IMPORT_SUFFIXES, parse_jsonl_chunk, parse_jsonl_range
+from newscorpus.ingest.parsers.compressed import COMPRESSED_SUFFIXES, broken_stream, decompressed_chunks, jsonl_codec
+from newscorpus.ingest.parsers.jsonl import RecordNotes
+from newscorpus.model.article import Article
+
+RECORDS_PER_JOB = 16
+"""Records of an import, which the driver reads, sent to another process at once."""
+DECOMPRESSED_BYTES = 1 << 20
+"""A compressed JSONL file goes to the workers this many decompressed bytes at a time (whole lines)."""
+RANGES_PER_WORKER = 8
+MIN_RANGE_BYTES, MAX_RANGE_BYTES = 256 << 10, 8 << 20
+"""A JSONL file is cut into about ``RANGES_PER_WORKER`` parts per worker, each within these bounds."""
+
+
+@dataclass(frozen=True, slots=True)
+class JsonlRange:
+    """The lines of a JSONL file that begin in bytes ``start`` to ``stop``, the first being ``line``."""
+
+    name: str
+    start: int
+    stop: int
+    line: int
+    last: bool  # whether it ends the file
+
+
+@dataclass(frozen=True, slots=True)
+class JsonlChunk:
+    """Lines of a compressed JSONL file, decompressed by the driver: ``data``, the first being ``line``."""
+
+    name: str
+    line: int
+    data: bytes
+
+
+Piece = str | JsonlRange | JsonlChunk | list[Problem | Candidate[Article]]
+"""A single-article raw file, part of a JSONL file (as a byte range, or decompressed lines), or records the
+driver already read from an import."""
+
+
+def jsonl_ranges(path: Path, name: str, size: int) -> Iterator[JsonlRange]:
+    """Cut a JSONL file into parts of about ``size`` bytes, each ending with a line, numbering their first lines.
+
+    One pass of the driver over the bytes, in C (``find``, ``count``): cheap next to parsing them.
+    """
+    with path.open("rb") as handle:
+        data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size else b""
+    total, start, line = len(data), 0, 1
+    try:
+        while True:
+            end = data.find(b"\n", start + size - 1) if start + size <= total else -1
+            stop = total if end < 0 else end + 1
+            yield JsonlRange(name, start, stop, line, stop >= total)
+            if stop >= total:
+                return
+            line += data[start:stop].count(b"\n")
+            start = stop
+    finally:
+        if isinstance(data, mmap.mmap):
+            data.close()
+
+
+def read_piece(corpus: Path, piece: Piece) -> tuple[list[Problem | Candidate[Article]], RecordNotes | None]:
+    """Read one piece on a worker: its problems and candidates, and the notes of a JSONL file's records."""
+    if isinstance(piece, str):
+        return list(read_raw_file(corpus, piece)), None
+    if isinstance(piece, list):
+        return piece, None
+    notes = RecordNotes()
+    if isinstance(piece, JsonlChunk):
+        parsed = parse_jsonl_chunk(corpus / piece.name, piece.name, piece.data, piece.line, notes)
+        return list(candidates(corpus, piece.name, parsed)), notes
+    parsed = parse_jsonl_range(corpus / piece.name, piece.name, piece.start, piece.stop, piece.line, notes)
+    return list(candidates(corpus, piece.name, parsed)), notes
+
+
+def pieces_of(corpus: Path, names: Iterable[str], workers: int) -> Iterator[tuple[Piece, str, bool]]:
+    """Yield the pieces of the raw files in order, each with its file and whether it ends it.
+
+    A JSONL file is cut into byte ranges that the workers read themselves, small enough for
+    every worker to get several; an import is read here, in order, and sent a chunk of records at a time.
+    """
+    for name in names:
+        lowered = name.lower()
+        if single(lowered):
+            yield name, name, True
+        elif lowered.endswith(".jsonl"):
+            path = corpus / name
+            try:
+                size = min(MAX_RANGE_BYTES, max(MIN_RANGE_BYTES, path.stat().st_size // (workers * RANGES_PER_WORKER)))
+                parts = list(jsonl_ranges(path, name, size))
+            except OSError:
+                yield name, name, True  # read whole by a worker, which reports why it cannot be read
+                continue
+            for part in parts:
+                yield part, name, part.last
+        elif codec := jsonl_codec(lowered):
+            yield from _chunks(corpus, name, codec)
+        elif lowered.endswith(IMPORT_SUFFIXES):
+            records: list[Problem | Candidate[Article]] = []
+            for item in read_raw_file(corpus, name):
+                records.append(item)
+                if len(records) == RECORDS_PER_JOB:
+                    yield records, name, False
+                    records = []
+            yield records, name, True
+
+
+def _chunks(corpus: Path, name: str, codec: str) -> Iterator[tuple[Piece, str, bool]]:
+    """Yield a compressed JSONL file as chunks of decompressed lines; where its stream breaks, that problem."""
+    after = 1  # the line after the chunks so far
+    try:
+        for line, data in decompressed_chunks(corpus / name, codec, DECOMPRESSED_BYTES):
+            yield JsonlChunk(name, line, data), name, False
+            after = line + data.count(b"\n")
+    except OSError as exc:
+        yield [broken_stream(name, codec, exc)], name, True
+        return
+    yield JsonlChunk(name, after, b""), name, True  # ends the file, so its notes are told; a lone one starts it too
+
+
+def single(lowered: str) -> bool:
+    """Whether a raw file (its name in lower case) holds one article: not JSONL (compressed or not), not an import."""
+    return not lowered.endswith((".jsonl", *COMPRESSED_SUFFIXES, *IMPORT_SUFFIXES))

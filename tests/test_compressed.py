@@ -1,0 +1,131 @@
+"""Compressed JSONL, as crawls ship it: read like the plain file, line numbers and record bytes exact."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newscorpus.core.codes import Code
+from newscorpus.core.report import Problem
+from newscorpus.ingest import pieces
+from newscorpus.ingest.corpus import iter_corpus, validate
+from newscorpus.ingest.parsers.compressed import decompressed_chunks
+from newscorpus.model.article import Article
+from newscorpus.release.build import build
+
+
+@pytest.fixture
+def empty_corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "corpus"
+    (root / "raw").mkdir(parents=True)
+    return root
+
+
+def _compress(data: bytes, suffix: str) -> bytes:
+    if suffix == ".gz":
+        return gzip.compress(data)
+    if suffix == ".bz2":
+        return bz2.compress(data)
+    sink = pa.BufferOutputStream()
+    with pa.CompressedOutputStream(sink, "zstd") as out:
+        out.write(data)
+    return sink.getvalue().to_pybytes()
+
+
+def _lines(n: int) -> bytes:
+    records = [
+        json.dumps({"id": f"meldung-{i}", "headline": f"Meldung {i}", "body": f"Ein Satz über „Köln“, Nummer {i}. 😀"})
+        for i in range(n)
+    ]
+    records[3] = "{kaputt"  # a bad line among good ones
+    return ("\n".join(records[:5]) + "\n\n\r\n" + "\n".join(records[5:]) + "\n").encode("utf-8")
+
+
+def _read(corpus: Path, processes: int) -> list[tuple[str, int | None, str, str] | tuple[str, int | None, str]]:
+    out: list[tuple[str, int | None, str, str] | tuple[str, int | None, str]] = []
+    for item in iter_corpus(corpus, executor=None) if processes == 1 else _pooled(corpus, processes):
+        if isinstance(item, Article):
+            out.append((item.id, item.raw_line, item.raw_sha256, item.text))
+        else:
+            out.append((item.file.rsplit("/", 1)[-1].split(".")[0], item.line, item.code))
+    return out
+
+
+def _pooled(corpus: Path, processes: int) -> list[Article | Problem]:
+    from newscorpus.core.executor import LocalExecutor
+
+    with LocalExecutor(processes) as executor:
+        return list(iter_corpus(corpus, executor=executor))
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".zst"])
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_compressed_jsonl_reads_as_the_plain_one(
+    empty_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str, processes: int
+) -> None:
+    monkeypatch.setattr(pieces, "DECOMPRESSED_BYTES", 300)  # many chunks, some ending mid-record
+    data = _lines(40)
+    plain = tmp_path / "plain"
+    (plain / "raw").mkdir(parents=True)
+    (plain / "raw" / "meldungen.jsonl").write_bytes(data)
+    (empty_corpus / "raw" / "meldungen.jsonl.gz".replace(".gz", suffix)).write_bytes(_compress(data, suffix))
+
+    read, expected = _read(empty_corpus, processes), _read(plain, processes)
+
+    assert read == expected
+    assert sum(len(item) == 4 for item in read) == 39
+    assert ("meldungen", 4, Code.JSON_MALFORMED) in read
+
+
+def test_a_sidecar_beside_a_compressed_file_applies_and_is_no_orphan(empty_corpus: Path) -> None:
+    raw = empty_corpus / "raw"
+    (raw / "export.jsonl.gz").write_bytes(gzip.compress(_lines(6)))
+    (raw / "export.jsonl.meta.yaml").write_text("license: CC-BY-4.0\nredistributable: true\n", encoding="utf-8")
+    report = validate(empty_corpus, processes=1)
+    assert [p.code for p in report.problems] == [Code.JSON_MALFORMED]
+    result = build(empty_corpus, "1.0.0", skip_invalid=True, processes=1)
+    assert result.manifest.statistics.articles == 5
+    assert {"raw/export.jsonl.gz", "raw/export.jsonl.meta.yaml"} <= {e.path for e in result.manifest.inputs}
+
+
+def test_a_damaged_stream_keeps_what_came_before(empty_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pieces, "DECOMPRESSED_BYTES", 2000)  # records go on in chunks: those before the break stay
+    whole = gzip.compress(_lines(400), mtime=0)
+    (empty_corpus / "raw" / "kaputt.jsonl.gz").write_bytes(whole[: len(whole) * 3 // 4])
+    (empty_corpus / "raw" / "zuletzt.json").write_text(
+        json.dumps({"id": "danach", "headline": "Danach", "body": "Gelesen."}), encoding="utf-8"
+    )
+
+    items = list(iter_corpus(empty_corpus))
+
+    damaged = [i for i in items if isinstance(i, Problem) and i.code == Code.RAW_UNREADABLE]
+    assert [p.file for p in damaged] == ["raw/kaputt.jsonl.gz"]
+    assert "compressed" in damaged[0].message.lower()
+    articles = [i for i in items if isinstance(i, Article)]
+    assert 0 < len(articles) - 1 < 399  # some records came before the break; the file after it is read too
+    assert articles[-1].id == "danach"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=30), st.integers(1, 64))
+def test_chunks_are_the_lines_in_order_with_their_numbers(lines: list[bytes], size: int) -> None:
+    import tempfile
+
+    data = b"".join(line + b"\n" for line in lines)
+    with tempfile.NamedTemporaryFile(suffix=".jsonl.gz") as handle:
+        handle.write(gzip.compress(data))
+        handle.flush()
+        chunks = list(decompressed_chunks(Path(handle.name), "gzip", size))
+    assert b"".join(chunk for _, chunk in chunks) == data
+    line = 1
+    for first, chunk in chunks:
+        assert first == line
+        assert chunk.endswith(b"\n")
+        line += chunk.count(b"\n")

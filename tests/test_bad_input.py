@@ -22,7 +22,7 @@ from strategies import LINE_BREAKS, SPACES
 from newscorpus.core.codes import Code
 from newscorpus.core.errors import InvalidInput
 from newscorpus.core.report import Problem
-from newscorpus.ingest.admission import text_key
+from newscorpus.ingest.candidates import text_key
 from newscorpus.ingest.corpus import iter_corpus, validate
 from newscorpus.ingest.importers import import_file
 from newscorpus.ingest.listing import raw_files

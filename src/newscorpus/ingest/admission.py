@@ -1,31 +1,36 @@
 """Deduplication in reading order: which read articles are admitted, which are copies, which ids repeat.
 
-A worker turns each article it read into a ``Candidate`` (what deduplication needs, and what the
-article became); the driver admits them one by one in reading order (``Admission``).
+The driver admits a job's candidates (``ingest.candidates``) at once, in reading order: their
+keys are looked up together (``core.keyindex``), and only a job where some key was seen before
+goes through its candidates one by one. The driver keeps no dict per article: per admitted
+article its id, where it was read, its digests (72 bytes) and three keys (about 12 bytes each).
+A key is 64 bits of a digest; a key held by another value is told apart by the whole value.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Iterator
-from pathlib import Path
-from typing import Any, Generic, NamedTuple, TypeVar, get_args
+import bisect
+from array import array
+from collections.abc import Iterator
+from typing import Literal, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from newscorpus.core.codes import Code
+from newscorpus.core.keyindex import Holders, KeyIndex
 from newscorpus.core.report import Problem
+from newscorpus.ingest.candidates import KEYS, Candidates, full_value, id_digest
 from newscorpus.ingest.listing import RAW_DIR
-from newscorpus.ingest.make import ParseResult
-from newscorpus.ingest.parsers import RAW_SUFFIXES, parse_file
-from newscorpus.model.article import LAYERS, Article
-from newscorpus.model.gold import ANNOTATIONS_DIR, with_gold
-from newscorpus.model.sidecar import SIDECAR_SUFFIX, ImportFormat, sidecar_path
+from newscorpus.ingest.parsers import RAW_SUFFIXES
+from newscorpus.model.gold import ANNOTATIONS_DIR
+from newscorpus.model.sidecar import SIDECAR_SUFFIX, sidecar_path
 
-IMPORT_SOURCES = frozenset(get_args(ImportFormat))
 T = TypeVar("T")
 
 
-def orphans(ids: dict[str, str], raw_names: list[str], gold_names: list[str]) -> Iterator[Problem]:
-    """Yield a problem for each sidecar without its raw file, and each gold file of no admitted article (``ids``)."""
+def orphans(admission: Admission, raw_names: list[str], gold_names: list[str]) -> Iterator[Problem]:
+    """Yield a problem for each sidecar without its raw file, and each gold file of no admitted article."""
     sidecars = [name for name in raw_names if name.endswith(SIDECAR_SUFFIX)]
     wanted = {name.removesuffix(SIDECAR_SUFFIX) for name in sidecars}
     # Only the raw files a sidecar asks for are remembered: the listing may hold 100,000 names.
@@ -40,11 +45,12 @@ def orphans(ids: dict[str, str], raw_names: list[str], gold_names: list[str]) ->
         if name.removesuffix(SIDECAR_SUFFIX) not in beside:
             message = "is a sidecar without a raw file beside it"
             yield Problem(code=Code.SIDECAR_ORPHAN, file=f"{RAW_DIR}/{name}", message=message)
-    for name in gold_names:
-        # String operations, not PurePosixPath: there is a gold file for every annotated article.
-        stem, dot, suffix = name.rpartition("/")[2].rpartition(".")
+    # String operations, not PurePosixPath: there is a gold file for every annotated article.
+    split = [name.rpartition("/")[2].rpartition(".") for name in gold_names]
+    known = admission.admitted([stem for stem, _, _ in split])
+    for name, (stem, dot, suffix), kept in zip(gold_names, split, known, strict=True):
         stem = stem if dot else suffix
-        if not dot or suffix != "json" or stem not in ids:
+        if not dot or suffix != "json" or not kept:
             yield Problem(
                 code=Code.GOLD_ORPHAN,
                 file=f"{ANNOTATIONS_DIR}/{name}",
@@ -53,95 +59,154 @@ def orphans(ids: dict[str, str], raw_names: list[str], gold_names: list[str]) ->
             )
 
 
-class Candidate(NamedTuple, Generic[T]):
-    """An article read from a raw file but not yet admitted: what deduplication needs, and what it became.
-
-    A named tuple: one travels back from a worker per article, and a tuple unpickles in a
-    tenth of the time a slotted dataclass takes.
-    """
-
-    id: str
-    raw_sha256: bytes
-    text_key: bytes  # the text up to whitespace, so that a re-spaced copy is caught too
-    file: str
-    line: int | None
-    imported: bool  # from a public corpus, which may repeat a text on purpose
-    gold_problems: list[Problem]  # why its gold was kept out; the article is kept without it
-    value: T
-
-    @property
-    def where(self) -> str:
-        """The raw file, with the line for a record of a multi-record file."""
-        return f"{self.file}:{self.line}" if self.line else self.file
-
-    def problem(self, code: Code, **fields: Any) -> Problem:
-        """Return a problem of ``code`` with this article, placed at its file, line and id."""
-        return Problem(code=code, file=self.file, line=self.line, article_id=self.id, **fields)
-
-
-def read_raw_file(corpus: Path, name: str) -> Iterator[Problem | Candidate[Article]]:
-    """Parse raw file ``name`` (``raw/…``) into problems and candidates, each with its gold applied."""
-    return candidates(corpus, name, parse_file(corpus / name, name))
-
-
-def candidates(corpus: Path, name: str, results: Iterable[ParseResult]) -> Iterator[Problem | Candidate[Article]]:
-    """Turn what a parser gave for raw file ``name`` into problems and candidates, each with its gold applied."""
-    for result in results:
-        if isinstance(result, Problem):
-            yield result
-            continue
-        # Before gold may change the sources.
-        imported = any(getattr(result.annotation, layer).source in IMPORT_SOURCES for layer in LAYERS)
-        result, gold_problems = with_gold(corpus, result)
-        raw = bytes.fromhex(result.raw_sha256)
-        yield Candidate(result.id, raw, text_key(result.text), name, result.raw_line, imported, gold_problems, result)
-
-
-def text_key(text: str) -> bytes:
-    """Return the sha256 digest of ``text`` with whitespace collapsed: what two copies of one article share.
-
-    Every run of whitespace (as ``str.split`` sees it: spaces, tabs, newlines, no-break and the other
-    Unicode spaces) counts as one space, and whitespace at either end counts as none. So a copy whose
-    lines were wrapped, spaced or split into blocks differently (a kicker and a headline as one block
-    or two) has the same key; any other difference, even of one character, gives another key.
-    """
-    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).digest()
-
-
 class Admission:
     """Deduplication in reading order: the first article with an id, with the raw bytes or with a text is kept."""
 
     def __init__(self) -> None:
-        self.ids: dict[str, str] = {}
-        # Digests, not texts: an entry is kept for every article.
-        self.raws: dict[bytes, str] = {}
-        self.texts: dict[bytes, str] = {}
+        self.ids: list[str] = []  # of the admitted articles, in order: an article's number is its place here
+        self._files: list[str] = []
+        self._lines = array("q")  # 0: no line
+        self._digests: list[npt.NDArray[np.uint8]] = []  # by job: the rows of its admitted candidates
+        self._firsts: list[int] = []  # the number of each job's first admitted article
+        self._index = tuple(KeyIndex() for _ in KEYS)
+        self._collided: dict[tuple[int, bytes], int] = {}  # (kind, value) → holder, where another value has its key
 
-    def admit(self, item: Problem | Candidate[T]) -> Iterator[Problem | T]:
-        """Yield what ``item`` becomes: its problem, a duplicate's warning, or its gold's problems and its value."""
-        if isinstance(item, Problem):
-            yield item
-            return
-        where = item.where
-        # A copy is a duplicate before its id is looked at: the same bytes with a copied sidecar share
-        # the id too, and are still only a copy. Public corpora repeat texts on purpose, so theirs stay.
-        if not item.imported and (kept := self.raws.get(item.raw_sha256)):
-            message = f"is an exact duplicate of {kept} (the same bytes); only that copy is kept"
-            yield item.problem(code=Code.DUPLICATE_EXACT, severity="warning", message=message)
-            return
-        if not item.imported and (kept := self.texts.get(item.text_key)):
-            message = f"is a duplicate of {kept}: the same text up to whitespace; only that copy is kept"
-            yield item.problem(code=Code.DUPLICATE_TEXT, severity="warning", message=message)
-            return
-        if item.id in self.ids:
-            message = (
-                f"repeats the id of {self.ids[item.id]}. Give one of them another id "
-                "(`id` in a JSON record, `id:` in the sidecar of a single-article file)."
-            )
-            yield item.problem(code=Code.ID_DUPLICATE, field="id", message=message)
-            return
-        self.ids[item.id] = where
-        self.raws.setdefault(item.raw_sha256, where)
-        self.texts.setdefault(item.text_key, where)
-        yield from item.gold_problems
-        yield item.value
+    def admit(self, pieces: list[tuple[list[Problem | int], str]], found: Candidates[T]) -> list[list[Problem | T]]:
+        """Admit a job's candidates in reading order; return what each of its pieces becomes, in order.
+
+        A piece is its items (problems, and candidates by their number in ``found``) and its raw file.
+        An admitted candidate becomes its gold's problems and its value; another, its problem.
+        """
+        files = [""] * len(found)
+        for items, name in pieces:
+            for item in items:
+                if not isinstance(item, Problem):
+                    files[item] = name
+        turned = self._admit(found, files)
+        out: list[list[Problem | T]] = []
+        for items, _ in pieces:
+            made: list[Problem | T] = []
+            for item in items:
+                if isinstance(item, Problem):
+                    made.append(item)
+                elif (problem := turned[item]) is not None:
+                    made.append(problem)
+                else:
+                    made += found.gold_problems.get(item, ())
+                    made.append(found.values[item])
+            out.append(made)
+        return out
+
+    def admitted(self, ids: list[str]) -> list[bool]:
+        """Return whether an article of each id was admitted."""
+        keys = np.frombuffer(b"".join(id_digest(i) for i in ids), dtype="<u8")
+        holders = self._index[0].find(keys)
+        return [
+            (h >= 0 and self.ids[h] == i) or (0, i.encode("utf-8")) in self._collided
+            for h, i in zip(holders.tolist(), ids, strict=True)
+        ]
+
+    def _admit(self, found: Candidates[T], files: list[str]) -> list[Problem | None]:
+        """Return the problem of each candidate turned away, None for each admitted; remember the admitted."""
+        keys, first = found.keys(), len(self.ids)
+        held = np.stack([self._held(kind, keys[:, kind], found) for kind in range(len(KEYS))], axis=1)
+        repeated = any(len(np.unique(keys[:, kind])) < len(found) for kind in range(len(KEYS)))
+        if not len(found) or ((held == -1).all() and not repeated):  # nothing seen before: every one is admitted
+            rows = list(range(len(found)))
+            for kind in range(len(KEYS)):
+                self._index[kind].add(keys[:, kind], np.arange(first, first + len(found)))
+            turned: list[Problem | None] = [None] * len(found)
+        else:
+            rows, turned = self._one_by_one(found, files, keys, held)
+        self.ids += [found.ids[n] for n in rows]
+        self._files += [files[n] for n in rows]
+        self._lines.extend(found.lines[n] or 0 for n in rows)
+        self._digests.append(found.digests[rows])
+        self._firsts.append(first)
+        return turned
+
+    def _held(self, kind: int, keys: npt.NDArray[np.uint64], found: Candidates[T]) -> Holders:
+        """Return who holds each key's value: an admitted article, -1 if the key is free, -2 if another value has it."""
+        holders = self._index[kind].find(keys)
+        for n in np.flatnonzero(holders >= 0).tolist():
+            value = found.full(kind, n)
+            if self._full(kind, int(holders[n])) != value:
+                holders[n] = self._collided.get((kind, value), -2)
+        return holders
+
+    def _full(self, kind: int, article: int) -> bytes:
+        """Return what admitted ``article``'s key of ``kind`` stands for."""
+        job = bisect.bisect_right(self._firsts, article) - 1
+        return full_value(kind, self.ids[article], self._digests[job][article - self._firsts[job]])
+
+    def _one_by_one(
+        self, found: Candidates[T], files: list[str], keys: npt.NDArray[np.uint64], held: Holders
+    ) -> tuple[list[int], list[Problem | None]]:
+        """Admit a job whose keys were seen before, or repeat: each candidate in turn, as the ones before left it."""
+        first = len(self.ids)
+        mine: list[dict[int, tuple[bytes, int]]] = [{} for _ in KEYS]  # key → (value, holder), admitted in this job
+        rows: list[int] = []
+        turned: list[Problem | None] = []
+
+        def holder(kind: int, n: int) -> int | None:
+            if (h := int(held[n, kind])) >= 0:
+                return h
+            value, entry = found.full(kind, n), mine[kind].get(int(keys[n, kind]))
+            if h == -1 and entry is not None and entry[0] == value:
+                return entry[1]
+            return self._collided.get((kind, value))
+
+        def where(article: int) -> str:
+            if article < first:
+                file, line = self._files[article], self._lines[article]
+            else:
+                n = rows[article - first]
+                file, line = files[n], found.lines[n] or 0
+            return f"{file}:{line}" if line else file
+
+        for n in range(len(found)):
+            code, field = None, None
+            # A copy is a duplicate before its id is looked at: the same bytes with a copied sidecar share
+            # the id too, and are still only a copy. Public corpora repeat texts on purpose, so theirs stay.
+            if not found.imported[n] and (kept := holder(1, n)) is not None:
+                code, message = Code.DUPLICATE_EXACT, f"is an exact duplicate of {where(kept)} (the same bytes)"
+                message += "; only that copy is kept"
+            elif not found.imported[n] and (kept := holder(2, n)) is not None:
+                code, message = Code.DUPLICATE_TEXT, f"is a duplicate of {where(kept)}: the same text up to whitespace"
+                message += "; only that copy is kept"
+            elif (kept := holder(0, n)) is not None:
+                code, field = Code.ID_DUPLICATE, "id"
+                message = (
+                    f"repeats the id of {where(kept)}. Give one of them another id "
+                    "(`id` in a JSON record, `id:` in the sidecar of a single-article file)."
+                )
+            if code is not None:
+                severity: Literal["error", "warning"] = "error" if code is Code.ID_DUPLICATE else "warning"
+                turned.append(
+                    Problem(
+                        code=code,
+                        file=files[n],
+                        line=found.lines[n],
+                        article_id=found.ids[n],
+                        field=field,
+                        severity=severity,
+                        message=message,
+                    )
+                )
+                continue
+            turned.append(None)
+            number = first + len(rows)
+            for kind in range(len(KEYS)):
+                if holder(kind, n) is not None:
+                    continue  # its value is held already: the first holder keeps it
+                key, value = int(keys[n, kind]), found.full(kind, n)
+                if held[n, kind] == -2 or key in mine[kind]:
+                    self._collided[(kind, value)] = number  # another value has its key
+                else:
+                    mine[kind][key] = (value, number)
+            rows.append(n)
+        for kind, taken in enumerate(mine):
+            if taken:
+                numbers = np.array([h for _, h in taken.values()], dtype=np.int64)
+                self._index[kind].add(np.array(list(taken), dtype=np.uint64), numbers)
+        return rows, turned

@@ -17,7 +17,8 @@ from typing import Any, Generic, TypeVar, overload
 from newscorpus.core.codes import Code
 from newscorpus.core.executor import Executor, LocalExecutor, executor_for
 from newscorpus.core.report import Problem, Report
-from newscorpus.ingest.admission import Admission, Candidate, orphans
+from newscorpus.ingest.admission import Admission, orphans
+from newscorpus.ingest.candidates import Candidate, Candidates
 from newscorpus.ingest.listing import Listing, unreadable_entries
 from newscorpus.ingest.parsers.jsonl import RecordNotes
 from newscorpus.ingest.pieces import Piece, pieces_of, read_piece, single
@@ -38,19 +39,21 @@ Convert = Callable[[int, list[Article]], list[T]]
 
 Job = tuple[int, list[Piece]]
 """A read job: its number and its pieces. The corpus and the conversion go to the workers once per command."""
-PieceResult = tuple[list[Problem | Candidate[T]], RecordNotes | None]
+ReadJob = tuple[list[tuple[list[Problem | int], RecordNotes | None]], Candidates[T]]
+"""What a worker makes of a read job: each piece's problems and candidates (by number), and the candidates."""
 
 
-def _read_job(corpus: Path, convert: Convert[T], job: Job) -> list[PieceResult[T]]:
+def _read_job(corpus: Path, convert: Convert[T], job: Job) -> ReadJob[T]:
     """Read one job's pieces and convert their articles together, on a worker."""
     index, pieces = job
     read = [read_piece(corpus, piece) for piece in pieces]
-    articles = [item.value for items, _ in read for item in items if isinstance(item, Candidate)]
-    values = iter(convert(index, articles))
-    return [
-        ([item if isinstance(item, Problem) else item._replace(value=next(values)) for item in items], notes)  # type: ignore[misc,arg-type]
-        for items, notes in read
-    ]
+    found = [item for items, _ in read for item in items if isinstance(item, Candidate)]
+    values = convert(index, [c.value for c in found])
+    numbers = iter(range(len(found)))
+    return (
+        [([item if isinstance(item, Problem) else next(numbers) for item in items], notes) for items, notes in read],
+        Candidates.of(found, values),
+    )
 
 
 def files_per_job(files: int, workers: int) -> int:
@@ -74,8 +77,8 @@ def job_size(per_job: int, left: int, workers: int) -> int:
 
 def _read(
     corpus: Path, names: list[str], convert: Convert[T], executor: Executor
-) -> Iterator[tuple[list[Problem | Candidate[T]], bool]]:
-    """Yield what each piece of the raw files became, in order, and whether it ends a file.
+) -> Iterator[tuple[list[tuple[list[Problem | int], str, bool]], Candidates[T]]]:
+    """Yield each job's pieces in order (what each became, its file, whether it ends the file), and its candidates.
 
     Single-article files go to the workers ``files_per_job`` to a job (fewer at the end: ``job_size``),
     every other piece a job of its own.
@@ -112,12 +115,13 @@ def _read(
     notes: RecordNotes | None = None  # of the JSONL file being read, told at its end
     told = False  # whether the file being read gave anything yet
     # Bound once: a Ray task sends its work function through the object store once, not with every job.
-    for results in executor.map(partial(_read_job, where, convert), jobs()):
-        for items, found in results:
+    for results, found in executor.map(partial(_read_job, where, convert), jobs()):
+        made: list[tuple[list[Problem | int], str, bool]] = []
+        for items, noted in results:
             name, ends_file = ends.popleft()
-            if found is not None:
+            if noted is not None:
                 notes = notes or RecordNotes()
-                notes.merge(found)
+                notes.merge(noted)
                 if ends_file:
                     items = [*items, *notes.problems(name)]
                     notes = None
@@ -126,7 +130,8 @@ def _read(
                 if not told:  # an empty JSONL file, or an empty array: every file is accounted for
                     items = [_nothing_read(name)]
                 told = False
-            yield items, ends_file
+            made.append((items, name, ends_file))
+        yield made, found
 
 
 def _nothing_read(name: str) -> Problem:
@@ -191,13 +196,14 @@ def iter_corpus(
     raw_names, gold_names = listing.raw, listing.gold
     names = listing.article_files()
     job_convert = convert_job or partial(_each, convert)
-    for items, ends_file in _read(corpus, names, job_convert, executor or LocalExecutor(1)):
-        for item in items:
-            yield from admission.admit(item)
-        if ends_file and on_file:
-            on_file()
+    for pieces, found in _read(corpus, names, job_convert, executor or LocalExecutor(1)):
+        made = admission.admit([(items, name) for items, name, _ in pieces], found)
+        for (_, _, ends_file), items in zip(pieces, made, strict=True):
+            yield from items
+            if ends_file and on_file:
+                on_file()
     yield from unreadable_entries(corpus, listing.others)
-    yield from orphans(admission.ids, raw_names, gold_names)
+    yield from orphans(admission, raw_names, gold_names)
 
 
 S = TypeVar("S")

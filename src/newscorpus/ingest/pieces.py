@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newscorpus.core.report import Problem
-from newscorpus.ingest.admission import Candidate, candidates, read_raw_file
+from newscorpus.ingest.candidates import Candidate, candidates, read_raw_file
 from newscorpus.ingest.parsers import IMPORT_SUFFIXES, parse_jsonl_chunk, parse_jsonl_range
 from newscorpus.ingest.parsers.compressed import COMPRESSED_SUFFIXES, broken_stream, decompressed_chunks, jsonl_codec
 from newscorpus.ingest.parsers.jsonl import RecordNotes
@@ -84,9 +84,9 @@ def read_piece(corpus: Path, piece: Piece) -> tuple[list[Problem | Candidate[Art
     notes = RecordNotes()
     if isinstance(piece, JsonlChunk):
         parsed = parse_jsonl_chunk(corpus / piece.name, piece.name, piece.data, piece.line, notes)
-        return list(candidates(corpus, piece.name, parsed)), notes
+        return list(candidates(corpus, parsed)), notes
     parsed = parse_jsonl_range(corpus / piece.name, piece.name, piece.start, piece.stop, piece.line, notes)
-    return list(candidates(corpus, piece.name, parsed)), notes
+    return list(candidates(corpus, parsed)), notes
 
 
 def pieces_of(corpus: Path, names: Iterable[str], workers: int) -> Iterator[tuple[Piece, str, bool]]:

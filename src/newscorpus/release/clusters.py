@@ -27,6 +27,7 @@ import numpy.typing as npt
 
 from newscorpus.core.codes import Code
 from newscorpus.core.executor import executor_for
+from newscorpus.core.keyindex import KeyIndex
 from newscorpus.core.report import Problem
 from newscorpus.derive.neardup import DEFAULT_THRESHOLD, PERMUTATIONS, Signatures, bands_for, signatures, similarities
 from newscorpus.ingest.corpus import JobGather, iter_corpus
@@ -35,45 +36,6 @@ from newscorpus.model.article import Article
 from newscorpus.release.manifest import Manifest, previous_manifest
 
 Articles = npt.NDArray[np.int64]
-
-
-class _KeyIndex:
-    """Band key → the first article that had it, in sorted runs, at about 12 bytes a key.
-
-    A dict would take about 80 bytes a key, and there are 17 keys per article at the default
-    threshold. The keys a job brings that nobody had make a sorted run; runs of similar size
-    merge, as in an LSM tree, so a lookup searches about log2(all keys / keys per job) runs and
-    each key is copied as often in all. A key is in one run only.
-    """
-
-    def __init__(self) -> None:
-        self._runs: list[tuple[npt.NDArray[np.uint64], npt.NDArray[np.int32]]] = []
-
-    def claim(self, keys: npt.NDArray[np.uint64], articles: Articles) -> Articles:
-        """Return the article that had each key first; ``articles[i]`` brought ``keys[i]``, in reading order.
-
-        A key nobody had before becomes the first article's that brings it.
-        """
-        holders: Articles = np.full(len(keys), -1, dtype=np.int64)
-        for run, by in self._runs:
-            at = np.minimum(np.searchsorted(run, keys), len(run) - 1)
-            holders = np.where(run[at] == keys, by[at], holders)
-        new = np.flatnonzero(holders < 0)
-        if len(new):
-            # ``return_index`` gives each key's first place: its first article, as keys come in reading order.
-            fresh, first, inverse = np.unique(keys[new], return_index=True, return_inverse=True)
-            owners = articles[new][first]
-            holders[new] = owners[inverse]
-            self._add(fresh, owners.astype(np.int32))
-        return holders
-
-    def _add(self, keys: npt.NDArray[np.uint64], owners: npt.NDArray[np.int32]) -> None:
-        self._runs.append((keys, owners))
-        while len(self._runs) > 1 and 2 * len(self._runs[-1][0]) >= len(self._runs[-2][0]):
-            (newer, by_newer), (older, by_older) = self._runs.pop(), self._runs.pop()
-            # Each newer key goes where it sorts among the older ones: one new array, no sort of both.
-            at = np.searchsorted(older, newer)
-            self._runs.append((np.insert(older, at, newer), np.insert(by_older, at, by_newer)))
 
 
 def groups_of(roots: Articles) -> list[list[int]]:
@@ -90,7 +52,7 @@ class Clusters:
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
         self.threshold = threshold
-        self._index = _KeyIndex()
+        self._index = KeyIndex()
         self._parent = array("i")
         self._sketches = np.empty((0, PERMUTATIONS), dtype=np.uint8)  # the first len(self) rows are in use
 

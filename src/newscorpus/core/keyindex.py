@@ -1,0 +1,59 @@
+"""A 64-bit key → the first holder that had it, in sorted runs: about 12 bytes a key, looked up a batch at a time."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+Holders = npt.NDArray[np.int64]
+
+
+class KeyIndex:
+    """Key → the first holder (a number from 0) that had it, in sorted runs, at about 12 bytes a key.
+
+    A dict would take about 80 bytes a key. The keys a batch brings that nobody had make a
+    sorted run; runs of similar size merge, as in an LSM tree, so a lookup searches about
+    log2(all keys / keys per batch) runs and each key is copied as often in all. A key is in
+    one run only.
+    """
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[npt.NDArray[np.uint64], npt.NDArray[np.int32]]] = []
+
+    def find(self, keys: npt.NDArray[np.uint64]) -> Holders:
+        """Return the holder of each key, -1 for a key nobody has."""
+        holders: Holders = np.full(len(keys), -1, dtype=np.int64)
+        for run, by in self._runs:
+            at = np.minimum(np.searchsorted(run, keys), len(run) - 1)
+            holders = np.where(run[at] == keys, by[at], holders)
+        return holders
+
+    def add(self, keys: npt.NDArray[np.uint64], holders: Holders) -> None:
+        """Give each of ``keys`` (none held yet) to its holder; a key that repeats goes to its first holder."""
+        if len(keys):
+            fresh, first = np.unique(keys, return_index=True)
+            self._push(fresh, holders[first])
+
+    def _push(self, keys: npt.NDArray[np.uint64], holders: Holders) -> None:
+        """Add a run of sorted keys, none held yet, with their holders."""
+        self._runs.append((keys, holders.astype(np.int32)))
+        while len(self._runs) > 1 and 2 * len(self._runs[-1][0]) >= len(self._runs[-2][0]):
+            (newer, by_newer), (older, by_older) = self._runs.pop(), self._runs.pop()
+            # Each newer key goes where it sorts among the older ones: one new array, no sort of both.
+            at = np.searchsorted(older, newer)
+            self._runs.append((np.insert(older, at, newer), np.insert(by_older, at, by_newer)))
+
+    def claim(self, keys: npt.NDArray[np.uint64], holders: Holders) -> Holders:
+        """Return the holder each key has, in order; ``holders[i]`` brought ``keys[i]`` and takes it if nobody has.
+
+        Keys come in order: of two that bring one new key, the first takes it.
+        """
+        found = self.find(keys)
+        new = np.flatnonzero(found < 0)
+        if len(new):
+            # ``return_index`` gives each key's first place: its first holder, as keys come in order.
+            fresh, first, inverse = np.unique(keys[new], return_index=True, return_inverse=True)
+            owners = holders[new][first]
+            found[new] = owners[inverse]
+            self._push(fresh, owners)
+        return found

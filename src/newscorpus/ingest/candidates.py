@@ -1,0 +1,119 @@
+"""Articles read but not yet admitted: what deduplication needs of each, made on the worker that read it.
+
+A worker turns each article it read into a ``Candidate``; a job's candidates travel back to the
+driver as one ``Candidates`` object of columns, which ``ingest.admission`` admits in reading order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, NamedTuple, TypeVar, get_args
+
+import numpy as np
+import numpy.typing as npt
+
+from newscorpus.core.report import Problem
+from newscorpus.ingest.make import ParseResult
+from newscorpus.ingest.parsers import parse_file
+from newscorpus.model.article import LAYERS, Article
+from newscorpus.model.gold import with_gold
+from newscorpus.model.sidecar import ImportFormat
+
+IMPORT_SOURCES = frozenset(get_args(ImportFormat))
+KEYS = ("id", "raw", "text")
+"""What deduplication looks at, in the order of the columns of ``Candidates.keys``."""
+T = TypeVar("T")
+
+
+class Candidate(NamedTuple, Generic[T]):
+    """An article read from a raw file but not yet admitted: what deduplication needs, and what it became."""
+
+    id: str
+    raw_sha256: bytes
+    text_key: bytes  # the text up to whitespace, so that a re-spaced copy is caught too
+    line: int | None
+    imported: bool  # from a public corpus, which may repeat a text on purpose
+    gold_problems: list[Problem]  # why its gold was kept out; the article is kept without it
+    value: T
+
+
+def read_raw_file(corpus: Path, name: str) -> Iterator[Problem | Candidate[Article]]:
+    """Parse raw file ``name`` (``raw/…``) into problems and candidates, each with its gold applied."""
+    return candidates(corpus, parse_file(corpus / name, name))
+
+
+def candidates(corpus: Path, results: Iterable[ParseResult]) -> Iterator[Problem | Candidate[Article]]:
+    """Turn what a parser gave into problems and candidates, each with its gold applied."""
+    for result in results:
+        if isinstance(result, Problem):
+            yield result
+            continue
+        # Before gold may change the sources.
+        imported = any(getattr(result.annotation, layer).source in IMPORT_SOURCES for layer in LAYERS)
+        result, gold_problems = with_gold(corpus, result)
+        raw = bytes.fromhex(result.raw_sha256)
+        yield Candidate(result.id, raw, text_key(result.text), result.raw_line, imported, gold_problems, result)
+
+
+def text_key(text: str) -> bytes:
+    """Return the sha256 digest of ``text`` with whitespace collapsed: what two copies of one article share.
+
+    Every run of whitespace (as ``str.split`` sees it: spaces, tabs, newlines, no-break and the other
+    Unicode spaces) counts as one space, and whitespace at either end counts as none. So a copy whose
+    lines were wrapped, spaced or split into blocks differently (a kicker and a headline as one block
+    or two) has the same key; any other difference, even of one character, gives another key.
+    """
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).digest()
+
+
+def id_digest(article_id: str) -> bytes:
+    """Return the digest an id is looked up by (its first 8 bytes are its key)."""
+    return hashlib.blake2b(article_id.encode("utf-8"), digest_size=8).digest()
+
+
+@dataclass(slots=True)
+class Candidates(Generic[T]):
+    """A job's candidates as columns, in reading order: one object travels back per job, not one per article."""
+
+    ids: list[str]
+    digests: npt.NDArray[np.uint8]  # one row each: the id's digest (8 bytes), raw bytes' sha256, text key (32 each)
+    lines: list[int | None]
+    imported: list[bool]
+    gold_problems: dict[int, list[Problem]]
+    values: list[T]
+
+    @classmethod
+    def of(cls, found: list[Candidate[Any]], values: list[T]) -> Candidates[T]:
+        """Return the columns of ``found``, each with its value (what the command made of it)."""
+        rows = b"".join(id_digest(c.id) + c.raw_sha256 + c.text_key for c in found)
+        return cls(
+            [c.id for c in found],
+            np.frombuffer(rows, dtype=np.uint8).reshape(len(found), 72),
+            [c.line for c in found],
+            [c.imported for c in found],
+            {n: c.gold_problems for n, c in enumerate(found) if c.gold_problems},
+            values,
+        )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def keys(self) -> npt.NDArray[np.uint64]:
+        """Return each candidate's 64-bit keys, one column per ``KEYS``: the first 8 bytes of each digest."""
+        starts = (0, 8, 40)
+        columns = [np.ascontiguousarray(self.digests[:, s : s + 8]).view("<u8").ravel() for s in starts]
+        return np.stack(columns, axis=1) if len(self) else np.zeros((0, 3), dtype=np.uint64)
+
+    def full(self, kind: int, n: int) -> bytes:
+        """Return what candidate ``n``'s key of ``kind`` (``KEYS``) stands for: its id, or a whole digest."""
+        return full_value(kind, self.ids[n], self.digests[n])
+
+
+def full_value(kind: int, article_id: str, digests: npt.NDArray[np.uint8]) -> bytes:
+    """Return what a key of ``kind`` stands for, given the id and the row of digests: two equal keys must share it."""
+    if kind == 0:
+        return article_id.encode("utf-8")
+    return digests[8:40].tobytes() if kind == 1 else digests[40:72].tobytes()

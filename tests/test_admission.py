@@ -1,0 +1,119 @@
+"""Admission by job, as arrays, against the rule it keeps: each candidate in turn, with dicts (the oracle below)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newscorpus.core.codes import Code
+from newscorpus.core.report import Problem
+from newscorpus.ingest.admission import Admission
+from newscorpus.ingest.candidates import Candidates, id_digest
+
+# Values whose 64-bit keys collide: the first two of each share their first 8 bytes and differ after.
+IDS = ["alpha", "beta", "gamma", "delta"]
+ID_KEYS = {"alpha": b"K" * 8, "beta": b"K" * 8, "gamma": b"G" * 8, "delta": b"D" * 8}
+RAWS = [b"R" * 8 + bytes([n]) * 24 for n in range(2)] + [hashlib.sha256(b"%d" % n).digest() for n in range(2)]
+TEXTS = [b"T" * 8 + bytes([n]) * 24 for n in range(2)] + [hashlib.sha256(b"t%d" % n).digest() for n in range(2)]
+
+candidate = st.tuples(
+    st.sampled_from(IDS), st.integers(0, 3), st.integers(0, 3), st.booleans(), st.integers(1, 9) | st.none()
+)
+item = st.one_of(candidate, st.just("problem"))
+jobs = st.lists(st.lists(st.lists(item, max_size=4), min_size=1, max_size=3), max_size=8)
+
+
+def oracle(stream: list[list[list[Any]]]) -> list[tuple[Any, ...]]:
+    """The rule, one candidate at a time (the admission before it worked by job)."""
+    ids: dict[str, str] = {}
+    raws: dict[bytes, str] = {}
+    texts: dict[bytes, str] = {}
+    out: list[tuple[Any, ...]] = []
+    value = 0
+    for j, job in enumerate(stream):
+        for p, piece in enumerate(job):
+            file = f"raw/{j}-{p}.jsonl"
+            for entry in piece:
+                if entry == "problem":
+                    out.append(("problem", Code.JSON_MALFORMED, file, None, None, "kaputt"))
+                    continue
+                article_id, raw, text, imported, line = entry
+                where = f"{file}:{line}" if line else file
+                value += 1
+                if not imported and (kept := raws.get(RAWS[raw])):
+                    out.append(("problem", Code.DUPLICATE_EXACT, file, line, article_id, kept))
+                elif not imported and (kept := texts.get(TEXTS[text])):
+                    out.append(("problem", Code.DUPLICATE_TEXT, file, line, article_id, kept))
+                elif article_id in ids:
+                    out.append(("problem", Code.ID_DUPLICATE, file, line, article_id, ids[article_id]))
+                else:
+                    ids[article_id] = where
+                    raws.setdefault(RAWS[raw], where)
+                    texts.setdefault(TEXTS[text], where)
+                    out.append(("value", value))
+    return out
+
+
+def admitted(stream: list[list[list[Any]]]) -> tuple[list[tuple[Any, ...]], Admission]:
+    admission, out, value = Admission(), [], 0
+    for j, job in enumerate(stream):
+        pieces, rows, ids, lines, imported, values = [], [], [], [], [], []
+        for p, piece in enumerate(job):
+            items: list[Problem | int] = []
+            for entry in piece:
+                if entry == "problem":
+                    file = f"raw/{j}-{p}.jsonl"
+                    items.append(Problem(code=Code.JSON_MALFORMED, file=file, message="kaputt"))
+                    continue
+                article_id, raw, text, imp, line = entry
+                value += 1
+                items.append(len(ids))
+                rows.append(ID_KEYS[article_id] + RAWS[raw] + TEXTS[text])
+                ids.append(article_id)
+                lines.append(line)
+                imported.append(imp)
+                values.append(value)
+            pieces.append((items, f"raw/{j}-{p}.jsonl"))
+        digests = np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(len(rows), 72)
+        found = Candidates(ids, digests, lines, imported, {}, values)
+        for made in admission.admit(pieces, found):
+            for thing in made:
+                if isinstance(thing, Problem):
+                    kept = thing.message if thing.code is Code.JSON_MALFORMED else _kept(thing.message)
+                    out.append(("problem", thing.code, thing.file, thing.line, thing.article_id, kept))
+                else:
+                    out.append(("value", thing))
+    return out, admission
+
+
+def _kept(message: str) -> str:
+    """The place of the kept copy a duplicate's message names."""
+    for lead in ("exact duplicate of ", "is a duplicate of ", "repeats the id of "):
+        if lead in message:
+            return message.split(lead, 1)[1].split(" ", 1)[0].rstrip(":.")
+    raise AssertionError(message)
+
+
+@settings(max_examples=300, deadline=None)
+@given(jobs)
+def test_admission_by_job_keeps_the_rule_one_candidate_at_a_time(stream: list[list[list[Any]]]) -> None:
+    got, _ = admitted(stream)
+    assert got == oracle(stream)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(IDS), max_size=5), max_size=5), st.lists(st.sampled_from(IDS)))
+def test_admitted_ids_are_known_and_no_other(batches: list[list[str]], asked: list[str]) -> None:
+    admission, seen = Admission(), set()
+    for b, batch in enumerate(batches):
+        n = len(batch)
+        rows = [id_digest(i) + hashlib.sha256(f"{b}-{k}".encode()).digest() * 2 for k, i in enumerate(batch)]
+        digests = np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(n, 72)
+        found = Candidates(batch, digests, [k + 1 for k in range(n)], [False] * n, {}, list(range(n)))
+        admission.admit([(list(range(n)), f"raw/{b}.jsonl")], found)
+        seen |= set(batch)
+    assert admission.admitted(asked) == [i in seen for i in asked]

@@ -3,7 +3,7 @@
 The driver admits a job's candidates (``ingest.candidates``) at once, in reading order: their
 keys are looked up together (``core.keyindex``), and only a job where some key was seen before
 goes through its candidates one by one. The driver keeps no dict per article: per admitted
-article its id, where it was read, its digests (72 bytes) and three keys (about 12 bytes each).
+article its id, where it was read, its digests (64 bytes) and three keys (about 12 bytes each).
 A key is 64 bits of a digest; a key held by another value is told apart by the whole value.
 """
 
@@ -20,7 +20,7 @@ import numpy.typing as npt
 from newscorpus.core.codes import Code
 from newscorpus.core.keyindex import Holders, KeyIndex
 from newscorpus.core.report import Problem
-from newscorpus.ingest.candidates import KEYS, Candidates, full_value, id_digest
+from newscorpus.ingest.candidates import KEYS, Candidates, full_value, id_keys
 from newscorpus.ingest.listing import RAW_DIR
 from newscorpus.ingest.parsers import RAW_SUFFIXES
 from newscorpus.model.gold import ANNOTATIONS_DIR
@@ -99,8 +99,7 @@ class Admission:
 
     def admitted(self, ids: list[str]) -> list[bool]:
         """Return whether an article of each id was admitted."""
-        keys = np.frombuffer(b"".join(id_digest(i) for i in ids), dtype="<u8")
-        holders = self._index[0].find(keys)
+        holders = self._index[0].find(id_keys(ids))
         return [
             (h >= 0 and self.ids[h] == i) or (0, i.encode("utf-8")) in self._collided
             for h, i in zip(holders.tolist(), ids, strict=True)

@@ -69,9 +69,12 @@ def text_key(text: str) -> bytes:
     return hashlib.sha256(" ".join(text.split()).encode("utf-8")).digest()
 
 
-def id_digest(article_id: str) -> bytes:
-    """Return the digest an id is looked up by (its first 8 bytes are its key)."""
-    return hashlib.blake2b(article_id.encode("utf-8"), digest_size=8).digest()
+def id_keys(ids: list[str]) -> npt.NDArray[np.uint64]:
+    """Return the 64-bit key of each id: Python's own string hash, which the string caches.
+
+    It differs between processes, so keys are made where they are looked up, on the driver, and never kept.
+    """
+    return np.fromiter(map(hash, ids), dtype=np.int64, count=len(ids)).view(np.uint64)
 
 
 @dataclass(slots=True)
@@ -79,7 +82,7 @@ class Candidates(Generic[T]):
     """A job's candidates as columns, in reading order: one object travels back per job, not one per article."""
 
     ids: list[str]
-    digests: npt.NDArray[np.uint8]  # one row each: the id's digest (8 bytes), raw bytes' sha256, text key (32 each)
+    digests: npt.NDArray[np.uint8]  # one row each: the raw bytes' sha256, then the text key
     lines: list[int | None]
     imported: list[bool]
     gold_problems: dict[int, list[Problem]]
@@ -88,10 +91,10 @@ class Candidates(Generic[T]):
     @classmethod
     def of(cls, found: list[Candidate[Any]], values: list[T]) -> Candidates[T]:
         """Return the columns of ``found``, each with its value (what the command made of it)."""
-        rows = b"".join(id_digest(c.id) + c.raw_sha256 + c.text_key for c in found)
+        rows = b"".join(c.raw_sha256 + c.text_key for c in found)
         return cls(
             [c.id for c in found],
-            np.frombuffer(rows, dtype=np.uint8).reshape(len(found), 72),
+            np.frombuffer(rows, dtype=np.uint8).reshape(len(found), 64),
             [c.line for c in found],
             [c.imported for c in found],
             {n: c.gold_problems for n, c in enumerate(found) if c.gold_problems},
@@ -102,10 +105,11 @@ class Candidates(Generic[T]):
         return len(self.ids)
 
     def keys(self) -> npt.NDArray[np.uint64]:
-        """Return each candidate's 64-bit keys, one column per ``KEYS``: the first 8 bytes of each digest."""
-        starts = (0, 8, 40)
-        columns = [np.ascontiguousarray(self.digests[:, s : s + 8]).view("<u8").ravel() for s in starts]
-        return np.stack(columns, axis=1) if len(self) else np.zeros((0, 3), dtype=np.uint64)
+        """Return each candidate's 64-bit keys, one column per ``KEYS``: the id's, then 8 bytes of each digest."""
+        if not len(self):
+            return np.zeros((0, len(KEYS)), dtype=np.uint64)
+        digests = [np.ascontiguousarray(self.digests[:, s : s + 8]).view("<u8").ravel() for s in (0, 32)]
+        return np.stack([id_keys(self.ids), *digests], axis=1)
 
     def full(self, kind: int, n: int) -> bytes:
         """Return what candidate ``n``'s key of ``kind`` (``KEYS``) stands for: its id, or a whole digest."""
@@ -116,4 +120,4 @@ def full_value(kind: int, article_id: str, digests: npt.NDArray[np.uint8]) -> by
     """Return what a key of ``kind`` stands for, given the id and the row of digests: two equal keys must share it."""
     if kind == 0:
         return article_id.encode("utf-8")
-    return digests[8:40].tobytes() if kind == 1 else digests[40:72].tobytes()
+    return digests[:32].tobytes() if kind == 1 else digests[32:].tobytes()

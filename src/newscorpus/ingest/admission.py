@@ -120,8 +120,9 @@ class Admission:
         self.ids += [found.ids[n] for n in rows]
         self._files += [files[n] for n in rows]
         self._lines.extend(found.lines[n] or 0 for n in rows)
-        self._digests.append(found.digests[rows])
-        self._firsts.append(first)
+        if rows:
+            self._digests.append(found.digests[rows])
+            self._firsts.append(first)
         return turned
 
     def _held(self, kind: int, keys: npt.NDArray[np.uint64], found: Candidates[T]) -> Holders:

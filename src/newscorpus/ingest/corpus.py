@@ -24,7 +24,7 @@ from newscorpus.ingest.parsers.jsonl import RecordNotes
 from newscorpus.ingest.pieces import Piece, pieces_of, read_piece, single
 from newscorpus.model.article import Article
 
-FILES_PER_JOB, MAX_FILES_PER_JOB, JOBS_PER_WORKER = 64, 512, 4
+FILES_PER_JOB, MAX_FILES_PER_JOB, JOBS_PER_WORKER = 64, 512, 8
 """Single-article files per job: at least enough to outweigh a round trip; else about ``JOBS_PER_WORKER`` jobs per
 worker, so that workers stay even, but no more files than the maximum (see ``files_per_job``)."""
 TAIL_FILES_PER_JOB, TAIL_JOBS_PER_WORKER = 8, 2

@@ -129,3 +129,20 @@ def test_chunks_are_the_lines_in_order_with_their_numbers(lines: list[bytes], si
         assert first == line
         assert chunk.endswith(b"\n")
         line += chunk.count(b"\n")
+
+
+def test_the_notes_of_a_damaged_stream_stay_with_its_file(empty_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records read before the break leave notes (a foreign id); they are told for that file, not the next."""
+    monkeypatch.setattr(pieces, "DECOMPRESSED_BYTES", 2000)
+    records = [{"id": f"<urn:uuid:{n:04d}>", "body": f"Ein Satz, Nummer {n}."} for n in range(300)]
+    whole = gzip.compress("".join(json.dumps(r) + "\n" for r in records).encode(), mtime=0)
+    (empty_corpus / "raw" / "a.jsonl.gz").write_bytes(whole[: len(whole) * 3 // 4])
+    clean = json.dumps({"id": "sauber", "body": "Text."}) + "\n"
+    (empty_corpus / "raw" / "b.jsonl").write_text(clean, encoding="utf-8")
+
+    problems = [i for i in iter_corpus(empty_corpus) if isinstance(i, Problem)]
+
+    assert [(p.file, p.code) for p in problems] == [
+        ("raw/a.jsonl.gz", Code.RAW_UNREADABLE),
+        ("raw/a.jsonl.gz", Code.ID_FOREIGN),
+    ]

@@ -122,9 +122,9 @@ def _read(
             if noted is not None:
                 notes = notes or RecordNotes()
                 notes.merge(noted)
-                if ends_file:
-                    items = [*items, *notes.problems(name)]
-                    notes = None
+            if ends_file and notes is not None:  # told even where the file's last piece is a problem of its own
+                items = [*items, *notes.problems(name)]
+                notes = None
             told = told or bool(items)
             if ends_file:
                 if not told:  # an empty JSONL file, or an empty array: every file is accounted for

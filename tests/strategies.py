@@ -204,9 +204,14 @@ def metadata(draw: st.DrawFn) -> dict[str, Any]:
     if published is not None:
         fields["published_at"] = published
         if draw(st.booleans()):
-            # Never before published_at; possibly in another zone, possibly the same instant.
-            later = published + draw(st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=30)))
-            fields["updated_at"] = later.astimezone(draw(timezones()))
+            # Never before published_at; possibly in another zone, possibly the same instant. Added in UTC: adding
+            # to a zoned time is wall-clock arithmetic, which drops a fold (02:30 of the repeated hour, plus
+            # nothing, is the first 02:30: an hour earlier).
+            delta = draw(st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=30)))
+            later = (published.astimezone(dt.UTC) + delta).astimezone(draw(timezones()))
+            if later < published:  # the same zone compares wall times, folds ignored: the model's known bug
+                later = later.astimezone(dt.UTC)  # (test_jsonl: an update in the repeated hour)
+            fields["updated_at"] = later
     elif draw(st.booleans()):
         fields["updated_at"] = draw(aware_datetimes())
     return fields

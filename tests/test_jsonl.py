@@ -250,6 +250,32 @@ def test_naive_datetime_is_rejected(tmp_path: Path, field: str) -> None:
     assert (problem.field, problem.code) == (field, Code.FIELD_INVALID)
 
 
+@pytest.mark.xfail(strict=True, reason="known: the rule compares wall times when both dates share a zone object")
+def test_an_update_in_the_repeated_hour_is_after_its_publication() -> None:
+    """02:10 CET (01:10 UTC) comes after 02:50 CEST (00:50 UTC) on the night clocks go back, whatever the wall says.
+
+    Python compares two datetimes of one tzinfo object by wall time, folds ignored; the rule (version 1)
+    does so. JSON dates carry fixed offsets, so only Python callers with zoneinfo dates meet it.
+    """
+    from zoneinfo import ZoneInfo
+
+    from newscorpus.ingest.make import make_article
+
+    berlin = ZoneInfo("Europe/Berlin")
+    published = dt.datetime(2025, 10, 26, 2, 50, tzinfo=berlin)
+    updated = dt.datetime(2025, 10, 26, 1, 10, tzinfo=dt.UTC).astimezone(berlin)
+    assert updated.astimezone(dt.UTC) > published.astimezone(dt.UTC)
+    made = make_article(
+        parts=[("headline", "Eine Meldung")],
+        metadata={"published_at": published, "updated_at": updated},
+        raw_file="raw/a.txt",
+        raw_sha256="0" * 64,
+        encoding="utf-8",
+        fallback_id="meldung",
+    )
+    assert isinstance(made, Article)
+
+
 def test_updated_before_published_is_rejected(tmp_path: Path) -> None:
     obj = {**BASE, "published_at": "2025-09-04T14:07:00+02:00", "updated_at": "2025-09-04T09:30:00+02:00"}
     [problem] = parse(tmp_path, "artikel.json", json.dumps(obj))

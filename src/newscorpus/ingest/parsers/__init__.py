@@ -11,7 +11,7 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -273,16 +273,7 @@ def parse_jsonl_range(
     to be told once for the whole file (``RecordNotes.merge``); a sidecar problem is told by the part
     that starts the file.
     """
-    try:
-        sidecar = load_sidecar(sidecar_path(path), sidecar_path(name))
-    except InvalidInput as exc:
-        if start == 0:
-            yield from exc.report.problems
-        return
-    try:
-        yield from _jsonl_lines(path, name, sidecar, start, stop, line, notes)
-    except OSError as exc:
-        yield unreadable(name, exc)
+    yield from _jsonl_part(path, name, start == 0, lambda s: _jsonl_lines(path, name, s, start, stop, line, notes))
 
 
 def parse_jsonl_chunk(path: Path, name: str, data: bytes, line: int, notes: RecordNotes) -> Iterator[ParseResult]:
@@ -290,10 +281,20 @@ def parse_jsonl_chunk(path: Path, name: str, data: bytes, line: int, notes: Reco
 
     As ``parse_jsonl_range``: notes go into ``notes``, and the chunk that starts the file tells a sidecar problem.
     """
+    yield from _jsonl_part(path, name, line == 1, lambda s: _jsonl_records(io.BytesIO(data), name, s, line, notes))
+
+
+def _jsonl_part(
+    path: Path, name: str, first: bool, read: Callable[[Sidecar], Iterator[ParseResult]]
+) -> Iterator[ParseResult]:
+    """Parse one part of a JSONL file with the file's sidecar (``read``); only the ``first`` part tells its problems."""
     try:
         sidecar = load_sidecar(sidecar_path(path), sidecar_path(name))
     except InvalidInput as exc:
-        if line == 1:
+        if first:
             yield from exc.report.problems
         return
-    yield from _jsonl_records(io.BytesIO(data), name, sidecar, line, notes)
+    try:
+        yield from read(sidecar)
+    except OSError as exc:
+        yield unreadable(name, exc)

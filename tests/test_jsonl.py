@@ -250,12 +250,11 @@ def test_naive_datetime_is_rejected(tmp_path: Path, field: str) -> None:
     assert (problem.field, problem.code) == (field, Code.FIELD_INVALID)
 
 
-@pytest.mark.xfail(strict=True, reason="known: the rule compares wall times when both dates share a zone object")
 def test_an_update_in_the_repeated_hour_is_after_its_publication() -> None:
     """02:10 CET (01:10 UTC) comes after 02:50 CEST (00:50 UTC) on the night clocks go back, whatever the wall says.
 
-    Python compares two datetimes of one tzinfo object by wall time, folds ignored; the rule (version 1)
-    does so. JSON dates carry fixed offsets, so only Python callers with zoneinfo dates meet it.
+    Python compares two datetimes of one tzinfo object by wall time, folds ignored; the rule's version 1 did,
+    and refused this pair. JSON dates carry fixed offsets, so only Python callers with zoneinfo dates met it.
     """
     from zoneinfo import ZoneInfo
 

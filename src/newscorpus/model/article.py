@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from datetime import UTC
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -241,9 +242,15 @@ class Article(Record):
         return self
 
     @model_validator(mode="after")
-    @rule(version=1)
+    @rule(version=2, loosens=1)
     def _updated_not_before_published(self) -> Article:
-        if self.published_at and self.updated_at and self.updated_at < self.published_at:
+        # In UTC: two datetimes of one tzinfo object compare by wall time, folds ignored, which put 02:10 CET
+        # before 02:50 CEST on the night clocks go back (version 1 did).
+        if (
+            self.published_at
+            and self.updated_at
+            and self.updated_at.astimezone(UTC) < self.published_at.astimezone(UTC)
+        ):
             raise CodedValueError(Code.DATE_UPDATED_BEFORE_PUBLISHED, "updated_at is before published_at")
         return self
 

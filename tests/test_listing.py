@@ -1,16 +1,26 @@
 from __future__ import annotations
 
+import gc
 from pathlib import Path, PurePosixPath
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newscorpus.core.codes import Code
+from newscorpus.core.names import Names
 from newscorpus.core.report import Problem
 from newscorpus.ingest.corpus import iter_corpus
-from newscorpus.ingest.listing import file_names
+from newscorpus.ingest.listing import Listing, file_names
 
 NAME = st.sampled_from(["a", "b", "B", "b.txt", "b-c", "ä.txt", "z", ".hidden", "a.meta.yaml"])
+
+
+@given(st.lists(NAME, max_size=8), st.lists(NAME, max_size=3))
+def test_a_progress_bar_counts_the_files_read(raw: list[str], gold: list[str]) -> None:
+    """``article_count`` is the length of ``article_files`` (sidecars left out), without making the names."""
+    listing = Listing(Names(raw), Names(gold))
+    assert listing.article_count() == len(listing.article_files())
 
 
 @settings(max_examples=40, deadline=None)
@@ -38,3 +48,31 @@ def test_a_sidecar_finds_its_raw_file_whatever_the_suffix_case(corpus: Path) -> 
     (raw / "lonely.meta.yaml").write_text("id: lonely\n", encoding="utf-8")
     problems = [p for p in iter_corpus(corpus) if isinstance(p, Problem) and p.code is Code.SIDECAR_ORPHAN]
     assert [p.file for p in problems] == ["raw/sub/lonely.meta.yaml"]
+
+
+@given(st.lists(st.text(max_size=6)), st.integers(-12, 12), st.integers(-12, 12), st.integers(-3, 3).filter(bool))
+def test_names_read_as_the_list_they_hold(names: list[str], index: int, stop: int, step: int) -> None:
+    """Any strings (empty ones, ä, emoji, separators of any kind): the same items, lengths, indices and slices."""
+    held = Names(names)
+    assert list(held) == names
+    assert len(held) == len(names)
+    assert list(held[index:stop:step]) == names[index:stop:step]
+    if -len(names) <= index < len(names):
+        assert held[index] == names[index]
+    else:
+        with pytest.raises(IndexError):
+            held[index]
+
+
+def test_listing_leaves_no_garbage_cycle(corpus: Path) -> None:
+    """A build freezes the garbage collector: a cycle made while listing (with every name in it) would live on."""
+    (corpus / "raw" / "unter" / "ordner").mkdir(parents=True)
+    (corpus / "raw" / "unter" / "ordner" / "a.txt").write_text("x", encoding="utf-8")
+    gc.collect()
+    gc.disable()
+    try:
+        listing = Listing.of(corpus)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+    assert "unter/ordner/a.txt" in listing.raw

@@ -56,7 +56,7 @@ def command(
         from newscorpus.release.build import build
         from newscorpus.release.diff import changes_since
 
-        with progress_bar("Building", len(listing.article_files())) as advance:
+        with progress_bar("Building", listing.article_count()) as advance:
             result = build(
                 corpus,
                 version,

@@ -42,7 +42,7 @@ def command(
     from newscorpus.release.clusters import duplicates  # imports numpy and datasketch: only when needed
 
     listing = Listing.of(corpus)
-    with progress_bar("Reading", len(listing.article_files())) as advance:
+    with progress_bar("Reading", listing.article_count()) as advance:
         result = duplicates(corpus, threshold=threshold, processes=processes, ray=ray, on_file=advance, listing=listing)
     if json:
         console.print_json(jsonlib.dumps(dataclasses.asdict(result), ensure_ascii=False))

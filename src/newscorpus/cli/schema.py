@@ -45,7 +45,7 @@ def check(corpus: CorpusOption = Path("corpus"), json: JsonOption = False) -> No
     from newscorpus.release.schema import check_schema  # the models and configs: only when a command needs them
 
     listing = Listing.of(corpus)
-    with progress_bar("Revalidating", len(listing.article_files())) as advance:
+    with progress_bar("Revalidating", listing.article_count()) as advance:
         result = check_schema(validate(corpus, advance, listing=listing))
     needed = required_level(result.pending)
     if json:

@@ -26,7 +26,7 @@ NAME = "validate"
 def command(corpus: CorpusOption = Path("corpus"), json: JsonOption = False, ray: RayOption = None) -> None:
     """Parse every raw file and annotation file; list all problems. Exit 1 if any is an error."""
     listing = Listing.of(corpus)
-    with progress_bar("Validating", len(listing.article_files())) as advance:
+    with progress_bar("Validating", listing.article_count()) as advance:
         report = validate(corpus, on_file=advance, ray=ray, listing=listing)
     if json:
         console.print_json(report.model_dump_json())

@@ -9,7 +9,7 @@ files are parsed and articles converted there, deduplication stays here.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar, overload
@@ -76,7 +76,7 @@ def job_size(per_job: int, left: int, workers: int) -> int:
 
 
 def _read(
-    corpus: Path, names: list[str], convert: Convert[T], executor: Executor
+    corpus: Path, names: Sequence[str], convert: Convert[T], executor: Executor
 ) -> Iterator[tuple[list[tuple[list[Problem | int], str, bool]], Candidates[T]]]:
     """Yield each job's pieces in order (what each became, its file, whether it ends the file), and its candidates.
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from newscorpus.core.codes import Code
 from newscorpus.core.errors import UsageError
+from newscorpus.core.names import Names
 from newscorpus.core.report import Problem
 from newscorpus.model.gold import ANNOTATIONS_DIR
 from newscorpus.model.sidecar import SIDECAR_SUFFIX
@@ -40,26 +41,32 @@ def walk_folder(folder: Path) -> tuple[list[str], list[str]]:
     """
     names: list[str] = []
     others: list[str] = []
-
     # A depth-first walk over sorted entries gives path order without sorting everything at the end;
-    # os.scandir knows each entry's type without a stat.
-    def walk(directory: str, prefix: str) -> None:
-        try:
-            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                walk(entry.path, f"{prefix}{entry.name}/")
-            elif entry.is_file():
-                names.append(prefix + entry.name)
-            else:
-                others.append(prefix + entry.name)
-
-    walk(str(folder), "")
+    # os.scandir knows each entry's type without a stat. A stack, not a recursive closure: that closure
+    # is a reference cycle, and kept both lists alive until the next garbage collection (during a build, never).
+    folders, prefixes = [_sorted_entries(str(folder))], [""]
+    while folders:
+        entry = next(folders[-1], None)
+        if entry is None:
+            folders.pop()
+            prefixes.pop()
+        elif entry.name.startswith("."):
+            continue
+        elif entry.is_dir(follow_symlinks=False):
+            folders.append(_sorted_entries(entry.path))
+            prefixes.append(f"{prefixes[-1]}{entry.name}/")
+        elif entry.is_file():
+            names.append(prefixes[-1] + entry.name)
+        else:
+            others.append(prefixes[-1] + entry.name)
     return names, others
+
+
+def _sorted_entries(directory: str) -> Iterator[os.DirEntry[str]]:
+    try:
+        return iter(sorted(os.scandir(directory), key=lambda entry: entry.name))
+    except (FileNotFoundError, NotADirectoryError):
+        return iter(())
 
 
 def unreadable_entries(corpus: Path, names: list[str]) -> Iterator[Problem]:
@@ -92,8 +99,8 @@ def raw_files(corpus: Path) -> list[Path]:
 class Listing:
     """The files of a corpus folder, listed once: a command reads them, and a release records them, from one list."""
 
-    raw: list[str]  # under raw/ (sidecars too), relative to it
-    gold: list[str]  # under annotations/, relative to it
+    raw: Names  # under raw/ (sidecars too), relative to it
+    gold: Names  # under annotations/, relative to it
     others: list[str] = field(default_factory=list)  # neither files nor folders (``walk_folder``), from the corpus
 
     @classmethod
@@ -102,11 +109,15 @@ class Listing:
         raw, odd_raw = walk_folder(check_corpus(corpus) / RAW_DIR)
         gold, odd_gold = walk_folder(corpus / ANNOTATIONS_DIR)
         others = [f"{RAW_DIR}/{name}" for name in odd_raw] + [f"{ANNOTATIONS_DIR}/{name}" for name in odd_gold]
-        return cls(raw, gold, others)
+        return cls(Names(raw), Names(gold), others)
 
-    def article_files(self) -> list[str]:
+    def article_files(self) -> Names:
         """Return the raw files that hold articles (sidecars left out), relative to the corpus, in reading order."""
-        return [f"{RAW_DIR}/{name}" for name in self.raw if not name.endswith(SIDECAR_SUFFIX)]
+        return Names(f"{RAW_DIR}/{name}" for name in self.raw if not name.endswith(SIDECAR_SUFFIX))
+
+    def article_count(self) -> int:
+        """Return how many files ``article_files`` lists, without making their names (a progress bar's length)."""
+        return sum(not name.endswith(SIDECAR_SUFFIX) for name in self.raw)
 
     def inputs(self) -> list[str]:
         """Return every file a release is built from (raw files, sidecars, gold files), relative to the corpus."""

@@ -1,0 +1,52 @@
+"""A compact, immutable sequence of names (file paths): one string and the end of each name in it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import pairwise
+from typing import overload
+
+import numpy as np
+
+
+class Names(Sequence[str]):
+    """Names held as one string and an array of ends, each name a ``str`` again when read.
+
+    A corpus of 100,000 articles lists about 200,000 files; as ``str`` objects in a list each costs
+    about 80 bytes, held for the whole build. Here a name costs its characters and 8 bytes.
+    """
+
+    __slots__ = ("_ends", "_joined")
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        parts = list(names)
+        self._joined = "".join(parts)
+        self._ends = np.cumsum([len(part) for part in parts], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Names: ...
+    def __getitem__(self, index: int | slice) -> str | Names:
+        if isinstance(index, slice):
+            return Names(self[n] for n in range(*index.indices(len(self))))
+        n = range(len(self))[index]  # negative indices, and the IndexError past the end
+        return self._joined[int(self._ends[n - 1]) if n else 0 : int(self._ends[n])]
+
+    def __iter__(self) -> Iterator[str]:
+        joined = self._joined
+        for start, end in pairwise([0, *self._ends.tolist()]):
+            yield joined[start:end]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Names):
+            return NotImplemented
+        return self._joined == other._joined and np.array_equal(self._ends, other._ends)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking equality: like a list, never a dict key
+
+    def __repr__(self) -> str:
+        return f"Names({list(self)!r})"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import datasets
 import numpy as np
+import pyarrow as pa
 import pytest
 from helpers import add_json_articles, write_gold
 from hypothesis import given
@@ -151,3 +152,31 @@ def test_run_indices_are_the_runs_one_after_another(runs: list[tuple[int, int]])
     starts, sizes = [s for s, _ in runs], [n for _, n in runs]
     expected = [i for s, n in runs for i in range(s, s + n)]
     assert run_indices(starts, sizes).tolist() == expected
+
+
+def test_a_shard_copies_the_rows_it_keeps_not_the_spills_it_reads(tmp_path: Path) -> None:
+    """A shard of one row from each of 20 spills (a small split's shard touches every spill) stays that small.
+
+    Arrow memory is counted by a pool of the test's own: a gather over the spills' concatenation
+    allocated all of them (here 8 MB) before it took 20 rows.
+    """
+    text = ["ä" * 2000 + str(n) for n in range(200)]
+    for job in range(20):
+        path = shards.spill_path(tmp_path, "documents", job)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table = pa.table({"text": text, "job": [job] * len(text)})
+        with pa.ipc.new_file(str(path), table.schema) as writer:
+            writer.write_table(table)
+    runs = tuple(Run(job, 7 * job, 7 * job + 1) for job in reversed(range(20)))
+    job = shards.ShardJob(tmp_path, "documents", "test", 0, runs, ())
+    pool = pa.proxy_memory_pool(pa.default_memory_pool())
+    before = pa.default_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        assert shards.write_shard(job) == 20
+    finally:
+        pa.set_memory_pool(before)
+    written = pa.ipc.open_stream(shards.shard_path(tmp_path, "documents", "test", 0)).read_all()
+    assert written.column("job").to_pylist() == list(reversed(range(20)))
+    assert written.column("text").to_pylist() == [text[7 * job] for job in reversed(range(20))]
+    assert pool.max_memory() < 20 * len(text[0].encode()) * 4  # the 20 rows, copied a few times at most

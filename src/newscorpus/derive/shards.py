@@ -32,7 +32,6 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from newscorpus.core.atomic import atomic_path
-from newscorpus.core.ranges import run_indices
 from newscorpus.core.report import Problem
 from newscorpus.derive.configs import Config, Rows
 from newscorpus.derive.features import ClassLabel, fields_for
@@ -243,20 +242,19 @@ def shard_path(folder: Path, config: str, split: str, index: int) -> Path:
 
 def write_shard(job: ShardJob) -> int:
     """Write one shard from the spilled rows it gathers (on a worker); return its rows."""
-    spills: dict[int, int] = {}  # read job → where its spill starts among the spills read
-    tables: list[pa.Table] = []
-    read = 0
+    spills: dict[int, pa.Table] = {}
+    runs = []
     for run in job.runs:
         # Opened once per job: articles moved into their cluster's split make many short runs into one spill.
         if run.job not in spills:
             # The map stays open while the table's buffers point into it; it closes when they are gone.
             path = str(spill_path(job.folder, job.config, run.job))
-            tables.append(pa.ipc.open_file(pa.memory_map(path)).read_all())
-            spills[run.job], read = read, read + tables[-1].num_rows
-    starts = [spills[run.job] + run.start for run in job.runs]
-    # One gather of every kept row, in order, rather than a slice per run: a shard may hold thousands of runs.
-    rows = run_indices(starts, [run.stop - run.start for run in job.runs])
-    table = _placed(pa.concat_tables(tables).take(rows), job)
+            spills[run.job] = pa.ipc.open_file(pa.memory_map(path)).read_all()
+        runs.append(spills[run.job].slice(run.start, run.stop - run.start))
+    # Slices of the maps, which write_stream copies a batch at a time. One gather (take) over the spills'
+    # concatenation copied every spill the shard touched into memory first: for a small split, whose
+    # shard touches every spill, the whole build's rows (a worker peaked at 930 MB for 100,000 articles).
+    table = _placed(pa.concat_tables(runs), job)
     with atomic_path(shard_path(job.folder, job.config, job.split, job.index), durable=False) as tmp:
         write_stream(tmp, table)
     return int(table.num_rows)

@@ -58,6 +58,7 @@ class Code(StrEnum):
     URL_NO_HOST = "url.no_host", "The url does not parse as a URL with a host."
     DATE_OUT_OF_RANGE = "date.out_of_range", "published_at or updated_at is outside the years an article may have."
     DATE_UPDATED_BEFORE_PUBLISHED = "date.updated_before_published", "updated_at is before published_at."
+    DATE_NO_OFFSET = "date.no_offset", "Warning: a date without a UTC offset (news-please) was read as Berlin time."
     # A JSON article, or a Hugging Face or DataTrove record.
     JSON_GIVEN_TWICE = "json.given_twice", "One thing is given twice: body and text, headline and title, or metadata."
     JSON_NO_BODY = "json.no_body", "The article has neither a body nor a text."

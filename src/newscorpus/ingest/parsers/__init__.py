@@ -23,7 +23,7 @@ from newscorpus.core.report import Problem
 from newscorpus.ingest.encoding import Decoded, UndecodableError, decode_text
 from newscorpus.ingest.ids import id_from_filename
 from newscorpus.ingest.make import ParseResult, make_article
-from newscorpus.ingest.parsers import germeval, gnad
+from newscorpus.ingest.parsers import germeval, gnad, newsplease
 from newscorpus.ingest.parsers.compressed import COMPRESSED_SUFFIXES, broken_stream, decompressed_lines, jsonl_codec
 from newscorpus.ingest.parsers.jsonarray import MAX_ARRAY_BYTES, array_elements, starts_array
 from newscorpus.ingest.parsers.jsonl import JsonArticle, RecordNotes, validation_problems
@@ -94,10 +94,13 @@ def _json_record(
     notes: RecordNotes,
 ) -> Iterator[ParseResult]:
     """Parse one JSON article record, decoded from raw bytes whose sha256 is ``raw_sha256``."""
+    translated = newsplease.translate(decoded.text)
     try:
-        obj = JsonArticle.model_validate_json(decoded.text)
+        obj = JsonArticle.model_validate_json(translated.text if translated else decoded.text)
     except ValidationError as exc:
-        yield from validation_problems(exc, name, line)
+        for problem in validation_problems(exc, name, line):
+            given_as = translated.given_as.get(problem.field or "") if translated else None
+            yield problem.model_copy(update={"field": given_as}) if given_as else problem
         return
     if found := obj.problems():
         yield from (
@@ -118,7 +121,7 @@ def _json_record(
     if isinstance(result, list):
         yield from result
         return
-    notes.add(obj, line, made_id=None if "id" in overrides else result.id)
+    notes.add(obj, line, made_id=None if "id" in overrides else result.id, translated=translated)
     yield result
 
 

@@ -37,6 +37,7 @@ from newscorpus.core.offsets import normalize_text
 from newscorpus.core.plural import plural
 from newscorpus.core.report import Problem, problems_from_validation
 from newscorpus.ingest.ids import slugify
+from newscorpus.ingest.parsers import newsplease
 from newscorpus.model.article import ArticleId
 from newscorpus.model.metadata import Metadata
 
@@ -196,9 +197,16 @@ class RecordNotes:
     unkept: set[str] = field(default_factory=set)
     records: int = 0
     lines: tuple[int | None, int | None] = (None, None)  # the first and the last with an unkept key
+    zoned: tuple[int, int | None] = (0, None)  # news-please records with a date read as Berlin time; the first line
+    unordered: tuple[int, int | None] = (0, None)  # news-please records whose date_modify is before date_publish
 
-    def add(self, obj: JsonArticle, line: int | None, made_id: str | None) -> None:
-        """Note what ``obj`` (an article now, at ``line``) held that its article does not; ``made_id``: its new id."""
+    def add(
+        self, obj: JsonArticle, line: int | None, made_id: str | None, translated: newsplease.Translated | None = None
+    ) -> None:
+        """Note what ``obj`` (an article now, at ``line``) held that its article does not; ``made_id``: its new id.
+
+        ``translated`` is what reading it as a news-please record decided, if it was one.
+        """
         if (given := obj.foreign_id()) is not None and made_id is not None:
             self.ids += 1
             self.first_id = self.first_id or (line, given, made_id)
@@ -206,6 +214,10 @@ class RecordNotes:
             self.unkept.update(keys)
             self.records += 1
             self.lines = (self.lines[0] or line, line)
+        if translated is not None and translated.zoned:
+            self.zoned = _counted(self.zoned, (1, line))
+        if translated is not None and translated.modify_before_publish:
+            self.unordered = _counted(self.unordered, (1, line))
 
     def merge(self, later: RecordNotes) -> None:
         """Add the notes of a later part of the same file."""
@@ -214,6 +226,8 @@ class RecordNotes:
         self.unkept |= later.unkept
         self.records += later.records
         self.lines = (self.lines[0] or later.lines[0], later.lines[1] or self.lines[1])
+        self.zoned = _counted(self.zoned, later.zoned)
+        self.unordered = _counted(self.unordered, later.unordered)
 
     def problems(self, file: str) -> list[Problem]:
         """Return a warning for each kind of note, placed at the first line it concerns."""
@@ -244,4 +258,26 @@ class RecordNotes:
                 code=Code.JSON_UNKEPT_KEYS, file=file, line=first, field="metadata", severity="warning", message=message
             )
             out.append(warning)
+        if count := self.zoned[0]:
+            message = (
+                f"{plural(count, 'news-please record')} gave dates without a UTC offset; they were read as "
+                "Europe/Berlin time, the time German news sites give. Where that is wrong, give published_at "
+                "with its offset (in the record, or in a sidecar)."
+            )
+            out.append(_warning(Code.DATE_NO_OFFSET, file, self.zoned[1], "published_at", message))
+        if count := self.unordered[0]:
+            message = (
+                f"{plural(count, 'news-please record')} gave a date_modify before its date_publish (both are taken "
+                "from the page, and one is wrong): that date_modify is no updated_at, and only the raw file keeps it."
+            )
+            out.append(_warning(Code.DATE_UPDATED_BEFORE_PUBLISHED, file, self.unordered[1], "updated_at", message))
         return out
+
+
+def _counted(before: tuple[int, int | None], more: tuple[int, int | None]) -> tuple[int, int | None]:
+    """Add a count of records and the line of the first of them to another, of records read before them."""
+    return before[0] + more[0], before[1] if before[0] else more[1]
+
+
+def _warning(code: Code, file: str, line: int | None, field: str, message: str) -> Problem:
+    return Problem(code=code, file=file, line=line, field=field, severity="warning", message=message)

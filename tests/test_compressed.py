@@ -146,3 +146,43 @@ def test_the_notes_of_a_damaged_stream_stay_with_its_file(empty_corpus: Path, mo
         ("raw/a.jsonl.gz", Code.RAW_UNREADABLE),
         ("raw/a.jsonl.gz", Code.ID_FOREIGN),
     ]
+
+
+def _article(i: int) -> dict[str, object]:
+    return {"url": f"https://www.example.de/{i}.html", "headline": f"Meldung {i}", "body": f"Über „Köln“ {i}. 😀"}
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".zst"])
+@pytest.mark.parametrize("array", [False, True])
+def test_a_compressed_json_file_reads_as_the_plain_one(tmp_path: Path, suffix: str, array: bool) -> None:
+    """One object (its id from the file name) or an array: the same articles, hashes and lines as uncompressed."""
+    data = (
+        json.dumps([_article(i) for i in range(4)], indent=1) if array else json.dumps(_article(0) | {"url": None})
+    ).encode("utf-8")
+    read = {}
+    for kind, name, content in (("plain", "meldung.json", data), ("packed", f"meldung.json{suffix}", data)):
+        corpus = tmp_path / kind
+        (corpus / "raw").mkdir(parents=True)
+        (corpus / "raw" / name).write_bytes(content if kind == "plain" else _compress(content, suffix))
+        items = list(iter_corpus(corpus))
+        assert all(isinstance(item, Article) for item in items), items
+        read[kind] = [(a.id, a.raw_line, a.raw_sha256, a.text) for a in items if isinstance(a, Article)]
+    assert read["packed"] == read["plain"]
+    assert len(read["plain"]) == (4 if array else 1)
+
+
+def test_a_damaged_compressed_json_file_is_unreadable(empty_corpus: Path) -> None:
+    packed = gzip.compress(json.dumps(_article(1)).encode("utf-8"))
+    (empty_corpus / "raw" / "kaputt.json.gz").write_bytes(packed[: len(packed) // 2])
+    [problem] = list(iter_corpus(empty_corpus))
+    assert isinstance(problem, Problem)
+    assert (problem.code, problem.file) == (Code.RAW_UNREADABLE, "raw/kaputt.json.gz")
+    assert "gzip" in problem.message
+
+
+def test_a_sidecar_beside_a_compressed_json_file_applies_and_is_no_orphan(empty_corpus: Path) -> None:
+    (empty_corpus / "raw" / "meldung.json.zst").write_bytes(_compress(json.dumps(_article(2)).encode(), ".zst"))
+    (empty_corpus / "raw" / "meldung.json.meta.yaml").write_text("license: CC-BY-4.0\n", encoding="utf-8")
+    [article] = list(iter_corpus(empty_corpus))
+    assert isinstance(article, Article)
+    assert article.license == "CC-BY-4.0"

@@ -24,7 +24,15 @@ from newscorpus.ingest.encoding import Decoded, UndecodableError, decode_text
 from newscorpus.ingest.ids import id_from_filename
 from newscorpus.ingest.make import ParseResult, make_article
 from newscorpus.ingest.parsers import germeval, gnad, newsplease
-from newscorpus.ingest.parsers.compressed import COMPRESSED_SUFFIXES, broken_stream, decompressed_lines, jsonl_codec
+from newscorpus.ingest.parsers.compressed import (
+    COMPRESSED_JSON_SUFFIXES,
+    COMPRESSED_SUFFIXES,
+    broken_stream,
+    decompressed,
+    decompressed_lines,
+    json_codec,
+    jsonl_codec,
+)
 from newscorpus.ingest.parsers.jsonarray import MAX_ARRAY_BYTES, array_elements, starts_array
 from newscorpus.ingest.parsers.jsonl import JsonArticle, RecordNotes, validation_problems
 from newscorpus.ingest.parsers.pagecopy import PageCopyError, parse_page_copy
@@ -33,7 +41,7 @@ from newscorpus.model.sidecar import Sidecar, load_sidecar, sidecar_path
 
 SUFFIXES = (".txt", ".json", ".jsonl")
 IMPORT_SUFFIXES = (".tsv", ".csv")
-RAW_SUFFIXES = SUFFIXES + COMPRESSED_SUFFIXES + IMPORT_SUFFIXES
+RAW_SUFFIXES = SUFFIXES + COMPRESSED_SUFFIXES + COMPRESSED_JSON_SUFFIXES + IMPORT_SUFFIXES
 """Every raw file a sidecar may stand beside: a raw format, compressed JSONL, an import."""
 _IMPORT_SIDECAR_FIELDS = {"format", "split", "license", "redistributable"}
 """Public corpora imported with `newscorpus import`; their sidecar names the format."""
@@ -189,8 +197,8 @@ def _parse_file(path: Path, name: str) -> Iterator[ParseResult]:
             return
         yield from _imported(path, name, sidecar)
         return
-    if suffix not in SUFFIXES and not jsonl_codec(name):
-        formats = ", ".join(SUFFIXES + COMPRESSED_SUFFIXES)
+    if suffix not in SUFFIXES and not jsonl_codec(name) and not json_codec(name):
+        formats = ", ".join(SUFFIXES + COMPRESSED_SUFFIXES + COMPRESSED_JSON_SUFFIXES)
         yield Problem(
             code=Code.RAW_UNSUPPORTED_FORMAT,
             file=name,
@@ -214,27 +222,47 @@ def _parse_file(path: Path, name: str) -> Iterator[ParseResult]:
             yield broken_stream(name, codec, exc)
         yield from notes.problems(name)
         return
+    if codec := json_codec(name):
+        try:
+            data = decompressed(path, codec, MAX_ARRAY_BYTES)
+        except OSError as exc:
+            message = f"could not be decompressed as {codec} ({exc}); nothing of it was read"
+            yield Problem(code=Code.RAW_UNREADABLE, file=name, message=message)
+            return
+        stem = Path(path.stem).stem  # x.json.gz: x
+        yield from _json_file(data, len(data), starts_array(data[:64]), name, stem, sidecar, notes)
+        return
     with path.open("rb") as handle:  # one open for the size and the bytes
         size = os.fstat(handle.fileno()).st_size
-        array = suffix == ".json" and starts_array(handle.read(64))
-        handle.seek(0)
-        if array:
-            if size > MAX_ARRAY_BYTES:
-                of = "a JSON array; write it as JSONL (one object per line), which is read in parallel"
-                yield _too_big(name, size, limit=MAX_ARRAY_BYTES, of=of)
-                return
-            yield from _guarded(_json_array(handle.read(), name, sidecar, notes), name)
-            yield from notes.problems(name)
+        if suffix == ".json":
+            array = starts_array(handle.read(64))
+            handle.seek(0)
+            fits = size <= (MAX_ARRAY_BYTES if array else MAX_FILE_BYTES)  # else only the size is needed
+            yield from _json_file(handle.read() if fits else b"", size, array, name, path.stem, sidecar, notes)
             return
         if size > MAX_FILE_BYTES:
             yield _too_big(name, size)
             return
         data = handle.read()
-    if suffix == ".json":
-        yield from _guarded(_json_object(data, name, path.stem, sidecar, None, notes), name)
-        yield from notes.problems(name)
+    yield from _guarded(_page_copy(data, name, path.stem, sidecar), name)
+
+
+def _json_file(
+    data: bytes, size: int, array: bool, name: str, stem: str, sidecar: Sidecar, notes: RecordNotes
+) -> Iterator[ParseResult]:
+    """Parse a .json file of ``size`` bytes, ``data`` (unread if too big): an ``array`` of objects, or one object."""
+    if array and size > MAX_ARRAY_BYTES:
+        of = "a JSON array; write it as JSONL (one object per line), which is read in parallel"
+        yield _too_big(name, size, limit=MAX_ARRAY_BYTES, of=of)
+        return
+    if not array and size > MAX_FILE_BYTES:
+        yield _too_big(name, size)
+        return
+    if array:
+        yield from _guarded(_json_array(data, name, sidecar, notes), name)
     else:
-        yield from _guarded(_page_copy(data, name, path.stem, sidecar), name)
+        yield from _guarded(_json_object(data, name, stem, sidecar, None, notes), name)
+    yield from notes.problems(name)
 
 
 def _jsonl_lines(

@@ -1,8 +1,9 @@
-"""Compressed JSONL (``.jsonl.gz``, ``.jsonl.bz2``, ``.jsonl.zst``), as crawls and exports ship it, kept as received.
+"""Compressed JSONL and JSON (``.jsonl.gz``, ``.json.zst``, …), as crawls and exports ship them, kept as received.
 
 A compressed stream cannot be cut into byte ranges that workers seek to, so one reader
-decompresses it (pyarrow's codecs, in C) and hands the lines on in chunks, each with the number
-of its first line. A record is the same whichever way its file came: its bytes are the line.
+decompresses a JSONL file (pyarrow's codecs, in C) and hands the lines on in chunks, each with
+the number of its first line. A record is the same whichever way its file came: its bytes are
+the line. A compressed ``.json`` file (an object, or an array) is decompressed whole, by a worker.
 """
 
 from __future__ import annotations
@@ -16,13 +17,38 @@ from newscorpus.core.report import Problem
 
 CODECS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
 COMPRESSED_SUFFIXES = tuple(f".jsonl{suffix}" for suffix in CODECS)
+COMPRESSED_JSON_SUFFIXES = tuple(f".json{suffix}" for suffix in CODECS)
 READ_BYTES = 1 << 20
 
 
 def jsonl_codec(name: str) -> str | None:
     """Return the codec of a compressed JSONL file's name, None for any other name."""
+    return _codec(name, ".jsonl")
+
+
+def json_codec(name: str) -> str | None:
+    """Return the codec of a compressed ``.json`` file's name, None for any other name."""
+    return _codec(name, ".json")
+
+
+def _codec(name: str, kind: str) -> str | None:
     lowered = name.lower()
-    return next((codec for suffix, codec in CODECS.items() if lowered.endswith(f".jsonl{suffix}")), None)
+    return next((codec for suffix, codec in CODECS.items() if lowered.endswith(f"{kind}{suffix}")), None)
+
+
+def decompressed(path: Path, codec: str, limit: int) -> bytes:
+    """Return the decompressed bytes of ``path``, or its first ``limit`` + 1 if it has more (too big to read).
+
+    A damaged stream raises ``OSError``.
+    """
+    import pyarrow as pa
+
+    parts, size = [], 0
+    with pa.input_stream(str(path), compression=codec) as stream:
+        while size <= limit and (block := stream.read(min(READ_BYTES, limit + 1 - size))):
+            parts.append(block)
+            size += len(block)
+    return b"".join(parts)
 
 
 def decompressed_chunks(path: Path, codec: str, size: int = READ_BYTES) -> Iterator[tuple[int, bytes]]:

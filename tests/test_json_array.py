@@ -14,9 +14,8 @@ from hypothesis import strategies as st
 
 from newscorpus.core.codes import Code
 from newscorpus.core.report import Problem
-from newscorpus.ingest import parsers
 from newscorpus.ingest.corpus import iter_corpus
-from newscorpus.ingest.parsers import parse_file
+from newscorpus.ingest.parsers import parse_file, records
 from newscorpus.ingest.parsers.jsonarray import array_elements, starts_array
 from newscorpus.model.article import Article
 
@@ -81,7 +80,7 @@ def test_an_empty_array_holds_no_article_and_no_error(tmp_path: Path) -> None:
 def test_an_array_over_its_limit_is_refused_naming_jsonl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "riesig.json"
     path.write_text(json.dumps([_record(n) for n in range(50)]), encoding="utf-8")
-    monkeypatch.setattr(parsers, "MAX_ARRAY_BYTES", 1000)
+    monkeypatch.setattr(records, "MAX_ARRAY_BYTES", 1000)
     articles, problems = _parsed(path)
     assert articles == []
     assert [p.code for p in problems] == [Code.RAW_TOO_BIG]

@@ -15,8 +15,12 @@ import newscorpus
 
 @pytest.mark.parametrize("name", newscorpus.__all__)
 def test_every_public_name_is_its_modules_object(name: str) -> None:
-    where = newscorpus._WHERE[name]
-    assert getattr(newscorpus, name) is getattr(importlib.import_module(where), name)
+    """Also once every subpackage is imported: importing one sets the package's attribute of its name."""
+    for package in Path(newscorpus.__file__).parent.iterdir():
+        if (package / "__init__.py").is_file():
+            importlib.import_module(f"newscorpus.{package.name}")
+    module, attribute = newscorpus._WHERE[name].split(":")
+    assert getattr(newscorpus, name) is getattr(importlib.import_module(module), attribute)
     assert name in dir(newscorpus)
 
 
@@ -24,7 +28,12 @@ def test_type_checkers_see_the_names_the_package_gives() -> None:
     """The ``TYPE_CHECKING`` imports of the package are ``_WHERE``, name for name and module for module."""
     tree = ast.parse(Path(newscorpus.__file__).read_text(encoding="utf-8"))
     [block] = [node for node in tree.body if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"]
-    seen = {alias.name: node.module for node in block.body if isinstance(node, ast.ImportFrom) for alias in node.names}
+    seen = {
+        alias.asname or alias.name: f"{node.module}:{alias.name}"
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
     assert seen == newscorpus._WHERE
 
 
@@ -44,7 +53,7 @@ def test_the_docstring_example_validates_builds_and_publishes(corpus: Path, tmp_
     assert not report.errors
     result = newscorpus.build(corpus, processes=1, configs=["documents"])
     assert isinstance(result, newscorpus.BuildResult)
-    manifest = newscorpus.publish(corpus, result.manifest.version, tmp_path / "published")
+    manifest = newscorpus.publish_release(corpus, result.manifest.version, tmp_path / "published")
     assert manifest == newscorpus.load_manifest(corpus, result.manifest.version)
     assert not newscorpus.verify(corpus, result.manifest.version).errors
     with pytest.raises(newscorpus.NewscorpusError):

@@ -395,11 +395,27 @@ def test_datatrove_record_takes_the_articles_keys_from_metadata(tmp_path: Path) 
     assert "crawl time" in keys.message
 
 
-def test_keys_at_the_top_that_no_article_has_are_an_error_naming_them(tmp_path: Path) -> None:
-    articles, problems = parse_fixture(tmp_path, "huggingface-cc-news.jsonl")
-    assert articles == []
-    assert sorted(p.field for p in problems) == ["date", "description", "domain", "image_url"]
-    assert all(p.severity == "error" and p.line == 1 and p.code is Code.FIELD_UNKNOWN for p in problems)
+def test_a_datasets_other_columns_stay_in_the_raw_file_with_a_warning(tmp_path: Path) -> None:
+    """cc_news: text and title are the article; domain, date, description and image_url are kept, not lost."""
+    [article], [keys] = parse_fixture(tmp_path, "huggingface-cc-news.jsonl")
+    assert article.block_text("headline") == "Regierung einigt sich auf Haushalt"
+    assert article.url == "https://www.example.de/politik/haushalt-einigung.html"
+    assert (keys.code, keys.severity, keys.line) == (Code.JSON_UNKEPT_KEYS, "warning", 1)
+    assert "date, description, domain, image_url" in keys.message
+
+
+def test_keys_at_the_top_of_a_record_in_the_corpus_keys_are_an_error_naming_them(tmp_path: Path) -> None:
+    """With body, the record is in the corpus's own keys: an unknown key is most likely a typo."""
+    problems = parse(tmp_path, "artikel.jsonl", jsonl({**BASE, "hedline": "Tippfehler", "rubrik": "Politik"}))
+    assert sorted(p.field for p in problems if isinstance(p, Problem)) == ["hedline", "rubrik"]
+    assert all(isinstance(p, Problem) and p.severity == "error" and p.code is Code.FIELD_UNKNOWN for p in problems)
+
+
+def test_a_dataset_column_that_is_also_in_metadata_is_an_error(tmp_path: Path) -> None:
+    record = {"text": "Ein Text.", "url": URL, "topic": "Politik", "metadata": {"topic": "Sport"}}
+    [problem] = parse(tmp_path, "artikel.jsonl", jsonl(record))
+    assert isinstance(problem, Problem)
+    assert (problem.code, problem.field) == (Code.FIELD_UNKNOWN, "topic")
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ a warning says so. Warnings come once per file, not once per record.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -172,6 +173,27 @@ def corpus_id(value: str | int) -> str:
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
         slug = slugify(text)
         return f"{slug}-{digest}" if slug else f"id-{digest}"
+
+
+def with_extras_in_metadata(text: str, error: ValidationError) -> str | None:
+    """Return a Hugging Face or DataTrove record with its unknown top-level keys moved into ``metadata``.
+
+    Such a record (one with ``text``, no ``body``) is an export of a dataset, whose other columns
+    (MLSUM's ``summary``, ``topic`` and ``date``, say) are data, not typos: they stay only in the raw
+    file, as a DataTrove record's other metadata keys do, and a warning names them. Return None for
+    any other record, or if ``error`` has more than unknown top-level keys, or one is in
+    ``metadata`` already: the error stands.
+    """
+    errors = error.errors(include_url=False)
+    if any(item["type"] != "extra_forbidden" or len(item["loc"]) != 1 for item in errors):
+        return None
+    record = json.loads(text)
+    metadata = record.get("metadata") or {}
+    extras = {str(item["loc"][0]) for item in errors}
+    if "text" not in record or "body" in record or not isinstance(metadata, dict) or extras & metadata.keys():
+        return None
+    record["metadata"] = metadata | {key: record.pop(key) for key in sorted(extras)}
+    return json.dumps(record, ensure_ascii=False)
 
 
 def validation_problems(error: ValidationError, file: str, line: int | None) -> list[Problem]:

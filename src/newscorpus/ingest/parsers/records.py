@@ -19,7 +19,7 @@ from newscorpus.ingest.ids import id_from_filename
 from newscorpus.ingest.make import ParseResult, make_article
 from newscorpus.ingest.parsers import newsplease
 from newscorpus.ingest.parsers.jsonarray import MAX_ARRAY_BYTES, array_elements
-from newscorpus.ingest.parsers.jsonl import JsonArticle, RecordNotes, validation_problems
+from newscorpus.ingest.parsers.jsonl import JsonArticle, RecordNotes, validation_problems, with_extras_in_metadata
 from newscorpus.model.article import MAX_TEXT_CHARS
 from newscorpus.model.sidecar import Sidecar
 
@@ -83,13 +83,16 @@ def json_record(
 ) -> Iterator[ParseResult]:
     """Parse one JSON article record, decoded from raw bytes whose sha256 is ``raw_sha256``."""
     translated = newsplease.translate(decoded.text)
+    text = translated.text if translated else decoded.text
     try:
-        obj = JsonArticle.model_validate_json(translated.text if translated else decoded.text)
+        obj = JsonArticle.model_validate_json(text)
     except ValidationError as exc:
-        for problem in validation_problems(exc, name, line):
-            given_as = translated.given_as.get(problem.field or "") if translated else None
-            yield problem.model_copy(update={"field": given_as}) if given_as else problem
-        return
+        if (lifted := _with_extras_kept(text, exc)) is None:
+            for problem in validation_problems(exc, name, line):
+                given_as = translated.given_as.get(problem.field or "") if translated else None
+                yield problem.model_copy(update={"field": given_as}) if given_as else problem
+            return
+        obj = lifted
     if found := obj.problems():
         yield from (
             Problem(code=code, file=name, line=line, field=field, message=message) for code, field, message in found
@@ -111,6 +114,15 @@ def json_record(
         return
     notes.add(obj, line, made_id=None if "id" in overrides else result.id, translated=translated)
     yield result
+
+
+def _with_extras_kept(text: str, error: ValidationError) -> JsonArticle | None:
+    """Return a dataset export's record, its other columns kept in the raw file (``with_extras_in_metadata``)."""
+    lifted = with_extras_in_metadata(text, error)
+    try:
+        return None if lifted is None else JsonArticle.model_validate_json(lifted)
+    except ValidationError:
+        return None
 
 
 def json_file(

@@ -232,6 +232,37 @@ def test_no_reading_time(tmp_path: Path, seed_text: str, seed_sidecar: str) -> N
     assert article.updated_at == SEED_UPDATED
 
 
+@pytest.mark.parametrize(
+    "line", ["Von dpa Aktualisiert am 04.09.2025 Lesedauer: 4 Min.", "Von dpa 04.09.2025", "04.09.2025"]
+)
+def test_a_date_without_a_time_is_midnight_and_warned(
+    tmp_path: Path, seed_text: str, seed_sidecar: str, line: str
+) -> None:
+    """Older pages give the date alone: the article is read, at 00:00 Berlin time, and a warning says so."""
+    article, warning = parse(tmp_path, edit(seed_text, DATE_LINE, line), seed_sidecar)
+    assert isinstance(article, Article)
+    assert isinstance(warning, Problem)
+    dated = "updated_at" if "Aktualisiert" in line else "published_at"
+    assert getattr(article, dated) == dt.datetime(2025, 9, 4, tzinfo=CEST)
+    assert (warning.code, warning.severity, warning.line, warning.field) == (Code.DATE_NO_TIME, "warning", 3, dated)
+    assert article.headline == HEADLINE  # the rest of the page reads as before
+
+
+def test_a_line_with_a_time_is_the_date_line_before_a_date_alone(
+    tmp_path: Path, seed_text: str, seed_sidecar: str
+) -> None:
+    """Only where no line gives a time is a date alone the date line: a page with both reads as before."""
+    article = parse_article(tmp_path, edit(seed_text, DATE_LINE, f"04.09.2025\n\n{DATE_LINE}"), seed_sidecar)
+    assert article.updated_at == SEED_UPDATED  # and no warning: parse_article takes exactly one result
+
+
+def test_a_sidecar_that_gives_the_time_silences_the_warning(tmp_path: Path, seed_text: str, seed_sidecar: str) -> None:
+    sidecar = seed_sidecar + "published_at: 2025-09-04T09:30:00+02:00\n"
+    [article] = parse(tmp_path, edit(seed_text, DATE_LINE, "Von dpa Veröffentlicht am 04.09.2025"), sidecar)
+    assert isinstance(article, Article)
+    assert article.published_at == dt.datetime(2025, 9, 4, 9, 30, tzinfo=CEST)
+
+
 def test_impossible_date_is_rejected(tmp_path: Path, seed_text: str, seed_sidecar: str) -> None:
     text = edit(seed_text, "04.09.2025", "31.02.2025")
     [problem] = parse_problems(tmp_path, text, seed_sidecar)

@@ -62,6 +62,14 @@ def _page_copy(data: bytes, name: str, stem: str, sidecar: Sidecar) -> Iterator[
         checked=text is decoded.text,  # normalising changed nothing: the parts are slices of checked text
     )
     yield from result if isinstance(result, list) else [result]
+    dated = "updated_at" if "updated_at" in page.metadata else "published_at"
+    if page.untimed and not isinstance(result, list) and dated not in sidecar.model_fields_set:
+        message = (
+            "the date line gives a date without a time, so it was read as 00:00 Europe/Berlin time. "
+            f"Where the time is known, give {dated} in a sidecar."
+        )
+        line = page.untimed
+        yield Problem(code=Code.DATE_NO_TIME, file=name, line=line, field=dated, severity="warning", message=message)
 
 
 def _imported(path: Path, name: str, sidecar: Sidecar) -> Iterator[ParseResult]:

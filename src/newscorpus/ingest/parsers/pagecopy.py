@@ -15,8 +15,9 @@ What is inferred, and how:
 - kicker/headline: a sidecar's ``kicker`` or ``headline`` says where the first
   line splits; a title of two lines (or two blocks) is kicker then headline;
   otherwise the whole line is the headline and there is no kicker.
-- the byline/date line: ``[Von BYLINE] [Aktualisiert|Veröffentlicht am] D.M.YYYY[,| -] HH:MM Uhr
-  [Lesedauer: N Min.]`` ("von" too, and "UhrLesedauer" run together, as copies have them);
+- the byline/date line: ``[Von BYLINE] [Aktualisiert|Veröffentlicht am] D.M.YYYY[[,| -] HH:MM Uhr]
+  [Lesedauer: N Min.]`` ("von" too, and "UhrLesedauer" run together, as copies have them); a date
+  without a time (older pages) is read as 00:00, and the parser says so (``untimed``);
   names in the byline that are news agencies go to ``agency``, the others to ``authors``. Times are Europe/Berlin.
 - the lead is the first block after the date line that is not a caption.
 - a subheading is a one-line block of at most 12 words that does not end like a sentence
@@ -39,8 +40,8 @@ AGENCIES = frozenset({"dpa", "afp", "ap", "reuters", "kna", "epd", "dts", "sid",
 _META = re.compile(
     r"^(?:[Vv]on\s+(?P<byline>.+?)\s+)?"
     r"(?:(?P<verb>Aktualisiert|Veröffentlicht)\s+am\s+)?"
-    r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})\s*(?:,|-|–)?\s*"
-    r"(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*Uhr"
+    r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})"
+    r"(?:\s*(?:,|-|–)?\s*(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*Uhr)?"  # older pages give the date alone
     r"(?:\s*Lesedauer:\s*(?P<minutes>\d+)\s*Min\.?)?$"  # "UhrLesedauer" as some copies run them together
 )
 _CAPTION = re.compile(r"^(?P<caption>.*?)\s*\((?:Quelle|Foto|Fotos|Bild|Bilder):\s*(?P<credit>[^()]+)\)$", re.DOTALL)
@@ -66,6 +67,7 @@ class ParsedPage:
 
     metadata: dict[str, object] = field(default_factory=dict)
     parts: list[tuple[str, str]] = field(default_factory=list)
+    untimed: int | None = None  # the line of a date line that gives no time: its date is read as 00:00
 
 
 def _line_blocks(text: str) -> list[tuple[int, str]]:
@@ -74,10 +76,16 @@ def _line_blocks(text: str) -> list[tuple[int, str]]:
 
 
 def _header_at(blocks: list[tuple[int, str]]) -> int | None:
-    """Return which of the first blocks is the byline/date line, if one is."""
-    return next(
-        (i for i, (_, b) in enumerate(blocks[:_HEADER_SEARCH_BLOCKS]) if "\n" not in b and _META.match(b)), None
-    )
+    """Return which of the first blocks is the byline/date line, if one is: one with a time before one without.
+
+    A date alone is a date line only where no line gives a time, so a page that parsed before parses as before.
+    """
+    found = [
+        (i, match["hour"] is not None)
+        for i, (_, b) in enumerate(blocks[:_HEADER_SEARCH_BLOCKS])
+        if "\n" not in b and (match := _META.match(b))
+    ]
+    return next((i for i, timed in found if timed), found[0][0] if found else None)
 
 
 def _blocks_with_lines(text: str) -> list[tuple[int, str]]:
@@ -145,8 +153,8 @@ def _metadata(match: re.Match[str], line: int) -> dict[str, object]:
             int(match["year"]),
             int(match["month"]),
             int(match["day"]),
-            int(match["hour"]),
-            int(match["minute"]),
+            int(match["hour"] or 0),
+            int(match["minute"] or 0),
             tzinfo=BERLIN,
         )
     except ValueError as exc:
@@ -187,7 +195,8 @@ def parse_page_copy(text: str, sidecar: Sidecar) -> ParsedPage:
         )
     if header == 0:
         raise PageCopyError(Code.PAGECOPY_NO_TITLE, "no title before the date line", blocks[0][0], "headline")
-    page = ParsedPage(metadata=_metadata(_META.match(blocks[header][1]), blocks[header][0]))  # type: ignore[arg-type]
+    line, match = blocks[header][0], _META.match(blocks[header][1])
+    page = ParsedPage(metadata=_metadata(match, line), untimed=None if match["hour"] else line)  # type: ignore[arg-type,index]
     title_lines = [b for _, b in blocks[:header]]
     page.parts = _split_title("\n".join(title_lines), sidecar, blocks[0][0])
     body = blocks[header + 1 :]

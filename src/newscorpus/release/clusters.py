@@ -90,8 +90,8 @@ class Clusters:
         return article
 
     def _union(self, a: int, b: int) -> None:
-        first, second = sorted((self.root(a), self.root(b)))
-        self._parent[second] = first
+        ra, rb = self.root(a), self.root(b)
+        self._parent[max(ra, rb)] = min(ra, rb)  # the root stays the first article
 
     def similarity(self, a: int, b: int) -> float:
         """Estimate the Jaccard similarity of articles ``a`` and ``b`` from their sketches."""

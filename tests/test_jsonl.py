@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import FIXTURES
@@ -243,11 +244,35 @@ def test_unknown_field_in_jsonl_is_rejected_with_its_line(tmp_path: Path) -> Non
     assert (problem.line, problem.field, problem.code) == (2, "ressort", Code.FIELD_UNKNOWN)
 
 
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
 @pytest.mark.parametrize("field", ["published_at", "updated_at"])
-def test_naive_datetime_is_rejected(tmp_path: Path, field: str) -> None:
-    [problem] = parse(tmp_path, "artikel.json", json.dumps({**BASE, field: "2025-09-04T14:07:00"}))
+@pytest.mark.parametrize(
+    ("given", "expected", "code"),
+    [
+        ("2025-09-04T12:07:00", dt.datetime(2025, 9, 4, 12, 7, tzinfo=BERLIN), Code.DATE_NO_OFFSET),
+        ("2025-09-04", dt.datetime(2025, 9, 4, tzinfo=BERLIN), Code.DATE_NO_TIME),
+        ("Thu, 04 Sep 2025 12:07:00 +0200", dt.datetime(2025, 9, 4, 10, 7, tzinfo=dt.UTC), None),  # RSS feeds
+    ],
+)
+def test_a_date_in_another_form_is_read_and_what_it_lacks_is_warned(
+    tmp_path: Path, field: str, given: str, expected: dt.datetime, code: Code | None
+) -> None:
+    """Scrapers write dates without an offset or a time, RSS feeds in RFC 2822: read, the first two warned."""
+    record = {**BASE, "published_at": "2025-09-03T06:00:00+02:00", "updated_at": None} | {field: given}
+    article, *warnings = parse(tmp_path, "artikel.json", json.dumps(record))
+    assert isinstance(article, Article)
+    assert getattr(article, field) == expected
+    assert [(w.code, w.severity) for w in warnings if isinstance(w, Problem)] == ([(code, "warning")] if code else [])
+
+
+@pytest.mark.parametrize("given", ["gestern", "04.09.2025 14:07", 1756987620, "2025-09-04T25:00:00"])
+def test_a_date_in_no_known_form_is_rejected(tmp_path: Path, given: object) -> None:
+    """An epoch number says neither its unit nor its zone; a German date string is a page copy's, not JSON's."""
+    [problem] = parse(tmp_path, "artikel.json", json.dumps({**BASE, "published_at": given}))
     assert isinstance(problem, Problem)
-    assert (problem.field, problem.code) == (field, Code.FIELD_INVALID)
+    assert (problem.field, problem.code) == ("published_at", Code.FIELD_INVALID)
 
 
 def test_an_update_in_the_repeated_hour_is_after_its_publication() -> None:
@@ -256,13 +281,10 @@ def test_an_update_in_the_repeated_hour_is_after_its_publication() -> None:
     Python compares two datetimes of one tzinfo object by wall time, folds ignored; the rule's version 1 did,
     and refused this pair. JSON dates carry fixed offsets, so only Python callers with zoneinfo dates met it.
     """
-    from zoneinfo import ZoneInfo
-
     from newscorpus.ingest.make import make_article
 
-    berlin = ZoneInfo("Europe/Berlin")
-    published = dt.datetime(2025, 10, 26, 2, 50, tzinfo=berlin)
-    updated = dt.datetime(2025, 10, 26, 1, 10, tzinfo=dt.UTC).astimezone(berlin)
+    published = dt.datetime(2025, 10, 26, 2, 50, tzinfo=BERLIN)
+    updated = dt.datetime(2025, 10, 26, 1, 10, tzinfo=dt.UTC).astimezone(BERLIN)
     assert updated.astimezone(dt.UTC) > published.astimezone(dt.UTC)
     made = make_article(
         parts=[("headline", "Eine Meldung")],

@@ -58,8 +58,8 @@ class Code(StrEnum):
     URL_NO_HOST = "url.no_host", "The url does not parse as a URL with a host."
     DATE_OUT_OF_RANGE = "date.out_of_range", "published_at or updated_at is outside the years an article may have."
     DATE_UPDATED_BEFORE_PUBLISHED = "date.updated_before_published", "updated_at is before published_at."
-    DATE_NO_OFFSET = "date.no_offset", "Warning: a date without a UTC offset (news-please) was read as Berlin time."
-    DATE_NO_TIME = "date.no_time", "Warning: a page copy's date line gives no time; it was read as 00:00 Berlin time."
+    DATE_NO_OFFSET = "date.no_offset", "Warning: a date without a UTC offset was read as Berlin time."
+    DATE_NO_TIME = "date.no_time", "Warning: a date without a time was read as 00:00 Berlin time."
     # A JSON article, or a Hugging Face or DataTrove record.
     JSON_GIVEN_TWICE = "json.given_twice", "One thing is given twice: body and text, headline and title, or metadata."
     JSON_NO_BODY = "json.no_body", "The article has neither a body nor a text."

@@ -26,7 +26,6 @@ a warning says so. Warnings come once per file, not once per record.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -38,7 +37,6 @@ from newscorpus.core.offsets import normalize_text
 from newscorpus.core.plural import plural
 from newscorpus.core.report import Problem, problems_from_validation
 from newscorpus.ingest.ids import slugify
-from newscorpus.ingest.parsers import newsplease
 from newscorpus.model.article import ArticleId
 from newscorpus.model.metadata import Metadata
 
@@ -175,27 +173,6 @@ def corpus_id(value: str | int) -> str:
         return f"{slug}-{digest}" if slug else f"id-{digest}"
 
 
-def with_extras_in_metadata(text: str, error: ValidationError) -> str | None:
-    """Return a Hugging Face or DataTrove record with its unknown top-level keys moved into ``metadata``.
-
-    Such a record (one with ``text``, no ``body``) is an export of a dataset, whose other columns
-    (MLSUM's ``summary``, ``topic`` and ``date``, say) are data, not typos: they stay only in the raw
-    file, as a DataTrove record's other metadata keys do, and a warning names them. Return None for
-    any other record, or if ``error`` has more than unknown top-level keys, or one is in
-    ``metadata`` already: the error stands.
-    """
-    errors = error.errors(include_url=False)
-    if any(item["type"] != "extra_forbidden" or len(item["loc"]) != 1 for item in errors):
-        return None
-    record = json.loads(text)
-    metadata = record.get("metadata") or {}
-    extras = {str(item["loc"][0]) for item in errors}
-    if "text" not in record or "body" in record or not isinstance(metadata, dict) or extras & metadata.keys():
-        return None
-    record["metadata"] = metadata | {key: record.pop(key) for key in sorted(extras)}
-    return json.dumps(record, ensure_ascii=False)
-
-
 def validation_problems(error: ValidationError, file: str, line: int | None) -> list[Problem]:
     """Return the problems of a JSON object that is no raw article; an unknown key's names the accepted keys."""
     problems = problems_from_validation(error, file, line)
@@ -219,15 +196,23 @@ class RecordNotes:
     unkept: set[str] = field(default_factory=set)
     records: int = 0
     lines: tuple[int | None, int | None] = (None, None)  # the first and the last with an unkept key
-    zoned: tuple[int, int | None] = (0, None)  # news-please records with a date read as Berlin time; the first line
+    zoned: tuple[int, int | None] = (0, None)  # records with a date read as Berlin time; the first one's line
+    untimed: tuple[int, int | None] = (0, None)  # records with a date without a time, read as 00:00
     unordered: tuple[int, int | None] = (0, None)  # news-please records whose date_modify is before date_publish
 
     def add(
-        self, obj: JsonArticle, line: int | None, made_id: str | None, translated: newsplease.Translated | None = None
+        self,
+        obj: JsonArticle,
+        line: int | None,
+        made_id: str | None,
+        *,
+        zoned: bool = False,
+        untimed: bool = False,
+        unordered: bool = False,
     ) -> None:
         """Note what ``obj`` (an article now, at ``line``) held that its article does not; ``made_id``: its new id.
 
-        ``translated`` is what reading it as a news-please record decided, if it was one.
+        ``zoned``, ``untimed`` and ``unordered`` say what reading its dates had to decide.
         """
         if (given := obj.foreign_id()) is not None and made_id is not None:
             self.ids += 1
@@ -236,10 +221,9 @@ class RecordNotes:
             self.unkept.update(keys)
             self.records += 1
             self.lines = (self.lines[0] or line, line)
-        if translated is not None and translated.zoned:
-            self.zoned = _counted(self.zoned, (1, line))
-        if translated is not None and translated.modify_before_publish:
-            self.unordered = _counted(self.unordered, (1, line))
+        for name, happened in (("zoned", zoned), ("untimed", untimed), ("unordered", unordered)):
+            if happened:
+                setattr(self, name, _counted(getattr(self, name), (1, line)))
 
     def merge(self, later: RecordNotes) -> None:
         """Add the notes of a later part of the same file."""
@@ -249,6 +233,7 @@ class RecordNotes:
         self.records += later.records
         self.lines = (self.lines[0] or later.lines[0], later.lines[1] or self.lines[1])
         self.zoned = _counted(self.zoned, later.zoned)
+        self.untimed = _counted(self.untimed, later.untimed)
         self.unordered = _counted(self.unordered, later.unordered)
 
     def problems(self, file: str) -> list[Problem]:
@@ -282,11 +267,17 @@ class RecordNotes:
             out.append(warning)
         if count := self.zoned[0]:
             message = (
-                f"{plural(count, 'news-please record')} gave dates without a UTC offset; they were read as "
-                "Europe/Berlin time, the time German news sites give. Where that is wrong, give published_at "
-                "with its offset (in the record, or in a sidecar)."
+                f"{plural(count, 'record')} gave dates without a UTC offset; they were read as Europe/Berlin time, "
+                "the time German news sites give. Where that is wrong, give the date with its offset (in the record, "
+                "or in a sidecar)."
             )
             out.append(_warning(Code.DATE_NO_OFFSET, file, self.zoned[1], "published_at", message))
+        if count := self.untimed[0]:
+            message = (
+                f"{plural(count, 'record')} gave a date without a time; it was read as 00:00 Europe/Berlin time. "
+                "Where the time is known, give it."
+            )
+            out.append(_warning(Code.DATE_NO_TIME, file, self.untimed[1], "published_at", message))
         if count := self.unordered[0]:
             message = (
                 f"{plural(count, 'news-please record')} gave a date_modify before its date_publish (both are taken "

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from newscorpus.ingest.parsers.pagecopy import BERLIN
+from newscorpus.ingest.parsers.repair import read_date
 
 _SIGNATURE = '"maintext"'
 _RENAMED = {"title": "headline", "description": "lead", "maintext": "text", "source_domain": "source"}
@@ -53,9 +53,9 @@ def translate(text: str) -> Translated | None:
     for key, value in given.items():
         if value is None or value == "None" or value == []:  # "None" is how news-please writes a missing date
             continue
-        if key in _DATES and isinstance(value, str) and (when := _date(value)) is not None:
-            zoned = zoned or when.tzinfo is None
-            dates[key] = when if when.tzinfo is not None else when.replace(tzinfo=BERLIN)
+        if key in _DATES and isinstance(value, str) and (read := read_date(value)) is not None:
+            zoned = zoned or read.zoned or read.untimed
+            dates[key] = read.value
         elif key in _DATES:
             record[_DATES[key]] = value  # not a date: validation tells why
         elif key in _RENAMED:
@@ -76,10 +76,3 @@ def translate(text: str) -> Translated | None:
         record["metadata"] = unkept
     given_as = {new: old for old, new in (_RENAMED | _DATES).items() if old in given}
     return Translated(json.dumps(record, ensure_ascii=False), given_as, zoned, before)
-
-
-def _date(value: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None

@@ -19,7 +19,8 @@ from newscorpus.ingest.ids import id_from_filename
 from newscorpus.ingest.make import ParseResult, make_article
 from newscorpus.ingest.parsers import newsplease
 from newscorpus.ingest.parsers.jsonarray import MAX_ARRAY_BYTES, array_elements
-from newscorpus.ingest.parsers.jsonl import JsonArticle, RecordNotes, validation_problems, with_extras_in_metadata
+from newscorpus.ingest.parsers.jsonl import JsonArticle, RecordNotes, validation_problems
+from newscorpus.ingest.parsers.repair import Repaired, repaired
 from newscorpus.model.article import MAX_TEXT_CHARS
 from newscorpus.model.sidecar import Sidecar
 
@@ -84,15 +85,16 @@ def json_record(
     """Parse one JSON article record, decoded from raw bytes whose sha256 is ``raw_sha256``."""
     translated = newsplease.translate(decoded.text)
     text = translated.text if translated else decoded.text
+    mended = None
     try:
         obj = JsonArticle.model_validate_json(text)
     except ValidationError as exc:
-        if (lifted := _with_extras_kept(text, exc)) is None:
+        if (read := _repaired(text, exc)) is None:
             for problem in validation_problems(exc, name, line):
                 given_as = translated.given_as.get(problem.field or "") if translated else None
                 yield problem.model_copy(update={"field": given_as}) if given_as else problem
             return
-        obj = lifted
+        obj, mended = read
     if found := obj.problems():
         yield from (
             Problem(code=code, file=name, line=line, field=field, message=message) for code, field, message in found
@@ -112,15 +114,22 @@ def json_record(
     if isinstance(result, list):
         yield from result
         return
-    notes.add(obj, line, made_id=None if "id" in overrides else result.id, translated=translated)
+    notes.add(
+        obj,
+        line,
+        made_id=None if "id" in overrides else result.id,
+        zoned=bool(translated and translated.zoned) or bool(mended and mended.zoned),
+        untimed=bool(mended and mended.untimed),
+        unordered=bool(translated and translated.modify_before_publish),
+    )
     yield result
 
 
-def _with_extras_kept(text: str, error: ValidationError) -> JsonArticle | None:
-    """Return a dataset export's record, its other columns kept in the raw file (``with_extras_in_metadata``)."""
-    lifted = with_extras_in_metadata(text, error)
+def _repaired(text: str, error: ValidationError) -> tuple[JsonArticle, Repaired] | None:
+    """Return the record read as real files write it (``repair``), and what that decided; None if it cannot be."""
+    mended = repaired(text, error)
     try:
-        return None if lifted is None else JsonArticle.model_validate_json(lifted)
+        return None if mended is None else (JsonArticle.model_validate_json(mended.text), mended)
     except ValidationError:
         return None
 

@@ -1,0 +1,53 @@
+"""Dates as real files give them (ISO 8601 with or without an offset or a time, RFC 2822): the same instant back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.utils import format_datetime
+from zoneinfo import ZoneInfo
+
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from strategies import aware_datetimes
+
+from newscorpus.ingest.parsers.repair import read_date
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NAIVE = st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2035, 12, 31))
+
+
+def utc(when: dt.datetime) -> dt.datetime:
+    """The instant, compared in UTC: times of two zones in a fold or a gap are never equal otherwise (PEP 495)."""
+    return when.astimezone(dt.UTC)
+
+
+@given(aware_datetimes())
+def test_an_aware_date_reads_as_the_same_instant_in_iso_and_rfc_2822(when: dt.datetime) -> None:
+    for text in (when.isoformat(), when.isoformat(sep=" ")):
+        read = read_date(text)
+        assert read is not None
+        assert (utc(read.value), read.zoned, read.untimed) == (utc(when), False, False)
+    whole = when.replace(microsecond=0)  # RFC 2822 has seconds at most, and offsets of whole minutes
+    assume(whole.utcoffset() % dt.timedelta(minutes=1) == dt.timedelta(0))  # not 1893's Berlin mean time
+    read = read_date(format_datetime(whole))
+    assert read is not None
+    assert (utc(read.value), read.zoned) == (utc(whole), False)
+
+
+@given(NAIVE)
+def test_a_naive_date_is_berlin_time_and_a_date_alone_midnight(when: dt.datetime) -> None:
+    read = read_date(when.isoformat())
+    assert read is not None
+    assert (read.value, read.zoned, read.untimed) == (when.replace(tzinfo=BERLIN), True, False)
+    alone = read_date(when.date().isoformat())
+    assert alone is not None
+    assert (alone.value, alone.zoned, alone.untimed) == (
+        dt.datetime.combine(when.date(), dt.time(), BERLIN),
+        False,
+        True,
+    )
+
+
+@given(st.text(max_size=20).filter(lambda t: not any(c.isdigit() for c in t)))
+def test_text_without_digits_is_no_date(text: str) -> None:
+    assert read_date(text) is None

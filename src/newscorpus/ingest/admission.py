@@ -48,7 +48,7 @@ def orphans(admission: Admission, raw_names: Sequence[str], gold_names: Sequence
             message = "is a sidecar without a raw file beside it"
             yield Problem(code=Code.SIDECAR_ORPHAN, file=f"{RAW_DIR}/{name}", message=message)
     # String operations, not PurePosixPath: there is a gold file for every annotated article. A batch at a time:
-    # the names split of 100,000 gold files were the peak of a build's memory.
+    # the split names of 100,000 gold files, all at once, were the peak of a build's memory.
     names = iter(gold_names)
     while batch := list(islice(names, ORPHAN_BATCH)):
         split = [name.rpartition("/")[2].rpartition(".") for name in batch]

@@ -39,7 +39,7 @@ from newscorpus.model.sidecar import Sidecar, load_sidecar, sidecar_path
 SUFFIXES = (".txt", ".json", ".jsonl")
 IMPORT_SUFFIXES = (".tsv", ".csv")
 RAW_SUFFIXES = SUFFIXES + COMPRESSED_SUFFIXES + COMPRESSED_JSON_SUFFIXES + IMPORT_SUFFIXES
-"""Every raw file a sidecar may stand beside: a raw format, compressed JSONL, an import."""
+"""Every raw file a sidecar may stand beside: a raw format, compressed JSONL or JSON, an import."""
 _IMPORT_SIDECAR_FIELDS = {"format", "split", "license", "redistributable"}
 """Public corpora imported with `newscorpus import`; their sidecar names the format."""
 

@@ -264,7 +264,18 @@ def test_a_date_in_another_form_is_read_and_what_it_lacks_is_warned(
     article, *warnings = parse(tmp_path, "artikel.json", json.dumps(record))
     assert isinstance(article, Article)
     assert getattr(article, field) == expected
-    assert [(w.code, w.severity) for w in warnings if isinstance(w, Problem)] == ([(code, "warning")] if code else [])
+    assert [(w.code, w.severity, w.field) for w in warnings if isinstance(w, Problem)] == (
+        [(code, "warning", field)] if code else []
+    )  # the warning points at the date concerned
+
+
+def test_both_dates_without_an_offset_are_one_warning_naming_both(tmp_path: Path) -> None:
+    record = {**BASE, "published_at": "2025-09-04T09:30:00", "updated_at": "2025-09-04T14:07:00"}
+    results = parse(tmp_path, "artikel.jsonl", jsonl(record, {**record, "url": URL + "?b", "body": "Anders."}))
+    assert sum(isinstance(r, Article) for r in results) == 2
+    [warning] = [r for r in results if isinstance(r, Problem)]
+    assert (warning.code, warning.field, warning.line) == (Code.DATE_NO_OFFSET, None, 1)
+    assert warning.message.startswith("2 records gave published_at and updated_at without a UTC offset")
 
 
 @pytest.mark.parametrize("given", ["gestern", "04.09.2025 14:07", 1756987620, "2025-09-04T25:00:00"])

@@ -73,7 +73,7 @@ def test_a_jsonl_of_news_please_records_warns_once_and_counts_them(tmp_path: Pat
     articles = [r for r in results if isinstance(r, Article)]
     [zoned] = [r for r in results if isinstance(r, Problem) and r.code is Code.DATE_NO_OFFSET]
     assert len(articles) == 3
-    assert (zoned.line, zoned.message.split()[:2]) == (1, ["2", "records"])  # the one with an offset is as given
+    assert (zoned.line, zoned.field, zoned.message.split()[:2]) == (1, "published_at", ["2", "records"])
     assert articles[1].published_at == dt.datetime(2025, 9, 4, 14, 7, tzinfo=dt.timezone(dt.timedelta(hours=2)))
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -198,6 +199,8 @@ class RecordNotes:
     lines: tuple[int | None, int | None] = (None, None)  # the first and the last with an unkept key
     zoned: tuple[int, int | None] = (0, None)  # records with a date read as Berlin time; the first one's line
     untimed: tuple[int, int | None] = (0, None)  # records with a date without a time, read as 00:00
+    zoned_fields: set[str] = field(default_factory=set)  # which dates: published_at, updated_at
+    untimed_fields: set[str] = field(default_factory=set)
     unordered: tuple[int, int | None] = (0, None)  # news-please records whose date_modify is before date_publish
 
     def add(
@@ -206,13 +209,14 @@ class RecordNotes:
         line: int | None,
         made_id: str | None,
         *,
-        zoned: bool = False,
-        untimed: bool = False,
+        zoned: Collection[str] = (),
+        untimed: Collection[str] = (),
         unordered: bool = False,
     ) -> None:
         """Note what ``obj`` (an article now, at ``line``) held that its article does not; ``made_id``: its new id.
 
-        ``zoned``, ``untimed`` and ``unordered`` say what reading its dates had to decide.
+        ``zoned`` and ``untimed`` name its dates read without an offset or a time; ``unordered`` says its
+        date_modify was no updated_at.
         """
         if (given := obj.foreign_id()) is not None and made_id is not None:
             self.ids += 1
@@ -224,6 +228,8 @@ class RecordNotes:
         for name, happened in (("zoned", zoned), ("untimed", untimed), ("unordered", unordered)):
             if happened:
                 setattr(self, name, _counted(getattr(self, name), (1, line)))
+        self.zoned_fields.update(zoned)
+        self.untimed_fields.update(untimed)
 
     def merge(self, later: RecordNotes) -> None:
         """Add the notes of a later part of the same file."""
@@ -234,6 +240,8 @@ class RecordNotes:
         self.lines = (self.lines[0] or later.lines[0], later.lines[1] or self.lines[1])
         self.zoned = _counted(self.zoned, later.zoned)
         self.untimed = _counted(self.untimed, later.untimed)
+        self.zoned_fields |= later.zoned_fields
+        self.untimed_fields |= later.untimed_fields
         self.unordered = _counted(self.unordered, later.unordered)
 
     def problems(self, file: str) -> list[Problem]:
@@ -267,17 +275,17 @@ class RecordNotes:
             out.append(warning)
         if count := self.zoned[0]:
             message = (
-                f"{plural(count, 'record')} gave dates without a UTC offset; they were read as Europe/Berlin time, "
-                "the time German news sites give. Where that is wrong, give the date with its offset (in the record, "
-                "or in a sidecar)."
+                f"{plural(count, 'record')} gave {_named(self.zoned_fields)} without a UTC offset; read as "
+                "Europe/Berlin time, the time German news sites give. Where that is wrong, give the date with its "
+                "offset (in the record, or in a sidecar)."
             )
-            out.append(_warning(Code.DATE_NO_OFFSET, file, self.zoned[1], "published_at", message))
+            out.append(_warning(Code.DATE_NO_OFFSET, file, self.zoned[1], _one(self.zoned_fields), message))
         if count := self.untimed[0]:
             message = (
-                f"{plural(count, 'record')} gave a date without a time; it was read as 00:00 Europe/Berlin time. "
-                "Where the time is known, give it."
+                f"{plural(count, 'record')} gave {_named(self.untimed_fields)} without a time; read as 00:00 "
+                "Europe/Berlin time. Where the time is known, give it."
             )
-            out.append(_warning(Code.DATE_NO_TIME, file, self.untimed[1], "published_at", message))
+            out.append(_warning(Code.DATE_NO_TIME, file, self.untimed[1], _one(self.untimed_fields), message))
         if count := self.unordered[0]:
             message = (
                 f"{plural(count, 'news-please record')} gave a date_modify before its date_publish (both are taken "
@@ -287,10 +295,19 @@ class RecordNotes:
         return out
 
 
+def _named(fields: set[str]) -> str:
+    return " and ".join(sorted(fields))
+
+
+def _one(fields: set[str]) -> str | None:
+    """Return the field a warning points at: the one concerned, or None if both dates are."""
+    return next(iter(fields)) if len(fields) == 1 else None
+
+
 def _counted(before: tuple[int, int | None], more: tuple[int, int | None]) -> tuple[int, int | None]:
     """Add a count of records and the line of the first of them to another, of records read before them."""
     return before[0] + more[0], before[1] if before[0] else more[1]
 
 
-def _warning(code: Code, file: str, line: int | None, field: str, message: str) -> Problem:
+def _warning(code: Code, file: str, line: int | None, field: str | None, message: str) -> Problem:
     return Problem(code=code, file=file, line=line, field=field, severity="warning", message=message)

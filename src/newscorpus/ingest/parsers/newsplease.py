@@ -32,7 +32,7 @@ class Translated:
 
     text: str
     given_as: dict[str, str]  # the record's keys by the corpus key each became: problems name the record's
-    zoned: bool  # a date had no UTC offset and was read as Europe/Berlin time
+    zoned: frozenset[str]  # the dates (corpus keys) that had no UTC offset, read as Europe/Berlin time
     modify_before_publish: bool  # date_modify was before date_publish, so it is no updated_at
 
 
@@ -49,12 +49,13 @@ def translate(text: str) -> Translated | None:
     record: dict[str, object] = {}
     unkept: dict[str, object] = {}
     dates: dict[str, datetime] = {}
-    zoned = False
+    zoned: set[str] = set()
     for key, value in given.items():
         if value is None or value == "None" or value == []:  # "None" is how news-please writes a missing date
             continue
         if key in _DATES and isinstance(value, str) and (read := read_date(value)) is not None:
-            zoned = zoned or read.zoned or read.untimed
+            if read.zoned or read.untimed:
+                zoned.add(_DATES[key])
             dates[key] = read.value
         elif key in _DATES:
             record[_DATES[key]] = value  # not a date: validation tells why
@@ -75,4 +76,4 @@ def translate(text: str) -> Translated | None:
     if unkept:
         record["metadata"] = unkept
     given_as = {new: old for old, new in (_RENAMED | _DATES).items() if old in given}
-    return Translated(json.dumps(record, ensure_ascii=False), given_as, zoned, before)
+    return Translated(json.dumps(record, ensure_ascii=False), given_as, frozenset(zoned), before)

@@ -118,8 +118,8 @@ def json_record(
         obj,
         line,
         made_id=None if "id" in overrides else result.id,
-        zoned=bool(translated and translated.zoned) or bool(mended and mended.zoned),
-        untimed=bool(mended and mended.untimed),
+        zoned=(translated.zoned if translated else frozenset()) | (mended.zoned if mended else frozenset()),
+        untimed=mended.untimed if mended else frozenset(),
         unordered=bool(translated and translated.modify_before_publish),
     )
     yield result

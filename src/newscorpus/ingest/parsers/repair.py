@@ -55,11 +55,11 @@ def read_date(text: str) -> ReadDate | None:
 
 @dataclass(frozen=True)
 class Repaired:
-    """A record mended (as JSON), and whether a date in it had no offset or no time."""
+    """A record mended (as JSON), and which of its dates had no offset, and which no time."""
 
     text: str
-    zoned: bool
-    untimed: bool
+    zoned: frozenset[str]
+    untimed: frozenset[str]
 
 
 def repaired(text: str, error: ValidationError) -> Repaired | None:
@@ -76,14 +76,17 @@ def repaired(text: str, error: ValidationError) -> Repaired | None:
     record = json.loads(text)
     if extras and not _kept_in_metadata(record, extras):
         return None
-    zoned = untimed = False
+    zoned, untimed = set(), set()
     for loc in dates:
         holder = record if len(loc) == 1 else record.get(str(loc[0]))
         if not isinstance(holder, dict) or (read := read_date(holder[loc[-1]])) is None:
             return None
         holder[loc[-1]] = read.value.isoformat()
-        zoned, untimed = zoned or read.zoned, untimed or read.untimed
-    return Repaired(json.dumps(record, ensure_ascii=False), zoned, untimed)
+        if read.zoned:
+            zoned.add(str(loc[-1]))
+        if read.untimed:
+            untimed.add(str(loc[-1]))
+    return Repaired(json.dumps(record, ensure_ascii=False), frozenset(zoned), frozenset(untimed))
 
 
 def _kept_in_metadata(record: dict[str, object], extras: set[str]) -> bool:

@@ -20,7 +20,7 @@ from newscorpus.core.report import Problem, Report
 from newscorpus.ingest.admission import Admission, orphans
 from newscorpus.ingest.candidates import Candidate, Candidates
 from newscorpus.ingest.listing import Listing, unreadable_entries
-from newscorpus.ingest.parsers.jsonl import RecordNotes
+from newscorpus.ingest.parsers.notes import RecordNotes
 from newscorpus.ingest.pieces import Piece, pieces_of, read_piece, single
 from newscorpus.model.article import Article
 

@@ -16,7 +16,7 @@ from newscorpus.core.report import Problem
 from newscorpus.ingest.candidates import Candidate, candidates, read_raw_file
 from newscorpus.ingest.parsers import IMPORT_SUFFIXES, parse_jsonl_chunk, parse_jsonl_range
 from newscorpus.ingest.parsers.compressed import COMPRESSED_SUFFIXES, broken_stream, decompressed_chunks, jsonl_codec
-from newscorpus.ingest.parsers.jsonl import RecordNotes
+from newscorpus.ingest.parsers.notes import RecordNotes
 from newscorpus.model.article import Article
 
 RECORDS_PER_JOB = 16

@@ -31,7 +31,7 @@ from newscorpus.ingest.parsers.compressed import (
     jsonl_codec,
 )
 from newscorpus.ingest.parsers.jsonarray import MAX_ARRAY_BYTES, starts_array
-from newscorpus.ingest.parsers.jsonl import RecordNotes
+from newscorpus.ingest.parsers.notes import RecordNotes
 from newscorpus.ingest.parsers.pagecopy import PageCopyError, parse_page_copy
 from newscorpus.ingest.parsers.records import MAX_FILE_BYTES, guarded, json_file, json_object, too_big
 from newscorpus.model.sidecar import Sidecar, load_sidecar, sidecar_path
@@ -145,8 +145,7 @@ def _parse_file(path: Path, name: str) -> Iterator[ParseResult]:
         try:
             data = decompressed(path, codec, MAX_ARRAY_BYTES)
         except OSError as exc:
-            message = f"could not be decompressed as {codec} ({exc}); nothing of it was read"
-            yield Problem(code=Code.RAW_UNREADABLE, file=name, message=message)
+            yield broken_stream(name, codec, exc, kept="nothing of it was read")
             return
         stem = Path(path.stem).stem  # x.json.gz: x
         yield from json_file(lambda: data, len(data), starts_array(data[:64]), name, stem, sidecar, notes)

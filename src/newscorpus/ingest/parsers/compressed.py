@@ -74,9 +74,11 @@ def decompressed_chunks(path: Path, codec: str, size: int = READ_BYTES) -> Itera
         yield line, rest
 
 
-def broken_stream(name: str, codec: str, exc: OSError) -> Problem:
-    """Return the problem of compressed file ``name``, whose stream breaks (``exc``) after what was read of it."""
-    message = f"could not be decompressed as {codec} ({exc}); the records decompressed before the break are read"
+def broken_stream(
+    name: str, codec: str, exc: OSError, kept: str = "the records decompressed before the break are read"
+) -> Problem:
+    """Return the problem of compressed file ``name``, whose stream breaks (``exc``); ``kept`` says what was read."""
+    message = f"could not be decompressed as {codec} ({exc}); {kept}"
     return Problem(code=Code.RAW_UNREADABLE, file=name, message=message)
 
 

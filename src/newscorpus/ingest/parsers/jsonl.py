@@ -27,15 +27,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Collection
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from newscorpus.core.codes import Code
 from newscorpus.core.offsets import normalize_text
-from newscorpus.core.plural import plural
 from newscorpus.core.report import Problem, problems_from_validation
 from newscorpus.ingest.ids import slugify
 from newscorpus.model.article import ArticleId
@@ -186,128 +183,3 @@ def validation_problems(error: ValidationError, file: str, line: int | None) -> 
                 message += "; or moving it into metadata, which keeps it in the raw file, not in the article"
             problems[i] = problems[i].model_copy(update={"message": message + "."})
     return problems
-
-
-@dataclass
-class RecordNotes:
-    """What the records of one raw file hold that their articles do not: told once per file, not once per line."""
-
-    ids: int = 0
-    first_id: tuple[int | None, str, str] | None = None  # (line, as given, as made)
-    unkept: set[str] = field(default_factory=set)
-    records: int = 0
-    lines: tuple[int | None, int | None] = (None, None)  # the first and the last with an unkept key
-    zoned: tuple[int, int | None] = (0, None)  # records with a date read as Berlin time; the first one's line
-    untimed: tuple[int, int | None] = (0, None)  # records with a date without a time, read as 00:00
-    zoned_fields: set[str] = field(default_factory=set)  # which dates: published_at, updated_at
-    untimed_fields: set[str] = field(default_factory=set)
-    unordered: tuple[int, int | None] = (0, None)  # news-please records whose date_modify is before date_publish
-
-    def add(
-        self,
-        obj: JsonArticle,
-        line: int | None,
-        made_id: str | None,
-        *,
-        zoned: Collection[str] = (),
-        untimed: Collection[str] = (),
-        unordered: bool = False,
-    ) -> None:
-        """Note what ``obj`` (an article now, at ``line``) held that its article does not; ``made_id``: its new id.
-
-        ``zoned`` and ``untimed`` name its dates read without an offset or a time; ``unordered`` says its
-        date_modify was no updated_at.
-        """
-        if (given := obj.foreign_id()) is not None and made_id is not None:
-            self.ids += 1
-            self.first_id = self.first_id or (line, given, made_id)
-        if keys := obj.unkept():
-            self.unkept.update(keys)
-            self.records += 1
-            self.lines = (self.lines[0] or line, line)
-        for name, happened in (("zoned", zoned), ("untimed", untimed), ("unordered", unordered)):
-            if happened:
-                setattr(self, name, _counted(getattr(self, name), (1, line)))
-        self.zoned_fields.update(zoned)
-        self.untimed_fields.update(untimed)
-
-    def merge(self, later: RecordNotes) -> None:
-        """Add the notes of a later part of the same file."""
-        self.ids += later.ids
-        self.first_id = self.first_id or later.first_id
-        self.unkept |= later.unkept
-        self.records += later.records
-        self.lines = (self.lines[0] or later.lines[0], later.lines[1] or self.lines[1])
-        self.zoned = _counted(self.zoned, later.zoned)
-        self.untimed = _counted(self.untimed, later.untimed)
-        self.zoned_fields |= later.zoned_fields
-        self.untimed_fields |= later.untimed_fields
-        self.unordered = _counted(self.unordered, later.unordered)
-
-    def problems(self, file: str) -> list[Problem]:
-        """Return a warning for each kind of note, placed at the first line it concerns."""
-        out = []
-        if self.first_id is not None:
-            line, given, made = self.first_id
-            message = (
-                f"{given!r} is not a corpus id (lowercase letters, digits, '.', '_' and '-', at most 160), so the "
-                f"article's id is {made!r}, made from it; the id as given stays in the raw file"
-            )
-            if self.ids > 1:
-                message += f". The same goes for {plural(self.ids - 1, 'more record')} of this file"
-            out.append(
-                Problem(
-                    code=Code.ID_FOREIGN, file=file, line=line, field="id", severity="warning", message=message + "."
-                )
-            )
-        if self.unkept:
-            first, last = self.lines
-            where = f" ({plural(self.records, 'record')}, lines {first}–{last})" if first else ""
-            message = (
-                f"the articles have no field for {plural(len(self.unkept), 'metadata key')}: "
-                f"{', '.join(sorted(self.unkept))}. Only the raw file keeps the values{where}."
-            )
-            if "date" in self.unkept:
-                message += " DataTrove's date is the crawl time; if it is the publication date, name it published_at."
-            warning = Problem(
-                code=Code.JSON_UNKEPT_KEYS, file=file, line=first, field="metadata", severity="warning", message=message
-            )
-            out.append(warning)
-        if count := self.zoned[0]:
-            message = (
-                f"{plural(count, 'record')} gave {_named(self.zoned_fields)} without a UTC offset; read as "
-                "Europe/Berlin time, the time German news sites give. Where that is wrong, give the date with its "
-                "offset (in the record, or in a sidecar)."
-            )
-            out.append(_warning(Code.DATE_NO_OFFSET, file, self.zoned[1], _one(self.zoned_fields), message))
-        if count := self.untimed[0]:
-            message = (
-                f"{plural(count, 'record')} gave {_named(self.untimed_fields)} without a time; read as 00:00 "
-                "Europe/Berlin time. Where the time is known, give it."
-            )
-            out.append(_warning(Code.DATE_NO_TIME, file, self.untimed[1], _one(self.untimed_fields), message))
-        if count := self.unordered[0]:
-            message = (
-                f"{plural(count, 'news-please record')} gave a date_modify before its date_publish (both are taken "
-                "from the page, and one is wrong): that date_modify is no updated_at, and only the raw file keeps it."
-            )
-            out.append(_warning(Code.DATE_UPDATED_BEFORE_PUBLISHED, file, self.unordered[1], "updated_at", message))
-        return out
-
-
-def _named(fields: set[str]) -> str:
-    return " and ".join(sorted(fields))
-
-
-def _one(fields: set[str]) -> str | None:
-    """Return the field a warning points at: the one concerned, or None if both dates are."""
-    return next(iter(fields)) if len(fields) == 1 else None
-
-
-def _counted(before: tuple[int, int | None], more: tuple[int, int | None]) -> tuple[int, int | None]:
-    """Add a count of records and the line of the first of them to another, of records read before them."""
-    return before[0] + more[0], before[1] if before[0] else more[1]
-
-
-def _warning(code: Code, file: str, line: int | None, field: str | None, message: str) -> Problem:
-    return Problem(code=code, file=file, line=line, field=field, severity="warning", message=message)

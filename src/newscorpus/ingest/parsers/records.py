@@ -19,7 +19,8 @@ from newscorpus.ingest.ids import id_from_filename
 from newscorpus.ingest.make import ParseResult, make_article
 from newscorpus.ingest.parsers import newsplease
 from newscorpus.ingest.parsers.jsonarray import MAX_ARRAY_BYTES, array_elements
-from newscorpus.ingest.parsers.jsonl import JsonArticle, RecordNotes, validation_problems
+from newscorpus.ingest.parsers.jsonl import JsonArticle, validation_problems
+from newscorpus.ingest.parsers.notes import RecordNotes
 from newscorpus.ingest.parsers.repair import Repaired, repaired
 from newscorpus.model.article import MAX_TEXT_CHARS
 from newscorpus.model.sidecar import Sidecar

@@ -1,0 +1,147 @@
+"""What the JSON records of one raw file hold that their articles do not: told once per file, not once per line."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from newscorpus.core.codes import Code
+from newscorpus.core.plural import plural
+from newscorpus.core.report import Problem
+
+if TYPE_CHECKING:
+    from newscorpus.ingest.parsers.jsonl import JsonArticle
+
+
+@dataclass
+class DateNotes:
+    """The records of a file whose dates needed a decision of one kind: how many, the first one's line, which dates."""
+
+    records: int = 0
+    first: int | None = None
+    fields: set[str] = field(default_factory=set)
+
+    def add(self, line: int | None, fields: Collection[str]) -> None:
+        """Note the record at ``line`` if reading ``fields`` (its dates) needed the decision."""
+        if fields:
+            self.first = self.first if self.records else line
+            self.records += 1
+            self.fields.update(fields)
+
+    def merge(self, later: DateNotes) -> None:
+        """Add the notes of records read after these."""
+        self.first = self.first if self.records else later.first
+        self.records += later.records
+        self.fields |= later.fields
+
+    def named(self) -> str:
+        """Return the dates concerned, for a message: "published_at and updated_at"."""
+        return " and ".join(sorted(self.fields))
+
+    def warning(self, code: Code, file: str, message: str) -> Problem:
+        """Return the warning, at the first record's line and the date concerned (none if both are)."""
+        field = next(iter(self.fields)) if len(self.fields) == 1 else None
+        return Problem(code=code, file=file, line=self.first, field=field, severity="warning", message=message)
+
+
+@dataclass
+class RecordNotes:
+    """What the records of one raw file hold that their articles do not: told once per file, not once per line."""
+
+    ids: int = 0
+    first_id: tuple[int | None, str, str] | None = None  # (line, as given, as made)
+    unkept: set[str] = field(default_factory=set)
+    records: int = 0
+    lines: tuple[int | None, int | None] = (None, None)  # the first and the last with an unkept key
+    zoned: DateNotes = field(default_factory=DateNotes)  # dates without an offset, read as Berlin time
+    untimed: DateNotes = field(default_factory=DateNotes)  # dates without a time, read as 00:00
+    unordered: DateNotes = field(default_factory=DateNotes)  # news-please: a date_modify before date_publish
+
+    def add(
+        self,
+        obj: JsonArticle,
+        line: int | None,
+        made_id: str | None,
+        *,
+        zoned: Collection[str] = (),
+        untimed: Collection[str] = (),
+        unordered: bool = False,
+    ) -> None:
+        """Note what ``obj`` (an article now, at ``line``) held that its article does not; ``made_id``: its new id.
+
+        ``zoned`` and ``untimed`` name its dates read without an offset or a time; ``unordered`` says its
+        date_modify was no updated_at.
+        """
+        if (given := obj.foreign_id()) is not None and made_id is not None:
+            self.ids += 1
+            self.first_id = self.first_id or (line, given, made_id)
+        if keys := obj.unkept():
+            self.unkept.update(keys)
+            self.records += 1
+            self.lines = (self.lines[0] or line, line)
+        self.zoned.add(line, zoned)
+        self.untimed.add(line, untimed)
+        self.unordered.add(line, ("updated_at",) if unordered else ())
+
+    def merge(self, later: RecordNotes) -> None:
+        """Add the notes of a later part of the same file."""
+        self.ids += later.ids
+        self.first_id = self.first_id or later.first_id
+        self.unkept |= later.unkept
+        self.records += later.records
+        self.lines = (self.lines[0] or later.lines[0], later.lines[1] or self.lines[1])
+        self.zoned.merge(later.zoned)
+        self.untimed.merge(later.untimed)
+        self.unordered.merge(later.unordered)
+
+    def problems(self, file: str) -> list[Problem]:
+        """Return a warning for each kind of note, placed at the first line it concerns."""
+        out = []
+        if self.first_id is not None:
+            line, given, made = self.first_id
+            message = (
+                f"{given!r} is not a corpus id (lowercase letters, digits, '.', '_' and '-', at most 160), so the "
+                f"article's id is {made!r}, made from it; the id as given stays in the raw file"
+            )
+            if self.ids > 1:
+                message += f". The same goes for {plural(self.ids - 1, 'more record')} of this file"
+            out.append(
+                Problem(
+                    code=Code.ID_FOREIGN, file=file, line=line, field="id", severity="warning", message=message + "."
+                )
+            )
+        if self.unkept:
+            first, last = self.lines
+            where = f" ({plural(self.records, 'record')}, lines {first}–{last})" if first else ""
+            message = (
+                f"the articles have no field for {plural(len(self.unkept), 'metadata key')}: "
+                f"{', '.join(sorted(self.unkept))}. Only the raw file keeps the values{where}."
+            )
+            if "date" in self.unkept:
+                message += " DataTrove's date is the crawl time; if it is the publication date, name it published_at."
+            warning = Problem(
+                code=Code.JSON_UNKEPT_KEYS, file=file, line=first, field="metadata", severity="warning", message=message
+            )
+            out.append(warning)
+        if self.zoned.records:
+            message = (
+                f"{plural(self.zoned.records, 'record')} gave {self.zoned.named()} without a UTC offset; read as "
+                "Europe/Berlin time, the time German news sites give. Where that is wrong, give the date with its "
+                "offset (in the record, or in a sidecar)."
+            )
+            out.append(self.zoned.warning(Code.DATE_NO_OFFSET, file, message))
+        if self.untimed.records:
+            message = (
+                f"{plural(self.untimed.records, 'record')} gave {self.untimed.named()} without a time; read as 00:00 "
+                "Europe/Berlin time. Where the time is known, give it."
+            )
+            out.append(self.untimed.warning(Code.DATE_NO_TIME, file, message))
+        if self.unordered.records:
+            message = (
+                f"{plural(self.unordered.records, 'news-please record')} gave a date_modify before its date_publish "
+                "(both are taken from the page, and one is wrong): that date_modify is no updated_at, and only the "
+                "raw file keeps it."
+            )
+            out.append(self.unordered.warning(Code.DATE_UPDATED_BEFORE_PUBLISHED, file, message))
+        return out

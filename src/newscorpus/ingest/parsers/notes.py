@@ -14,6 +14,17 @@ if TYPE_CHECKING:
     from newscorpus.ingest.parsers.jsonl import JsonArticle
 
 
+_ZONED = (
+    "{dates} without a UTC offset; read as Europe/Berlin time, the time German news sites give. Where that is "
+    "wrong, give the date with its offset (in the record, or in a sidecar)."
+)
+_UNTIMED = "{dates} without a time; read as 00:00 Europe/Berlin time. Where the time is known, give it."
+_UNORDERED = (
+    "a date_modify (news-please) before its date_publish: both are taken from the page, and one is wrong. That "
+    "date_modify is no updated_at, and only the raw file keeps it."
+)
+
+
 @dataclass
 class DateNotes:
     """The records of a file whose dates needed a decision of one kind: how many, the first one's line, which dates."""
@@ -39,9 +50,13 @@ class DateNotes:
         """Return the dates concerned, for a message: "published_at and updated_at"."""
         return " and ".join(sorted(self.fields))
 
-    def warning(self, code: Code, file: str, message: str) -> Problem:
-        """Return the warning, at the first record's line and the date concerned (none if both are)."""
+    def warning(self, code: Code, file: str, what: str) -> Problem:
+        """Return the warning: the records gave ``what`` (``{dates}``: the dates concerned), at the first one's line.
+
+        It points at the date concerned, or at none if both are.
+        """
         field = next(iter(self.fields)) if len(self.fields) == 1 else None
+        message = f"{plural(self.records, 'record')} gave {what.format(dates=self.named())}"
         return Problem(code=code, file=file, line=self.first, field=field, severity="warning", message=message)
 
 
@@ -124,24 +139,11 @@ class RecordNotes:
                 code=Code.JSON_UNKEPT_KEYS, file=file, line=first, field="metadata", severity="warning", message=message
             )
             out.append(warning)
-        if self.zoned.records:
-            message = (
-                f"{plural(self.zoned.records, 'record')} gave {self.zoned.named()} without a UTC offset; read as "
-                "Europe/Berlin time, the time German news sites give. Where that is wrong, give the date with its "
-                "offset (in the record, or in a sidecar)."
-            )
-            out.append(self.zoned.warning(Code.DATE_NO_OFFSET, file, message))
-        if self.untimed.records:
-            message = (
-                f"{plural(self.untimed.records, 'record')} gave {self.untimed.named()} without a time; read as 00:00 "
-                "Europe/Berlin time. Where the time is known, give it."
-            )
-            out.append(self.untimed.warning(Code.DATE_NO_TIME, file, message))
-        if self.unordered.records:
-            message = (
-                f"{plural(self.unordered.records, 'news-please record')} gave a date_modify before its date_publish "
-                "(both are taken from the page, and one is wrong): that date_modify is no updated_at, and only the "
-                "raw file keeps it."
-            )
-            out.append(self.unordered.warning(Code.DATE_UPDATED_BEFORE_PUBLISHED, file, message))
+        for dates, code, what in (
+            (self.zoned, Code.DATE_NO_OFFSET, _ZONED),
+            (self.untimed, Code.DATE_NO_TIME, _UNTIMED),
+            (self.unordered, Code.DATE_UPDATED_BEFORE_PUBLISHED, _UNORDERED),
+        ):
+            if dates.records:
+                out.append(dates.warning(code, file, what))
         return out

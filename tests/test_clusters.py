@@ -270,3 +270,29 @@ def test_a_new_copy_of_a_released_story_takes_its_split_even_if_read_first(corpu
     (corpus / "raw" / "a-first.jsonl").write_text(lines[0], encoding="utf-8")  # read before agency.jsonl
     found = article_splits(build(corpus, "1.1.0", processes=1).path)
     assert found[first] == found[second] == ("train", second)
+
+
+@given(
+    st.integers(1, 40).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.lists(
+                st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), min_size=1, max_size=30), max_size=5
+            ),
+        )
+    )
+)
+def test_joining_pairs_together_gives_the_clusters_of_joining_them_one_by_one(
+    case: tuple[int, list[list[tuple[int, int]]]],
+) -> None:
+    """A job's similar pairs are joined at once; the clusters, and their roots, are those of pair-by-pair unions."""
+    n, batches = case
+    clusters = Clusters()
+    clusters._parent, clusters._count = np.arange(n, dtype=np.int32), n
+    cluster = list(range(n))
+    for pairs in batches:
+        clusters._join(np.array([a for a, _ in pairs]), np.array([b for _, b in pairs]))
+        for a, b in pairs:
+            old, new = sorted((cluster[a], cluster[b]))
+            cluster = [old if c == new else c for c in cluster]
+        assert clusters.roots().tolist() == cluster

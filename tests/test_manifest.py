@@ -15,7 +15,7 @@ from newscorpus.core.codes import Code
 from newscorpus.core.errors import ReleaseError
 from newscorpus.core.report import Problem
 from newscorpus.derive.statistics import Statistics
-from newscorpus.release.manifest import InputEntry, Manifest, read_manifest, release_versions
+from newscorpus.release.manifest import ArticleEntry, InputEntry, Manifest, read_manifest, release_versions
 
 
 def manifest_with(paths: list[str], message: str) -> Manifest:
@@ -40,6 +40,17 @@ def manifest_with(paths: list[str], message: str) -> Manifest:
 def test_manifest_in_pieces_is_the_manifest_serialised_whole(paths: list[str], per_piece: int, message: str) -> None:
     manifest = manifest_with(paths, message)
     assert b"".join(manifest.json_pieces(per_piece)) == manifest.to_json().encode("utf-8")
+
+
+@given(st.lists(st.text(max_size=12), min_size=4, max_size=4), st.text("0123456789abcdef", min_size=64, max_size=64))
+def test_entries_made_unchecked_are_the_validated_entries(values: list[str], sha256: str) -> None:
+    """The build's shortcut sets the fields validation sets: equal, hashed alike, shown alike."""
+    path, article, split, cluster = values
+    made = [InputEntry.unchecked(path, sha256), ArticleEntry.unchecked(article, split, cluster)]
+    validated = [InputEntry(path=path, sha256=sha256), ArticleEntry(id=article, split=split, cluster=cluster)]
+    assert made == validated
+    assert [hash(e) for e in made] == [hash(e) for e in validated]
+    assert [repr(e) for e in made] == [repr(e) for e in validated]
 
 
 def test_a_manifest_written_in_pieces_reads_back_equal(tmp_path: Path) -> None:

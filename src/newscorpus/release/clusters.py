@@ -16,7 +16,6 @@ articles sit in different splits, nothing moves and each new article there is re
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -53,21 +52,28 @@ class Clusters:
     def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
         self.threshold = threshold
         self._index = KeyIndex()
-        self._parent = array("i")
-        self._sketches = np.empty((0, PERMUTATIONS), dtype=np.uint8)  # the first len(self) rows are in use
+        self._count = 0
+        # Grown by doubling: appending a job's rows is then amortised O(1). The first len(self) rows are in use.
+        self._parent: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
+        self._sketches = np.empty((0, PERMUTATIONS), dtype=np.uint8)
 
     def __len__(self) -> int:
-        return len(self._parent)
+        return self._count
 
     def add(self, signed: Signatures) -> None:
         """Add the next articles, each joined to the cluster of every earlier article similar enough."""
-        first, n = len(self), len(signed)
-        if first + n > len(self._sketches):  # grown by doubling: appending a job's rows is then amortised O(1)
-            grown = np.empty((max(first + n, 2 * len(self._sketches)), PERMUTATIONS), dtype=np.uint8)
+        first, n = self._count, len(signed)
+        if first + n > len(self._parent):
+            size = max(first + n, 2 * len(self._parent))
+            parent = np.empty(size, dtype=np.int32)
+            parent[:first] = self._parent[:first]
+            self._parent = parent
+            grown = np.empty((size, PERMUTATIONS), dtype=np.uint8)
             grown[:first] = self._sketches[:first]
             self._sketches = grown
         self._sketches[first : first + n] = signed.sketches
-        self._parent.extend(range(first, first + n))
+        self._parent[first : first + n] = np.arange(first, first + n, dtype=np.int32)
+        self._count += n
         keyed = np.flatnonzero(~signed.empty)
         if not len(keyed):
             return
@@ -78,20 +84,38 @@ class Clusters:
         pairs = np.unique((articles[other] << 32) | holders[other])
         mine, theirs = pairs >> 32, pairs & 0xFFFFFFFF
         near = similarities(self._sketches[mine], self._sketches[theirs]) >= self.threshold
-        for a, b in zip(mine[near].tolist(), theirs[near].tolist(), strict=True):
-            self._union(a, b)
+        if near.any():
+            self._join(mine[near], theirs[near])
 
-    def root(self, article: int) -> int:
-        """Return the index of the first article (in reading order) of ``article``'s cluster."""
+    def _roots_of(self, articles: Articles) -> Articles:
+        """Return the root of each of ``articles``, and point them at it (path compression)."""
         parent = self._parent
-        while parent[article] != article:
-            parent[article] = parent[parent[article]]  # path halving keeps the trees flat
-            article = parent[article]
-        return article
+        roots = parent[articles].astype(np.int64)
+        while not np.array_equal(up := parent[roots], roots):
+            roots = up.astype(np.int64)
+        parent[articles] = roots
+        return roots
 
-    def _union(self, a: int, b: int) -> None:
-        ra, rb = self.root(a), self.root(b)
-        self._parent[max(ra, rb)] = min(ra, rb)  # the root stays the first article
+    def _join(self, a: Articles, b: Articles) -> None:
+        """Join the clusters of ``a[i]`` and ``b[i]`` for every i: each joined cluster's root is its first article.
+
+        The roots the pairs touch are labelled with the first root they are connected to, by
+        taking the smaller label across each pair and then each label's own label, until nothing
+        changes; each root then points at its label. The clusters are those of joining the pairs
+        one by one, in any order.
+        """
+        roots, inverse = np.unique(np.concatenate([self._roots_of(a), self._roots_of(b)]), return_inverse=True)
+        left, right = inverse[: len(a)], inverse[len(a) :]
+        label = np.arange(len(roots))  # a place in ``roots``, which are sorted: a smaller one is an earlier article
+        while True:
+            lower = np.minimum(label[left], label[right])
+            before = label.copy()
+            np.minimum.at(label, left, lower)
+            np.minimum.at(label, right, lower)
+            label = label[label]
+            if np.array_equal(label, before):
+                break
+        self._parent[roots] = roots[label]
 
     def similarity(self, a: int, b: int) -> float:
         """Estimate the Jaccard similarity of articles ``a`` and ``b`` from their sketches."""
@@ -99,7 +123,7 @@ class Clusters:
 
     def roots(self) -> Articles:
         """Return each article's root: the index of its cluster's first article."""
-        roots = np.frombuffer(self._parent, dtype=np.int32).astype(np.int64)
+        roots = self._parent[: self._count].astype(np.int64)
         # A parent never comes after its child, so following parents settles in as many steps as a tree is deep.
         while not np.array_equal(up := roots[roots], roots):
             roots = up

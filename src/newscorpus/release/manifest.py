@@ -51,8 +51,9 @@ class InputEntry:
         Validating each of 100,000 entries took the build's driver about 2 µs apiece.
         """
         entry = object.__new__(cls)
-        object.__setattr__(entry, "path", path)  # as a frozen dataclass's own __init__ sets its fields
-        object.__setattr__(entry, "sha256", sha256)
+        # Through the slots' descriptors, as the frozen dataclass's own __init__ sets its fields, and quicker.
+        _SET_PATH(entry, path)
+        _SET_SHA256(entry, sha256)
         return entry
 
 
@@ -71,10 +72,14 @@ class ArticleEntry:
     def unchecked(cls, article_id: str, split: str, cluster: str) -> ArticleEntry:
         """Return an entry the build made itself (ids of valid articles, their splits), without validating it."""
         entry = object.__new__(cls)
-        object.__setattr__(entry, "id", article_id)
-        object.__setattr__(entry, "split", split)
-        object.__setattr__(entry, "cluster", cluster)
+        _SET_ID(entry, article_id)
+        _SET_SPLIT(entry, split)
+        _SET_CLUSTER(entry, cluster)
         return entry
+
+
+_SET_PATH, _SET_SHA256 = (vars(InputEntry)[name].__set__ for name in ("path", "sha256"))
+_SET_ID, _SET_SPLIT, _SET_CLUSTER = (vars(ArticleEntry)[name].__set__ for name in ("id", "split", "cluster"))
 
 
 class Manifest(Record):

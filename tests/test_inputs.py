@@ -1,0 +1,57 @@
+"""The inputs a release records: every file with its sha256, hashed in jobs sized to the workers."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from newscorpus.core.executor import LocalExecutor
+from newscorpus.ingest.listing import Listing
+from newscorpus.release import inputs
+from newscorpus.release.inputs import hash_inputs
+
+J = TypeVar("J")
+R = TypeVar("R")
+
+
+class _Sizing(LocalExecutor):
+    """This process as the executor, claiming ``workers`` workers and noting each job's number of files."""
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(1)
+        self.workers, self.sizes = workers, list[int]()
+
+    def map(self, work: Callable[[J], R], jobs: Iterable[J], chunk: int = 1) -> Iterator[R]:
+        def noted(job: J) -> J:
+            self.sizes.append(len(job[1]))  # type: ignore[index]
+            return job
+
+        return super().map(work, (noted(job) for job in jobs), chunk)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(files=st.integers(1, 60), workers=st.integers(1, 4), smallest=st.integers(1, 8))
+def test_inputs_are_hashed_in_jobs_sized_to_the_workers(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, files: int, workers: int, smallest: int
+) -> None:
+    corpus = tmp_path_factory.mktemp("corpus")
+    (corpus / "raw").mkdir()
+    for n in range(files):
+        (corpus / "raw" / f"{n:03d}-ä.txt").write_bytes(f"Artikel {n}\n".encode())
+    monkeypatch.setattr(inputs, "HASHES_PER_JOB", smallest)
+    executor = _Sizing(workers)
+    entries, combined = hash_inputs(corpus, executor, Listing.of(corpus))
+
+    assert [(e.path, e.sha256) for e in entries] == [
+        (p, hashlib.sha256((corpus / p).read_bytes()).hexdigest()) for p in Listing.of(corpus).inputs()
+    ]
+    assert combined == hashlib.sha256(b"".join(f"{e.path}\0{e.sha256}\n".encode() for e in entries)).hexdigest()
+    assert sum(executor.sizes) == files
+    assert len(executor.sizes) <= max(-(-files // smallest), 1)  # never smaller than the smallest job
+    assert len(executor.sizes) <= workers * inputs.HASH_JOBS_PER_WORKER  # nor more jobs than the workers need
+    assert all(size == executor.sizes[0] for size in executor.sizes[:-1])

@@ -79,11 +79,11 @@ def unfrozen() -> Iterator[None]:
 
 def test_a_ray_task_freezes_its_workers_imports_once(unfrozen: None) -> None:
     gc.unfreeze()
-    assert pickle.loads(_apply_chunk(square, [1, 2, 3])) == [1, 4, 9]  # noqa: S301 - one piece, not Ray buffers
+    assert pickle.loads(_apply_chunk(square, pickle.dumps([1, 2, 3]))) == [1, 4, 9]  # noqa: S301 - one piece
     frozen = gc.get_freeze_count()
     assert frozen > 0  # the imports of this process, at least
     garbage = [object() for _ in range(1000)]
-    assert pickle.loads(_apply_chunk(square, [4])) == [16]  # noqa: S301 - made here
+    assert pickle.loads(_apply_chunk(square, pickle.dumps([4]))) == [16]  # noqa: S301 - made here
     assert gc.get_freeze_count() == frozen  # once per process: what later tasks make stays collectable
     del garbage
 

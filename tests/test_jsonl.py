@@ -14,7 +14,7 @@ from helpers import read_release
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
-from strategies import article_ids
+from strategies import article_ids, german_text
 
 from newscorpus.core.codes import Code
 from newscorpus.core.report import Problem
@@ -254,16 +254,22 @@ BERLIN = ZoneInfo("Europe/Berlin")
         ("2025-09-04T12:07:00", dt.datetime(2025, 9, 4, 12, 7, tzinfo=BERLIN), Code.DATE_NO_OFFSET),
         ("2025-09-04", dt.datetime(2025, 9, 4, tzinfo=BERLIN), Code.DATE_NO_TIME),
         ("Thu, 04 Sep 2025 12:07:00 +0200", dt.datetime(2025, 9, 4, 10, 7, tzinfo=dt.UTC), None),  # RSS feeds
+        (1756987620, dt.datetime(2025, 9, 4, 12, 7, tzinfo=dt.UTC), Code.DATE_TIMESTAMP),  # Unix seconds
+        (1756987620250, dt.datetime(2025, 9, 4, 12, 7, 0, 250000, tzinfo=dt.UTC), Code.DATE_TIMESTAMP),  # JavaScript
+        (1756987620.5, dt.datetime(2025, 9, 4, 12, 7, 0, 500000, tzinfo=dt.UTC), Code.DATE_TIMESTAMP),
     ],
 )
 def test_a_date_in_another_form_is_read_and_what_it_lacks_is_warned(
-    tmp_path: Path, field: str, given: str, expected: dt.datetime, code: Code | None
+    tmp_path: Path, field: str, given: str | float, expected: dt.datetime, code: Code | None
 ) -> None:
-    """Scrapers write dates without an offset or a time, RSS feeds in RFC 2822: read, the first two warned."""
+    """Scrapers write dates without an offset or a time, RSS feeds in RFC 2822, APIs Unix timestamps: read and,
+    but for RFC 2822, warned. A timestamp's instant is shown in Berlin time."""
     record = {**BASE, "published_at": "2025-09-03T06:00:00+02:00", "updated_at": None} | {field: given}
     article, *warnings = parse(tmp_path, "artikel.json", json.dumps(record))
     assert isinstance(article, Article)
     assert getattr(article, field) == expected
+    if code is Code.DATE_TIMESTAMP:
+        assert getattr(article, field).utcoffset() == expected.astimezone(BERLIN).utcoffset()
     assert [(w.code, w.severity, w.field) for w in warnings if isinstance(w, Problem)] == (
         [(code, "warning", field)] if code else []
     )  # the warning points at the date concerned
@@ -278,9 +284,55 @@ def test_both_dates_without_an_offset_are_one_warning_naming_both(tmp_path: Path
     assert warning.message.startswith("2 records gave published_at and updated_at without a UTC offset")
 
 
-@pytest.mark.parametrize("given", ["gestern", "04.09.2025 14:07", 1756987620, "2025-09-04T25:00:00"])
+@settings(max_examples=40, deadline=None)
+@given(st.lists(german_text(min_tokens=1), min_size=1, max_size=5), st.text(min_size=1, max_size=30))
+def test_a_body_of_strings_is_its_paragraphs_and_one_author_string_one_author(
+    tmp_path_factory: pytest.TempPathFactory, paragraphs: list[str], author: str
+) -> None:
+    """As scrapers write them: the article is the one its paragraphs as blocks and a list of one author give."""
+    assume(all(p.strip() for p in paragraphs))
+    tmp_path = tmp_path_factory.mktemp("reshaped")
+    corpus_form = {**BASE, "body": [{"kind": "paragraph", "text": p} for p in paragraphs], "authors": [author]}
+    expected = parse(tmp_path, "expected.json", json.dumps(corpus_form, ensure_ascii=False))
+    assume(isinstance(expected[0], Article))
+    scraped = {**BASE, "body": paragraphs, "authors": author}
+    article, *warnings = parse(tmp_path, "scraped.json", json.dumps(scraped, ensure_ascii=False))
+    assert isinstance(article, Article)
+    assert article.model_copy(update={"raw_sha256": "", "raw_file": ""}) == expected[0].model_copy(
+        update={"raw_sha256": "", "raw_file": ""}
+    )
+    assert [(w.code, w.severity, w.field) for w in warnings if isinstance(w, Problem)] == [
+        (Code.JSON_RESHAPED, "warning", None)
+    ]  # one warning, naming both fields
+
+
+def test_reshaped_records_are_one_warning_per_file_at_the_first(tmp_path: Path) -> None:
+    records = [BASE, {**BASE, "url": URL + "?b", "body": ["Erster Absatz.", "Zweiter."]}, {**BASE, "url": URL + "?c"}]
+    records.append({**BASE, "url": URL + "?d", "body": ["Noch einer."]})
+    results = parse(tmp_path, "artikel.jsonl", jsonl(*records))
+    assert sum(isinstance(r, Article) for r in results) == 4
+    [warning] = [r for r in results if isinstance(r, Problem)]
+    assert (warning.code, warning.line, warning.field) == (Code.JSON_RESHAPED, 2, "body")
+    assert warning.message.startswith("2 records gave body in another shape")
+
+
+@pytest.mark.parametrize(
+    ("field", "given"),
+    [("body", ["Ein Absatz.", 3]), ("body", [{"kind": "quote", "text": "x"}]), ("authors", ["A", 1]), ("authors", 7)],
+)
+def test_a_field_in_no_shape_the_corpus_reads_stays_an_error(tmp_path: Path, field: str, given: object) -> None:
+    results = parse(tmp_path, "artikel.json", json.dumps({**BASE, field: given}))
+    assert results
+    assert all(isinstance(r, Problem) and r.severity == "error" for r in results)
+    assert all(str(r.field).startswith(field) for r in results if isinstance(r, Problem))
+
+
+@pytest.mark.parametrize(
+    "given", ["gestern", "04.09.2025 14:07", 20250904, 2**70, True, -1756987620, "2025-09-04T25:00:00"]
+)
 def test_a_date_in_no_known_form_is_rejected(tmp_path: Path, given: object) -> None:
-    """An epoch number says neither its unit nor its zone; a German date string is a page copy's, not JSON's."""
+    """A number outside 1990–2100 as a timestamp is something else (an 8-digit date); a German date string is a
+    page copy's, not JSON's."""
     [problem] = parse(tmp_path, "artikel.json", json.dumps({**BASE, "published_at": given}))
     assert isinstance(problem, Problem)
     assert (problem.field, problem.code) == ("published_at", Code.FIELD_INVALID)

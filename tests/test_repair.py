@@ -1,4 +1,5 @@
-"""Dates as real files give them (ISO 8601 with or without an offset or a time, RFC 2822): the same instant back."""
+"""Dates as real files give them (ISO 8601 with or without an offset or a time, RFC 2822, Unix timestamps): the same
+instant back."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from strategies import aware_datetimes
 
-from newscorpus.ingest.parsers.repair import read_date
+from newscorpus.ingest.parsers.repair import read_date, read_timestamp
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NAIVE = st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2035, 12, 31))
@@ -51,3 +52,28 @@ def test_a_naive_date_is_berlin_time_and_a_date_alone_midnight(when: dt.datetime
 @given(st.text(max_size=20).filter(lambda t: not any(c.isdigit() for c in t)))
 def test_text_without_digits_is_no_date(text: str) -> None:
     assert read_date(text) is None
+
+
+@given(aware_datetimes())
+def test_a_unix_timestamp_reads_as_its_instant_in_berlin_time(when: dt.datetime) -> None:
+    """Seconds and milliseconds, as integers (exact) and as floats; outside 1990–2100 a number is no timestamp."""
+    seconds, milliseconds = int(utc(when).timestamp()), int(utc(when).timestamp() * 1000)
+    whole = dt.datetime.fromtimestamp(seconds, dt.UTC)
+    to_the_millisecond = dt.datetime.fromtimestamp(milliseconds // 1000, dt.UTC) + dt.timedelta(
+        milliseconds=milliseconds % 1000
+    )
+    plausible = 1990 <= whole.astimezone(BERLIN).year <= 2100
+    for number, instant in ((seconds, whole), (milliseconds, to_the_millisecond), (float(seconds), whole)):
+        read = read_timestamp(number)
+        if not plausible:
+            assert read is None
+            continue
+        assert read is not None
+        assert utc(read) == instant
+        assert read.tzinfo == BERLIN
+
+
+@given(st.integers(0, 631_000_000) | st.sampled_from([float("nan"), float("inf"), -float("inf"), 1e20, -1e20, 2**70]))
+def test_a_number_before_1990_or_no_finite_time_is_no_timestamp(value: float) -> None:
+    """Before 1990 as seconds (and so as milliseconds), like an 8-digit date (20250904: a day of 1970)."""
+    assert read_timestamp(value) is None

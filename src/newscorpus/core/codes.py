@@ -60,9 +60,11 @@ class Code(StrEnum):
     DATE_UPDATED_BEFORE_PUBLISHED = "date.updated_before_published", "updated_at is before published_at."
     DATE_NO_OFFSET = "date.no_offset", "Warning: a date without a UTC offset was read as Berlin time."
     DATE_NO_TIME = "date.no_time", "Warning: a date without a time was read as 00:00 Berlin time."
+    DATE_TIMESTAMP = "date.timestamp", "Warning: a Unix timestamp was read as the instant it gives, in Berlin time."
     # A JSON article, or a Hugging Face or DataTrove record.
     JSON_GIVEN_TWICE = "json.given_twice", "One thing is given twice: body and text, headline and title, or metadata."
     JSON_NO_BODY = "json.no_body", "The article has neither a body nor a text."
+    JSON_RESHAPED = "json.reshaped", "Warning: a body as a list of strings, or authors as one string, was read."
     JSON_UNKEPT_KEYS = "json.unkept_keys", "Warning: metadata keys no article field takes stay only in the raw file."
     # Article ids.
     ID_MISSING = "id.missing", "The article has neither an id nor a url to derive one from."

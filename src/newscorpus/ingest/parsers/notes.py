@@ -15,10 +15,18 @@ if TYPE_CHECKING:
 
 
 _ZONED = (
-    "{dates} without a UTC offset; read as Europe/Berlin time, the time German news sites give. Where that is "
+    "{fields} without a UTC offset; read as Europe/Berlin time, the time German news sites give. Where that is "
     "wrong, give the date with its offset (in the record, or in a sidecar)."
 )
-_UNTIMED = "{dates} without a time; read as 00:00 Europe/Berlin time. Where the time is known, give it."
+_UNTIMED = "{fields} without a time; read as 00:00 Europe/Berlin time. Where the time is known, give it."
+_STAMPED = (
+    "{fields} as Unix timestamps (seconds since 1970 UTC, or milliseconds); read as those instants, in Europe/Berlin "
+    "time. Where such a number is no timestamp, give the date in ISO 8601."
+)
+_RESHAPED = (
+    "{fields} in another shape than the corpus's: a body as a list of strings is read as its paragraphs, authors "
+    "as one string as one author."
+)
 _UNORDERED = (
     "a date_modify (news-please) before its date_publish: both are taken from the page, and one is wrong. That "
     "date_modify is no updated_at, and only the raw file keeps it."
@@ -26,37 +34,37 @@ _UNORDERED = (
 
 
 @dataclass
-class DateNotes:
-    """The records of a file whose dates needed a decision of one kind: how many, the first one's line, which dates."""
+class FieldNotes:
+    """The records of a file whose fields needed one kind of decision: how many, the first one's line, which fields."""
 
     records: int = 0
     first: int | None = None
     fields: set[str] = field(default_factory=set)
 
     def add(self, line: int | None, fields: Collection[str]) -> None:
-        """Note the record at ``line`` if reading ``fields`` (its dates) needed the decision."""
+        """Note the record at ``line`` if reading ``fields`` (of its fields) needed the decision."""
         if fields:
             self.first = self.first if self.records else line
             self.records += 1
             self.fields.update(fields)
 
-    def merge(self, later: DateNotes) -> None:
+    def merge(self, later: FieldNotes) -> None:
         """Add the notes of records read after these."""
         self.first = self.first if self.records else later.first
         self.records += later.records
         self.fields |= later.fields
 
     def named(self) -> str:
-        """Return the dates concerned, for a message: "published_at and updated_at"."""
+        """Return the fields concerned, for a message: "published_at and updated_at"."""
         return " and ".join(sorted(self.fields))
 
     def warning(self, code: Code, file: str, what: str) -> Problem:
-        """Return the warning: the records gave ``what`` (``{dates}``: the dates concerned), at the first one's line.
+        """Return the warning: the records gave ``what`` (``{fields}``: the fields concerned), at the first one's line.
 
-        It points at the date concerned, or at none if both are.
+        It points at the field concerned, or at none if several are.
         """
         field = next(iter(self.fields)) if len(self.fields) == 1 else None
-        message = f"{plural(self.records, 'record')} gave {what.format(dates=self.named())}"
+        message = f"{plural(self.records, 'record')} gave {what.format(fields=self.named())}"
         return Problem(code=code, file=file, line=self.first, field=field, severity="warning", message=message)
 
 
@@ -69,9 +77,11 @@ class RecordNotes:
     unkept: set[str] = field(default_factory=set)
     records: int = 0
     lines: tuple[int | None, int | None] = (None, None)  # the first and the last with an unkept key
-    zoned: DateNotes = field(default_factory=DateNotes)  # dates without an offset, read as Berlin time
-    untimed: DateNotes = field(default_factory=DateNotes)  # dates without a time, read as 00:00
-    unordered: DateNotes = field(default_factory=DateNotes)  # news-please: a date_modify before date_publish
+    zoned: FieldNotes = field(default_factory=FieldNotes)  # dates without an offset, read as Berlin time
+    untimed: FieldNotes = field(default_factory=FieldNotes)  # dates without a time, read as 00:00
+    stamped: FieldNotes = field(default_factory=FieldNotes)  # dates given as Unix timestamps
+    reshaped: FieldNotes = field(default_factory=FieldNotes)  # a body as a list of strings, authors as one string
+    unordered: FieldNotes = field(default_factory=FieldNotes)  # news-please: a date_modify before date_publish
 
     def add(
         self,
@@ -81,12 +91,15 @@ class RecordNotes:
         *,
         zoned: Collection[str] = (),
         untimed: Collection[str] = (),
+        stamped: Collection[str] = (),
+        reshaped: Collection[str] = (),
         unordered: bool = False,
     ) -> None:
         """Note what ``obj`` (an article now, at ``line``) held that its article does not; ``made_id``: its new id.
 
-        ``zoned`` and ``untimed`` name its dates read without an offset or a time; ``unordered`` says its
-        date_modify was no updated_at.
+        ``zoned``, ``untimed`` and ``stamped`` name its dates read without an offset, without a time, or from a
+        Unix timestamp; ``reshaped`` its fields given in another shape; ``unordered`` says its date_modify was no
+        updated_at.
         """
         if (given := obj.foreign_id()) is not None and made_id is not None:
             self.ids += 1
@@ -97,6 +110,8 @@ class RecordNotes:
             self.lines = (self.lines[0] or line, line)
         self.zoned.add(line, zoned)
         self.untimed.add(line, untimed)
+        self.stamped.add(line, stamped)
+        self.reshaped.add(line, reshaped)
         self.unordered.add(line, ("updated_at",) if unordered else ())
 
     def merge(self, later: RecordNotes) -> None:
@@ -108,6 +123,8 @@ class RecordNotes:
         self.lines = (self.lines[0] or later.lines[0], later.lines[1] or self.lines[1])
         self.zoned.merge(later.zoned)
         self.untimed.merge(later.untimed)
+        self.stamped.merge(later.stamped)
+        self.reshaped.merge(later.reshaped)
         self.unordered.merge(later.unordered)
 
     def problems(self, file: str) -> list[Problem]:
@@ -139,11 +156,13 @@ class RecordNotes:
                 code=Code.JSON_UNKEPT_KEYS, file=file, line=first, field="metadata", severity="warning", message=message
             )
             out.append(warning)
-        for dates, code, what in (
+        for noted, code, what in (
             (self.zoned, Code.DATE_NO_OFFSET, _ZONED),
             (self.untimed, Code.DATE_NO_TIME, _UNTIMED),
+            (self.stamped, Code.DATE_TIMESTAMP, _STAMPED),
+            (self.reshaped, Code.JSON_RESHAPED, _RESHAPED),
             (self.unordered, Code.DATE_UPDATED_BEFORE_PUBLISHED, _UNORDERED),
         ):
-            if dates.records:
-                out.append(dates.warning(code, file, what))
+            if noted.records:
+                out.append(noted.warning(code, file, what))
         return out

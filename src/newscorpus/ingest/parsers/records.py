@@ -121,6 +121,8 @@ def json_record(
         made_id=None if "id" in overrides else result.id,
         zoned=(translated.zoned if translated else frozenset()) | (mended.zoned if mended else frozenset()),
         untimed=mended.untimed if mended else frozenset(),
+        stamped=mended.stamped if mended else frozenset(),
+        reshaped=mended.reshaped if mended else frozenset(),
         unordered=bool(translated and translated.modify_before_publish),
     )
     yield result

@@ -1,15 +1,20 @@
 """JSON records as real files write them, read where the corpus's own form would refuse them.
 
-Only a record that fails validation comes here, so a valid one pays nothing. Two things are
+Only a record that fails validation comes here, so a valid one pays nothing. Three things are
 mended, and nothing is lost (the raw file keeps the record as received):
 
 - A Hugging Face or DataTrove record (one with ``text``, no ``body``) is a dataset's export: its
   other columns (MLSUM's ``summary``, cc_news's ``domain``) are data, not typos. They move into
   ``metadata``, so they stay only in the raw file, named in one warning per file.
+- A body given as a list of strings (as scrapers keep paragraphs) is read as its paragraphs, and
+  authors given as one string as one author: warned about once per file.
 - A date in another form than ISO 8601 with an offset: without an offset (``2025-09-04T14:07:00``,
   as scrapers and news-please write it) it is Europe/Berlin time, the time German news sites
   give; a date alone is 00:00 of that day; RFC 2822 (``Thu, 04 Sep 2025 14:07:00 +0200``, as RSS
-  feeds give it) is read as it is. The first two are warned about, once per file.
+  feeds give it) is read as it is; a number is a Unix timestamp (seconds since 1970 UTC, or
+  milliseconds from 10^11 on, as JavaScript and many APIs give it), read as that instant in Berlin
+  time, if it falls in 1990–2100 (an 8-digit ``20250904`` would be a day of 1970: refused). All but
+  RFC 2822 are warned about, once per file.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from pydantic import ValidationError
@@ -26,6 +31,11 @@ from newscorpus.ingest.parsers.pagecopy import BERLIN
 
 DATE_FIELDS = ("published_at", "updated_at")
 _DATE_ALONE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MILLISECONDS_FROM = 10**11
+"""From here on a timestamp counts milliseconds: as seconds it would be after the year 5000, as milliseconds 1973."""
+_TIMESTAMP_YEARS = range(1990, 2101)
+"""The years a timestamp may give: numbers outside them are more likely something else (an 8-digit date)."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -53,40 +63,117 @@ def read_date(text: str) -> ReadDate | None:
     return ReadDate(when.replace(tzinfo=BERLIN), zoned=not untimed, untimed=untimed)  # a date alone: "no time" says it
 
 
+def read_timestamp(value: float) -> datetime | None:
+    """Return the instant Unix timestamp ``value`` gives (seconds, or milliseconds from 10^11), in Berlin time.
+
+    None if it falls outside 1990–2100 (or is no number: NaN). Integers are read exactly, floats to the microsecond.
+    """
+    try:
+        since = timedelta(milliseconds=value) if abs(value) >= _MILLISECONDS_FROM else timedelta(seconds=value)
+        when = (_EPOCH + since).astimezone(BERLIN)
+    except (OverflowError, ValueError):
+        return None
+    return when if when.year in _TIMESTAMP_YEARS else None
+
+
 @dataclass(frozen=True)
 class Repaired:
-    """A record mended (as JSON), and which of its dates had no offset, and which no time."""
+    """A record mended (as JSON); its dates without an offset, without a time, or as timestamps; its reshaped fields."""
 
     text: str
     zoned: frozenset[str]
     untimed: frozenset[str]
+    stamped: frozenset[str] = frozenset()
+    reshaped: frozenset[str] = frozenset()
 
 
 def repaired(text: str, error: ValidationError) -> Repaired | None:
     """Return the record ``text`` mended, if every problem of ``error`` is one this module mends; else None."""
-    extras, dates = set(), []
+    extras: set[str] = set()
+    dates: list[tuple[int | str, ...]] = []
+    shapes: set[tuple[int | str, ...]] = set()
     for item in error.errors(include_url=False):
         loc = item["loc"]
         if item["type"] == "extra_forbidden" and len(loc) == 1:
             extras.add(str(loc[0]))
-        elif loc and loc[-1] in DATE_FIELDS and isinstance(item["input"], str) and len(loc) <= 2:
+        elif loc and loc[-1] in DATE_FIELDS and _datelike(item["input"]) and len(loc) <= 2:
             dates.append(loc)
+        elif loc[:1] == ("body",):  # one error per branch of the body's union: a string, a list of blocks
+            shapes.add(loc[:1])
+        elif loc[-1:] == ("authors",) and len(loc) <= 2:
+            shapes.add(loc)
         else:
             return None
     record = json.loads(text)
     if extras and not _kept_in_metadata(record, extras):
         return None
-    zoned, untimed = set(), set()
+    if not all(isinstance(holder := _holder(record, loc), dict) and _reshaped(holder, loc[-1]) for loc in shapes):
+        return None
+    if (read := _read_dates(record, dates)) is None:
+        return None
+    zoned, untimed, stamped = read
+    return Repaired(
+        json.dumps(record, ensure_ascii=False),
+        frozenset(zoned),
+        frozenset(untimed),
+        frozenset(stamped),
+        frozenset(str(loc[-1]) for loc in shapes),
+    )
+
+
+def _read_dates(record: dict[str, object], dates: list[tuple[int | str, ...]]) -> tuple[set[str], ...] | None:
+    """Rewrite the dates at ``dates`` in ISO 8601 with an offset; None if one is in no form this module reads.
+
+    Return the dates read without an offset, those read without a time, and those read from a timestamp.
+    """
+    zoned: set[str] = set()
+    untimed: set[str] = set()
+    stamped: set[str] = set()
     for loc in dates:
-        holder = record if len(loc) == 1 else record.get(str(loc[0]))
-        if not isinstance(holder, dict) or (read := read_date(holder[loc[-1]])) is None:
+        holder, name = _holder(record, loc), str(loc[-1])
+        if not isinstance(holder, dict):
             return None
-        holder[loc[-1]] = read.value.isoformat()
-        if read.zoned:
-            zoned.add(str(loc[-1]))
-        if read.untimed:
-            untimed.add(str(loc[-1]))
-    return Repaired(json.dumps(record, ensure_ascii=False), frozenset(zoned), frozenset(untimed))
+        value = holder[name]
+        if isinstance(value, str):
+            if (read := read_date(value)) is None:
+                return None
+            when = read.value
+            if read.zoned:
+                zoned.add(name)
+            if read.untimed:
+                untimed.add(name)
+        else:
+            if (stamp := read_timestamp(value)) is None:
+                return None
+            when = stamp
+            stamped.add(name)
+        holder[name] = when.isoformat()
+    return zoned, untimed, stamped
+
+
+def _holder(record: dict[str, object], loc: tuple[int | str, ...]) -> object:
+    """Return what holds the value at ``loc`` (a key at the top, or one level down): the record, or what it holds."""
+    return record if len(loc) == 1 else record.get(str(loc[0]))
+
+
+def _reshaped(holder: dict[str, object], name: int | str) -> bool:
+    """Give ``holder[name]`` the corpus's shape: a body's list of strings as paragraphs, one author's string as a list.
+
+    False if it is in neither of those shapes.
+    """
+    value = holder.get(str(name))
+    if name == "authors" and isinstance(value, str):
+        holder[name] = [value]
+    elif name == "body" and isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        holder[name] = [{"kind": "paragraph", "text": v} for v in value]
+    else:
+        return False
+    return True
+
+
+def _datelike(value: object) -> bool:
+    """Whether ``value`` may be a date in a form `repaired` reads: a string, or a number (not a boolean)."""
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
 def _kept_in_metadata(record: dict[str, object], extras: set[str]) -> bool:

@@ -8,7 +8,9 @@ from pathlib import Path
 import pyarrow as pa
 
 from newscorpus.core.offsets import sha256_text
+from newscorpus.core.report import Problem
 from newscorpus.derive.features import articles_from_batch
+from newscorpus.ingest.parsers import parse_file
 from newscorpus.model.article import Article
 
 
@@ -66,3 +68,27 @@ def write_gold(
     path = corpus / "annotations" / f"{article.id}.json"
     path.write_text(json.dumps(gold, ensure_ascii=False, indent=2), encoding="utf-8")
     return path
+
+
+def parse_raw(tmp_path: Path, name: str, content: str) -> list[Article | Problem]:
+    """Write ``content`` as ``raw/NAME`` under ``tmp_path`` (UTF-8) and return what parsing it gives."""
+    raw = tmp_path / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    (raw / name).write_text(content, encoding="utf-8")
+    return list(parse_file(raw / name, f"raw/{name}"))
+
+
+def twins(folder: Path, ours: dict[str, object], theirs: dict[str, object]) -> tuple[Article, Article] | None:
+    """Parse a record in the corpus's own keys and its twin in another tool's; return (theirs, ours) as articles.
+
+    None where the corpus's record breaks a rule (a control character in the body, say): its twin must
+    then break the same one.
+    """
+    expected = parse_raw(folder, "ours.json", json.dumps(ours))[0]
+    got = parse_raw(folder, "theirs.json", json.dumps(theirs))[0]
+    if isinstance(expected, Problem):
+        assert isinstance(got, Problem)
+        assert got.code == expected.code
+        return None
+    assert isinstance(got, Article)
+    return got, expected

@@ -584,3 +584,15 @@ def test_a_single_json_file_in_datatroves_shape_warns_without_a_line(tmp_path: P
         (Code.JSON_UNKEPT_KEYS, None, "warning"),
     ]
     assert "1 metadata key: dump. Only the raw file keeps the values." in warnings[1].message
+
+
+@pytest.mark.parametrize(("given", "german"), [("de-DE", True), ("de_AT", True), ("DE", True), ("deu-Latn", True),
+                                               ("ger", True), ("en-GB", False), ("dan", False)])  # fmt: skip
+def test_a_language_tag_of_german_is_de(tmp_path: Path, given: str, german: bool) -> None:
+    """BCP 47 tags (de-DE, as schema.org's inLanguage gives them) and ISO 639-2/3 codes of German are de."""
+    [result, *_] = parse(tmp_path, "artikel.json", json.dumps({**BASE, "language": given}))
+    assert isinstance(result, Article) is german
+    if isinstance(result, Article):
+        assert result.language == "de"
+    else:
+        assert result.field == "language"

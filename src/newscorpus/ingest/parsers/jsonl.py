@@ -40,7 +40,8 @@ from newscorpus.model.metadata import Metadata
 
 _HEADER_KINDS = ("kicker", "headline", "lead", "caption", "credit")
 _GERMAN = {"deu": "de", "ger": "de"}
-"""ISO 639-2/3 codes of German (GlotLID, in DataTrove, writes ``deu``): the corpus's one language, as ``de``."""
+"""ISO 639-2/3 codes of German (GlotLID, in DataTrove, writes ``deu``): the corpus's one language, as ``de``, as are
+BCP 47 tags of German (``de-DE``, ``de-AT``, as schema.org's ``inLanguage`` gives them)."""
 _CORPUS_ID: TypeAdapter[str] = TypeAdapter(ArticleId)
 _BLANK_LINES = re.compile(r"\n\n+")  # not \n{2,}: a literal start lets the regex engine skip ahead, 20× faster
 
@@ -62,7 +63,10 @@ class ArticleMetadata(Metadata):
     @field_validator("language")
     @classmethod
     def _german_as_de(cls, value: str | None) -> str | None:
-        return _GERMAN.get(value, value) if value else value
+        if not value:
+            return value
+        primary = value.replace("_", "-").split("-")[0].lower()  # a BCP 47 tag's language: de-DE, de-AT, deu-Latn
+        return "de" if _GERMAN.get(primary, primary) == "de" else value
 
 
 class RecordMetadata(ArticleMetadata):

@@ -14,26 +14,14 @@ not an updated_at; a warning names it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from newscorpus.ingest.parsers.repair import read_date
+from newscorpus.ingest.parsers.translated import Translated, put_dates
 
 _SIGNATURE = '"maintext"'
 _RENAMED = {"title": "headline", "description": "lead", "maintext": "text", "source_domain": "source"}
 _DATES = {"date_publish": "published_at", "date_modify": "updated_at"}
 _KEPT = {"authors", "url", "language", "id", "license", "redistributable", "split", "agency", "kicker", "caption"}
 """Keys a news-please record has (or a user adds) that are the corpus's own."""
-
-
-@dataclass(frozen=True)
-class Translated:
-    """A news-please record in the corpus's keys (as JSON), and what the translation had to decide."""
-
-    text: str
-    given_as: dict[str, str]  # the record's keys by the corpus key each became: problems name the record's
-    zoned: frozenset[str]  # the dates (corpus keys) that had no UTC offset, read as Europe/Berlin time
-    modify_before_publish: bool  # date_modify was before date_publish, so it is no updated_at
 
 
 def translate(text: str) -> Translated | None:
@@ -48,32 +36,17 @@ def translate(text: str) -> Translated | None:
         return None
     record: dict[str, object] = {}
     unkept: dict[str, object] = {}
-    dates: dict[str, datetime] = {}
-    zoned: set[str] = set()
     for key, value in given.items():
-        if value is None or value == "None" or value == []:  # "None" is how news-please writes a missing date
+        if value is None or value == "None" or value == [] or key in _DATES:
             continue
-        if key in _DATES and isinstance(value, str) and (read := read_date(value)) is not None:
-            if read.zoned or read.untimed:
-                zoned.add(_DATES[key])
-            dates[key] = read.value
-        elif key in _DATES:
-            record[_DATES[key]] = value  # not a date: validation tells why
-        elif key in _RENAMED:
+        if key in _RENAMED:
             record[_RENAMED[key]] = value
         elif key in _KEPT:
             record[key] = value
         elif key != "text" or value != given.get("maintext"):  # news-please's older copy of maintext, if any
             unkept[key] = value
-    published, modified = dates.get("date_publish"), dates.get("date_modify")
-    before = published is not None and modified is not None and modified.astimezone(UTC) < published.astimezone(UTC)
-    if published is not None:
-        record["published_at"] = published.isoformat()
-    if modified is not None and not before:
-        record["updated_at"] = modified.isoformat()
-    elif before:
-        unkept["date_modify"] = given["date_modify"]
+    zoned, before = put_dates(given, record, unkept, "date_publish", "date_modify")
     if unkept:
         record["metadata"] = unkept
     given_as = {new: old for old, new in (_RENAMED | _DATES).items() if old in given}
-    return Translated(json.dumps(record, ensure_ascii=False), given_as, frozenset(zoned), before)
+    return Translated(json.dumps(record, ensure_ascii=False), given_as, zoned, before)

@@ -28,8 +28,8 @@ _RESHAPED = (
     "as one string as one author."
 )
 _UNORDERED = (
-    "a date_modify (news-please) before its date_publish: both are taken from the page, and one is wrong. That "
-    "date_modify is no updated_at, and only the raw file keeps it."
+    "a modification date before its publication date (news-please's date_modify, schema.org's dateModified): "
+    "both are taken from the page, and one is wrong. That date is no updated_at, and only the raw file keeps it."
 )
 
 
@@ -81,7 +81,7 @@ class RecordNotes:
     untimed: FieldNotes = field(default_factory=FieldNotes)  # dates without a time, read as 00:00
     stamped: FieldNotes = field(default_factory=FieldNotes)  # dates given as Unix timestamps
     reshaped: FieldNotes = field(default_factory=FieldNotes)  # a body as a list of strings, authors as one string
-    unordered: FieldNotes = field(default_factory=FieldNotes)  # news-please: a date_modify before date_publish
+    unordered: FieldNotes = field(default_factory=FieldNotes)  # a modification before the publication
 
     def add(
         self,
@@ -98,8 +98,8 @@ class RecordNotes:
         """Note what ``obj`` (an article now, at ``line``) held that its article does not; ``made_id``: its new id.
 
         ``zoned``, ``untimed`` and ``stamped`` name its dates read without an offset, without a time, or from a
-        Unix timestamp; ``reshaped`` its fields given in another shape; ``unordered`` says its date_modify was no
-        updated_at.
+        Unix timestamp; ``reshaped`` its fields given in another shape; ``unordered`` says its modification date
+        was no updated_at.
         """
         if (given := obj.foreign_id()) is not None and made_id is not None:
             self.ids += 1

@@ -17,7 +17,7 @@ from newscorpus.core.report import Problem
 from newscorpus.ingest.encoding import Decoded, UndecodableError, decode_text
 from newscorpus.ingest.ids import id_from_filename
 from newscorpus.ingest.make import ParseResult, make_article
-from newscorpus.ingest.parsers import newsplease
+from newscorpus.ingest.parsers import newsplease, schemaorg
 from newscorpus.ingest.parsers.jsonarray import MAX_ARRAY_BYTES, array_elements
 from newscorpus.ingest.parsers.jsonl import JsonArticle, validation_problems
 from newscorpus.ingest.parsers.notes import RecordNotes
@@ -84,7 +84,7 @@ def json_record(
     notes: RecordNotes,
 ) -> Iterator[ParseResult]:
     """Parse one JSON article record, decoded from raw bytes whose sha256 is ``raw_sha256``."""
-    translated = newsplease.translate(decoded.text)
+    translated = newsplease.translate(decoded.text) or schemaorg.translate(decoded.text)
     text = translated.text if translated else decoded.text
     mended = None
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import filecmp
 import json
 import random
+from array import array
 from pathlib import Path
 
 import numpy as np
@@ -153,18 +154,22 @@ def test_the_split_rule_never_moves_a_released_article_and_keeps_clusters_togeth
     assert all(p.code == Code.DUPLICATE_SPLIT_CONFLICT and p.severity == "warning" for p in result.problems)
 
 
-def test_a_new_article_linking_released_copies_in_two_splits_is_reported_and_nothing_moves() -> None:
+@pytest.mark.parametrize(("file", "line", "reported"), [("raw/c.jsonl", 3, 3), ("raw/c.txt", 0, None)])
+def test_a_new_article_linking_released_copies_in_two_splits_is_reported_and_nothing_moves(
+    file: str, line: int, reported: int | None
+) -> None:
+    """Lines as the build's admission keeps them: 0 where an article has none (a single-article file)."""
     articles = Placed(
         ["dpa-t-online", "dpa-zeit", "dpa-sz"],
         ["train", "test", "validation"],
-        ["raw/a.txt", "raw/b.txt", "raw/c.jsonl"],
-        [None, None, 3],
+        ["raw/a.txt", "raw/b.txt", file],
+        array("q", [0, 0, line]),
     )
     result = assign_splits(articles, np.zeros(3, dtype=np.int64), {"dpa-zeit": "test", "dpa-t-online": "train"})
     assert result.splits == ["train", "test", "test"]  # dpa-zeit was released first
     assert result.clusters == ["dpa-zeit"] * 3
     (problem,) = result.problems
-    assert (problem.file, problem.line, problem.article_id) == ("raw/c.jsonl", 3, "dpa-sz")
+    assert (problem.file, problem.line, problem.article_id) == (file, reported, "dpa-sz")
     assert "test: dpa-zeit; train: dpa-t-online" in problem.message
     assert result.spanning == 1
 

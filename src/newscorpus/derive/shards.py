@@ -54,13 +54,11 @@ class SpilledJob:
     One object per job, so that the driver's cost is a few arrays per job, not objects per
     article. The statistics come counted (``tally``); should the driver turn an article away
     (a duplicate), it counts the admitted ones again from ``summaries``, pickled until then.
+    Ids, files and lines are not here: the driver's admission has them already.
     """
 
     job: int
-    ids: list[str]
     splits: list[str]  # as each id gives it: the driver may move an article into its cluster's split
-    files: list[str]
-    lines: list[int | None]
     signatures: Signatures  # what near-duplicate clustering needs (``release.clusters``)
     starts: dict[str, npt.NDArray[np.int64]]  # by config: each article's first row in the job's spill
     sizes: dict[str, npt.NDArray[np.int64]]  # by config: each article's rows
@@ -70,7 +68,7 @@ class SpilledJob:
 
     def admitted(self, places: list[int]) -> Tally:
         """Return the statistics of the articles at ``places`` (in order): the job's own if it is all of them."""
-        if len(places) == len(self.ids):
+        if len(places) == len(self.splits):
             return self.tally
         tally, summaries = Tally(self.tally.configs), pickle.loads(self.summaries)  # noqa: S301 - our worker's, like every job result
         for place in places:
@@ -122,10 +120,7 @@ def spill_job(
         starts[config] = bases[split_of] + within[config]
     spilled = SpilledJob(
         job,
-        [a.id for a in articles],
         [s.split for s in summaries],
-        [a.raw_file for a in articles],
-        [a.raw_line for a in articles],
         signatures(articles, bands),
         starts,
         sizes,

@@ -69,8 +69,8 @@ class Admission:
 
     def __init__(self) -> None:
         self.ids: list[str] = []  # of the admitted articles, in order: an article's number is its place here
-        self._files: list[str] = []
-        self._lines = array("q")  # 0: no line
+        self.files: list[str] = []  # where each was read
+        self.lines = array("q")  # and at which line: 0 for none
         self._digests: list[npt.NDArray[np.uint8]] = []  # by job: the rows of its admitted candidates
         self._firsts: list[int] = []  # the number of each job's first admitted article
         self._index = tuple(KeyIndex() for _ in KEYS)
@@ -123,8 +123,8 @@ class Admission:
         else:
             rows, turned = self._one_by_one(found, files, keys, held)
         self.ids += [found.ids[n] for n in rows]
-        self._files += [files[n] for n in rows]
-        self._lines.extend(found.lines[n] or 0 for n in rows)
+        self.files += [files[n] for n in rows]
+        self.lines.extend(found.lines[n] or 0 for n in rows)
         if rows:
             self._digests.append(found.digests[rows])
             self._firsts.append(first)
@@ -163,7 +163,7 @@ class Admission:
 
         def where(article: int) -> str:
             if article < first:
-                file, line = self._files[article], self._lines[article]
+                file, line = self.files[article], self.lines[article]
             else:
                 n = rows[article - first]
                 file, line = files[n], found.lines[n] or 0

@@ -154,6 +154,7 @@ def iter_corpus(
     *,
     executor: Executor | None = None,
     listing: Listing | None = None,
+    admission: Admission | None = None,
 ) -> Iterator[Article | Problem]: ...
 @overload
 def iter_corpus(
@@ -163,6 +164,7 @@ def iter_corpus(
     convert: Callable[[Article], T],
     executor: Executor | None = None,
     listing: Listing | None = None,
+    admission: Admission | None = None,
 ) -> Iterator[T | Problem]: ...
 @overload
 def iter_corpus(
@@ -172,6 +174,7 @@ def iter_corpus(
     convert_job: Convert[T],
     executor: Executor | None = None,
     listing: Listing | None = None,
+    admission: Admission | None = None,
 ) -> Iterator[T | Problem]: ...
 def iter_corpus(
     corpus: Path,
@@ -181,6 +184,7 @@ def iter_corpus(
     convert_job: Convert[Any] | None = None,
     executor: Executor | None = None,
     listing: Listing | None = None,
+    admission: Admission | None = None,
 ) -> Iterator[Any]:
     """Yield every valid article (gold applied) and every problem, in a fixed order.
 
@@ -189,9 +193,10 @@ def iter_corpus(
     The work runs on ``executor`` (default: this process); on any executor what is yielded, and
     its order, stay the same. Then conversions must be module-level functions or partials of one.
     Only their small results travel between processes: an ``Article`` would cost about as much
-    to unpickle as to parse. ``listing`` is the corpus's files if the caller listed them already.
+    to unpickle as to parse. ``listing`` is the corpus's files if the caller listed them already;
+    ``admission``, if given, is where the admitted articles' ids, files and lines are kept (it must be new).
     """
-    admission = Admission()
+    admission = Admission() if admission is None else admission
     listing = listing or Listing.of(corpus)
     raw_names, gold_names = listing.raw, listing.gold
     names = listing.article_files()

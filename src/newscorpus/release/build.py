@@ -35,6 +35,7 @@ from newscorpus.derive.neardup import bands_for
 from newscorpus.derive.rows import Tally
 from newscorpus.derive.shards import SHARD_DIR, SPILL_DIR, Layout, SpilledJob, spill_job, stitch_config, write_shard
 from newscorpus.derive.statistics import cluster_statistics
+from newscorpus.ingest.admission import Admission
 from newscorpus.ingest.corpus import JobGather, iter_corpus
 from newscorpus.ingest.listing import Listing, sha256_file
 from newscorpus.release import BUILD_MODULES
@@ -80,17 +81,15 @@ class _Placements:
 
     def __init__(self, configs: list[Config]) -> None:
         self.names = [c.name for c in configs]
-        self.placed = Placed()
+        self.splits: list[str] = []  # each article's own split, as its id (or its corpus) gives it
         self.jobs: list[npt.NDArray[np.int64]] = []
         self.starts: dict[str, list[npt.NDArray[np.int64]]] = {name: [] for name in self.names}
         self.sizes: dict[str, list[npt.NDArray[np.int64]]] = {name: [] for name in self.names}
 
     def add(self, job: SpilledJob, places: list[int]) -> None:
         """Add the admitted articles of ``job``, at ``places`` in it."""
-        placed, at = self.placed, np.array(places, dtype=np.int64)
-        for mine, theirs in ((placed.ids, job.ids), (placed.splits, job.splits), (placed.files, job.files)):
-            mine += [theirs[n] for n in places]
-        placed.lines += [job.lines[n] for n in places]
+        at = np.array(places, dtype=np.int64)
+        self.splits += [job.splits[n] for n in places]
         self.jobs.append(np.full(len(places), job.job, dtype=np.int64))
         for name in self.names:
             self.starts[name].append(job.starts[name][at])
@@ -134,7 +133,7 @@ def _write_configs(
     fixes the splits of the articles it holds.
     """
     report, stats, layout = Report(), Tally(configs), Layout(configs)
-    clusters, placements = Clusters(threshold), _Placements(configs)
+    clusters, placements, admission = Clusters(threshold), _Placements(configs), Admission()
 
     def admitted(job: SpilledJob, places: list[int]) -> None:
         stats.merge(job.admitted(places))
@@ -146,7 +145,8 @@ def _write_configs(
     gather: JobGather[SpilledJob] = JobGather(admitted)
     valid = 0
     with frozen_gc():
-        for item in iter_corpus(corpus, on_file, convert_job=spill, executor=executor, listing=listing):
+        read = iter_corpus(corpus, on_file, convert_job=spill, executor=executor, listing=listing, admission=admission)
+        for item in read:
             if isinstance(item, Problem):
                 report.problems.append(item)
                 continue
@@ -156,7 +156,8 @@ def _write_configs(
             valid += 1
         gather.done()
     report.articles_valid = valid
-    placed = placements.placed
+    # The admitted articles, in reading order: those the placements hold (one string of each, not two).
+    placed = Placed(admission.ids, placements.splits, admission.files, admission.lines)
     assignment = assign_splits(placed, clusters.roots(), _released(previous, placed))
     report.problems += assignment.problems
     stats.duplicates = cluster_statistics([(assignment.clusters[g[0]], len(g)) for g in clusters.groups()])

@@ -16,7 +16,7 @@ articles sit in different splits, nothing moves and each new article there is re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -141,10 +141,10 @@ class Placed:
     Their ids, the split each has on its own (from its id, or as its corpus gives it), and where each was read.
     """
 
-    ids: list[str] = field(default_factory=list)
-    splits: list[str] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    lines: list[int | None] = field(default_factory=list)
+    ids: Sequence[str] = field(default_factory=list)
+    splits: Sequence[str] = field(default_factory=list)
+    files: Sequence[str] = field(default_factory=list)
+    lines: Sequence[int | None] = field(default_factory=list)  # 0 or None: no line
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -204,7 +204,7 @@ def _conflict(articles: Placed, article: int, kept: list[str], released: Mapping
         code=Code.DUPLICATE_SPLIT_CONFLICT,
         severity="warning",
         file=articles.files[article],
-        line=articles.lines[article],
+        line=articles.lines[article] or None,
         article_id=articles.ids[article],
         message=message,
     )

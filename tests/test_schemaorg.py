@@ -82,6 +82,20 @@ def test_a_modification_before_the_publication_is_no_update(tmp_path: Path) -> N
     assert Code.DATE_UPDATED_BEFORE_PUBLISHED in [p.code for p in warnings if isinstance(p, Problem)]
 
 
+@pytest.mark.parametrize(
+    ("given", "code"), [("2025-09-04", Code.DATE_NO_TIME), ("2025-09-04T00:00:00", Code.DATE_NO_OFFSET)]
+)
+def test_a_date_without_a_time_or_an_offset_is_berlin_time_and_says_which(
+    tmp_path: Path, given: str, code: Code
+) -> None:
+    record = news_article(datePublished=given, dateModified=None)
+    [article, *warnings] = parse(tmp_path, "a.json", json.dumps(record, ensure_ascii=False))
+    assert isinstance(article, Article)
+    assert article.published_at == dt.datetime(2025, 9, 4, tzinfo=BERLIN)
+    dated = [(p.code, p.field) for p in warnings if isinstance(p, Problem) and p.code.value.startswith("date.")]
+    assert dated == [(code, "published_at")]
+
+
 @pytest.mark.parametrize(("key", "value"), [("datePublished", "gestern"), ("headline", ["Zwei", "Titel"])])
 def test_a_problem_names_the_key_the_record_gave(tmp_path: Path, key: str, value: object) -> None:
     results = parse(tmp_path, "a.json", json.dumps(news_article(**{key: value})))

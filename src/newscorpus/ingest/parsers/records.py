@@ -120,7 +120,7 @@ def json_record(
         line,
         made_id=None if "id" in overrides else result.id,
         zoned=(translated.zoned if translated else frozenset()) | (mended.zoned if mended else frozenset()),
-        untimed=mended.untimed if mended else frozenset(),
+        untimed=(translated.untimed if translated else frozenset()) | (mended.untimed if mended else frozenset()),
         stamped=mended.stamped if mended else frozenset(),
         reshaped=mended.reshaped if mended else frozenset(),
         unordered=bool(translated and translated.modify_before_publish),

@@ -21,28 +21,32 @@ class Translated:
     text: str
     given_as: dict[str, str]  # the record's keys by the corpus key each became: problems name the record's
     zoned: frozenset[str]  # the dates (corpus keys) that had no UTC offset, read as Europe/Berlin time
+    untimed: frozenset[str]  # the dates that had no time, read as 00:00 Europe/Berlin time
     modify_before_publish: bool  # the modification date was before the publication date, so it is no updated_at
 
 
 def put_dates(
     given: dict[str, object], record: dict[str, object], unkept: dict[str, object], published: str, modified: str
-) -> tuple[frozenset[str], bool]:
+) -> tuple[frozenset[str], frozenset[str], bool]:
     """Put the dates ``given`` holds at keys ``published`` and ``modified`` into ``record`` in ISO 8601 with an offset.
 
-    Return the corpus keys of the dates read without an offset (Berlin time), and whether the
-    modification came before the publication: both are taken from the page, and one is wrong, so
-    that date is no ``updated_at`` and goes to ``unkept``. A value that is no date is passed on as
-    it is, for validation to say why.
+    Return the corpus keys of the dates read without an offset (Berlin time), those read without a
+    time (00:00), and whether the modification came before the publication: both are taken from the
+    page, and one is wrong, so that date is no ``updated_at`` and goes to ``unkept``. A value that is
+    no date is passed on as it is, for validation to say why.
     """
     dates: dict[str, datetime] = {}
     zoned: set[str] = set()
+    untimed: set[str] = set()
     for key, corpus_key in ((published, "published_at"), (modified, "updated_at")):
         value = given.get(key)
         if value is None or value == "None":  # "None" is how news-please writes a missing date
             continue
         if isinstance(value, str) and (read := read_date(value)) is not None:
-            if read.zoned or read.untimed:
+            if read.zoned:
                 zoned.add(corpus_key)
+            if read.untimed:
+                untimed.add(corpus_key)
             dates[corpus_key] = read.value
         else:
             record[corpus_key] = value
@@ -54,4 +58,4 @@ def put_dates(
         record["updated_at"] = then.isoformat()
     elif before:
         unkept[modified] = given[modified]
-    return frozenset(zoned), before
+    return frozenset(zoned), frozenset(untimed), before

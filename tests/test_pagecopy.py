@@ -191,6 +191,16 @@ def test_other_date_styles(tmp_path: Path, seed_text: str, seed_sidecar: str, da
     assert article.agency == "dpa"
 
 
+@pytest.mark.parametrize("given", ["2025-09-04 12:07:00", "2025-09-04", "1756987620", "04.09.2025 14:07"])
+def test_a_sidecar_date_in_another_form_is_refused_naming_the_form_it_takes(
+    tmp_path: Path, seed_text: str, seed_sidecar: str, given: str
+) -> None:
+    """A sidecar is the user's own word, so its dates are strict; the error says what to write instead."""
+    [problem] = parse_problems(tmp_path, seed_text, seed_sidecar + f"published_at: {given}\n")
+    assert (problem.code, problem.field) == (Code.FIELD_INVALID, "published_at")
+    assert problem.message.endswith("Try ISO 8601 with the UTC offset, such as 2025-09-04T14:07:00+02:00.")
+
+
 def test_winter_time_is_cet(tmp_path: Path, seed_text: str, seed_sidecar: str) -> None:
     text = edit(seed_text, "04.09.2025 - 14:07 Uhr", "04.12.2025 - 14:07 Uhr")
     article = parse_article(tmp_path, text, seed_sidecar)

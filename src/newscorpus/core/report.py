@@ -52,6 +52,9 @@ class Report(BaseModel):
 
 _NOT_OBJECT = {"model_type", "model_attributes_type", "dict_type"}
 _BY_TYPE = {"json_invalid": Code.JSON_MALFORMED, "missing": Code.FIELD_MISSING, "extra_forbidden": Code.FIELD_UNKNOWN}
+_DATE_ERRORS = ("timezone_aware", "datetime_parsing", "datetime_from_date_parsing", "datetime_type")
+_HINTS = dict.fromkeys(_DATE_ERRORS, "Try ISO 8601 with the UTC offset, such as 2025-09-04T14:07:00+02:00.")
+"""The next step, by pydantic error type, where its own message does not name one."""
 
 
 def _code_of(item: ErrorDetails) -> Code:
@@ -73,6 +76,8 @@ def problems_from_validation(
     for item in error.errors(include_url=False):
         field = ".".join(str(part) for part in item["loc"]) or None
         message = item["msg"].removeprefix("Value error, ")
+        if hint := _HINTS.get(item["type"]):
+            message = f"{message}. {hint}"
         code = _code_of(item)
         problems.append(Problem(code=code, file=file, line=line, field=field, message=message, article_id=article_id))
     return problems

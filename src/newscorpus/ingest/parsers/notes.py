@@ -12,6 +12,7 @@ from newscorpus.core.report import Problem
 
 if TYPE_CHECKING:
     from newscorpus.ingest.parsers.jsonl import JsonArticle
+    from newscorpus.ingest.parsers.repair import Decided
 
 
 _ZONED = (
@@ -83,23 +84,10 @@ class RecordNotes:
     reshaped: FieldNotes = field(default_factory=FieldNotes)  # a body as a list of strings, authors as one string
     unordered: FieldNotes = field(default_factory=FieldNotes)  # a modification before the publication
 
-    def add(
-        self,
-        obj: JsonArticle,
-        line: int | None,
-        made_id: str | None,
-        *,
-        zoned: Collection[str] = (),
-        untimed: Collection[str] = (),
-        stamped: Collection[str] = (),
-        reshaped: Collection[str] = (),
-        unordered: bool = False,
-    ) -> None:
+    def add(self, obj: JsonArticle, line: int | None, made_id: str | None, decided: Decided) -> None:
         """Note what ``obj`` (an article now, at ``line``) held that its article does not; ``made_id``: its new id.
 
-        ``zoned``, ``untimed`` and ``stamped`` name its dates read without an offset, without a time, or from a
-        Unix timestamp; ``reshaped`` its fields given in another shape; ``unordered`` says its modification date
-        was no updated_at.
+        ``decided`` is what reading it had to decide (dates, shapes), each told once per file.
         """
         if (given := obj.foreign_id()) is not None and made_id is not None:
             self.ids += 1
@@ -108,11 +96,11 @@ class RecordNotes:
             self.unkept.update(keys)
             self.records += 1
             self.lines = (self.lines[0] or line, line)
-        self.zoned.add(line, zoned)
-        self.untimed.add(line, untimed)
-        self.stamped.add(line, stamped)
-        self.reshaped.add(line, reshaped)
-        self.unordered.add(line, ("updated_at",) if unordered else ())
+        self.zoned.add(line, decided.zoned)
+        self.untimed.add(line, decided.untimed)
+        self.stamped.add(line, decided.stamped)
+        self.reshaped.add(line, decided.reshaped)
+        self.unordered.add(line, ("updated_at",) if decided.unordered else ())
 
     def merge(self, later: RecordNotes) -> None:
         """Add the notes of a later part of the same file."""

@@ -21,7 +21,7 @@ from newscorpus.ingest.parsers import newsplease, schemaorg
 from newscorpus.ingest.parsers.jsonarray import MAX_ARRAY_BYTES, array_elements
 from newscorpus.ingest.parsers.jsonl import JsonArticle, validation_problems
 from newscorpus.ingest.parsers.notes import RecordNotes
-from newscorpus.ingest.parsers.repair import Repaired, repaired
+from newscorpus.ingest.parsers.repair import Decided, Repaired, repaired
 from newscorpus.model.article import MAX_TEXT_CHARS
 from newscorpus.model.sidecar import Sidecar
 
@@ -115,16 +115,8 @@ def json_record(
     if isinstance(result, list):
         yield from result
         return
-    notes.add(
-        obj,
-        line,
-        made_id=None if "id" in overrides else result.id,
-        zoned=(translated.zoned if translated else frozenset()) | (mended.zoned if mended else frozenset()),
-        untimed=(translated.untimed if translated else frozenset()) | (mended.untimed if mended else frozenset()),
-        stamped=mended.stamped if mended else frozenset(),
-        reshaped=mended.reshaped if mended else frozenset(),
-        unordered=bool(translated and translated.modify_before_publish),
-    )
+    decided = (translated.decided if translated else Decided()) | (mended.decided if mended else Decided())
+    notes.add(obj, line, None if "id" in overrides else result.id, decided)
     yield result
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -76,15 +76,39 @@ def read_timestamp(value: float) -> datetime | None:
     return when if when.year in _TIMESTAMP_YEARS else None
 
 
+@dataclass
+class Decided:
+    """What reading a record had to decide, by the corpus keys concerned: told in one warning per kind and file."""
+
+    zoned: set[str] = field(default_factory=set)  # dates without a UTC offset, read as Europe/Berlin time
+    untimed: set[str] = field(default_factory=set)  # dates without a time, read as 00:00
+    stamped: set[str] = field(default_factory=set)  # dates given as Unix timestamps
+    reshaped: set[str] = field(default_factory=set)  # a body as a list of strings, authors as one string
+    unordered: bool = False  # a modification date before the publication date: no updated_at
+
+    def dated(self, name: str, read: ReadDate) -> None:
+        """Note what reading date ``name`` as ``read`` assumed."""
+        if read.zoned:
+            self.zoned.add(name)
+        if read.untimed:
+            self.untimed.add(name)
+
+    def __or__(self, other: Decided) -> Decided:
+        return Decided(
+            self.zoned | other.zoned,
+            self.untimed | other.untimed,
+            self.stamped | other.stamped,
+            self.reshaped | other.reshaped,
+            self.unordered or other.unordered,
+        )
+
+
 @dataclass(frozen=True)
 class Repaired:
-    """A record mended (as JSON); its dates without an offset, without a time, or as timestamps; its reshaped fields."""
+    """A record mended (as JSON), and what mending it decided."""
 
     text: str
-    zoned: frozenset[str]
-    untimed: frozenset[str]
-    stamped: frozenset[str] = frozenset()
-    reshaped: frozenset[str] = frozenset()
+    decided: Decided
 
 
 def repaired(text: str, error: ValidationError) -> Repaired | None:
@@ -109,46 +133,34 @@ def repaired(text: str, error: ValidationError) -> Repaired | None:
         return None
     if not all(isinstance(holder := _holder(record, loc), dict) and _reshaped(holder, loc[-1]) for loc in shapes):
         return None
-    if (read := _read_dates(record, dates)) is None:
+    decided = Decided(reshaped={str(loc[-1]) for loc in shapes})
+    if not _read_dates(record, dates, decided):
         return None
-    zoned, untimed, stamped = read
-    return Repaired(
-        json.dumps(record, ensure_ascii=False),
-        frozenset(zoned),
-        frozenset(untimed),
-        frozenset(stamped),
-        frozenset(str(loc[-1]) for loc in shapes),
-    )
+    return Repaired(json.dumps(record, ensure_ascii=False), decided)
 
 
-def _read_dates(record: dict[str, object], dates: list[tuple[int | str, ...]]) -> tuple[set[str], ...] | None:
-    """Rewrite the dates at ``dates`` in ISO 8601 with an offset; None if one is in no form this module reads.
+def _read_dates(record: dict[str, object], dates: list[tuple[int | str, ...]], decided: Decided) -> bool:
+    """Rewrite the dates at ``dates`` in ISO 8601 with an offset, noting in ``decided`` what that assumed.
 
-    Return the dates read without an offset, those read without a time, and those read from a timestamp.
+    False if one is in no form this module reads.
     """
-    zoned: set[str] = set()
-    untimed: set[str] = set()
-    stamped: set[str] = set()
     for loc in dates:
         holder, name = _holder(record, loc), str(loc[-1])
         if not isinstance(holder, dict):
-            return None
+            return False
         value = holder[name]
         if isinstance(value, str):
             if (read := read_date(value)) is None:
-                return None
+                return False
             when = read.value
-            if read.zoned:
-                zoned.add(name)
-            if read.untimed:
-                untimed.add(name)
+            decided.dated(name, read)
         else:
             if (stamp := read_timestamp(value)) is None:
-                return None
+                return False
             when = stamp
-            stamped.add(name)
+            decided.stamped.add(name)
         holder[name] = when.isoformat()
-    return zoned, untimed, stamped
+    return True
 
 
 def _holder(record: dict[str, object], loc: tuple[int | str, ...]) -> object:

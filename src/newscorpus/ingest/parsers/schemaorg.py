@@ -95,7 +95,7 @@ def translate(text: str) -> Translated | None:
     if page is not None:
         record["url"] = page.get("@id", page) if isinstance(page, dict) else page
         given_as["url"] = "url" if "url" in node else "mainEntityOfPage"
-    zoned, untimed, before = put_dates(node, record, unkept, "datePublished", "dateModified")
+    decided = put_dates(node, record, unkept, "datePublished", "dateModified")
     if unkept:
         record["metadata"] = unkept
-    return Translated(json.dumps(record, ensure_ascii=False), given_as, zoned, untimed, before)
+    return Translated(json.dumps(record, ensure_ascii=False), given_as, decided)

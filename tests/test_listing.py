@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newscorpus.core.codes import Code
-from newscorpus.core.names import Names
+from newscorpus.core.names import JOIN_BATCH, Names
 from newscorpus.core.report import Problem
 from newscorpus.ingest.corpus import iter_corpus
 from newscorpus.ingest.listing import Listing, file_names
@@ -62,6 +62,18 @@ def test_names_read_as_the_list_they_hold(names: list[str], index: int, stop: in
     else:
         with pytest.raises(IndexError):
             held[index]
+
+
+def test_names_joined_a_batch_at_a_time_are_the_names_in_order() -> None:
+    """Across the batches it is joined in, every name keeps its place and its end."""
+    names = [f"raw/{n % 7 * 'ä'}{n}.txt" for n in range(2 * JOIN_BATCH + 3)]
+    held = Names(iter(names))
+    assert list(held) == names
+    assert [held[n] for n in (JOIN_BATCH - 1, JOIN_BATCH, 2 * JOIN_BATCH + 2)] == [
+        names[JOIN_BATCH - 1],
+        names[JOIN_BATCH],
+        names[-1],
+    ]
 
 
 def test_listing_leaves_no_garbage_cycle(corpus: Path) -> None:

@@ -13,19 +13,28 @@ from hypothesis import strategies as st
 from newscorpus.core.atomic import atomic_write_bytes
 from newscorpus.core.codes import Code
 from newscorpus.core.errors import ReleaseError
+from newscorpus.core.names import Names
 from newscorpus.core.report import Problem
 from newscorpus.derive.statistics import Statistics
-from newscorpus.release.manifest import ArticleEntry, InputEntry, Manifest, read_manifest, release_versions
+from newscorpus.release.manifest import (
+    ArticleEntry,
+    InputEntry,
+    InputList,
+    Manifest,
+    read_manifest,
+    release_versions,
+)
 
 
-def manifest_with(paths: list[str], message: str) -> Manifest:
+def manifest_with(paths: list[str], message: str, inputs: list[InputEntry] | None = None) -> Manifest:
+    """A manifest whose inputs are ``paths`` hashed (or ``inputs``), which rejects one file with ``message``."""
     return Manifest(
         version="1.0.0",
         schema_version="2.1.0",
         splits={"documents": {"train": len(paths)}},
         statistics=Statistics(articles=0, words=0, entities={}, topics={}, status={}, licenses={"inputs": 1}),
         files=[],
-        inputs=[InputEntry(path=p, sha256=hashlib.sha256(p.encode()).hexdigest()) for p in paths],
+        inputs=inputs or [InputEntry(path=p, sha256=hashlib.sha256(p.encode()).hexdigest()) for p in paths],
         inputs_sha256="0" * 64,
         rejected=[Problem(code=Code.RAW_EMPTY, file="raw/x.txt", message=message)],
     )
@@ -51,6 +60,33 @@ def test_entries_made_unchecked_are_the_validated_entries(values: list[str], sha
     assert made == validated
     assert [hash(e) for e in made] == [hash(e) for e in validated]
     assert [repr(e) for e in made] == [repr(e) for e in validated]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=12), st.binary(min_size=32, max_size=32)), max_size=20), st.data())
+def test_an_input_list_is_the_list_of_its_entries(rows: list[tuple[str, bytes]], data: st.DataObject) -> None:
+    """Held as columns, read as entries: by index (negative too), by slice, in order, and in JSON as a list."""
+    entries = [InputEntry(path=path, sha256=digest.hex()) for path, digest in rows]
+    listed = InputList(Names(path for path, _ in rows), b"".join(digest for _, digest in rows))
+    assert list(listed) == entries
+    assert listed == entries
+    assert listed == InputList.of(entries)
+    assert len(listed) == len(entries)
+    if entries:
+        n = data.draw(st.integers(-len(entries), len(entries) - 1))
+        assert listed[n] == entries[n]
+    cut = slice(data.draw(st.integers(-3, 25)), data.draw(st.integers(-3, 25)), data.draw(st.sampled_from([1, 2, -1])))
+    assert listed[cut] == entries[cut]
+    with pytest.raises(IndexError):
+        listed[len(entries)]
+    as_list = manifest_with([], "m", entries)
+    assert isinstance(as_list.inputs, InputList)
+    assert json.loads(as_list.to_json())["inputs"] == [{"path": e.path, "sha256": e.sha256} for e in entries]
+
+
+def test_an_input_list_needs_a_digest_for_each_path() -> None:
+    with pytest.raises(ValueError, match="32 bytes of digest each"):
+        InputList(Names(["raw/a.txt", "raw/b.txt"]), b"\0" * 33)
 
 
 def test_a_manifest_written_in_pieces_reads_back_equal(tmp_path: Path) -> None:

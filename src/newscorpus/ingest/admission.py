@@ -3,16 +3,16 @@
 The driver admits a job's candidates (``ingest.candidates``) at once, in reading order: their
 keys are looked up together (``core.keyindex``), and only a job where some key was seen before
 goes through its candidates one by one. The driver keeps no dict per article: per admitted
-article its id, where it was read, its digests (64 bytes) and three keys (about 12 bytes each).
-A key is 64 bits of a digest; a key held by another value is told apart by the whole value.
+article its id, where it was read and three keys (about 12 bytes each); its digests (64 bytes) go to a
+scratch file. A key is 64 bits of a digest; a key held by another value is told apart by the whole value.
 """
 
 from __future__ import annotations
 
-import bisect
 from array import array
 from collections.abc import Iterator, Sequence
 from itertools import islice
+from pathlib import Path
 from typing import Literal, TypeVar
 
 import numpy as np
@@ -21,7 +21,8 @@ import numpy.typing as npt
 from newscorpus.core.codes import Code
 from newscorpus.core.keyindex import Holders, KeyIndex
 from newscorpus.core.report import Problem
-from newscorpus.ingest.candidates import KEYS, Candidates, full_value, id_keys
+from newscorpus.core.rowfile import RowFile
+from newscorpus.ingest.candidates import DIGESTS_WIDTH, KEYS, Candidates, full_value, id_keys
 from newscorpus.ingest.listing import RAW_DIR
 from newscorpus.ingest.parsers import RAW_SUFFIXES
 from newscorpus.model.gold import ANNOTATIONS_DIR
@@ -67,12 +68,12 @@ def orphans(admission: Admission, raw_names: Sequence[str], gold_names: Sequence
 class Admission:
     """Deduplication in reading order: the first article with an id, with the raw bytes or with a text is kept."""
 
-    def __init__(self) -> None:
+    def __init__(self, scratch: Path | None = None) -> None:
         self.ids: list[str] = []  # of the admitted articles, in order: an article's number is its place here
         self.files: list[str] = []  # where each was read
         self.lines = array("q")  # and at which line: 0 for none
-        self._digests: list[npt.NDArray[np.uint8]] = []  # by job: the rows of its admitted candidates
-        self._firsts: list[int] = []  # the number of each job's first admitted article
+        # Read back only where a later candidate's key matches: on disk (``core.rowfile``), in ``scratch`` if given.
+        self._digests = RowFile(DIGESTS_WIDTH, scratch)
         self._index = tuple(KeyIndex() for _ in KEYS)
         self._collided: dict[tuple[int, bytes], int] = {}  # (kind, value) → holder, where another value has its key
 
@@ -125,9 +126,7 @@ class Admission:
         self.ids += [found.ids[n] for n in rows]
         self.files += [files[n] for n in rows]
         self.lines.extend(found.lines[n] or 0 for n in rows)
-        if rows:
-            self._digests.append(found.digests[rows])
-            self._firsts.append(first)
+        self._digests.append(found.digests[rows])
         return turned
 
     def _held(self, kind: int, keys: npt.NDArray[np.uint64], found: Candidates[T]) -> Holders:
@@ -141,8 +140,7 @@ class Admission:
 
     def _full(self, kind: int, article: int) -> bytes:
         """Return what admitted ``article``'s key of ``kind`` stands for."""
-        job = bisect.bisect_right(self._firsts, article) - 1
-        return full_value(kind, self.ids[article], self._digests[job][article - self._firsts[job]])
+        return full_value(kind, self.ids[article], self._digests.take(np.array([article]))[0])
 
     def _one_by_one(
         self, found: Candidates[T], files: list[str], keys: npt.NDArray[np.uint64], held: Holders

@@ -77,6 +77,10 @@ def id_keys(ids: list[str]) -> npt.NDArray[np.uint64]:
     return np.fromiter(map(hash, ids), dtype=np.int64, count=len(ids)).view(np.uint64)
 
 
+DIGESTS_WIDTH = 64
+"""Bytes of a candidate's digests: the raw bytes' sha256, then its text key's."""
+
+
 @dataclass(slots=True)
 class Candidates(Generic[T]):
     """A job's candidates as columns, in reading order: one object travels back per job, not one per article."""
@@ -94,7 +98,7 @@ class Candidates(Generic[T]):
         rows = b"".join(c.raw_sha256 + c.text_key for c in found)
         return cls(
             [c.id for c in found],
-            np.frombuffer(rows, dtype=np.uint8).reshape(len(found), 64),
+            np.frombuffer(rows, dtype=np.uint8).reshape(len(found), DIGESTS_WIDTH),
             [c.line for c in found],
             [c.imported for c in found],
             {n: c.gold_problems for n, c in enumerate(found) if c.gold_problems},

@@ -6,6 +6,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from newscorpus.core.codes import Code
@@ -119,9 +120,10 @@ class Listing:
         """Return how many files ``article_files`` lists, without making their names (a progress bar's length)."""
         return sum(not name.endswith(SIDECAR_SUFFIX) for name in self.raw)
 
-    def inputs(self) -> list[str]:
+    def inputs(self) -> Names:
         """Return every file a release is built from (raw files, sidecars, gold files), relative to the corpus."""
-        return [f"{RAW_DIR}/{name}" for name in self.raw] + [f"{ANNOTATIONS_DIR}/{name}" for name in self.gold]
+        raw, gold = (f"{RAW_DIR}/{name}" for name in self.raw), (f"{ANNOTATIONS_DIR}/{name}" for name in self.gold)
+        return Names(chain(raw, gold))
 
 
 def sha256_file(path: Path) -> str:

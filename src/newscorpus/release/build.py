@@ -133,7 +133,7 @@ def _write_configs(
     fixes the splits of the articles it holds.
     """
     report, stats, layout = Report(), Tally(configs), Layout(configs)
-    clusters, placements, admission = Clusters(threshold), _Placements(configs), Admission()
+    clusters, placements, admission = Clusters(threshold, out), _Placements(configs), Admission(out)
 
     def admitted(job: SpilledJob, places: list[int]) -> None:
         stats.merge(job.admitted(places))

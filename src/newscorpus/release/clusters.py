@@ -6,7 +6,8 @@ the job's band keys together and estimates the similarity of each article to the
 articles that had one of its keys first, all in a few array operations per job. Clusters are
 joined in a union-find whose root is always the cluster's first article in reading order, so
 they are the same on any number of workers and with any job size. The driver keeps no text:
-per article its band keys (about 12 bytes each), its sketch (128 bytes) and its parent.
+per article its band keys (about 12 bytes each) and its parent; its sketch (128 bytes) goes to a scratch file
+(``core.rowfile``), read back for the candidates its keys bring.
 
 ``assign_splits`` is the split rule, a pure function: a released article keeps its split
 forever; a new article takes the split of its cluster's earliest released article, or, in a
@@ -28,6 +29,7 @@ from newscorpus.core.codes import Code
 from newscorpus.core.executor import executor_for
 from newscorpus.core.keyindex import KeyIndex
 from newscorpus.core.report import Problem
+from newscorpus.core.rowfile import RowFile
 from newscorpus.derive.neardup import DEFAULT_THRESHOLD, PERMUTATIONS, Signatures, bands_for, signatures, similarities
 from newscorpus.ingest.corpus import JobGather, iter_corpus
 from newscorpus.ingest.listing import Listing
@@ -49,13 +51,13 @@ def groups_of(roots: Articles) -> list[list[int]]:
 class Clusters:
     """Near-duplicate clusters of articles added a job at a time in reading order (``add``), as indices from 0."""
 
-    def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD, scratch: Path | None = None) -> None:
         self.threshold = threshold
         self._index = KeyIndex()
         self._count = 0
         # Grown by doubling: appending a job's rows is then amortised O(1). The first len(self) rows are in use.
         self._parent: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
-        self._sketches = np.empty((0, PERMUTATIONS), dtype=np.uint8)
+        self._sketches = RowFile(PERMUTATIONS, scratch)  # read back only for the candidates a key brings
 
     def __len__(self) -> int:
         return self._count
@@ -68,10 +70,7 @@ class Clusters:
             parent = np.empty(size, dtype=np.int32)
             parent[:first] = self._parent[:first]
             self._parent = parent
-            grown = np.empty((size, PERMUTATIONS), dtype=np.uint8)
-            grown[:first] = self._sketches[:first]
-            self._sketches = grown
-        self._sketches[first : first + n] = signed.sketches
+        self._sketches.append(signed.sketches)
         self._parent[first : first + n] = np.arange(first, first + n, dtype=np.int32)
         self._count += n
         keyed = np.flatnonzero(~signed.empty)
@@ -83,7 +82,7 @@ class Clusters:
         other = holders != articles
         pairs = np.unique((articles[other] << 32) | holders[other])
         mine, theirs = pairs >> 32, pairs & 0xFFFFFFFF
-        near = similarities(self._sketches[mine], self._sketches[theirs]) >= self.threshold
+        near = similarities(signed.sketches[mine - first], self._sketches.take(theirs)) >= self.threshold
         if near.any():
             self._join(mine[near], theirs[near])
 
@@ -119,7 +118,8 @@ class Clusters:
 
     def similarity(self, a: int, b: int) -> float:
         """Estimate the Jaccard similarity of articles ``a`` and ``b`` from their sketches."""
-        return float(similarities(self._sketches[[a]], self._sketches[[b]])[0])
+        sketches = self._sketches.take(np.array([a, b]))
+        return float(similarities(sketches[:1], sketches[1:])[0])
 
     def roots(self) -> Articles:
         """Return each article's root: the index of its cluster's first article."""

@@ -62,7 +62,8 @@ def oracle(stream: list[list[list[Any]]]) -> list[tuple[Any, ...]]:
 
 
 def admitted(stream: list[list[list[Any]]]) -> tuple[list[tuple[Any, ...]], Admission]:
-    admission, out, value = Admission(), [], 0
+    names = [f"raw/{j}-{p}.jsonl" for j, job in enumerate(stream) for p in range(len(job))]
+    admission, out, value = Admission(names), [], 0
     for j, job in enumerate(stream):
         pieces, rows, ids, lines, imported, values = [], [], [], [], [], []
         for p, piece in enumerate(job):
@@ -80,7 +81,7 @@ def admitted(stream: list[list[list[Any]]]) -> tuple[list[tuple[Any, ...]], Admi
                 lines.append(line)
                 imported.append(imp)
                 values.append(value)
-            pieces.append((items, f"raw/{j}-{p}.jsonl"))
+            pieces.append((items, names.index(f"raw/{j}-{p}.jsonl")))
         digests = np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(len(rows), 64)
         found = Candidates(ids, digests, lines, imported, {}, values)
         for made in admission.admit(pieces, found):
@@ -117,12 +118,18 @@ def test_admission_by_job_keeps_the_rule_one_candidate_at_a_time(stream: list[li
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.lists(st.sampled_from(IDS), max_size=5), max_size=5), st.lists(st.sampled_from(IDS)))
 def test_admitted_ids_are_known_and_no_other(batches: list[list[str]], asked: list[str]) -> None:
-    admission, seen = Admission(), set()
+    names = [f"raw/{b}.jsonl" for b in range(len(batches))]
+    admission, seen, files = Admission(names), set(), []
     for b, batch in enumerate(batches):
         n = len(batch)
         rows = [hashlib.sha256(f"{b}-{k}".encode()).digest() * 2 for k, i in enumerate(batch)]
         digests = np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(n, 64)
         found = Candidates(batch, digests, [k + 1 for k in range(n)], [False] * n, {}, list(range(n)))
-        admission.admit([(list(range(n)), f"raw/{b}.jsonl")], found)
-        seen |= set(batch)
+        admission.admit([(list(range(n)), b)], found)
+        for i in batch:
+            if i not in seen:
+                files.append(names[b])  # the first of an id is admitted, where it was read
+            seen.add(i)
     assert admission.admitted(asked) == [i in seen for i in asked]
+    assert list(admission.files) == files
+    assert [admission.files[n] for n in range(len(files))] == files

@@ -37,7 +37,7 @@ def test_file_names_are_in_path_order_without_hidden_files(tmp_path_factory, pat
         files.add(parts)
     visible = [p for p in files if not any(part.startswith(".") for part in p)]
     expected = [str(PurePosixPath(*p)) for p in sorted(visible)]  # the order of sorted(Path) objects
-    assert file_names(root) == expected
+    assert list(file_names(root)) == expected
 
 
 def test_a_sidecar_finds_its_raw_file_whatever_the_suffix_case(corpus: Path) -> None:

@@ -57,3 +57,28 @@ class Names(Sequence[str]):
 
     def __repr__(self) -> str:
         return f"Names({list(self)!r})"
+
+
+class NamesAt(Sequence[str]):
+    """The names at given places of other names (a file number per article): 4 bytes each, not a string each."""
+
+    __slots__ = ("_names", "_places")
+
+    def __init__(self, names: Sequence[str], places: array[int]) -> None:
+        self._names, self._places = names, places
+
+    def __len__(self) -> int:
+        return len(self._places)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self._names[n] for n in self._places[index]]
+        return self._names[self._places[index]]
+
+    def __iter__(self) -> Iterator[str]:
+        names = self._names
+        return (names[n] for n in self._places)

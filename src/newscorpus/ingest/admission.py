@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from newscorpus.core.codes import Code
 from newscorpus.core.keyindex import Holders, KeyIndex
+from newscorpus.core.names import NamesAt
 from newscorpus.core.report import Problem
 from newscorpus.core.rowfile import RowFile
 from newscorpus.ingest.candidates import DIGESTS_WIDTH, KEYS, Candidates, full_value, id_keys
@@ -68,26 +69,32 @@ def orphans(admission: Admission, raw_names: Sequence[str], gold_names: Sequence
 class Admission:
     """Deduplication in reading order: the first article with an id, with the raw bytes or with a text is kept."""
 
-    def __init__(self, scratch: Path | None = None) -> None:
+    def __init__(self, names: Sequence[str], scratch: Path | None = None) -> None:
+        self.names = names  # the raw files read, in order: an article's file is a number among them
         self.ids: list[str] = []  # of the admitted articles, in order: an article's number is its place here
-        self.files: list[str] = []  # where each was read
+        self._files = array("i")  # where each was read (a place in ``names``)
         self.lines = array("q")  # and at which line: 0 for none
         # Read back only where a later candidate's key matches: on disk (``core.rowfile``), in ``scratch`` if given.
         self._digests = RowFile(DIGESTS_WIDTH, scratch)
         self._index = tuple(KeyIndex() for _ in KEYS)
         self._collided: dict[tuple[int, bytes], int] = {}  # (kind, value) → holder, where another value has its key
 
-    def admit(self, pieces: list[tuple[list[Problem | int], str]], found: Candidates[T]) -> list[list[Problem | T]]:
+    @property
+    def files(self) -> NamesAt:
+        """Return the raw file of each admitted article, in order."""
+        return NamesAt(self.names, self._files)
+
+    def admit(self, pieces: list[tuple[list[Problem | int], int]], found: Candidates[T]) -> list[list[Problem | T]]:
         """Admit a job's candidates in reading order; return what each of its pieces becomes, in order.
 
-        A piece is its items (problems, and candidates by their number in ``found``) and its raw file.
-        An admitted candidate becomes its gold's problems and its value; another, its problem.
+        A piece is its items (problems, and candidates by their number in ``found``) and its raw file's
+        place in ``names``. An admitted candidate becomes its gold's problems and its value; another, its problem.
         """
-        files = [""] * len(found)
-        for items, name in pieces:
+        files = [0] * len(found)
+        for items, file in pieces:
             for item in items:
                 if not isinstance(item, Problem):
-                    files[item] = name
+                    files[item] = file
         turned = self._admit(found, files)
         out: list[list[Problem | T]] = []
         for items, _ in pieces:
@@ -111,7 +118,7 @@ class Admission:
             for h, i in zip(holders.tolist(), ids, strict=True)
         ]
 
-    def _admit(self, found: Candidates[T], files: list[str]) -> list[Problem | None]:
+    def _admit(self, found: Candidates[T], files: list[int]) -> list[Problem | None]:
         """Return the problem of each candidate turned away, None for each admitted; remember the admitted."""
         keys, first = found.keys(), len(self.ids)
         held = np.stack([self._held(kind, keys[:, kind], found) for kind in range(len(KEYS))], axis=1)
@@ -124,7 +131,7 @@ class Admission:
         else:
             rows, turned = self._one_by_one(found, files, keys, held)
         self.ids += [found.ids[n] for n in rows]
-        self.files += [files[n] for n in rows]
+        self._files.extend(files[n] for n in rows)
         self.lines.extend(found.lines[n] or 0 for n in rows)
         self._digests.append(found.digests[rows])
         return turned
@@ -143,7 +150,7 @@ class Admission:
         return full_value(kind, self.ids[article], self._digests.take(np.array([article]))[0])
 
     def _one_by_one(
-        self, found: Candidates[T], files: list[str], keys: npt.NDArray[np.uint64], held: Holders
+        self, found: Candidates[T], files: list[int], keys: npt.NDArray[np.uint64], held: Holders
     ) -> tuple[list[int], list[Problem | None]]:
         """Admit a job whose keys were seen before, or repeat: each candidate in turn, as the ones before left it."""
         first = len(self.ids)
@@ -161,10 +168,10 @@ class Admission:
 
         def where(article: int) -> str:
             if article < first:
-                file, line = self.files[article], self.lines[article]
+                file, line = self.names[self._files[article]], self.lines[article]
             else:
                 n = rows[article - first]
-                file, line = files[n], found.lines[n] or 0
+                file, line = self.names[files[n]], found.lines[n] or 0
             return f"{file}:{line}" if line else file
 
         for n in range(len(found)):
@@ -188,7 +195,7 @@ class Admission:
                 turned.append(
                     Problem(
                         code=code,
-                        file=files[n],
+                        file=self.names[files[n]],
                         line=found.lines[n],
                         article_id=found.ids[n],
                         field=field,

@@ -77,11 +77,11 @@ def job_size(per_job: int, left: int, workers: int) -> int:
 
 def _read(
     corpus: Path, names: Sequence[str], convert: Convert[T], executor: Executor
-) -> Iterator[tuple[list[tuple[list[Problem | int], str, bool]], Candidates[T]]]:
-    """Yield each job's pieces in order (what each became, its file, whether it ends the file), and its candidates.
+) -> Iterator[tuple[list[tuple[list[Problem | int], int, bool]], Candidates[T]]]:
+    """Yield each job's pieces in order, and its candidates; a piece as what it became, its file, whether it ends it.
 
-    Single-article files go to the workers ``files_per_job`` to a job (fewer at the end: ``job_size``),
-    every other piece a job of its own.
+    A file is its place in ``names``. Single-article files go to the workers ``files_per_job`` to a
+    job (fewer at the end: ``job_size``), every other piece a job of its own.
     """
     per_job = files_per_job(len(names), executor.workers)
     ends: deque[tuple[str, bool]] = deque()
@@ -114,9 +114,10 @@ def _read(
 
     notes: RecordNotes | None = None  # of the JSONL file being read, told at its end
     told = False  # whether the file being read gave anything yet
+    file = 0  # the place of the file being read in ``names``
     # Bound once: a Ray task sends its work function through the object store once, not with every job.
     for results, found in executor.map(partial(_read_job, where, convert), jobs()):
-        made: list[tuple[list[Problem | int], str, bool]] = []
+        made: list[tuple[list[Problem | int], int, bool]] = []
         for items, noted in results:
             name, ends_file = ends.popleft()
             if noted is not None:
@@ -130,7 +131,8 @@ def _read(
                 if not told:  # an empty JSONL file, or an empty array: every file is accounted for
                     items = [_nothing_read(name)]
                 told = False
-            made.append((items, name, ends_file))
+            made.append((items, file, ends_file))
+            file += ends_file
         yield made, found
 
 
@@ -194,15 +196,15 @@ def iter_corpus(
     its order, stay the same. Then conversions must be module-level functions or partials of one.
     Only their small results travel between processes: an ``Article`` would cost about as much
     to unpickle as to parse. ``listing`` is the corpus's files if the caller listed them already;
-    ``admission``, if given, is where the admitted articles' ids, files and lines are kept (it must be new).
+    ``admission``, if given, is where the admitted articles' ids, files and lines are kept: it must be new, and
+    made for the listing's article files (``Admission(listing.article_files())``), which are the files read.
     """
-    admission = Admission() if admission is None else admission
     listing = listing or Listing.of(corpus)
-    raw_names, gold_names = listing.raw, listing.gold
-    names = listing.article_files()
+    admission = Admission(listing.article_files()) if admission is None else admission
+    raw_names, gold_names, names = listing.raw, listing.gold, admission.names
     job_convert = convert_job or partial(_each, convert)
     for pieces, found in _read(corpus, names, job_convert, executor or LocalExecutor(1)):
-        made = admission.admit([(items, name) for items, name, _ in pieces], found)
+        made = admission.admit([(items, file) for items, file, _ in pieces], found)
         for (_, _, ends_file), items in zip(pieces, made, strict=True):
             yield from items
             if ends_file and on_file:

@@ -124,8 +124,8 @@ def _write_configs(
     on_file: Callable[[], None] | None,
     executor: Executor,
     threshold: float,
-    previous: Manifest | None = None,
-    listing: Listing | None = None,
+    previous: Manifest | None,
+    listing: Listing,
 ) -> tuple[Report, Tally, list[FileEntry], list[ArticleEntry]]:
     """Write every config's splits into ``out`` (see ``derive.shards``); return the report, counts, files, articles.
 
@@ -133,7 +133,8 @@ def _write_configs(
     fixes the splits of the articles it holds.
     """
     report, stats, layout = Report(), Tally(configs), Layout(configs)
-    clusters, placements, admission = Clusters(threshold, out), _Placements(configs), Admission(out)
+    clusters, placements = Clusters(threshold, out), _Placements(configs)
+    admission = Admission(listing.article_files(), out)
 
     def admitted(job: SpilledJob, places: list[int]) -> None:
         stats.merge(job.admitted(places))

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newscorpus.core.codes import Code
-from newscorpus.core.names import JOIN_BATCH, Names
+from newscorpus.core.names import JOIN_BATCH, GrowingNames, Names
 from newscorpus.core.report import Problem
 from newscorpus.ingest.corpus import iter_corpus
 from newscorpus.ingest.listing import Listing, file_names
@@ -74,6 +74,23 @@ def test_names_joined_a_batch_at_a_time_are_the_names_in_order() -> None:
         names[JOIN_BATCH],
         names[-1],
     ]
+
+
+@given(st.lists(st.lists(st.text(max_size=5), max_size=6), max_size=6), st.integers(-40, 40))
+def test_growing_names_are_the_batches_added_in_order(batches: list[list[str]], index: int) -> None:
+    """Added a batch at a time (empty ones too): the concatenation, by index, iterated and as one Names."""
+    grown, names = GrowingNames(), []
+    for batch in batches:
+        grown.extend(batch)
+        names += batch
+    assert len(grown) == len(names)
+    assert list(grown) == names == grown[:]
+    assert grown.names() == Names(names)
+    if -len(names) <= index < len(names):
+        assert grown[index] == names[index]
+    else:
+        with pytest.raises(IndexError):
+            grown[index]
 
 
 def test_listing_leaves_no_garbage_cycle(corpus: Path) -> None:

@@ -16,14 +16,8 @@ from newscorpus.core.errors import ReleaseError
 from newscorpus.core.names import Names
 from newscorpus.core.report import Problem
 from newscorpus.derive.statistics import Statistics
-from newscorpus.release.manifest import (
-    ArticleEntry,
-    InputEntry,
-    InputList,
-    Manifest,
-    read_manifest,
-    release_versions,
-)
+from newscorpus.release.entries import ArticleEntry, ArticleList, InputEntry, InputList
+from newscorpus.release.manifest import Manifest, read_manifest, release_versions
 
 
 def manifest_with(paths: list[str], message: str, inputs: list[InputEntry] | None = None) -> Manifest:
@@ -82,6 +76,22 @@ def test_an_input_list_is_the_list_of_its_entries(rows: list[tuple[str, bytes]],
     as_list = manifest_with([], "m", entries)
     assert isinstance(as_list.inputs, InputList)
     assert json.loads(as_list.to_json())["inputs"] == [{"path": e.path, "sha256": e.sha256} for e in entries]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=8), st.sampled_from(["train", "test"]), st.text(max_size=8)), max_size=20))
+def test_an_article_list_is_the_list_of_its_entries(rows: list[tuple[str, str, str]]) -> None:
+    """Three columns, read as entries; a manifest holds it however its articles are given, and writes the same JSON."""
+    entries = [ArticleEntry(id=i, split=split, cluster=cluster) for i, split, cluster in rows]
+    listed = ArticleList(*(Names(column) for column in zip(*rows, strict=True))) if rows else ArticleList.of([])
+    assert list(listed) == entries == listed[:]
+    assert listed == ArticleList.of(entries)
+    given_as_list = manifest_with(["raw/a.txt"], "m").model_copy(update={"articles": entries})
+    validated = Manifest.model_validate_json(given_as_list.to_json())
+    assert isinstance(validated.articles, ArticleList)
+    assert validated.articles == entries
+    assert validated.to_json() == given_as_list.to_json()
+    assert b"".join(validated.json_pieces(3)) == validated.to_json().encode()
 
 
 def test_an_input_list_needs_a_digest_for_each_path() -> None:

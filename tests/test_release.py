@@ -20,7 +20,8 @@ from newscorpus.core.errors import InvalidInput, ReleaseError, SchemaError, Usag
 from newscorpus.core.semver import bump
 from newscorpus.ingest.corpus import iter_corpus, validate
 from newscorpus.release.build import build
-from newscorpus.release.manifest import MANIFEST, ArticleEntry, load_manifest, release_versions
+from newscorpus.release.entries import ArticleEntry
+from newscorpus.release.manifest import MANIFEST, load_manifest, release_versions
 from newscorpus.release.schema import schema_version
 from newscorpus.release.verify import verify
 from tests.helpers import add_json_articles, read_release, write_gold

@@ -102,11 +102,12 @@ def test_shards_cover_the_kept_rows_in_order_and_are_full_but_the_last(
             expected[split] += [(job, i) for i in range(start, start + size)]
     jobs_of, starts, sizes = (np.array([k[i] for k in kept_rows], dtype=np.int64) for i in range(3))
     splits = [k[3] for k in kept_rows]
-    layout.keep(jobs_of, {"documents": starts}, {"documents": sizes}, splits, [f"c{job}" for job in jobs_of])
+    leaders = np.arange(len(kept_rows), dtype=np.int64)  # each its own cluster, named by its id
+    layout.keep(jobs_of, {"documents": starts}, {"documents": sizes}, splits, leaders)
     original = shards.SHARD_ROWS
     shards.SHARD_ROWS = shard_rows
     try:
-        jobs = layout.shard_jobs(Path("/nowhere"))
+        jobs = layout.shard_jobs(Path("/nowhere"), [f"c{job}" for job in jobs_of])
     finally:
         shards.SHARD_ROWS = original
     assert layout.rows()["documents"] == {s: len(rows) for s, rows in expected.items()}

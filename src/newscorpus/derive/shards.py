@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import pickle
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
@@ -45,6 +46,8 @@ SPILL_DIR = ".spill"
 SHARD_DIR = ".shards"
 SHARD_ROWS = 64 * BATCH_ROWS
 """Rows per shard: a few seconds of writing, so one shard is worth a task and shards balance over workers."""
+
+Column = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,14 +164,18 @@ class ShardJob:
 class Layout:
     """The driver's record of which spilled rows a release keeps: runs per config and split, in article order.
 
-    It holds a few numbers per read job, never rows, and the cluster id of each row of a config
-    with a ``cluster_id`` column (``documents``: one per article).
+    It holds a few numbers per read job, never rows, and the cluster of each row of a config with
+    a ``cluster_id`` column (``documents``: one per article), as the place of the article whose id names it.
     """
 
     def __init__(self, configs: list[Config]) -> None:
         self.configs = configs
-        self.runs: dict[tuple[str, str], list[Run]] = {(c.name, s): [] for c in configs for s in SPLITS}
-        self.clusters: dict[tuple[str, str], list[str]] = {
+        # As columns (job, start, stop), an array each per ``keep``: a copy-heavy corpus makes about a run
+        # per article, and 100,000 runs as tuples of ints took 5 MB.
+        self.runs: dict[tuple[str, str], list[tuple[Column, Column, Column]]] = {
+            (c.name, s): [] for c in configs for s in SPLITS
+        }
+        self.leaders: dict[tuple[str, str], list[Column]] = {
             (c.name, s): [] for c in configs if "cluster_id" in c.model.model_fields for s in SPLITS
         }
 
@@ -178,16 +185,16 @@ class Layout:
         starts: dict[str, npt.NDArray[np.int64]],
         sizes: dict[str, npt.NDArray[np.int64]],
         splits: list[str],
-        clusters: list[str],
+        leaders: Column,
     ) -> None:
         """Keep the rows of every admitted article, in reading order, in the split it takes.
 
         Article ``i`` was read by job ``jobs[i]``, and its ``sizes[config][i]`` rows of a config
         start at row ``starts[config][i]`` of that job's spill; it goes into ``splits[i]``, in
-        cluster ``clusters[i]``. Articles that follow each other in a spill make one run.
+        the cluster named by the id of article ``leaders[i]``. Articles that follow each other in
+        a spill make one run.
         """
         split_of = np.array([SPLITS.index(split) for split in splits], dtype=np.int64)
-        named = np.array(clusters, dtype=object)
         for config in sizes:
             for n, split in enumerate(SPLITS):
                 here = np.flatnonzero((split_of == n) & (sizes[config] > 0))
@@ -196,27 +203,31 @@ class Layout:
                 job, start, size = jobs[here], starts[config][here], sizes[config][here]
                 breaks = np.flatnonzero((job[1:] != job[:-1]) | (start[1:] != start[:-1] + size[:-1])) + 1
                 firsts, lasts = np.concatenate([[0], breaks]), np.concatenate([breaks, [len(here)]]) - 1
-                stops = start[lasts] + size[lasts]
-                self.runs[(config, split)] += map(Run, job[firsts].tolist(), start[firsts].tolist(), stops.tolist())
-                if (labels := self.clusters.get((config, split))) is not None:
-                    labels += np.repeat(named[here], size).tolist()
+                self.runs[(config, split)].append((job[firsts], start[firsts], start[lasts] + size[lasts]))
+                if (labels := self.leaders.get((config, split))) is not None:
+                    labels.append(np.repeat(leaders[here], size))
 
     def rows(self) -> dict[str, dict[str, int]]:
         """Return how many rows each config has in each split."""
         return {
-            c.name: {s: sum(r.stop - r.start for r in self.runs[(c.name, s)]) for s in SPLITS} for c in self.configs
+            c.name: {s: sum(int((stop - start).sum()) for _, start, stop in self.runs[(c.name, s)]) for s in SPLITS}
+            for c in self.configs
         }
 
-    def shard_jobs(self, folder: Path) -> list[ShardJob]:
-        """Cut every config's splits into shards of ``SHARD_ROWS`` rows; an empty split has none."""
+    def shard_jobs(self, folder: Path, ids: Sequence[str]) -> list[ShardJob]:
+        """Cut every config's splits into shards of ``SHARD_ROWS`` rows; an empty split has none.
+
+        ``ids`` are the articles' ids, in the order ``keep`` had them: a cluster is named by one.
+        """
         jobs = []
         for (config, split), runs in self.runs.items():
             if not runs:
                 continue
-            job, start, stop = (np.array(column, dtype=np.int64) for column in zip(*runs, strict=True))
+            job, start, stop = (np.concatenate(column) for column in zip(*runs, strict=True))
             ends = np.cumsum(stop - start)  # the row after each run, counted in the split
             total = int(ends[-1])
-            labels = self.clusters.get((config, split), [])
+            labels = self.leaders.get((config, split), [])
+            leaders = np.concatenate(labels) if labels else np.zeros(0, dtype=np.int64)
             for index in range(math.ceil(total / SHARD_ROWS)):
                 low, high = index * SHARD_ROWS, min((index + 1) * SHARD_ROWS, total)
                 first = int(np.searchsorted(ends, low, side="right"))  # the runs that hold rows low to high - 1
@@ -226,7 +237,8 @@ class Layout:
                 skip = low - int(ends[first] - (stop[first] - start[first]))
                 taken[0] = taken[0]._replace(start=taken[0].start + skip)
                 taken[-1] = taken[-1]._replace(stop=taken[-1].stop - (int(ends[last]) - high))
-                jobs.append(ShardJob(folder, config, split, index, tuple(taken), tuple(labels[low:high])))
+                clusters = tuple(ids[n] for n in leaders[low:high].tolist())
+                jobs.append(ShardJob(folder, config, split, index, tuple(taken), clusters))
         return jobs
 
 

@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from newscorpus.core.codes import Code
 from newscorpus.core.keyindex import Holders, KeyIndex
-from newscorpus.core.names import NamesAt
+from newscorpus.core.names import GrowingNames, NamesAt
 from newscorpus.core.report import Problem
 from newscorpus.core.rowfile import RowFile
 from newscorpus.ingest.candidates import DIGESTS_WIDTH, KEYS, Candidates, full_value, id_keys
@@ -71,7 +71,7 @@ class Admission:
 
     def __init__(self, names: Sequence[str], scratch: Path | None = None) -> None:
         self.names = names  # the raw files read, in order: an article's file is a number among them
-        self.ids: list[str] = []  # of the admitted articles, in order: an article's number is its place here
+        self.ids = GrowingNames()  # of the admitted articles, in order: an article's number is its place here
         self._files = array("i")  # where each was read (a place in ``names``)
         self.lines = array("q")  # and at which line: 0 for none
         # Read back only where a later candidate's key matches: on disk (``core.rowfile``), in ``scratch`` if given.
@@ -130,7 +130,7 @@ class Admission:
             turned: list[Problem | None] = [None] * len(found)
         else:
             rows, turned = self._one_by_one(found, files, keys, held)
-        self.ids += [found.ids[n] for n in rows]
+        self.ids.extend([found.ids[n] for n in rows])
         self._files.extend(files[n] for n in rows)
         self.lines.extend(found.lines[n] or 0 for n in rows)
         self._digests.append(found.digests[rows])

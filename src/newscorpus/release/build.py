@@ -26,6 +26,7 @@ from filelock import FileLock
 from newscorpus.core.atomic import atomic_write_bytes, default_mode
 from newscorpus.core.errors import InvalidInput, ReleaseError, UsageError
 from newscorpus.core.executor import Executor, executor_for
+from newscorpus.core.names import Names
 from newscorpus.core.plural import plural
 from newscorpus.core.pool import frozen_gc
 from newscorpus.core.report import Problem, Report
@@ -40,13 +41,13 @@ from newscorpus.ingest.corpus import JobGather, iter_corpus
 from newscorpus.ingest.listing import Listing, sha256_file
 from newscorpus.release import BUILD_MODULES
 from newscorpus.release.clusters import Clusters, Placed, assign_splits, default_threshold
+from newscorpus.release.entries import ArticleList
 from newscorpus.release.history import rebuild_elsewhere
 from newscorpus.release.inputs import changed_inputs, hash_inputs
 from newscorpus.release.manifest import (
     MANIFEST,
     RELEASES_DIR,
     UNRECORDED_THRESHOLD,
-    ArticleEntry,
     FileEntry,
     Manifest,
     previous_manifest,
@@ -95,15 +96,15 @@ class _Placements:
             self.starts[name].append(job.starts[name][at])
             self.sizes[name].append(job.sizes[name][at])
 
-    def lay_out(self, layout: Layout, splits: list[str], clusters: list[str]) -> None:
-        """Keep every article's rows in ``layout``, each in its split and cluster."""
+    def lay_out(self, layout: Layout, splits: list[str], leaders: npt.NDArray[np.int64]) -> None:
+        """Keep every article's rows in ``layout``, each in its split and cluster (``Assignment.leaders``)."""
 
         def joined(parts: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
             return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
         starts = {name: joined(parts) for name, parts in self.starts.items()}
         sizes = {name: joined(parts) for name, parts in self.sizes.items()}
-        layout.keep(joined(self.jobs), starts, sizes, splits, clusters)
+        layout.keep(joined(self.jobs), starts, sizes, splits, leaders)
 
 
 def _released(previous: Manifest | None, placed: Placed) -> dict[str, str]:
@@ -126,7 +127,7 @@ def _write_configs(
     threshold: float,
     previous: Manifest | None,
     listing: Listing,
-) -> tuple[Report, Tally, list[FileEntry], list[ArticleEntry]]:
+) -> tuple[Report, Tally, list[FileEntry], ArticleList]:
     """Write every config's splits into ``out`` (see ``derive.shards``); return the report, counts, files, articles.
 
     Near-duplicates (similarity ≥ ``threshold``) share a split: ``previous``, the release before,
@@ -161,14 +162,12 @@ def _write_configs(
     placed = Placed(admission.ids, placements.splits, admission.files, admission.lines)
     assignment = assign_splits(placed, clusters.roots(), _released(previous, placed))
     report.problems += assignment.problems
-    stats.duplicates = cluster_statistics([(assignment.clusters[g[0]], len(g)) for g in clusters.groups()])
-    placements.lay_out(layout, assignment.splits, assignment.clusters)
-    articles = [
-        ArticleEntry.unchecked(i, split, cluster)
-        for i, split, cluster in zip(placed.ids, assignment.splits, assignment.clusters, strict=True)
-    ]
+    ids, leaders = admission.ids.names(), assignment.leaders
+    stats.duplicates = cluster_statistics([(ids[int(leaders[g[0]])], len(g)) for g in clusters.groups()])
+    placements.lay_out(layout, assignment.splits, leaders)
+    articles = ArticleList(ids, Names(assignment.splits), Names(ids[int(n)] for n in leaders))
     where = out.absolute()
-    for _ in executor.map(write_shard, layout.shard_jobs(where)):
+    for _ in executor.map(write_shard, layout.shard_jobs(where, ids)):
         pass
     rows = layout.rows()
     files = [

@@ -152,10 +152,13 @@ class Placed:
 
 @dataclass
 class Assignment:
-    """The split and cluster id of each article (in the order given), and the conflicts found."""
+    """The split and cluster of each article (in the order given), and the conflicts found.
+
+    A cluster is named by the id of one of its articles: ``leaders[i]`` is where that article is.
+    """
 
     splits: list[str]
-    clusters: list[str]
+    leaders: Articles
     problems: list[Problem] = field(default_factory=list)
     spanning: int = 0  # clusters whose released articles sit in more than one split already
 
@@ -173,7 +176,7 @@ def assign_splits(articles: Placed, roots: Articles, released: Mapping[str, str]
     rank = {article_id: n for n, article_id in enumerate(released)}
     # An article of its own cluster: its id, and its released split if it has one.
     splits = [released.get(article_id, split) for article_id, split in zip(ids, articles.splits, strict=True)]
-    result = Assignment(splits, list(ids))
+    result = Assignment(splits, np.arange(len(ids), dtype=np.int64))
     for members in groups_of(roots):
         kept = sorted((m for m in members if ids[m] in rank), key=lambda m: rank[ids[m]])
         leader = kept[0] if kept else members[0]
@@ -181,7 +184,7 @@ def assign_splits(articles: Placed, roots: Articles, released: Mapping[str, str]
         sides = {released[ids[m]] for m in kept}
         result.spanning += len(sides) > 1
         for m in members:
-            result.clusters[m] = ids[leader]
+            result.leaders[m] = leader
             if ids[m] in rank:
                 continue
             splits[m] = split

@@ -11,7 +11,7 @@ from newscorpus.core.executor import Executor
 from newscorpus.core.names import Names
 from newscorpus.core.plural import plural
 from newscorpus.ingest.listing import Listing, sha256_file
-from newscorpus.release.manifest import InputEntry, InputList
+from newscorpus.release.entries import InputEntry, InputList
 
 HASHES_PER_JOB, HASH_JOBS_PER_WORKER = 2048, 8
 """Files hashed in one job: at least ``HASHES_PER_JOB``, else about ``HASH_JOBS_PER_WORKER`` jobs per worker. Hashing

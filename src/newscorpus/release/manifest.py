@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
-from pydantic import ConfigDict, Field, GetCoreSchemaHandler, TypeAdapter, ValidationError
-from pydantic.dataclasses import dataclass
-from pydantic_core import core_schema
+from pydantic import Field, TypeAdapter, ValidationError
 
 from newscorpus.core.errors import ReleaseError, SchemaError
-from newscorpus.core.names import Names
 from newscorpus.core.plural import plural
 from newscorpus.core.report import Problem
 from newscorpus.core.semver import SEMVER_PATTERN, parse_semver
 from newscorpus.derive.statistics import Statistics
 from newscorpus.model.article import Record, Sha256
+from newscorpus.release.entries import ArticleEntry, ArticleList, InputEntry, InputList
 from newscorpus.release.schema import schema_version
 
 MANIFEST = "manifest.json"
 RELEASES_DIR = "releases"
-DIGEST_BYTES = 32  # of a sha256
 UNRECORDED_THRESHOLD = 0.5
 """The near-duplicate threshold of a release whose manifest names none: every release before it could be set."""
 
@@ -34,116 +31,6 @@ class FileEntry(Record):
     sha256: Sha256
     bytes: int
     rows: int
-
-
-@dataclass(frozen=True, slots=True, config=ConfigDict(strict=True, extra="forbid"))
-class InputEntry:
-    """One input file (raw, sidecar or gold) a release was built from.
-
-    A slotted dataclass rather than a model: a manifest holds one per input file, and
-    100,000 of them as models would take about 20 MB more while a release is built.
-    """
-
-    path: str
-    sha256: Sha256
-
-    @classmethod
-    def unchecked(cls, path: str, sha256: str) -> InputEntry:
-        """Return an entry the build made itself (a listed path, a digest from hashlib), without validating it.
-
-        Validating each of 100,000 entries took the build's driver about 2 µs apiece.
-        """
-        entry = object.__new__(cls)
-        # Through the slots' descriptors, as the frozen dataclass's own __init__ sets its fields, and quicker.
-        _SET_PATH(entry, path)
-        _SET_SHA256(entry, sha256)
-        return entry
-
-
-@dataclass(frozen=True, slots=True, config=ConfigDict(strict=True, extra="forbid"))
-class ArticleEntry:
-    """One article of a release: its split and its near-duplicate cluster (the id of the cluster's first article).
-
-    A slotted dataclass like ``InputEntry``: a manifest holds one per article.
-    """
-
-    id: str
-    split: str
-    cluster: str
-
-    @classmethod
-    def unchecked(cls, article_id: str, split: str, cluster: str) -> ArticleEntry:
-        """Return an entry the build made itself (ids of valid articles, their splits), without validating it."""
-        entry = object.__new__(cls)
-        _SET_ID(entry, article_id)
-        _SET_SPLIT(entry, split)
-        _SET_CLUSTER(entry, cluster)
-        return entry
-
-
-_SET_PATH, _SET_SHA256 = (vars(InputEntry)[name].__set__ for name in ("path", "sha256"))
-_SET_ID, _SET_SPLIT, _SET_CLUSTER = (vars(ArticleEntry)[name].__set__ for name in ("id", "split", "cluster"))
-
-
-class InputList(Sequence[InputEntry]):
-    """A manifest's input entries as two columns: the paths, and their sha256 digests as 32 bytes each.
-
-    A corpus of 100,000 articles has about 200,000 inputs. As entries (an object, a path and a
-    64-character hex string each) they took about 240 bytes apiece, and were the peak of a
-    build's memory; here about 70. An entry is made when it is read. In JSON it is the list of
-    entries it always was.
-    """
-
-    __slots__ = ("_digests", "_paths")
-
-    def __init__(self, paths: Names, digests: bytes | bytearray) -> None:
-        if len(digests) != DIGEST_BYTES * len(paths):
-            raise ValueError(f"{len(paths)} paths need {DIGEST_BYTES} bytes of digest each, not {len(digests)} in all")
-        self._paths, self._digests = paths, digests
-
-    @classmethod
-    def of(cls, entries: Iterable[InputEntry]) -> InputList:
-        """Return the list of ``entries``, in their order."""
-        listed = list(entries)
-        return cls(Names(e.path for e in listed), b"".join(bytes.fromhex(e.sha256) for e in listed))
-
-    def __len__(self) -> int:
-        return len(self._paths)
-
-    @overload
-    def __getitem__(self, index: int) -> InputEntry: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[InputEntry]: ...
-    def __getitem__(self, index: int | slice) -> InputEntry | list[InputEntry]:
-        if isinstance(index, slice):
-            return [self[n] for n in range(*index.indices(len(self)))]
-        n = range(len(self))[index]  # negative indices, and the IndexError past the end
-        return InputEntry.unchecked(self._paths[n], self._digests[DIGEST_BYTES * n : DIGEST_BYTES * (n + 1)].hex())
-
-    def __iter__(self) -> Iterator[InputEntry]:
-        for n, path in enumerate(self._paths):
-            yield InputEntry.unchecked(path, self._digests[DIGEST_BYTES * n : DIGEST_BYTES * (n + 1)].hex())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, InputList):
-            return self._paths == other._paths and self._digests == other._digests
-        return isinstance(other, list) and list(self) == other
-
-    __hash__ = None  # type: ignore[assignment]  # like a list: never a dict key
-
-    def __repr__(self) -> str:
-        return f"InputList({list(self)!r})"
-
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        """Validate and serialise as a list of ``InputEntry``, held as columns."""
-        entries = handler.generate_schema(list[InputEntry])
-        listed = core_schema.no_info_after_validator_function(cls.of, entries)
-        return core_schema.json_or_python_schema(
-            json_schema=listed,
-            python_schema=core_schema.union_schema([core_schema.is_instance_schema(cls), listed]),
-            serialization=core_schema.plain_serializer_function_ser_schema(list, return_schema=entries),
-        )
 
 
 class Manifest(Record):
@@ -164,7 +51,7 @@ class Manifest(Record):
     inputs: InputList
     inputs_sha256: Sha256 = Field(description="sha256 over the sorted input paths and hashes.")
     rejected: list[Problem] = Field(description="Every input left out of the release, with its reason.")
-    articles: list[ArticleEntry] | None = Field(
+    articles: ArticleList | None = Field(
         None, description="Every article with its split and cluster, in reading order (none before schema 3.1)."
     )
 

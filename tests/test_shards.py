@@ -107,7 +107,7 @@ def test_shards_cover_the_kept_rows_in_order_and_are_full_but_the_last(
     original = shards.SHARD_ROWS
     shards.SHARD_ROWS = shard_rows
     try:
-        jobs = layout.shard_jobs(Path("/nowhere"), [f"c{job}" for job in jobs_of])
+        jobs = list(layout.shard_jobs(Path("/nowhere"), [f"c{job}" for job in jobs_of]))
     finally:
         shards.SHARD_ROWS = original
     assert layout.rows()["documents"] == {s: len(rows) for s, rows in expected.items()}

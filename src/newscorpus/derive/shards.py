@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import pickle
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
@@ -214,12 +214,12 @@ class Layout:
             for c in self.configs
         }
 
-    def shard_jobs(self, folder: Path, ids: Sequence[str]) -> list[ShardJob]:
-        """Cut every config's splits into shards of ``SHARD_ROWS`` rows; an empty split has none.
+    def shard_jobs(self, folder: Path, ids: Sequence[str]) -> Iterator[ShardJob]:
+        """Cut every config's splits into shards of ``SHARD_ROWS`` rows, in order; an empty split has none.
 
         ``ids`` are the articles' ids, in the order ``keep`` had them: a cluster is named by one.
+        A job at a time, as the executor takes them: each holds its rows' cluster ids.
         """
-        jobs = []
         for (config, split), runs in self.runs.items():
             if not runs:
                 continue
@@ -238,8 +238,7 @@ class Layout:
                 taken[0] = taken[0]._replace(start=taken[0].start + skip)
                 taken[-1] = taken[-1]._replace(stop=taken[-1].stop - (int(ends[last]) - high))
                 clusters = tuple(ids[n] for n in leaders[low:high].tolist())
-                jobs.append(ShardJob(folder, config, split, index, tuple(taken), clusters))
-        return jobs
+                yield ShardJob(folder, config, split, index, tuple(taken), clusters)
 
 
 def shard_path(folder: Path, config: str, split: str, index: int) -> Path:

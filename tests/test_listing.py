@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from newscorpus.core.codes import Code
 from newscorpus.core.names import JOIN_BATCH, GrowingNames, Names
 from newscorpus.core.report import Problem
-from newscorpus.ingest.corpus import iter_corpus
+from newscorpus.ingest.corpus import iter_corpus, validate
 from newscorpus.ingest.listing import Listing, file_names
 
 NAME = st.sampled_from(["a", "b", "B", "b.txt", "b-c", "ä.txt", "z", ".hidden", "a.meta.yaml"])
@@ -91,6 +91,12 @@ def test_growing_names_are_the_batches_added_in_order(batches: list[list[str]], 
     else:
         with pytest.raises(IndexError):
             grown[index]
+
+
+def test_validate_counts_every_input_file(corpus: Path) -> None:
+    """Raw files, sidecars and gold files: the files a release records, counted without listing their names."""
+    (corpus / "raw" / "story.meta.yaml").write_text("id: story\n", encoding="utf-8")
+    assert validate(corpus, processes=1).files_checked == len(Listing.of(corpus).inputs())
 
 
 def test_listing_leaves_no_garbage_cycle(corpus: Path) -> None:

@@ -261,7 +261,7 @@ def validate(
     ``listing`` is the corpus's files if the caller listed them already.
     """
     listing = listing or Listing.of(corpus)
-    report = Report(files_checked=len(listing.inputs()))
+    report = Report(files_checked=len(listing.raw) + len(listing.gold))  # what ``listing.inputs()`` names
     # Only whether each article is valid matters here, so nothing of it travels back.
     with executor_for(processes, ray) as executor:
         for result in iter_corpus(corpus, on_file, convert=_nothing, executor=executor, listing=listing):

@@ -25,6 +25,7 @@ from newscorpus.core.executor import (
     _versions,
     executor_for,
 )
+from newscorpus.core.pool import YOUNG_OBJECTS
 from newscorpus.release.build import build
 
 J = TypeVar("J")
@@ -72,16 +73,20 @@ def test_without_ray_installed_the_error_says_how_to_install_it(monkeypatch: pyt
 
 @pytest.fixture
 def unfrozen() -> Iterator[None]:
-    """Give back what a test froze: the rest of the session collects as before."""
+    """Give back what a test froze and the collection threshold it set: the rest of the session collects as before."""
+    threshold = gc.get_threshold()
     yield
     gc.unfreeze()
+    gc.set_threshold(*threshold)
 
 
-def test_a_ray_task_freezes_its_workers_imports_once(unfrozen: None) -> None:
+def test_a_ray_task_freezes_its_workers_imports_once_and_collects_seldom(unfrozen: None) -> None:
     gc.unfreeze()
+    gc.set_threshold(700, 10, 10)
     assert pickle.loads(_apply_chunk(square, pickle.dumps([1, 2, 3]))) == [1, 4, 9]  # noqa: S301 - one piece
     frozen = gc.get_freeze_count()
     assert frozen > 0  # the imports of this process, at least
+    assert gc.get_threshold() == (YOUNG_OBJECTS, 10, 10)
     garbage = [object() for _ in range(1000)]
     assert pickle.loads(_apply_chunk(square, pickle.dumps([4]))) == [16]  # noqa: S301 - made here
     assert gc.get_freeze_count() == frozen  # once per process: what later tasks make stays collectable

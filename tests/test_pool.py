@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 
@@ -7,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newscorpus.core.pool import WINDOW, ordered_map
+from newscorpus.core.pool import WINDOW, YOUNG_OBJECTS, frozen_gc, ordered_map
 
 
 def square_and_pid(x: int) -> tuple[int, int]:
@@ -39,3 +40,18 @@ def test_jobs_are_read_lazily_within_a_bounded_window(processes: int) -> None:
         next(results)
     assert len(read) <= WINDOW * processes * 4 + 4
     results.close()
+
+
+def collection_state(_: int) -> tuple[tuple[int, int, int], int]:
+    return gc.get_threshold(), gc.get_freeze_count()
+
+
+def test_while_frozen_collections_run_seldom_in_workers_too_and_both_are_undone_after() -> None:
+    before = gc.get_threshold(), gc.get_freeze_count()
+    with frozen_gc():
+        assert gc.get_threshold()[0] == YOUNG_OBJECTS
+        assert gc.get_freeze_count() > before[1]
+        for threshold, frozen in ordered_map(collection_state, range(4), 2, chunk=1):  # forked now: they inherit it
+            assert threshold == (YOUNG_OBJECTS, *before[0][1:])
+            assert frozen > 0
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before

@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from newscorpus.core.errors import NewscorpusError, UsageError
-from newscorpus.core.pool import WINDOW, apply_chunk, chunks, ordered_map
+from newscorpus.core.pool import WINDOW, apply_chunk, chunks, collect_seldom, ordered_map
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -86,10 +86,12 @@ def _freeze_imports() -> None:
 
     The local pool's workers inherit that from their parent (see ``frozen_gc``); a Ray worker
     would walk every module of Ray and of the build in each full collection, tens of them a build.
+    It collects seldom too (``collect_seldom``): it runs only our jobs until the build's Ray job ends.
     """
     if not gc.get_freeze_count():
         gc.collect()
         gc.freeze()
+        collect_seldom()
 
 
 def _probe(driver: dict[str, str], warm: Collection[str]) -> dict[str, str]:

@@ -57,6 +57,8 @@ def test_names_read_as_the_list_they_hold(names: list[str], index: int, stop: in
     assert list(held) == names
     assert len(held) == len(names)
     assert list(held[index:stop:step]) == names[index:stop:step]
+    assert held[index:stop:step] == Names(names[index:stop:step])  # the same joined string and ends, cut or made
+    assert held[index:stop] == Names(names[index:stop])
     if -len(names) <= index < len(names):
         assert held[index] == names[index]
     else:

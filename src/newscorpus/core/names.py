@@ -41,9 +41,20 @@ class Names(Sequence[str]):
     def __getitem__(self, index: slice) -> Names: ...
     def __getitem__(self, index: int | slice) -> str | Names:
         if isinstance(index, slice):
-            return Names(self[n] for n in range(*index.indices(len(self))))
+            start, stop, step = index.indices(len(self))
+            if step == 1:  # cut from the joined string and the ends, not a string made of each name
+                return self._between(start, max(start, stop))
+            return Names(self[n] for n in range(start, stop, step))
         n = range(len(self))[index]  # negative indices, and the IndexError past the end
         return self._joined[int(self._ends[n - 1]) if n else 0 : int(self._ends[n])]
+
+    def _between(self, start: int, stop: int) -> Names:
+        """Return names ``start`` to ``stop`` (exclusive, ``start <= stop``) as Names of their own, copied."""
+        base = int(self._ends[start - 1]) if start else 0
+        names = Names()
+        names._joined = self._joined[base : int(self._ends[stop - 1])] if stop > start else ""
+        names._ends = self._ends[start:stop] - base  # a new array: the slice keeps nothing of this one alive
+        return names
 
     def __iter__(self) -> Iterator[str]:
         # The ends a batch at a time: all of them as Python ints, held while a build reads its files

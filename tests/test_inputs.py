@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -28,7 +29,7 @@ class _Sizing(LocalExecutor):
 
     def map(self, work: Callable[[J], R], jobs: Iterable[J], chunk: int = 1) -> Iterator[R]:
         def noted(job: J) -> J:
-            self.sizes.append(len(job[1]))  # type: ignore[index]
+            self.sizes.append(len(job[2]))  # type: ignore[index]
             return job
 
         return super().map(work, (noted(job) for job in jobs), chunk)
@@ -55,3 +56,16 @@ def test_inputs_are_hashed_in_jobs_sized_to_the_workers(
     assert len(executor.sizes) <= max(-(-files // smallest), 1)  # never smaller than the smallest job
     assert len(executor.sizes) <= workers * inputs.HASH_JOBS_PER_WORKER  # nor more jobs than the workers need
     assert all(size == executor.sizes[0] for size in executor.sizes[:-1])
+
+
+def test_gold_files_are_hashed_after_the_raw_files_under_their_folder(tmp_path: Path) -> None:
+    """Jobs stop where the raw files end: each file is hashed once, by its own path, raw files first."""
+    files = {"raw/a.txt": b"Artikel a\n", "raw/b.txt": b"Artikel b\n", "annotations/a.json": b'{"id": "a"}'}
+    for name, data in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    executor = _Sizing(2)
+    entries, _ = hash_inputs(tmp_path, executor, Listing.of(tmp_path))
+
+    assert [(e.path, e.sha256) for e in entries] == [(p, hashlib.sha256(d).hexdigest()) for p, d in files.items()]
+    assert executor.sizes == [2, 1]

@@ -78,13 +78,16 @@ def test_names_joined_a_batch_at_a_time_are_the_names_in_order() -> None:
     ]
 
 
-@given(st.lists(st.lists(st.text(max_size=5), max_size=6), max_size=6), st.integers(-40, 40))
-def test_growing_names_are_the_batches_added_in_order(batches: list[list[str]], index: int) -> None:
-    """Added a batch at a time (empty ones too): the concatenation, by index, iterated and as one Names."""
+@given(
+    st.lists(st.tuples(st.lists(st.text(max_size=5), max_size=6), st.sampled_from(["", "raw/", "ä/"])), max_size=6),
+    st.integers(-40, 40),
+)
+def test_growing_names_are_the_batches_added_in_order(batches: list[tuple[list[str], str]], index: int) -> None:
+    """Added a batch at a time (empty ones too, some under a prefix): the concatenation, by index, iterated, joined."""
     grown, names = GrowingNames(), []
-    for batch in batches:
-        grown.extend(batch)
-        names += batch
+    for batch, prefix in batches:
+        grown.extend(batch, prefix)
+        names += [prefix + name for name in batch]
     assert len(grown) == len(names)
     assert list(grown) == names == grown[:]
     assert grown.names() == Names(names)
@@ -113,3 +116,16 @@ def test_listing_leaves_no_garbage_cycle(corpus: Path) -> None:
     finally:
         gc.enable()
     assert "unter/ordner/a.txt" in listing.raw
+
+
+def test_a_listing_s_inputs_are_its_names_under_their_folders_without_a_copy(tmp_path: Path) -> None:
+    """Raw files (sidecars too), then gold files, each under its folder; the listing's Names are read, not copied."""
+    for name in ("raw/b.txt", "raw/a/x.json", "raw/a/x.meta.yaml", "annotations/x.json", "annotations/ä.json"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("{}", encoding="utf-8")
+    listing = Listing.of(tmp_path)
+    inputs = listing.inputs()
+    expected = ["raw/a/x.json", "raw/a/x.meta.yaml", "raw/b.txt", "annotations/x.json", "annotations/ä.json"]
+    assert list(inputs) == [inputs[n] for n in range(len(inputs))] == expected
+    assert [names for _, names in inputs.batches()] == [listing.raw, listing.gold]
+    assert all(held is kept for (_, held), kept in zip(inputs.batches(), (listing.raw, listing.gold), strict=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain, islice
+from itertools import islice
 from typing import TypeVar, overload
 
 import numpy as np
@@ -116,32 +116,40 @@ class NamesAt(Computed[str]):
 class GrowingNames(Computed[str]):
     """Names added a batch at a time (``extend``), each batch as ``Names``: about 8 bytes and the characters each.
 
-    The ids of 100,000 admitted articles as strings in a list took about 70 bytes apiece.
+    The ids of 100,000 admitted articles as strings in a list took about 70 bytes apiece. A batch
+    may be read under a prefix (``raw/``), so that names held elsewhere are listed without a copy.
     """
 
-    __slots__ = ("_batches", "_count", "_firsts")
+    __slots__ = ("_batches", "_count", "_firsts", "_prefixes")
 
     def __init__(self) -> None:
         self._batches: list[Names] = []
+        self._prefixes: list[str] = []
         self._firsts: list[int] = []  # the place of each batch's first name
         self._count = 0
 
-    def extend(self, names: Sequence[str]) -> None:
-        """Add ``names`` after those added before."""
+    def extend(self, names: Sequence[str], prefix: str = "") -> None:
+        """Add ``names`` after those added before, each read as ``prefix`` and the name; ``Names`` are not copied."""
         if names:
-            self._batches.append(Names(names))
+            self._batches.append(names if isinstance(names, Names) else Names(names))
+            self._prefixes.append(prefix)
             self._firsts.append(self._count)
             self._count += len(names)
+
+    def batches(self) -> Iterator[tuple[str, Names]]:
+        """Yield each batch, in order, with its prefix."""
+        return zip(self._prefixes, self._batches, strict=True)
 
     def __len__(self) -> int:
         return self._count
 
     def _item(self, n: int) -> str:
         batch = bisect_right(self._firsts, n) - 1
-        return self._batches[batch][n - self._firsts[batch]]
+        return self._prefixes[batch] + self._batches[batch][n - self._firsts[batch]]
 
     def __iter__(self) -> Iterator[str]:
-        return chain.from_iterable(self._batches)
+        for prefix, batch in self.batches():
+            yield from map(prefix.__add__, batch) if prefix else batch
 
     def names(self) -> Names:
         """Return every name added, as one ``Names``."""

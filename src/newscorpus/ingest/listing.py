@@ -6,12 +6,11 @@ import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path
 
 from newscorpus.core.codes import Code
 from newscorpus.core.errors import UsageError
-from newscorpus.core.names import Names
+from newscorpus.core.names import GrowingNames, Names
 from newscorpus.core.report import Problem
 from newscorpus.model.gold import ANNOTATIONS_DIR
 from newscorpus.model.sidecar import SIDECAR_SUFFIX
@@ -151,10 +150,16 @@ class Listing:
         """Return how many files ``article_files`` lists, without making their names (a progress bar's length)."""
         return sum(not name.endswith(SIDECAR_SUFFIX) for name in self.raw)
 
-    def inputs(self) -> Names:
-        """Return every file a release is built from (raw files, sidecars, gold files), relative to the corpus."""
-        raw, gold = (f"{RAW_DIR}/{name}" for name in self.raw), (f"{ANNOTATIONS_DIR}/{name}" for name in self.gold)
-        return Names(chain(raw, gold))
+    def inputs(self) -> GrowingNames:
+        """Return every file a release is built from (raw files, sidecars, gold files), relative to the corpus.
+
+        The listing's own names under their folders' prefixes: joined again, the 200,000 names of a
+        100k corpus took 7 MB, and twice that while they were joined, at the end of a build.
+        """
+        inputs = GrowingNames()
+        inputs.extend(self.raw, f"{RAW_DIR}/")
+        inputs.extend(self.gold, f"{ANNOTATIONS_DIR}/")
+        return inputs
 
 
 def sha256_file(path: Path) -> str:

@@ -16,7 +16,7 @@ from pydantic import ConfigDict, GetCoreSchemaHandler
 from pydantic.dataclasses import dataclass
 from pydantic_core import core_schema
 
-from newscorpus.core.names import Computed, Names
+from newscorpus.core.names import Computed, GrowingNames, Names
 from newscorpus.model.article import Sha256
 
 DIGEST_BYTES = 32  # of a sha256
@@ -114,7 +114,7 @@ class InputList(_Listed[InputEntry]):
     __slots__ = ("_digests", "_paths")
     _entry = InputEntry
 
-    def __init__(self, paths: Names, digests: bytes | bytearray) -> None:
+    def __init__(self, paths: Names | GrowingNames, digests: bytes | bytearray) -> None:
         if len(digests) != DIGEST_BYTES * len(paths):
             raise ValueError(f"{len(paths)} paths need {DIGEST_BYTES} bytes of digest each, not {len(digests)} in all")
         self._paths, self._digests = paths, digests
@@ -132,7 +132,8 @@ class InputList(_Listed[InputEntry]):
         return InputEntry.unchecked(self._paths[n], self._digests[DIGEST_BYTES * n : DIGEST_BYTES * (n + 1)].hex())
 
     def _columns(self) -> tuple[object, ...]:
-        return self._paths, bytes(self._digests)
+        paths = self._paths if isinstance(self._paths, Names) else self._paths.names()
+        return paths, bytes(self._digests)
 
 
 class ArticleList(_Listed[ArticleEntry]):

@@ -18,10 +18,11 @@ HASHES_PER_JOB, HASH_JOBS_PER_WORKER = 2048, 8
 a file is quick beside a job's round trip, which costs a Ray driver about a millisecond of CPU whatever its size."""
 
 
-def _sha256_files(job: tuple[Path, Names]) -> bytes:
-    corpus, paths = job
+def _sha256_files(job: tuple[Path, str, Names]) -> bytes:
+    corpus, prefix, names = job
     digests = []
-    for path in paths:
+    for name in names:
+        path = prefix + name
         try:
             digests.append(bytes.fromhex(sha256_file(corpus / path)))
         except OSError as exc:
@@ -37,7 +38,11 @@ def hash_inputs(corpus: Path, executor: Executor, listing: Listing | None = None
     paths = (listing or Listing.of(corpus)).inputs()
     where = corpus.absolute()
     per_job = max(HASHES_PER_JOB, -(-len(paths) // (executor.workers * HASH_JOBS_PER_WORKER)))
-    jobs = ((where, paths[start : start + per_job]) for start in range(0, len(paths), per_job))
+    jobs = (
+        (where, prefix, names[start : start + per_job])
+        for prefix, names in paths.batches()
+        for start in range(0, len(names), per_job)
+    )
     # Made at its size and filled in place: grown or joined, the digests were held twice on the way.
     digests, at = bytearray(DIGEST_BYTES * len(paths)), 0
     for part in executor.map(_sha256_files, jobs):

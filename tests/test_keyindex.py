@@ -30,3 +30,8 @@ def test_key_index_gives_each_key_its_first_holder(steps: list[tuple[bool, list[
             for k, h in fresh:
                 model.setdefault(k, h)
         assert index.find(np.array(asked, dtype=np.uint64)).tolist() == [model.get(k, -1) for k in asked]
+        # Merged runs stay sorted, each key in one run only, each with its holder.
+        held = {k: h for run, by in index._runs for k, h in zip(run.tolist(), by.tolist(), strict=True)}
+        assert all(bool(np.all(run[1:] > run[:-1])) for run, _ in index._runs)
+        assert held == model
+        assert sum(len(run) for run, _ in index._runs) == len(model)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 import numpy.typing as npt
 
@@ -47,10 +49,19 @@ class KeyIndex:
         """Add a run of sorted keys, none held yet, with their holders."""
         self._runs.append((keys, holders.astype(np.int32)))
         while len(self._runs) > 1 and 2 * len(self._runs[-1][0]) >= len(self._runs[-2][0]):
-            (newer, by_newer), (older, by_older) = self._runs.pop(), self._runs.pop()
-            # Each newer key goes where it sorts among the older ones: one new array, no sort of both.
-            at = np.searchsorted(older, newer)
-            self._runs.append((np.insert(older, at, newer), np.insert(by_older, at, by_newer)))
+            # The last merge of a build holds both runs and the merged one at once: the peak of the
+            # driver's memory while it reads. ``np.insert`` held about as much again in index arrays
+            # (a merge of 580,000 keys: 13 MiB at its peak, 9 this way), and the keys went last.
+            newer, by_newer = self._runs.pop()
+            older, by_older = self._runs.pop()
+            # Each newer key goes where it sorts among the older ones, moved on by the newer keys before it.
+            places = np.searchsorted(older, newer)
+            places += np.arange(len(places))
+            olds = np.ones(len(older) + len(newer), dtype=bool)
+            olds[places] = False
+            merged = _interleaved(older, newer, places, olds)
+            del older, newer
+            self._runs.append((merged, _interleaved(by_older, by_newer, places, olds)))
 
     def claim(self, keys: npt.NDArray[np.uint64], holders: Holders) -> Holders:
         """Return the holder each key has, in order; ``holders[i]`` brought ``keys[i]`` and takes it if nobody has.
@@ -66,3 +77,16 @@ class KeyIndex:
             found[new] = owners[inverse]
             self._push(fresh, owners)
         return found
+
+
+A = TypeVar("A", bound=np.generic)
+
+
+def _interleaved(
+    older: npt.NDArray[A], newer: npt.NDArray[A], places: Holders, olds: npt.NDArray[np.bool_]
+) -> npt.NDArray[A]:
+    """Return one array of both: ``newer``'s items at ``places``, ``older``'s where ``olds`` is set, in order."""
+    into = np.empty(len(olds), dtype=older.dtype)
+    into[places] = newer
+    into[olds] = older
+    return into

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import gc
+import pickle
 from pathlib import Path, PurePosixPath
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -59,8 +61,9 @@ def test_names_read_as_the_list_they_hold(names: list[str], index: int, stop: in
     assert list(held[index:stop:step]) == names[index:stop:step]
     assert held[index:stop:step] == Names(names[index:stop:step])  # the same joined string and ends, cut or made
     assert held[index:stop] == Names(names[index:stop])
+    assert pickle.loads(pickle.dumps(held)) == held  # noqa: S301 - as a job takes them to a worker
     if -len(names) <= index < len(names):
-        assert held[index] == names[index]
+        assert held[index] == held[np.int64(index)] == names[index]
     else:
         with pytest.raises(IndexError):
             held[index]

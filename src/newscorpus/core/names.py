@@ -25,12 +25,14 @@ class Names(Sequence[str]):
 
     def __init__(self, names: Iterable[str] = ()) -> None:
         # Joined a batch at a time: the names of 200,000 files as strings at once cost about 16 MB.
-        names, joined, lengths = iter(names), [], array("q")
+        names, joined, ends = iter(names), [], array("q")
         while batch := list(islice(names, JOIN_BATCH)):
             joined.append("".join(batch))
-            lengths.extend(map(len, batch))
+            ends.extend(map(len, batch))
         self._joined = "".join(joined)
-        self._ends = np.cumsum(np.frombuffer(lengths, dtype=np.int64) if lengths else [], dtype=np.int64)
+        # A Python array, not numpy's: a build reads names one at a time, ten per article, and
+        # an item of this array is an int at once (a name read in 0.2 µs instead of 0.7).
+        self._ends = _shifted(ends, 0, accumulate=True)
 
     def __len__(self) -> int:
         return len(self._ends)
@@ -40,35 +42,36 @@ class Names(Sequence[str]):
     @overload
     def __getitem__(self, index: slice) -> Names: ...
     def __getitem__(self, index: int | slice) -> str | Names:
+        ends = self._ends
         if isinstance(index, slice):
-            start, stop, step = index.indices(len(self))
+            start, stop, step = index.indices(len(ends))
             if step == 1:  # cut from the joined string and the ends, not a string made of each name
                 return self._between(start, max(start, stop))
             return Names(self[n] for n in range(start, stop, step))
-        n = range(len(self))[index]  # negative indices, and the IndexError past the end
-        return self._joined[int(self._ends[n - 1]) if n else 0 : int(self._ends[n])]
+        if index < 0:
+            index += len(ends)
+        if not 0 <= index < len(ends):
+            raise IndexError("Names index out of range")
+        return self._joined[ends[index - 1] if index else 0 : ends[index]]
 
     def _between(self, start: int, stop: int) -> Names:
         """Return names ``start`` to ``stop`` (exclusive, ``start <= stop``) as Names of their own, copied."""
-        base = int(self._ends[start - 1]) if start else 0
+        base = self._ends[start - 1] if start else 0
         names = Names()
-        names._joined = self._joined[base : int(self._ends[stop - 1])] if stop > start else ""
-        names._ends = self._ends[start:stop] - base  # a new array: the slice keeps nothing of this one alive
+        names._joined = self._joined[base : self._ends[stop - 1]] if stop > start else ""
+        names._ends = _shifted(self._ends[start:stop], -base)  # a copy: the slice keeps nothing of this one alive
         return names
 
     def __iter__(self) -> Iterator[str]:
-        # The ends a batch at a time: all of them as Python ints, held while a build reads its files
-        # in order, took 36 bytes a file.
         joined, start = self._joined, 0
-        for at in range(0, len(self._ends), JOIN_BATCH):
-            for end in self._ends[at : at + JOIN_BATCH].tolist():
-                yield joined[start:end]
-                start = end
+        for end in self._ends:  # each end an int as it is read: a list of them all took 36 bytes a file
+            yield joined[start:end]
+            start = end
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Names):
             return NotImplemented
-        return self._joined == other._joined and np.array_equal(self._ends, other._ends)
+        return self._joined == other._joined and self._ends == other._ends
 
     __hash__ = None  # type: ignore[assignment]  # mutable-looking equality: like a list, never a dict key
 
@@ -154,3 +157,14 @@ class GrowingNames(Computed[str]):
     def names(self) -> Names:
         """Return every name added, as one ``Names``."""
         return Names(self)
+
+
+def _shifted(values: array[int], by: int, accumulate: bool = False) -> array[int]:
+    """Return ``values`` (an ``array("q")`` of its own, changed in place) plus ``by``, summed if ``accumulate``."""
+    if values:
+        view = np.frombuffer(values, dtype=np.int64)  # writable: it shares the array's memory
+        if accumulate:
+            np.cumsum(view, out=view)
+        view += by
+        del view  # an array whose memory numpy still shares could not grow
+    return values

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from newscorpus.core.atomic import atomic_write_bytes
 from newscorpus.core.codes import Code
 from newscorpus.core.errors import ReleaseError
-from newscorpus.core.names import Names
+from newscorpus.core.names import GrowingNames, Names
 from newscorpus.core.report import Problem
 from newscorpus.derive.statistics import Statistics
 from newscorpus.release.entries import ArticleEntry, ArticleList, InputEntry, InputList
@@ -92,6 +92,23 @@ def test_an_article_list_is_the_list_of_its_entries(rows: list[tuple[str, str, s
     assert validated.articles == entries
     assert validated.to_json() == given_as_list.to_json()
     assert b"".join(validated.json_pieces(3)) == validated.to_json().encode()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=8), st.binary(min_size=32, max_size=32)), max_size=12), st.integers(0, 12))
+def test_a_build_s_inputs_under_their_folders_write_the_json_of_their_entries(
+    rows: list[tuple[str, bytes]], raw: int
+) -> None:
+    """As a build holds them (the listing's names under raw/ and annotations/): the JSON that pydantic writes."""
+    grown = GrowingNames()
+    grown.extend(Names(path for path, _ in rows[:raw]), "raw/")
+    grown.extend(Names(path for path, _ in rows[raw:]), "annotations/")
+    listed = InputList(grown, b"".join(digest for _, digest in rows))
+    entries = [
+        InputEntry.unchecked(path, digest.hex()) for path, digest in zip(grown, (d for _, d in rows), strict=True)
+    ]
+    written = manifest_with([], "m", entries).model_copy(update={"inputs": listed})
+    assert b"".join(written.json_pieces(5)) == manifest_with([], "m", entries).to_json().encode()
 
 
 def test_an_input_list_needs_a_digest_for_each_path() -> None:

@@ -9,7 +9,8 @@ entries it always was.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from json.encoder import encode_basestring  # the C encoder of json.dumps
 from typing import Any, TypeVar
 
 from pydantic import ConfigDict, GetCoreSchemaHandler
@@ -96,6 +97,24 @@ class _Listed(Computed[E]):
     def _columns(self) -> tuple[object, ...]:
         raise NotImplementedError
 
+    def _fields(self, start: int, stop: int) -> tuple[Sequence[str], ...]:
+        """Return the fields of entries ``start`` to ``stop``, a sequence per field in the order of ``_entry``'s."""
+        raise NotImplementedError
+
+    def json_objects(self, start: int, stop: int) -> bytes:
+        """Return entries ``start`` to ``stop`` as a manifest lists them: comma-separated objects, no brackets.
+
+        The lines between the brackets of pydantic's indented dump of a list of the entries, indented
+        by two more (tested alike). Written from the columns: making each entry and dumping those
+        took the driver about 6 µs an article.
+        """
+        keys = [f'\n      "{name}": ' for name in self._entry.__dataclass_fields__]  # type: ignore[attr-defined]
+        objects = (
+            "\n    {" + ",".join(map(str.__add__, keys, map(encode_basestring, values))) + "\n    }"
+            for values in zip(*self._fields(start, stop), strict=True)
+        )
+        return ",".join(objects).encode()
+
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         """Validate and serialise as a list of entries, held as columns."""
@@ -131,6 +150,12 @@ class InputList(_Listed[InputEntry]):
     def _item(self, n: int) -> InputEntry:
         return InputEntry.unchecked(self._paths[n], self._digests[DIGEST_BYTES * n : DIGEST_BYTES * (n + 1)].hex())
 
+    def _fields(self, start: int, stop: int) -> tuple[Sequence[str], ...]:
+        hexes = self._digests[DIGEST_BYTES * start : DIGEST_BYTES * stop].hex()
+        return self._paths[start:stop], [
+            hexes[at : at + 2 * DIGEST_BYTES] for at in range(0, len(hexes), 2 * DIGEST_BYTES)
+        ]
+
     def _columns(self) -> tuple[object, ...]:
         paths = self._paths if isinstance(self._paths, Names) else self._paths.names()
         return paths, bytes(self._digests)
@@ -158,6 +183,9 @@ class ArticleList(_Listed[ArticleEntry]):
 
     def _item(self, n: int) -> ArticleEntry:
         return ArticleEntry.unchecked(self._ids[n], self._splits[n], self._clusters[n])
+
+    def _fields(self, start: int, stop: int) -> tuple[Sequence[str], ...]:
+        return self._ids[start:stop], self._splits[start:stop], self._clusters[start:stop]
 
     def _columns(self) -> tuple[object, ...]:
         return self._ids, self._splits, self._clusters

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, ValidationError
 
 from newscorpus.core.errors import ReleaseError, SchemaError
 from newscorpus.core.plural import plural
@@ -15,7 +15,7 @@ from newscorpus.core.report import Problem
 from newscorpus.core.semver import SEMVER_PATTERN, parse_semver
 from newscorpus.derive.statistics import Statistics
 from newscorpus.model.article import Record, Sha256
-from newscorpus.release.entries import ArticleEntry, ArticleList, InputEntry, InputList
+from newscorpus.release.entries import ArticleList, InputList
 from newscorpus.release.schema import schema_version
 
 MANIFEST = "manifest.json"
@@ -79,27 +79,22 @@ class Manifest(Record):
         """
         empty: dict[str, list[Any] | None] = {"inputs": [], "articles": [] if self.articles is not None else None}
         rest = self.model_copy(update=empty).to_json().encode()
-        lists: list[tuple[bytes, Sequence[Any], TypeAdapter[Any]]] = [
-            (b"inputs", self.inputs, _INPUT_LIST),
-            (b"articles", self.articles or [], _ARTICLE_LIST),
-        ]
-        for key, entries, adapter in lists:
-            if not entries:
+        lists: tuple[tuple[bytes, Sequence[Any] | None, type[InputList | ArticleList]], ...] = (
+            (b"inputs", self.inputs, InputList),
+            (b"articles", self.articles, ArticleList),
+        )
+        for key, given, kind in lists:
+            if not given:
                 continue
+            # As validated; a copy made with ``model_copy(update=…)`` may hold a plain list of entries.
+            entries = given if isinstance(given, kind) else kind.of(given)
             # Keys and strings are JSON-escaped, so these bytes can only be the key with its empty list.
             before, _, rest = rest.partition(b'"' + key + b'": []')
             yield before + b'"' + key + b'": ['
             for start in range(0, len(entries), per_piece):
-                listed = adapter.dump_json(entries[start : start + per_piece], indent=2)
-                # One level deeper than a list of its own: the entries of "[\n  {…}\n]", indented by two more.
-                lines = listed.removeprefix(b"[").removesuffix(b"\n]").replace(b"\n", b"\n  ")
-                yield (b"," if start else b"") + lines
+                yield (b"," if start else b"") + entries.json_objects(start, min(start + per_piece, len(entries)))
             rest = b"\n  ]" + rest
         yield rest
-
-
-_INPUT_LIST: TypeAdapter[list[InputEntry]] = TypeAdapter(list[InputEntry])
-_ARTICLE_LIST: TypeAdapter[list[ArticleEntry]] = TypeAdapter(list[ArticleEntry])
 
 
 def release_dir(corpus: Path, version: str) -> Path:

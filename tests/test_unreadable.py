@@ -106,3 +106,25 @@ def test_a_file_without_records_is_told_once(corpus: Path, processes: int, monke
     assert empty == [(f"raw/{name}", "warning") for name in ("blank.jsonl", "leer.jsonl", "liste.json")]
     assert report.articles_valid == 2
     assert report.valid
+
+
+def test_a_file_whose_name_is_not_utf8_is_reported_with_its_bytes_shown_not_a_crash(corpus: Path) -> None:
+    """Latin-1 names from an old archive (ö, ü as one byte), in a folder of such a name too: each reported."""
+    (corpus / "raw" / os.fsdecode(b"M\xfcnchen")).mkdir()  # the bytes on disk: the str has surrogates for them
+    for n, name in enumerate((b"K\xf6ln.json", b"M\xfcnchen/a.json")):
+        (corpus / "raw" / os.fsdecode(name)).write_bytes(_record(10 + n).encode())
+    (corpus / "raw" / "gut.json").write_text(_record(7), encoding="utf-8")
+
+    report = validate(corpus, processes=1)
+
+    found = _unreadable(report.problems)
+    assert set(found) == {"raw/K\\xf6ln.json", "raw/M\\xfcnchen/a.json"}
+    assert all("not UTF-8" in message for message in found.values())
+    assert report.articles_valid == 2  # the seed and gut.json
+    json.loads(report.model_dump_json())  # a report with these names is valid JSON, as --json prints it
+
+    result = build(corpus, "1.0.0", skip_invalid=True, processes=1)
+    assert set(_unreadable(result.manifest.rejected)) == set(found)
+    paths = {entry.path for entry in result.manifest.inputs}
+    assert paths.isdisjoint({*found, "raw/K\udcf6ln.json", "raw/M\udcfcnchen/a.json"})  # no name to record
+    assert result.manifest.statistics.articles == 2

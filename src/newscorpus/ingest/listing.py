@@ -28,6 +28,8 @@ def check_corpus(corpus: Path) -> Path:
 def file_names(folder: Path) -> Names:
     """Return the files under ``folder`` as relative POSIX names in path order; hidden ones left out.
 
+    So are the other entries of ``walk_folder``: links, pipes, and files whose names are not UTF-8.
+
     Names, not ``Path`` objects: a corpus of 100,000 files would hold tens of MB of them.
     """
     return walk_folder(folder)[0]
@@ -37,7 +39,8 @@ def walk_folder(folder: Path) -> tuple[Names, list[str]]:
     """Return the files under ``folder`` (as ``file_names`` does), and every other entry there, in path order.
 
     The others are neither files nor folders one can read: a broken link, a link to a folder
-    (not followed: it could loop), a pipe, a socket. They are named, so that none goes unreported.
+    (not followed: it could loop), a pipe, a socket, a file whose name is not UTF-8. They are
+    named, so that none goes unreported.
     """
     others: list[str] = []
 
@@ -73,7 +76,8 @@ def _walk(folder: Path) -> Iterator[tuple[str, bool]]:
             folders.append(_sorted_entries(paths[-1]))
             prefixes.append(f"{prefixes[-1]}{name}/")
         else:
-            yield prefixes[-1] + name, kind == _FILE
+            name = prefixes[-1] + name
+            yield name, kind == _FILE and _utf8(name)
 
 
 _FOLDER, _FILE, _OTHER = range(3)
@@ -100,10 +104,33 @@ def _kind(entry: os.DirEntry[str]) -> int:
     return _FILE if entry.is_file() else _OTHER
 
 
+def _utf8(name: str) -> bool:
+    """Return whether ``name`` is text: a name that is not UTF-8 on disk is listed with surrogates for its bytes."""
+    if name.isascii():
+        return True
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def unreadable_entries(corpus: Path, names: list[str]) -> Iterator[Problem]:
-    """Yield a problem for each entry of ``corpus`` (named relative to it) that is neither a file nor a folder."""
+    """Yield a problem for each entry of ``corpus`` (named relative to it) that is not a file one can read.
+
+    A file whose name is not UTF-8 is one: a release records its files by name, in JSON, and
+    the name's bytes cannot be written there as they are. It is shown with those bytes escaped.
+    """
     for name in names:
         path = corpus / name
+        if not _utf8(name):
+            shown = os.fsencode(name).decode("utf-8", "backslashreplace")
+            message = (
+                "has a name that is not UTF-8 (its bytes shown here as \\xNN), so no release can record it. "
+                "Rename it with the letters it should have, in UTF-8"
+            )
+            yield Problem(code=Code.RAW_UNREADABLE, file=shown, message=message)
+            continue
         if not path.is_symlink():
             message = "is neither a file nor a folder (a pipe, a socket or a device); only files are read"
         elif path.is_dir():

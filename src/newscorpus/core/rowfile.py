@@ -55,5 +55,9 @@ class RowFile:
         if len(wanted) and not 0 <= wanted[0] <= wanted[-1] < self._count:
             raise IndexError(f"rows {wanted[0]}…{wanted[-1]} asked for, of {self._count}")
         width, fd = self.width, self._fd
-        read = b"".join([os.pread(fd, width, n * width) for n in wanted.tolist()])
+        # One read per run of consecutive rows: copies of one story tend to come one after another.
+        firsts = np.flatnonzero(np.diff(wanted, prepend=-2) != 1)
+        sizes = np.diff(np.append(firsts, len(wanted)))
+        runs = zip(wanted[firsts].tolist(), sizes.tolist(), strict=True)
+        read = b"".join([os.pread(fd, width * size, width * row) for row, size in runs])
         return np.frombuffer(read, dtype=np.uint8).reshape(len(wanted), width)[inverse.ravel()]

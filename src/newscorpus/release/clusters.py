@@ -82,9 +82,17 @@ class Clusters:
         other = holders != articles
         pairs = np.unique((articles[other] << 32) | holders[other])
         mine, theirs = pairs >> 32, pairs & 0xFFFFFFFF
-        near = similarities(signed.sketches[mine - first], self._sketches.take(theirs)) >= self.threshold
+        near = similarities(signed.sketches[mine - first], self._sketches_of(theirs, signed, first)) >= self.threshold
         if near.any():
             self._join(mine[near], theirs[near])
+
+    def _sketches_of(self, articles: Articles, signed: Signatures, first: int) -> npt.NDArray[np.uint8]:
+        """Return the sketches of ``articles``: those of the job being added (from ``first`` on) from ``signed``."""
+        sketches = np.empty((len(articles), signed.sketches.shape[1]), dtype=np.uint8)
+        here = articles >= first
+        sketches[here] = signed.sketches[articles[here] - first]
+        sketches[~here] = self._sketches.take(articles[~here])
+        return sketches
 
     def _roots_of(self, articles: Articles) -> Articles:
         """Return the root of each of ``articles``, and point them at it (path compression)."""

@@ -59,7 +59,7 @@ def walk_folder(folder: Path) -> tuple[Names, list[str]]:
                     stack.append((*_sorted_entries(f"{path}/{name}"), f"{path}/{name}", f"{prefix}{name}/"))
                     break
                 name = prefix + name
-                if kind == _FILE and (name.isascii() or _utf8(name)):
+                if kind == _FILE and _utf8(name):
                     yield name
                 else:
                     others.append(name)
@@ -114,7 +114,6 @@ def unreadable_entries(corpus: Path, names: list[str]) -> Iterator[Problem]:
     the name's bytes cannot be written there as they are. It is shown with those bytes escaped.
     """
     for name in names:
-        path = corpus / name
         if not _utf8(name):
             shown = os.fsencode(name).decode("utf-8", "backslashreplace")
             message = (
@@ -123,6 +122,7 @@ def unreadable_entries(corpus: Path, names: list[str]) -> Iterator[Problem]:
             )
             yield Problem(code=Code.RAW_UNREADABLE, file=shown, message=message)
             continue
+        path = corpus / name
         if not path.is_symlink():
             message = "is neither a file nor a folder (a pipe, a socket or a device); only files are read"
         elif path.is_dir():

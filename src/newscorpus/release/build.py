@@ -163,9 +163,9 @@ def _write_configs(
     assignment = assign_splits(placed, clusters.roots(), _released(previous, placed))
     report.problems += assignment.problems
     ids, leaders = admission.ids.names(), assignment.leaders
-    stats.duplicates = cluster_statistics([(ids[int(leaders[g[0]])], len(g)) for g in clusters.groups()])
+    stats.duplicates = cluster_statistics([(ids[leaders[g[0]]], len(g)) for g in clusters.groups()])
     placements.lay_out(layout, assignment.splits, leaders)
-    articles = ArticleList(ids, Names(assignment.splits), Names(ids[int(n)] for n in leaders))
+    articles = ArticleList(ids, Names(assignment.splits), Names(map(ids.__getitem__, leaders.tolist())))
     where = out.absolute()
     for _ in executor.map(write_shard, layout.shard_jobs(where, ids)):
         pass

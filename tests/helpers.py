@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from newscorpus.core.offsets import sha256_text
 from newscorpus.core.report import Problem
-from newscorpus.derive.features import articles_from_batch
+from newscorpus.derive.encode import articles_from_batch
 from newscorpus.ingest.parsers import parse_file
 from newscorpus.model.article import Article
 

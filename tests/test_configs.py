@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 from newscorpus.cli import app
 from newscorpus.core.errors import ReleaseError, UsageError
 from newscorpus.derive.configs import CONFIGS, Config, Rows, get_config, register, select_configs, unregister
-from newscorpus.derive.features import features_for, row_encoder, schema_for
+from newscorpus.derive.encode import row_encoder
+from newscorpus.derive.features import features_for, schema_for
 from newscorpus.ingest.corpus import iter_corpus
 from newscorpus.model.article import Article, ArticleId, Record
 from newscorpus.publish.folder import publish

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from newscorpus.core.errors import InvalidInput
 from newscorpus.core.report import Problem
 from newscorpus.derive import tokens as tokens_module
-from newscorpus.derive.configs import Ner, NerSentence, TopicRow, ner_rows, topic_row
+from newscorpus.derive.configs import Ner, NerSentence, TableRows, TopicRow, ner_rows, topic_row
 from newscorpus.derive.configs.ner import substrings, tag_sentences
-from newscorpus.derive.features import records_from_batch
+from newscorpus.derive.encode import records_from_batch
 from newscorpus.derive.token_store import Sentences
 from newscorpus.derive.tokens import TokenCache, sentences
 from newscorpus.ingest.corpus import iter_corpus
@@ -281,14 +281,15 @@ def test_rows_of_many_articles_at_once_are_the_rows_of_each(corpus: Path, tmp_pa
     many = ner.rows_many(articles)
     for article, rows in zip(articles, many, strict=True):
         one = ner.rows(article)
-        assert rows.equals(one) if isinstance(one, pa.Table) else rows == one
+        assert rows.rows().equals(one.rows()) if isinstance(one, TableRows) else rows == one
     assert [isinstance(rows, Problem) for rows in many].count(True) == 1
     assert [rows for rows in many if isinstance(rows, list)] == [[]]
-    tables = [rows for rows in many if isinstance(rows, pa.Table)]
+    made = [rows for rows in many if isinstance(rows, TableRows)]
+    assert len({id(rows.table) for rows in made}) == 1  # one table for the job
     expected = [a.id for a in articles if a.id in (first.id, seed(corpus).id)]
-    assert [set(t.column("article_id").to_pylist()) for t in tables] == [{id_} for id_ in expected]
-    assert [ner.count(t) for t in tables] == [
-        {"sentences": len(t), "tokens": sum(map(len, t.column("tokens").to_pylist()))} for t in tables
+    assert [set(rows.rows().column("article_id").to_pylist()) for rows in made] == [{id_} for id_ in expected]
+    assert [ner.count(rows) for rows in made] == [
+        {"sentences": len(rows), "tokens": sum(map(len, rows.rows().column("tokens").to_pylist()))} for rows in made
     ]
 
 
@@ -312,7 +313,6 @@ def test_release_has_ner_and_topics_configs_on_the_same_split(corpus: Path, tmp_
     assert set(splits) == {"documents", "ner", "topics"}
     assert sum(splits["topics"].values()) == 1
     assert sum(splits["ner"].values()) == result.manifest.statistics.sentences
-    import pyarrow as pa
 
     article_split = {}
     for split in splits["documents"]:

@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 
 from newscorpus.core.ranges import run_indices
 from newscorpus.derive import shards
-from newscorpus.derive.configs import select_configs
+from newscorpus.derive.configs import Rows, TableRows, TopicRow, select_configs
+from newscorpus.derive.encode import record_table, row_encoder
 from newscorpus.derive.shards import Layout, Run
-from newscorpus.derive.writers import BATCH_ROWS
+from newscorpus.derive.writers import BATCH_ROWS, as_table
 from newscorpus.ingest import corpus as corpus_module
 from newscorpus.ingest.corpus import iter_corpus
 from newscorpus.ingest.ids import SPLITS
@@ -181,3 +182,27 @@ def test_a_shard_copies_the_rows_it_keeps_not_the_spills_it_reads(tmp_path: Path
     assert written.column("job").to_pylist() == list(reversed(range(20)))
     assert written.column("text").to_pylist() == [text[7 * job] for job in reversed(range(20))]
     assert pool.max_memory() < 20 * len(text[0].encode()) * 4  # the 20 rows, copied a few times at most
+
+
+@given(st.lists(st.tuples(st.sampled_from(["dicts", "first", "second"]), st.integers(0, 3)), max_size=12))
+def test_a_spill_holds_mixed_rows_in_their_order_in_one_chunk(plan: list[tuple[str, int]]) -> None:
+    """Rows of dicts and rows of two jobs' tables, in any order, come out as their rows one after another."""
+    made = [TopicRow(id=f"a{n:03d}", text=f"Text {n} „Straße“", label="Sport") for n in range(40)]
+    tables = {"first": record_table(made[:20], TopicRow), "second": record_table(made[20:], TopicRow)}
+    parts: list[Rows] = []
+    expected = []
+    at = dict.fromkeys(tables, 0)
+    extra = iter(TopicRow(id=f"d{n:03d}", text="Diktat", label="Kultur") for n in range(40))
+    for kind, size in plan:
+        if kind == "dicts":
+            records = [next(extra) for _ in range(size)]
+            parts.append([row_encoder(TopicRow)(r.model_dump()) for r in records])
+        else:
+            start = at[kind] = (at[kind] + 1) % 15  # may step back: parts need not follow their table's order
+            parts.append(TableRows(tables[kind], start, start + size))
+            records = made[start + (20 if kind == "second" else 0) :][:size]
+        expected += [row_encoder(TopicRow)(r.model_dump()) for r in records]
+    table = as_table(parts, TopicRow)
+    assert table.to_pylist() == expected
+    assert table.schema.equals(record_table([], TopicRow).schema, check_metadata=True)
+    assert table.column("id").num_chunks == 1

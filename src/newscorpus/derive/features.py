@@ -18,10 +18,9 @@ import datetime as dt
 import json
 import types
 import typing
-from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pyarrow as pa
 from pydantic import AwareDatetime, BaseModel
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
     from datasets import Features
 
 TIMESTAMP = "timestamp[us, tz=UTC]"
-R = TypeVar("R", bound=BaseModel)
 _SCALARS: dict[Any, str] = {str: "string", int: "int32", bool: "bool", float: "float64"}
 _ARROW: dict[str, pa.DataType] = {
     "string": pa.string(),
@@ -154,117 +152,3 @@ def schema_for(model: type[BaseModel]) -> pa.Schema:
 def article_schema() -> pa.Schema:
     """Return the Arrow schema of the ``documents`` config, with the Features in its metadata."""
     return schema_for(Article)
-
-
-def _decode(feature: Any, value: Any) -> Any:
-    """Turn one encoded Arrow value back into the model's Python value (ClassLabel ids to names)."""
-    if value is None:
-        return None
-    if isinstance(feature, ClassLabel):
-        return feature.names[value]
-    if isinstance(feature, List):
-        return [_decode(feature.feature, v) for v in value]
-    if isinstance(feature, dict):
-        return {k: _decode(f, value[k]) for k, f in feature.items()}
-    if isinstance(feature, Value) and feature.dtype == TIMESTAMP:
-        return value.astimezone(dt.UTC)
-    return value
-
-
-def _identity(value: Any) -> Any:
-    return value
-
-
-def _encoder(feature: Feature) -> Callable[[Any], Any]:
-    """Compile what ``Features.encode_example`` does for one feature into a closure.
-
-    The generic ``encode_example`` walks the Features for every row and dominated build time;
-    this walks them once. Values may be models (read by attribute) or dicts (read by key).
-    """
-    if isinstance(feature, ClassLabel):
-        ids = {name: i for i, name in enumerate(feature.names)}
-        return lambda value: None if value is None else ids[value]
-    if isinstance(feature, List):
-        if isinstance(feature.feature, ClassLabel):  # tag lists: one C-level lookup per token
-            lookup = {name: i for i, name in enumerate(feature.feature.names)}.__getitem__
-            return lambda value: None if value is None else list(map(lookup, value))
-        inner = _encoder(feature.feature)
-        if inner is _identity:
-            return lambda value: None if value is None else list(value)
-        return lambda value: None if value is None else [inner(item) for item in value]
-    if isinstance(feature, dict):
-        fields = [(name, _encoder(sub)) for name, sub in feature.items()]
-        plain = all(enc is _identity for _, enc in fields)
-
-        def encode(value: Any) -> Any:
-            if plain and isinstance(value, dict):
-                return value  # already the stored shape: rebuilding it per token would dominate
-            if value is None:
-                return None
-            if isinstance(value, dict):
-                return {name: enc(value.get(name)) for name, enc in fields}
-            return {name: enc(getattr(value, name)) for name, enc in fields}
-
-        return encode
-    return _identity
-
-
-def _relabeller(feature: Feature) -> Callable[[Any], Any] | None:
-    """Compile what turns a ``model_dump`` of ``feature`` into its Arrow row (class names to ids), in place.
-
-    None where the dump is the row already: only the paths to a ``ClassLabel`` are walked.
-    """
-    if isinstance(feature, ClassLabel) or (isinstance(feature, List) and isinstance(feature.feature, ClassLabel)):
-        return _encoder(feature)
-    if isinstance(feature, List):
-        inner = _relabeller(feature.feature)
-        return None if inner is None else lambda value: None if value is None else [inner(item) for item in value]
-    if isinstance(feature, dict):
-        fixes = [(name, fix) for name, sub in feature.items() if (fix := _relabeller(sub)) is not None]
-        if not fixes:
-            return None
-
-        def relabel(value: Any) -> Any:
-            if value is not None:
-                for name, fix in fixes:
-                    value[name] = fix(value[name])
-            return value
-
-        return relabel
-    return None
-
-
-@cache
-def row_encoder(model: type[BaseModel]) -> Callable[[BaseModel | dict[str, Any]], dict[str, Any]]:
-    """Return the function that turns one record of ``model`` into an Arrow row.
-
-    A model is dumped by pydantic (in Rust: a third of the time of walking its fields here)
-    and only its class names are turned into ids; a dict of its shape is encoded field by field.
-    """
-    features = fields_for(model)
-    from_dict, relabel = _encoder(features), _relabeller(features) or _identity
-
-    def encode(record: BaseModel | dict[str, Any]) -> dict[str, Any]:
-        if isinstance(record, BaseModel):
-            return relabel(record.model_dump())  # type: ignore[no-any-return]
-        return from_dict(record)  # type: ignore[no-any-return]
-
-    return encode
-
-
-def record_batch(records: Sequence[BaseModel | dict[str, Any]], model: type[BaseModel] = Article) -> pa.RecordBatch:
-    """Encode records of ``model`` (models, or dicts of their shape) as one Arrow record batch of its schema."""
-    encode = row_encoder(model)
-    return pa.RecordBatch.from_pylist([encode(r) for r in records], schema=schema_for(model))
-
-
-def records_from_batch(batch: pa.RecordBatch | pa.Table, model: type[R]) -> Iterator[R]:
-    """Decode Arrow rows of ``model``'s schema back into validated records."""
-    features = fields_for(model)
-    for row in batch.to_pylist():
-        yield model.model_validate({k: _decode(features[k], v) for k, v in row.items()})
-
-
-def articles_from_batch(batch: pa.RecordBatch | pa.Table) -> Iterator[Article]:
-    """Decode Arrow rows of the ``documents`` schema back into validated articles."""
-    return records_from_batch(batch, Article)

@@ -12,14 +12,16 @@ import hashlib
 import io
 from collections.abc import Iterable
 from functools import cache
+from itertools import groupby
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel
 
-from newscorpus.derive.configs import Rows
+from newscorpus.core.ranges import run_indices
+from newscorpus.derive.configs import Rows, TableRows
 from newscorpus.derive.features import schema_for
 
 BATCH_ROWS = 256
@@ -28,21 +30,21 @@ _EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"
 
 
 def as_table(parts: Iterable[Rows], model: type[BaseModel]) -> pa.Table:
-    """Return rows as one table of ``model``'s schema, from what ``Config.rows`` made: lists of dicts or tables."""
+    """Return rows as one table of ``model``'s schema, from what ``Config.rows`` made: lists of dicts or table rows."""
     schema = schema_for(model)
-    tables: list[pa.Table] = []
-    pending: list[dict[str, Any]] = []
-    for rows in parts:
-        if isinstance(rows, pa.Table):
-            if pending:  # many small dict lists become one table: far cheaper than a table each
-                tables.append(pa.Table.from_pylist(pending, schema=schema))
-                pending = []
-            tables.append(rows)
+    tables = []
+    # Consecutive parts of one kind are made into one table: rows of one job's table gathered with one take.
+    for source, run in groupby(parts, key=lambda part: id(part.table) if isinstance(part, TableRows) else None):
+        if source is None:
+            tables.append(pa.Table.from_pylist([row for rows in run for row in cast(list[Any], rows)], schema=schema))
         else:
-            pending += rows
-    if pending or not tables:
-        tables.append(pa.Table.from_pylist(pending, schema=schema))
-    return pa.concat_tables(tables)
+            ranges = cast(list[TableRows], list(run))
+            starts, sizes = zip(*((part.start, len(part)) for part in ranges), strict=True)
+            tables.append(ranges[0].table.take(run_indices(starts, sizes)))
+    if len(tables) == 1:
+        return tables[0]
+    # One chunk: each would be a batch of its own in a spill.
+    return pa.concat_tables(tables or [schema.empty_table()]).combine_chunks()
 
 
 def write_stream(path: Path, table: pa.Table) -> None:

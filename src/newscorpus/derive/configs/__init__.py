@@ -4,7 +4,16 @@ To add a config, write a ``Config`` subclass (see ``base``) in a module of its o
 ``@register``, and import that module here, after the configs it should follow.
 """
 
-from newscorpus.derive.configs.base import CONFIGS, Config, Rows, get_config, register, select_configs, unregister
+from newscorpus.derive.configs.base import (
+    CONFIGS,
+    Config,
+    Rows,
+    TableRows,
+    get_config,
+    register,
+    select_configs,
+    unregister,
+)
 from newscorpus.derive.configs.documents import Documents
 from newscorpus.derive.configs.ner import Ner, NerSentence, TokenOffset, has_entity_gold, ner_rows
 from newscorpus.derive.configs.topics import TOPIC_KINDS, TopicRow, Topics, topic_row
@@ -17,6 +26,7 @@ __all__ = [
     "Ner",
     "NerSentence",
     "Rows",
+    "TableRows",
     "TokenOffset",
     "TopicRow",
     "Topics",

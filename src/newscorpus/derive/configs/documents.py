@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from newscorpus.derive.configs.base import Config, Rows, register
-from newscorpus.derive.features import row_encoder
 from newscorpus.model.article import Article
 
 if TYPE_CHECKING:  # datasets takes seconds to import; only building or summarising needs it
@@ -28,10 +28,11 @@ class Documents(Config):
 
     def rows(self, article: Article) -> Rows:
         """Return the article's one row."""
-        row = row_encoder(Article)(article)
-        # As UTF-8 here, on the worker: Arrow takes the bytes as they are, while a str it must encode.
-        row["text"] = article.text.encode("utf-8")
-        return [row]
+        return self.table_rows([article])[0]
+
+    def rows_many(self, articles: Sequence[Article]) -> Sequence[Rows]:
+        """Return each article's one row: one table for all of them, and a slice of it for each."""
+        return self.table_rows(articles)
 
     def summarize(self, split: datasets.Dataset) -> dict[str, Counter[str]]:
         """Count the gold spans per label and the gold topics."""

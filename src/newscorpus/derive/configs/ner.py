@@ -19,8 +19,9 @@ from pydantic import Field
 from newscorpus.core.codes import Code
 from newscorpus.core.ranges import run_indices
 from newscorpus.core.report import Problem
-from newscorpus.derive.configs.base import Config, Rows, register
-from newscorpus.derive.features import records_from_batch, schema_for
+from newscorpus.derive.configs.base import Config, Rows, TableRows, register
+from newscorpus.derive.encode import records_from_batch
+from newscorpus.derive.features import schema_for
 from newscorpus.derive.token_store import Sentences
 from newscorpus.derive.tokens import Sentence, TokenCache, cached_sentences
 from newscorpus.model.article import Article, ArticleId, Entity, Offset, Record
@@ -185,8 +186,8 @@ class Ner(Config):
         """Return the sentences as one table if the entity layer is gold, or why BIO cannot express the spans."""
         return self.rows_many([article])[0]
 
-    def rows_many(self, articles: Sequence[Article]) -> list[Rows | Problem]:
-        """Return ``rows`` of each article: one table made for all of them, and a slice of it for each."""
+    def rows_many(self, articles: Sequence[Article]) -> Sequence[Rows | Problem]:
+        """Return ``rows`` of each article: one table made for all of them, and rows of it for each."""
         made: list[Tagged | Problem | None] = []
         for article in articles:
             if not has_entity_gold(article):
@@ -210,8 +211,8 @@ class Ner(Config):
         rows: list[Rows | Problem] = []
         at = 0
         for tagged in made:
-            if isinstance(tagged, Tagged) and table is not None:
-                rows.append(table.slice(at, len(tagged.lengths)))
+            if isinstance(tagged, Tagged):  # so the table was made
+                rows.append(TableRows(cast(pa.Table, table), at, at + len(tagged.lengths)))
                 at += len(tagged.lengths)
             else:
                 rows.append(tagged or [])
@@ -219,7 +220,7 @@ class Ner(Config):
 
     def count(self, rows: Rows) -> dict[str, int]:
         """Count the sentences and their tokens."""
-        tokens = cast(pa.Table, rows).column("tokens")  # rows() makes only tables
+        tokens = cast(TableRows, rows).rows().column("tokens")  # rows() makes only table rows
         return {"sentences": len(rows), "tokens": sum(len(chunk.flatten()) for chunk in tokens.chunks)}
 
     def summarize(self, split: datasets.Dataset) -> dict[str, Counter[str]]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from newscorpus.derive.configs.base import Config, Rows, register
-from newscorpus.derive.features import row_encoder
 from newscorpus.model.article import Article, ArticleId, Record
 from newscorpus.model.label_types import Topic
 
@@ -55,8 +55,11 @@ class Topics(Config):
 
     def rows(self, article: Article) -> Rows:
         """Return the article's one row if its topic is gold, else none."""
-        row = topic_row(article)
-        return [row_encoder(TopicRow)(row)] if row else []
+        return self.table_rows([topic_row(article)])[0]
+
+    def rows_many(self, articles: Sequence[Article]) -> Sequence[Rows]:
+        """Return each article's row if its topic is gold: one table for all of them, and a slice of it for each."""
+        return self.table_rows([topic_row(article) for article in articles])
 
     def summarize(self, split: datasets.Dataset) -> dict[str, Counter[str]]:
         """Count the topics."""

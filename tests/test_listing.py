@@ -94,6 +94,10 @@ def test_growing_names_are_the_batches_added_in_order(batches: list[tuple[list[s
     assert len(grown) == len(names)
     assert list(grown) == names == grown[:]
     assert grown.names() == Names(names)
+    assert Names.chained([Names(batch) for batch, _ in batches]) == Names(n for batch, _ in batches for n in batch)
+    if not any(prefix for _, prefix in batches):  # chained: the joined names are now the one batch, held once
+        assert [batch for _, batch in grown.batches()] == ([grown.names()] if names else [])
+    assert list(grown) == names == grown[:]  # the same names, read the same, after names()
     if -len(names) <= index < len(names):
         assert grown[index] == names[index]
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from array import array
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from newscorpus.core.atomic import atomic_write_bytes
 from newscorpus.core.codes import Code
 from newscorpus.core.errors import ReleaseError
-from newscorpus.core.names import GrowingNames, Names
+from newscorpus.core.names import GrowingNames, Names, NamesAt
 from newscorpus.core.report import Problem
 from newscorpus.derive.statistics import Statistics
 from newscorpus.release.entries import ArticleEntry, ArticleList, InputEntry, InputList
@@ -92,6 +93,21 @@ def test_an_article_list_is_the_list_of_its_entries(rows: list[tuple[str, str, s
     assert validated.articles == entries
     assert validated.to_json() == given_as_list.to_json()
     assert b"".join(validated.json_pieces(3)) == validated.to_json().encode()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=8), max_size=20), st.data())
+def test_clusters_named_by_the_ids_at_their_leaders_are_the_same_list(ids: list[str], data: st.DataObject) -> None:
+    """As a build gives them: each cluster as the place of its first article among the ids, not a string each."""
+    leaders = [data.draw(st.integers(0, n)) for n in range(len(ids))]
+    splits = Names(data.draw(st.sampled_from(["train", "test"])) for _ in ids)
+    at = ArticleList(Names(ids), splits, NamesAt(Names(ids), array("q", leaders)))
+    named = ArticleList(Names(ids), splits, Names(ids[n] for n in leaders))
+    assert at == named
+    entries = [ArticleEntry(id=i, split=s, cluster=ids[n]) for i, s, n in zip(ids, splits, leaders, strict=True)]
+    assert list(at) == list(named) == entries
+    written, as_entries = (manifest_with([], "m").model_copy(update={"articles": a}) for a in (at, entries))
+    assert b"".join(written.json_pieces(3)) == as_entries.to_json().encode()
 
 
 @settings(max_examples=60, deadline=None)

@@ -170,7 +170,7 @@ def test_a_shard_copies_the_rows_it_keeps_not_the_spills_it_reads(tmp_path: Path
         with pa.ipc.new_file(str(path), table.schema) as writer:
             writer.write_table(table)
     runs = tuple(Run(job, 7 * job, 7 * job + 1) for job in reversed(range(20)))
-    job = shards.ShardJob(tmp_path, "documents", "test", 0, runs, ())
+    job = shards.ShardJob(tmp_path, "documents", "test", 0, runs)
     pool = pa.proxy_memory_pool(pa.default_memory_pool())
     before = pa.default_memory_pool()
     pa.set_memory_pool(pool)

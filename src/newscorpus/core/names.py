@@ -54,6 +54,18 @@ class Names(Sequence[str]):
             raise IndexError("Names index out of range")
         return self._joined[ends[index - 1] if index else 0 : ends[index]]
 
+    @classmethod
+    def chained(cls, parts: Sequence[Names]) -> Names:
+        """Return the names of ``parts``, one after another, as one ``Names``: joined, not made a string each."""
+        if len(parts) == 1:
+            return parts[0]  # immutable: shared, not copied
+        names, ends, base = cls(), array("q"), 0
+        for part in parts:
+            ends.extend(_shifted(array("q", part._ends), base))
+            base += len(part._joined)
+        names._joined, names._ends = "".join(part._joined for part in parts), ends
+        return names
+
     def _between(self, start: int, stop: int) -> Names:
         """Return names ``start`` to ``stop`` (exclusive, ``start <= stop``) as Names of their own, copied."""
         base = self._ends[start - 1] if start else 0
@@ -155,8 +167,17 @@ class GrowingNames(Computed[str]):
             yield from map(prefix.__add__, batch) if prefix else batch
 
     def names(self) -> Names:
-        """Return every name added, as one ``Names``."""
-        return Names(self)
+        """Return every name added, as one ``Names``.
+
+        Without prefixes, the batches are chained, and the result becomes the only batch: the
+        names are then held once, not twice (about 3.5 MB for the ids of 100,000 articles).
+        """
+        if any(self._prefixes):
+            return Names(self)
+        names = Names.chained(self._batches)
+        if names:
+            self._batches, self._prefixes, self._firsts = [names], [""], [0]
+        return names
 
 
 def _shifted(values: array[int], by: int, accumulate: bool = False) -> array[int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from array import array
 from collections.abc import Callable, Collection
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from filelock import FileLock
 from newscorpus.core.atomic import atomic_write_bytes, default_mode
 from newscorpus.core.errors import InvalidInput, ReleaseError, UsageError
 from newscorpus.core.executor import Executor, executor_for
-from newscorpus.core.names import Names
+from newscorpus.core.names import Names, NamesAt
 from newscorpus.core.plural import plural
 from newscorpus.core.pool import frozen_gc
 from newscorpus.core.report import Problem, Report
@@ -165,7 +166,7 @@ def _write_configs(
     ids, leaders = admission.ids.names(), assignment.leaders
     stats.duplicates = cluster_statistics([(ids[leaders[g[0]]], len(g)) for g in clusters.groups()])
     placements.lay_out(layout, assignment.splits, leaders)
-    articles = ArticleList(ids, Names(assignment.splits), Names(map(ids.__getitem__, leaders.tolist())))
+    articles = ArticleList(ids, Names(assignment.splits), NamesAt(ids, array("q", leaders.tobytes())))
     where = out.absolute()
     for _ in executor.map(write_shard, layout.shard_jobs(where, ids)):
         pass

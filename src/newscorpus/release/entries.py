@@ -17,7 +17,7 @@ from pydantic import ConfigDict, GetCoreSchemaHandler
 from pydantic.dataclasses import dataclass
 from pydantic_core import core_schema
 
-from newscorpus.core.names import Computed, GrowingNames, Names
+from newscorpus.core.names import Computed, GrowingNames, Names, NamesAt
 from newscorpus.model.article import Sha256
 
 DIGEST_BYTES = 32  # of a sha256
@@ -162,12 +162,16 @@ class InputList(_Listed[InputEntry]):
 
 
 class ArticleList(_Listed[ArticleEntry]):
-    """A manifest's article entries as three columns of names: ids, splits and clusters (about 45 bytes each)."""
+    """A manifest's article entries as three columns of names: ids, splits and clusters (about 45 bytes each).
+
+    A build gives the clusters as the ids at their first articles' places (``NamesAt``): most
+    articles are a cluster of their own, and a copy of the ids cost 35 bytes an article.
+    """
 
     __slots__ = ("_clusters", "_ids", "_splits")
     _entry = ArticleEntry
 
-    def __init__(self, ids: Names, splits: Names, clusters: Names) -> None:
+    def __init__(self, ids: Names, splits: Names, clusters: Names | NamesAt) -> None:
         if not len(ids) == len(splits) == len(clusters):
             raise ValueError(f"{len(ids)} ids need as many splits and clusters, not {len(splits)} and {len(clusters)}")
         self._ids, self._splits, self._clusters = ids, splits, clusters
@@ -188,4 +192,5 @@ class ArticleList(_Listed[ArticleEntry]):
         return self._ids[start:stop], self._splits[start:stop], self._clusters[start:stop]
 
     def _columns(self) -> tuple[object, ...]:
-        return self._ids, self._splits, self._clusters
+        clusters = self._clusters if isinstance(self._clusters, Names) else Names(self._clusters)
+        return self._ids, self._splits, clusters

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from newscorpus.cli import app
 from newscorpus.core.codes import Code
+from newscorpus.core.errors import ReleaseError
 from newscorpus.core.executor import LocalExecutor
 from newscorpus.derive.neardup import DEFAULT_THRESHOLD, Signatures, bands_for, signatures_of_texts, similarity
 from newscorpus.ingest.ids import SPLITS, assign_split
@@ -99,6 +100,21 @@ def test_a_cluster_s_root_is_its_first_article_and_later_articles_only_move_it_e
     stories = [text.removeprefix(HEADLINE) for text in texts]
     for n, story in enumerate(stories):  # a copy joins the cluster of the story's first article
         assert before[n] == before[stories.index(story)]
+
+
+@given(stories())
+@settings(max_examples=10, deadline=None)
+def test_settled_clusters_keep_their_roots_and_take_no_more_articles(texts: list[str]) -> None:
+    clusters = Clusters()
+    for text in texts:
+        clusters.add(sign(text))
+    roots, groups = clusters.roots().tolist(), clusters.groups()
+    clusters.settle()
+    assert clusters.roots().tolist() == roots
+    assert clusters.groups() == groups
+    assert len(clusters) == len(texts)
+    with pytest.raises(ReleaseError, match="settled"):
+        clusters.add(sign(texts[0]))
 
 
 @given(stories())

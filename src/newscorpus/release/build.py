@@ -158,6 +158,7 @@ def _write_configs(
             gather.add(job, place)
             valid += 1
         gather.done()
+    clusters.settle()
     report.articles_valid = valid
     # The admitted articles, in reading order: those the placements hold (one string of each, not two).
     placed = Placed(admission.ids, placements.splits, admission.files, admission.lines)

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+import ctypes
 import gc
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newscorpus.core.pool import WINDOW, YOUNG_OBJECTS, frozen_gc, ordered_map
+from newscorpus.core.pool import WINDOW, YOUNG_OBJECTS, frozen_gc, ordered_map, trim_heap
 
 
 def square_and_pid(x: int) -> tuple[int, int]:
@@ -55,3 +57,20 @@ def test_while_frozen_collections_run_seldom_in_workers_too_and_both_are_undone_
             assert threshold == (YOUNG_OBJECTS, *before[0][1:])
             assert frozen > 0
     assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+def _rss_mib() -> int:
+    status = Path("/proc/self/status").read_text(encoding="ascii").splitlines()
+    return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmRSS:"))
+
+
+@pytest.mark.skipif(not hasattr(ctypes.CDLL(None), "malloc_trim"), reason="glibc's malloc_trim only")
+def test_trimming_gives_the_heap_s_free_pages_back() -> None:
+    """Freed between live blocks, so that the heap cannot shrink from its top: only a trim gives the pages back."""
+    blocks = [bytes(4000 + n % 7) for n in range(20_000)]  # 80 MB in the C heap, not in Python's arenas
+    kept = blocks[::16]
+    del blocks
+    before = _rss_mib()
+    trim_heap()
+    assert before - _rss_mib() > 40
+    assert len(kept) == 1_250

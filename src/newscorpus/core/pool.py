@@ -60,6 +60,19 @@ def frozen_gc() -> Iterator[None]:
         gc.unfreeze()
 
 
+def trim_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``); elsewhere, do nothing.
+
+    Python frees small objects into the C heap, which keeps their pages. A build that has
+    read its articles frees a lot of them, but its next phases allocate large buffers, which
+    the heap maps afresh: without a trim, the peak would hold both (4 MiB of 129 at 100,000
+    articles).
+    """
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
+
 def _die_with(parent: int) -> None:
     """Have the kernel end this worker when ``parent`` dies, killed or not (Linux).
 

@@ -29,7 +29,7 @@ from newscorpus.core.errors import InvalidInput, ReleaseError, UsageError
 from newscorpus.core.executor import Executor, executor_for
 from newscorpus.core.names import Names, NamesAt
 from newscorpus.core.plural import plural
-from newscorpus.core.pool import frozen_gc
+from newscorpus.core.pool import frozen_gc, trim_heap
 from newscorpus.core.report import Problem, Report
 from newscorpus.core.semver import parse_semver
 from newscorpus.derive.configs import Config, select_configs
@@ -159,6 +159,7 @@ def _write_configs(
             valid += 1
         gather.done()
     clusters.settle()
+    trim_heap()
     report.articles_valid = valid
     # The admitted articles, in reading order: those the placements hold (one string of each, not two).
     placed = Placed(admission.ids, placements.splits, admission.files, admission.lines)
@@ -245,6 +246,7 @@ def _build_into(
             "Fix them (see `newscorpus validate`) or build with --skip-invalid.",
             report,
         )
+    trim_heap()  # what the articles' layout held is free now
     inputs, inputs_sha256 = hash_inputs(corpus, executor, listing)
     splits: dict[str, dict[str, int]] = {}
     for entry in files:

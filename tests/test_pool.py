@@ -3,6 +3,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,7 +65,9 @@ def _rss_mib() -> int:
     return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmRSS:"))
 
 
-@pytest.mark.skipif(not hasattr(ctypes.CDLL(None), "malloc_trim"), reason="glibc's malloc_trim only")
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or not hasattr(ctypes.CDLL(None), "malloc_trim"), reason="glibc's only"
+)
 def test_trimming_gives_the_heap_s_free_pages_back() -> None:
     """Freed between live blocks, so that the heap cannot shrink from its top: only a trim gives the pages back."""
     blocks = [bytes(4000 + n % 7) for n in range(20_000)]  # 80 MB in the C heap, not in Python's arenas

@@ -68,7 +68,8 @@ def trim_heap() -> None:
     the heap maps afresh: without a trim, the peak would hold both (4 MiB of 129 at 100,000
     articles).
     """
-    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    # Linux only: elsewhere CDLL(None) may not load (Windows), and musl has no malloc_trim.
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None) if sys.platform.startswith("linux") else None
     if trim is not None:
         trim(0)
 

@@ -82,7 +82,7 @@ class Config(ABC):
     def rows_many(self, articles: Sequence[Article]) -> Sequence[Rows | Problem]:
         """Return ``rows`` of each of ``articles``, in order: one read job's articles at once.
 
-        A config whose rows cost less made together (one table for all, sliced per article) overrides it.
+        A config whose rows cost less made together (one table for all, a range of it per article) overrides it.
         """
         return [self.rows(article) for article in articles]
 

@@ -31,7 +31,7 @@ class Documents(Config):
         return self.table_rows([article])[0]
 
     def rows_many(self, articles: Sequence[Article]) -> Sequence[Rows]:
-        """Return each article's one row: one table for all of them, and a slice of it for each."""
+        """Return each article's one row: one table for all of them, a range of it for each (``table_rows``)."""
         return self.table_rows(articles)
 
     def summarize(self, split: datasets.Dataset) -> dict[str, Counter[str]]:

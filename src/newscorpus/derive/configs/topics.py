@@ -58,7 +58,7 @@ class Topics(Config):
         return self.table_rows([topic_row(article)])[0]
 
     def rows_many(self, articles: Sequence[Article]) -> Sequence[Rows]:
-        """Return each article's row if its topic is gold: one table for all of them, and a slice of it for each."""
+        """Return each article's row if its topic is gold: one table for all of them, a range of it for each."""
         return self.table_rows([topic_row(article) for article in articles])
 
     def summarize(self, split: datasets.Dataset) -> dict[str, Counter[str]]:

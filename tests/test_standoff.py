@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -128,3 +129,23 @@ def test_matching_by_url_when_the_copy_has_another_id(tmp_path: Path) -> None:
     result = rehydrate(tmp_path / "standoff", copies, tmp_path / "back")
     assert result.complete
     assert len(result.filled) == 2
+
+
+def test_a_copy_whose_name_is_not_utf8_is_read_and_named_with_its_bytes_escaped(tmp_path: Path) -> None:
+    """An old archive's Latin-1 file name: the copy is matched by what it holds, and a message shows \\xNN."""
+    corpus = make_corpus(tmp_path, [False, False])
+    build(corpus, "1.0.0")
+    publish(corpus, "1.0.0", tmp_path / "standoff", standoff=True)
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    first, second = (json.loads(line) for line in (corpus / "raw" / "agentur.jsonl").read_text("utf-8").splitlines())
+    second["body"] += " Nachtrag."  # another text than the published one: reported with the file's name
+    lines = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in (first, second))
+    (copies / os.fsdecode(b"Agentur-M\xfcnchen.jsonl")).write_text(lines, encoding="utf-8")
+    result = rehydrate(tmp_path / "standoff", copies, tmp_path / "back")
+    by_url = {a.url: a.id for a in iter_corpus(corpus) if isinstance(a, Article)}
+    assert result.filled == [by_url[first["url"]]]
+    assert result.mismatched == [
+        (by_url[second["url"]], "Agentur-M\\xfcnchen.jsonl: its text is not the published one (its sha256 differs)")
+    ]
+    assert result.missing == [SEED_NAME]

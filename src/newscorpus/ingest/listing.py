@@ -25,18 +25,11 @@ def check_corpus(corpus: Path) -> Path:
     return corpus
 
 
-def file_names(folder: Path) -> Names:
-    """Return the files under ``folder`` as relative POSIX names in path order; hidden ones left out.
-
-    So are the other entries of ``walk_folder``: links, pipes, and files whose names are not UTF-8.
-
-    Names, not ``Path`` objects: a corpus of 100,000 files would hold tens of MB of them.
-    """
-    return walk_folder(folder)[0]
-
-
 def walk_folder(folder: Path) -> tuple[Names, list[str]]:
-    """Return the files under ``folder`` (as ``file_names`` does), and every other entry there, in path order.
+    """Return the files under ``folder`` as relative POSIX names in path order, and every other entry there.
+
+    Hidden entries are left out. Names, not ``Path`` objects: a corpus of 100,000 files would hold
+    tens of MB of them.
 
     The others are neither files nor folders one can read: a broken link, a link to a folder
     (not followed: it could loop), a pipe, a socket, a file whose name is not UTF-8. They are
@@ -107,6 +100,11 @@ def _utf8(name: str) -> bool:
     return True
 
 
+def shown_name(name: str) -> str:
+    r"""Return ``name`` as text one can print and write: the bytes of a name that is not UTF-8 as ``\xNN``."""
+    return name if _utf8(name) else os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
 def unreadable_entries(corpus: Path, names: list[str]) -> Iterator[Problem]:
     """Yield a problem for each entry of ``corpus`` (named relative to it) that is not a file one can read.
 
@@ -115,12 +113,11 @@ def unreadable_entries(corpus: Path, names: list[str]) -> Iterator[Problem]:
     """
     for name in names:
         if not _utf8(name):
-            shown = os.fsencode(name).decode("utf-8", "backslashreplace")
             message = (
                 "has a name that is not UTF-8 (its bytes shown here as \\xNN), so no release can record it. "
                 "Rename it with the letters it should have, in UTF-8"
             )
-            yield Problem(code=Code.RAW_UNREADABLE, file=shown, message=message)
+            yield Problem(code=Code.RAW_UNREADABLE, file=shown_name(name), message=message)
             continue
         path = corpus / name
         if not path.is_symlink():

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from newscorpus.core.errors import ReleaseError, UsageError
 from newscorpus.core.offsets import sha256_text
 from newscorpus.derive.configs.topics import topic_text
-from newscorpus.ingest.listing import file_names
+from newscorpus.ingest.listing import shown_name, walk_folder
 from newscorpus.ingest.parsers import parse_file
 from newscorpus.model.article import Article
 from newscorpus.model.sidecar import SIDECAR_SUFFIX
@@ -132,7 +132,11 @@ def copies(source: Path) -> Iterable[Article]:
     if source.is_file():
         found = [(source, source.name)]
     elif source.is_dir():
-        found = [(source / name, name) for name in file_names(source) if not name.endswith(SIDECAR_SUFFIX)]
+        names, others = walk_folder(source)
+        # A copy is matched by what it holds, not by its name: a file whose name is not UTF-8 (among the
+        # others, with links and pipes) is read too, named with its bytes escaped.
+        named = [*names, *(name for name in others if (source / name).is_file())]
+        found = [(source / name, shown_name(name)) for name in named if not name.endswith(SIDECAR_SUFFIX)]
     else:
         raise UsageError(f"{source} is neither a raw file nor a folder. Try --from with your copies of the articles.")
     for path, name in found:

@@ -112,12 +112,12 @@ def unreadable_entries(corpus: Path, names: list[str]) -> Iterator[Problem]:
     the name's bytes cannot be written there as they are. It is shown with those bytes escaped.
     """
     for name in names:
-        if not _utf8(name):
+        if (shown := shown_name(name)) != name:  # not UTF-8
             message = (
                 "has a name that is not UTF-8 (its bytes shown here as \\xNN), so no release can record it. "
                 "Rename it with the letters it should have, in UTF-8"
             )
-            yield Problem(code=Code.RAW_UNREADABLE, file=shown_name(name), message=message)
+            yield Problem(code=Code.RAW_UNREADABLE, file=shown, message=message)
             continue
         path = corpus / name
         if not path.is_symlink():

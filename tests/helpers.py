@@ -14,6 +14,12 @@ from newscorpus.ingest.parsers import parse_file
 from newscorpus.model.article import Article
 
 
+def rss_mib() -> int:
+    """Return this process's resident memory now, in MiB (Linux)."""
+    status = Path("/proc/self/status").read_text(encoding="ascii").splitlines()
+    return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmRSS:"))
+
+
 def add_json_articles(corpus: Path, n: int, name: str = "bulk.jsonl", **extra: object) -> Path:
     """Write ``n`` distinct JSON articles as one JSONL raw file."""
     path = corpus / "raw" / name

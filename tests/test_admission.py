@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newscorpus.core.codes import Code
+from newscorpus.core.errors import ReleaseError
 from newscorpus.core.report import Problem
 from newscorpus.ingest import candidates
 from newscorpus.ingest.admission import Admission
@@ -133,3 +134,17 @@ def test_admitted_ids_are_known_and_no_other(batches: list[list[str]], asked: li
     assert admission.admitted(asked) == [i in seen for i in asked]
     assert list(admission.files) == files
     assert [admission.files[n] for n in range(len(files))] == files
+
+
+def test_a_settled_admission_keeps_its_articles_and_admits_no_more() -> None:
+    names = ["raw/a.jsonl", "raw/b.jsonl"]
+    admission = Admission(names)
+    digests = np.frombuffer(b"".join(hashlib.sha256(b"%d" % n).digest() * 2 for n in range(2)), dtype=np.uint8)
+    found = Candidates(["x", "y"], digests.reshape(2, 64), [3, 4], [False, False], {}, ["X", "Y"])
+    admission.admit([([0], 0), ([1], 1)], found)
+    admission.settle()
+    assert (list(admission.ids), list(admission.files), list(admission.lines)) == (["x", "y"], names, [3, 4])
+    with pytest.raises(ReleaseError, match="settled"):
+        admission.admitted(["x"])
+    with pytest.raises(ReleaseError, match="settled"):
+        admission.admit([([0], 0)], found)

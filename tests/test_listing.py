@@ -25,6 +25,13 @@ def test_a_progress_bar_counts_the_files_read(raw: list[str], gold: list[str]) -
     assert listing.article_count() == len(listing.article_files())
 
 
+def test_article_files_are_the_raw_files_but_sidecars_under_raw() -> None:
+    listing = Listing(Names(["a.txt", "a.txt.meta.yaml", "b/c.jsonl", "d.meta.yaml"]), Names(["a.json"]))
+    files = listing.article_files()
+    assert list(files) == ["raw/a.txt", "raw/b/c.jsonl"]
+    assert (files[1], files[-1], len(files)) == ("raw/b/c.jsonl", "raw/b/c.jsonl", 2)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.sets(st.lists(NAME, min_size=1, max_size=3).map(tuple), min_size=1, max_size=12))
 def test_walked_files_are_in_path_order_without_hidden_ones(tmp_path_factory, paths: set[tuple[str, ...]]) -> None:

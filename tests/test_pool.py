@@ -5,13 +5,13 @@ import gc
 import os
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newscorpus.core.pool import WINDOW, YOUNG_OBJECTS, frozen_gc, ordered_map, trim_heap
+from tests.helpers import rss_mib
 
 
 def square_and_pid(x: int) -> tuple[int, int]:
@@ -60,11 +60,6 @@ def test_while_frozen_collections_run_seldom_in_workers_too_and_both_are_undone_
     assert (gc.get_threshold(), gc.get_freeze_count()) == before
 
 
-def _rss_mib() -> int:
-    status = Path("/proc/self/status").read_text(encoding="ascii").splitlines()
-    return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmRSS:"))
-
-
 @pytest.mark.skipif(
     not sys.platform.startswith("linux") or not hasattr(ctypes.CDLL(None), "malloc_trim"), reason="glibc's only"
 )
@@ -73,7 +68,7 @@ def test_trimming_gives_the_heap_s_free_pages_back() -> None:
     blocks = [bytes(4000 + n % 7) for n in range(20_000)]  # 80 MB in the C heap, not in Python's arenas
     kept = blocks[::16]
     del blocks
-    before = _rss_mib()
+    before = rss_mib()
     trim_heap()
-    assert before - _rss_mib() > 40
+    assert before - rss_mib() > 40
     assert len(kept) == 1_250

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
+from newscorpus.core.mapped import mapped_empty
+
 Holders = npt.NDArray[np.int64]
+Places = npt.NDArray[np.signedinteger[Any]]
 
 
 class KeyIndex:
@@ -55,8 +58,10 @@ class KeyIndex:
             newer, by_newer = self._runs.pop()
             older, by_older = self._runs.pop()
             # Each newer key goes where it sorts among the older ones, moved on by the newer keys before it.
-            places = np.searchsorted(older, newer)
-            places += np.arange(len(places))
+            # In 32 bits where they fit: the places are held while the merged keys are made.
+            kind = np.int32 if len(older) + len(newer) <= np.iinfo(np.int32).max else np.int64
+            places: Places = np.searchsorted(older, newer).astype(kind)
+            np.add(places, np.arange(len(places), dtype=kind), out=places)
             olds = np.ones(len(older) + len(newer), dtype=bool)
             olds[places] = False
             merged = _interleaved(older, newer, places, olds)
@@ -83,10 +88,10 @@ A = TypeVar("A", bound=np.generic)
 
 
 def _interleaved(
-    older: npt.NDArray[A], newer: npt.NDArray[A], places: Holders, olds: npt.NDArray[np.bool_]
+    older: npt.NDArray[A], newer: npt.NDArray[A], places: Places, olds: npt.NDArray[np.bool_]
 ) -> npt.NDArray[A]:
     """Return one array of both: ``newer``'s items at ``places``, ``older``'s where ``olds`` is set, in order."""
-    into = np.empty(len(olds), dtype=older.dtype)
+    into: npt.NDArray[A] = mapped_empty(len(olds), older.dtype)
     into[places] = newer
     into[olds] = older
     return into

@@ -114,18 +114,21 @@ class Computed(Sequence[T]):
 
 
 class NamesAt(Computed[str]):
-    """The names at given places of other names (a file number per article): 4 bytes each, not a string each."""
+    """The names at given places of other names (a file number per article): 4 bytes each, not a string each.
 
-    __slots__ = ("_names", "_places")
+    Each is read as ``prefix`` and the name (``raw/``), so names held elsewhere are listed under their folder.
+    """
 
-    def __init__(self, names: Sequence[str], places: array[int]) -> None:
-        self._names, self._places = names, places
+    __slots__ = ("_names", "_places", "_prefix")
+
+    def __init__(self, names: Sequence[str], places: array[int], prefix: str = "") -> None:
+        self._names, self._places, self._prefix = names, places, prefix
 
     def __len__(self) -> int:
         return len(self._places)
 
     def _item(self, n: int) -> str:
-        return self._names[self._places[n]]
+        return self._prefix + self._names[self._places[n]]
 
 
 class GrowingNames(Computed[str]):

@@ -49,6 +49,7 @@ SHARD_ROWS = 64 * BATCH_ROWS
 """Rows per shard: a few seconds of writing, so one shard is worth a task and shards balance over workers."""
 
 Column = npt.NDArray[np.int64]
+Places = npt.NDArray[np.int32]  # read jobs' numbers, and rows within one job's spill
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +174,7 @@ class Layout:
         self.configs = configs
         # As columns (job, start, stop), an array each per ``keep``: a copy-heavy corpus makes about a run
         # per article, and 100,000 runs as tuples of ints took 5 MB.
-        self.runs: dict[tuple[str, str], list[tuple[Column, Column, Column]]] = {
+        self.runs: dict[tuple[str, str], list[tuple[Places, Places, Places]]] = {
             (c.name, s): [] for c in configs for s in SPLITS
         }
         self.leaders: dict[tuple[str, str], list[Column]] = {
@@ -182,9 +183,9 @@ class Layout:
 
     def keep(
         self,
-        jobs: npt.NDArray[np.int64],
-        starts: dict[str, npt.NDArray[np.int64]],
-        sizes: dict[str, npt.NDArray[np.int64]],
+        jobs: Places,
+        starts: dict[str, Places],
+        sizes: dict[str, Places],
         splits: list[str],
         leaders: Column,
     ) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from newscorpus.core.codes import Code
+from newscorpus.core.errors import ReleaseError
 from newscorpus.core.keyindex import Holders, KeyIndex
 from newscorpus.core.names import GrowingNames, NamesAt
 from newscorpus.core.report import Problem
@@ -73,11 +74,19 @@ class Admission:
         self.names = names  # the raw files read, in order: an article's file is a number among them
         self.ids = GrowingNames()  # of the admitted articles, in order: an article's number is its place here
         self._files = array("i")  # where each was read (a place in ``names``)
-        self.lines = array("q")  # and at which line: 0 for none
+        self.lines = array("i")  # and at which line: 0 for none
         # Read back only where a later candidate's key matches: on disk (``core.rowfile``), in ``scratch`` if given.
         self._digests = RowFile(DIGESTS_WIDTH, scratch)
         self._index = tuple(KeyIndex() for _ in KEYS)
         self._collided: dict[tuple[int, bytes], int] = {}  # (kind, value) → holder, where another value has its key
+        self._settled = False
+
+    def settle(self) -> None:
+        """Let go of the key indexes once every article is read: the admitted articles stay, and none may be added.
+
+        Three keys an article (3.6 MB at 100,000), which a build held through laying out its articles.
+        """
+        self._index, self._collided, self._settled = tuple(KeyIndex() for _ in KEYS), {}, True
 
     @property
     def files(self) -> NamesAt:
@@ -112,6 +121,7 @@ class Admission:
 
     def admitted(self, ids: list[str]) -> list[bool]:
         """Return whether an article of each id was admitted."""
+        self._check_open()
         holders = self._index[0].find(id_keys(ids))
         return [
             (h >= 0 and self.ids[h] == i) or (0, i.encode("utf-8")) in self._collided
@@ -120,6 +130,7 @@ class Admission:
 
     def _admit(self, found: Candidates[T], files: list[int]) -> list[Problem | None]:
         """Return the problem of each candidate turned away, None for each admitted; remember the admitted."""
+        self._check_open()
         keys, first = found.keys(), len(self.ids)
         held = np.stack([self._held(kind, keys[:, kind], found) for kind in range(len(KEYS))], axis=1)
         repeated = any(len(np.unique(keys[:, kind])) < len(found) for kind in range(len(KEYS)))
@@ -135,6 +146,11 @@ class Admission:
         self.lines.extend(found.lines[n] or 0 for n in rows)
         self._digests.append(found.digests[rows])
         return turned
+
+    def _check_open(self) -> None:
+        """Refuse to go on once settled: the key indexes are gone."""
+        if self._settled:
+            raise ReleaseError("This admission is settled: no article may be admitted or looked up. Make a new one.")
 
     def _held(self, kind: int, keys: npt.NDArray[np.uint64], found: Candidates[T]) -> Holders:
         """Return who holds each key's value: an admitted article, -1 if the key is free, -2 if another value has it."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from newscorpus.core.codes import Code
 from newscorpus.core.errors import UsageError
-from newscorpus.core.names import GrowingNames, Names
+from newscorpus.core.names import GrowingNames, Names, NamesAt
 from newscorpus.core.report import Problem
 from newscorpus.model.gold import ANNOTATIONS_DIR
 from newscorpus.model.sidecar import SIDECAR_SUFFIX
@@ -158,9 +159,14 @@ class Listing:
         others = [f"{RAW_DIR}/{name}" for name in odd_raw] + [f"{ANNOTATIONS_DIR}/{name}" for name in odd_gold]
         return cls(raw, gold, others)
 
-    def article_files(self) -> Names:
-        """Return the raw files that hold articles (sidecars left out), relative to the corpus, in reading order."""
-        return Names(f"{RAW_DIR}/{name}" for name in self.raw if not name.endswith(SIDECAR_SUFFIX))
+    def article_files(self) -> NamesAt:
+        """Return the raw files that hold articles (sidecars left out), relative to the corpus, in reading order.
+
+        The listing's own names at their places (4 bytes a file): a copy under ``raw/`` took 34 bytes a
+        file at 100,000 articles, held all through a build's reading.
+        """
+        places = array("i", (n for n, name in enumerate(self.raw) if not name.endswith(SIDECAR_SUFFIX)))
+        return NamesAt(self.raw, places, f"{RAW_DIR}/")
 
     def article_count(self) -> int:
         """Return how many files ``article_files`` lists, without making their names (a progress bar's length)."""

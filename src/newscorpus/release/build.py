@@ -35,10 +35,20 @@ from newscorpus.core.semver import parse_semver
 from newscorpus.derive.configs import Config, select_configs
 from newscorpus.derive.neardup import bands_for
 from newscorpus.derive.rows import Tally
-from newscorpus.derive.shards import SHARD_DIR, SPILL_DIR, Layout, SpilledJob, spill_job, stitch_config, write_shard
+from newscorpus.derive.shards import (
+    SHARD_DIR,
+    SPILL_DIR,
+    Layout,
+    Places,
+    SpilledJob,
+    spill_job,
+    stitch_config,
+    write_shard,
+)
 from newscorpus.derive.statistics import cluster_statistics
 from newscorpus.ingest.admission import Admission
 from newscorpus.ingest.corpus import JobGather, iter_corpus
+from newscorpus.ingest.ids import SPLITS
 from newscorpus.ingest.listing import Listing, sha256_file
 from newscorpus.release import BUILD_MODULES
 from newscorpus.release.clusters import Clusters, Placed, assign_splits, default_threshold
@@ -83,25 +93,31 @@ class _Placements:
 
     def __init__(self, configs: list[Config]) -> None:
         self.names = [c.name for c in configs]
-        self.splits: list[str] = []  # each article's own split, as its id (or its corpus) gives it
-        self.jobs: list[npt.NDArray[np.int64]] = []
-        self.starts: dict[str, list[npt.NDArray[np.int64]]] = {name: [] for name in self.names}
-        self.sizes: dict[str, list[npt.NDArray[np.int64]]] = {name: [] for name in self.names}
+        self.splits = array("b")  # each article's own split (a place in SPLITS), as its id (or its corpus) gives it
+        # 32 bits, held through the whole reading: a job's number, and rows within one job's spill.
+        self.jobs: list[Places] = []
+        self.starts: dict[str, list[Places]] = {name: [] for name in self.names}
+        self.sizes: dict[str, list[Places]] = {name: [] for name in self.names}
 
     def add(self, job: SpilledJob, places: list[int]) -> None:
         """Add the admitted articles of ``job``, at ``places`` in it."""
         at = np.array(places, dtype=np.int64)
-        self.splits += [job.splits[n] for n in places]
-        self.jobs.append(np.full(len(places), job.job, dtype=np.int64))
+        self.splits.extend(SPLITS.index(job.splits[n]) for n in places)
+        self.jobs.append(np.full(len(places), job.job, dtype=np.int32))
         for name in self.names:
-            self.starts[name].append(job.starts[name][at])
-            self.sizes[name].append(job.sizes[name][at])
+            self.starts[name].append(job.starts[name][at].astype(np.int32))
+            self.sizes[name].append(job.sizes[name][at].astype(np.int32))
 
     def lay_out(self, layout: Layout, splits: list[str], leaders: npt.NDArray[np.int64]) -> None:
-        """Keep every article's rows in ``layout``, each in its split and cluster (``Assignment.leaders``)."""
+        """Keep every article's rows in ``layout``, each in its split and cluster (``Assignment.leaders``).
 
-        def joined(parts: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
-            return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        The placements are emptied as they are joined, so that they are not held twice.
+        """
+
+        def joined(parts: list[Places]) -> Places:
+            whole = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+            parts.clear()
+            return whole
 
         starts = {name: joined(parts) for name, parts in self.starts.items()}
         sizes = {name: joined(parts) for name, parts in self.sizes.items()}
@@ -119,7 +135,7 @@ def _released(previous: Manifest | None, placed: Placed) -> dict[str, str]:
     return {i: split for i, split, file in zip(placed.ids, placed.splits, placed.files, strict=True) if file in files}
 
 
-def _write_configs(
+def _read_articles(
     corpus: Path,
     out: Path,
     configs: list[Config],
@@ -128,11 +144,13 @@ def _write_configs(
     threshold: float,
     previous: Manifest | None,
     listing: Listing,
-) -> tuple[Report, Tally, list[FileEntry], ArticleList]:
-    """Write every config's splits into ``out`` (see ``derive.shards``); return the report, counts, files, articles.
+) -> tuple[Report, Tally, Layout, ArticleList]:
+    """Read every article, spill its rows into ``out`` and lay them out; return the report, counts, layout, articles.
 
     Near-duplicates (similarity ≥ ``threshold``) share a split: ``previous``, the release before,
-    fixes the splits of the articles it holds.
+    fixes the splits of the articles it holds. The layout's rows are written next
+    (``_write_configs``); what only the reading needs (the key indexes, each article's place in
+    the spill: 8 MB at 100,000 articles) is gone by then.
     """
     report, stats, layout = Report(), Tally(configs), Layout(configs)
     clusters, placements = Clusters(threshold, out), _Placements(configs)
@@ -159,16 +177,25 @@ def _write_configs(
             valid += 1
         gather.done()
     clusters.settle()
+    admission.settle()
     trim_heap()
     report.articles_valid = valid
     # The admitted articles, in reading order: those the placements hold (one string of each, not two).
-    placed = Placed(admission.ids, placements.splits, admission.files, admission.lines)
+    placed = Placed(admission.ids, NamesAt(SPLITS, placements.splits), admission.files, admission.lines)
     assignment = assign_splits(placed, clusters.roots(), _released(previous, placed))
     report.problems += assignment.problems
     ids, leaders = admission.ids.names(), assignment.leaders
     stats.duplicates = cluster_statistics([(ids[leaders[g[0]]], len(g)) for g in clusters.groups()])
     placements.lay_out(layout, assignment.splits, leaders)
     articles = ArticleList(ids, Names(assignment.splits), NamesAt(ids, array("q", leaders.tobytes())))
+    return report, stats, layout, articles
+
+
+def _write_configs(out: Path, configs: list[Config], executor: Executor, layout: Layout, ids: Names) -> list[FileEntry]:
+    """Write every config's splits into ``out`` from the rows ``layout`` keeps (see ``derive.shards``); return them.
+
+    ``ids`` are the articles' ids, in the order the layout has them.
+    """
     where = out.absolute()
     for _ in executor.map(write_shard, layout.shard_jobs(where, ids)):
         pass
@@ -180,7 +207,7 @@ def _write_configs(
     ]
     for scratch in (SPILL_DIR, SHARD_DIR):
         shutil.rmtree(out / scratch, ignore_errors=True)  # emptied by stitch_config: only the folders are left
-    return report, stats, files, articles
+    return files
 
 
 def _difference(existing: Manifest, built: Manifest) -> str:
@@ -233,7 +260,7 @@ def _build_into(
     threshold: float,
     listing: Listing,
 ) -> Manifest:
-    report, stats, files, articles = _write_configs(
+    report, stats, layout, articles = _read_articles(
         corpus, tmp, configs, on_file, executor, threshold, previous, listing
     )
     if not report.articles_valid:
@@ -246,6 +273,8 @@ def _build_into(
             "Fix them (see `newscorpus validate`) or build with --skip-invalid.",
             report,
         )
+    files = _write_configs(tmp, configs, executor, layout, articles.ids)
+    del layout
     trim_heap()  # what the articles' layout held is free now
     inputs, inputs_sha256 = hash_inputs(corpus, executor, listing)
     splits: dict[str, dict[str, int]] = {}

@@ -29,6 +29,7 @@ from newscorpus.core.codes import Code
 from newscorpus.core.errors import ReleaseError
 from newscorpus.core.executor import executor_for
 from newscorpus.core.keyindex import KeyIndex
+from newscorpus.core.mapped import mapped_empty
 from newscorpus.core.report import Problem
 from newscorpus.core.rowfile import RowFile
 from newscorpus.derive.neardup import DEFAULT_THRESHOLD, PERMUTATIONS, Signatures, bands_for, signatures, similarities
@@ -79,7 +80,7 @@ class Clusters:
         first, n = self._count, len(signed)
         if first + n > len(self._parent):
             size = max(first + n, 2 * len(self._parent))
-            parent = np.empty(size, dtype=np.int32)
+            parent = mapped_empty(size, np.int32)
             parent[:first] = self._parent[:first]
             self._parent = parent
         self._sketches.append(signed.sketches)

@@ -185,6 +185,11 @@ class ArticleList(_Listed[ArticleEntry]):
     def __len__(self) -> int:
         return len(self._ids)
 
+    @property
+    def ids(self) -> Names:
+        """Return the articles' ids, in order."""
+        return self._ids
+
     def _item(self, n: int) -> ArticleEntry:
         return ArticleEntry.unchecked(self._ids[n], self._splits[n], self._clusters[n])
 

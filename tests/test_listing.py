@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import gc
 import pickle
+from array import array
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newscorpus.core.codes import Code
-from newscorpus.core.names import JOIN_BATCH, GrowingNames, Names
+from newscorpus.core.names import JOIN_BATCH, GrowingNames, Names, NamesAt
 from newscorpus.core.report import Problem
 from newscorpus.ingest.corpus import iter_corpus, validate
 from newscorpus.ingest.listing import Listing, walk_folder
@@ -86,6 +87,27 @@ def test_names_joined_a_batch_at_a_time_are_the_names_in_order() -> None:
         names[JOIN_BATCH],
         names[-1],
     ]
+
+
+@given(
+    st.lists(st.text(max_size=5), min_size=1, max_size=8),
+    st.lists(st.integers(0, 7), max_size=12),
+    st.sampled_from(["", "raw/", "ä/"]),
+    st.booleans(),
+)
+def test_names_at_places_read_as_the_names_there(
+    names: list[str], places: list[int], prefix: str, joined: bool
+) -> None:
+    """Of ``Names`` or of a list, with or without a prefix: iterated, by index and sliced alike."""
+    at = [p % len(names) for p in places]
+    chosen = NamesAt(Names(names) if joined else names, array("i", at), prefix)
+    expected = [prefix + names[p] for p in at]
+    assert (list(chosen), [chosen[n] for n in range(len(at))], chosen[:], len(chosen)) == (
+        expected,
+        expected,
+        expected,
+        len(at),
+    )
 
 
 @given(

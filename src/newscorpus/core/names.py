@@ -130,6 +130,16 @@ class NamesAt(Computed[str]):
     def _item(self, n: int) -> str:
         return self._prefix + self._names[self._places[n]]
 
+    def __iter__(self) -> Iterator[str]:
+        names, prefix = self._names, self._prefix
+        if not isinstance(names, Names):
+            yield from map(self._item, range(len(self)))
+            return
+        # Cut from the joined string: a build reads its raw files' names twice, 0.66 µs a name through ``_item``.
+        joined, ends = names._joined, names._ends
+        for n in self._places:
+            yield prefix + joined[ends[n - 1] if n else 0 : ends[n]]
+
 
 class GrowingNames(Computed[str]):
     """Names added a batch at a time (``extend``), each batch as ``Names``: about 8 bytes and the characters each.

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 from typer.testing import CliRunner
 
@@ -233,3 +235,20 @@ def test_the_problem_table_and_every_json_output_show_the_codes(corpus: Path) ->
     assert [(p["code"], p["file"]) for p in validated["problems"]] == [("raw.empty", "raw/leer.txt")]
     checked = json.loads(runner.invoke(app, ["schema", "check", "--json", "--corpus", str(corpus)]).stdout)
     assert [(p["code"], p["file"]) for p in checked["validation"]["problems"]] == [("raw.empty", "raw/leer.txt")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF) | st.sampled_from("„“ß😀\u0085\x7f\t\n"), max_size=40))
+def test_the_first_control_character_is_named_wherever_it_is(text: str) -> None:
+    """Any C0 control but tab and newline, or DEL, among umlauts, quotes, emoji and C1 controls: the first is named."""
+    text = "Zeitung: " + unicodedata.normalize("NFC", text).replace("\r", "")  # a text is never empty
+    first = next((n for n, c in enumerate(text) if (ord(c) < 0x20 and c not in "\t\n") or c == "\x7f"), None)
+    fields = _article(text, blocks=[], entities=[])
+    if first is None:
+        assert Article.model_validate(fields).text == text
+    else:
+        with pytest.raises(ValidationError) as raised:
+            Article.model_validate(fields)
+        assert [e["msg"].split(", ", 1)[-1] for e in raised.value.errors()] == [
+            f"text holds the control character U+{ord(text[first]):04X} at {first}"
+        ]

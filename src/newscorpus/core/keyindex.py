@@ -10,7 +10,7 @@ import numpy.typing as npt
 from newscorpus.core.mapped import mapped_empty
 
 Holders = npt.NDArray[np.int64]
-Places = npt.NDArray[np.signedinteger[Any]]
+Positions = npt.NDArray[np.signedinteger[Any]]
 
 
 class KeyIndex:
@@ -60,7 +60,7 @@ class KeyIndex:
             # Each newer key goes where it sorts among the older ones, moved on by the newer keys before it.
             # In 32 bits where they fit: the places are held while the merged keys are made.
             kind = np.int32 if len(older) + len(newer) <= np.iinfo(np.int32).max else np.int64
-            places: Places = np.searchsorted(older, newer).astype(kind)
+            places: Positions = np.searchsorted(older, newer).astype(kind)
             np.add(places, np.arange(len(places), dtype=kind), out=places)
             olds = np.ones(len(older) + len(newer), dtype=bool)
             olds[places] = False
@@ -88,7 +88,7 @@ A = TypeVar("A", bound=np.generic)
 
 
 def _interleaved(
-    older: npt.NDArray[A], newer: npt.NDArray[A], places: Places, olds: npt.NDArray[np.bool_]
+    older: npt.NDArray[A], newer: npt.NDArray[A], places: Positions, olds: npt.NDArray[np.bool_]
 ) -> npt.NDArray[A]:
     """Return one array of both: ``newer``'s items at ``places``, ``older``'s where ``olds`` is set, in order."""
     into: npt.NDArray[A] = mapped_empty(len(olds), older.dtype)

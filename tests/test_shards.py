@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import filecmp
+import hashlib
 import json
+import tempfile
 from pathlib import Path
 
 import datasets
@@ -19,7 +21,7 @@ from newscorpus.derive import shards
 from newscorpus.derive.configs import Rows, TableRows, TopicRow, select_configs
 from newscorpus.derive.encode import record_table, row_encoder
 from newscorpus.derive.shards import Layout, Run
-from newscorpus.derive.writers import BATCH_ROWS, as_table
+from newscorpus.derive.writers import BATCH_ROWS, as_table, stitch, write_stream
 from newscorpus.ingest import corpus as corpus_module
 from newscorpus.ingest.corpus import iter_corpus
 from newscorpus.ingest.ids import SPLITS
@@ -206,3 +208,33 @@ def test_a_spill_holds_mixed_rows_in_their_order_in_one_chunk(plan: list[tuple[s
     assert table.to_pylist() == expected
     assert table.schema.equals(record_table([], TopicRow).schema, check_metadata=True)
     assert table.column("id").num_chunks == 1
+
+
+@given(st.lists(st.integers(0, 30), min_size=1, max_size=4))
+def test_stitched_shards_are_the_stream_one_writer_gives_and_a_single_shard_is_linked(sizes: list[int]) -> None:
+    rows = [TopicRow(id=f"a{n:03d}", text=f"Text {n} „Straße“ 😀", label="Sport") for n in range(sum(sizes))]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, start, shard_paths = Path(tmp), 0, []
+        for k, size in enumerate(sizes):
+            shard_paths.append(folder / f"shard-{k}.arrow")
+            write_stream(shard_paths[-1], record_table(rows[start : start + size], TopicRow))
+            start += size
+        whole = folder / "whole.arrow"
+        write_stream(whole, record_table(rows, TopicRow))
+        target = folder / "target.arrow"
+        target.write_bytes(b"an older file, replaced")
+        digest, size = stitch(target, shard_paths, TopicRow)
+        data = target.read_bytes()
+        assert pa.ipc.open_stream(data).read_all().to_pylist() == record_table(rows, TopicRow).to_pylist()
+        assert (digest, size) == (hashlib.sha256(data).hexdigest(), len(data))
+        if len(sizes) == 1:  # the shard itself, which stays for a task run again
+            assert data == shard_paths[0].read_bytes() == whole.read_bytes()
+            assert target.stat().st_ino == shard_paths[0].stat().st_ino
+
+
+def test_a_single_shard_of_another_schema_is_refused_and_not_linked(tmp_path: Path) -> None:
+    shard = tmp_path / "shard.arrow"
+    write_stream(shard, pa.table({"other": [1, 2]}))
+    with pytest.raises(ValueError, match="no stream of the schema of TopicRow"):
+        stitch(tmp_path / "target.arrow", [shard], TopicRow)
+    assert not (tmp_path / "target.arrow").exists()

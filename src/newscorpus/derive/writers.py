@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from collections.abc import Iterable
 from functools import cache
 from itertools import groupby
@@ -60,6 +61,14 @@ def write_stream(path: Path, table: pa.Table) -> None:
             writer.write_batch(part.take(np.arange(part.num_rows)).combine_chunks().to_batches()[0])
 
 
+def _checked_stream(shard: Path, prefix: bytes, model: type[BaseModel]) -> memoryview:
+    """Return the bytes of ``shard``, checked to be a whole stream that starts with ``prefix`` (``model``'s schema)."""
+    data = memoryview(shard.read_bytes())
+    if data[: len(prefix)] != prefix or data[-len(_EOS) :] != _EOS:
+        raise ValueError(f"{shard} is no stream of the schema of {model.__name__}")
+    return data
+
+
 @cache
 def _prefix(schema: pa.Schema) -> bytes:
     sink = io.BytesIO()
@@ -70,8 +79,21 @@ def _prefix(schema: pa.Schema) -> bytes:
 
 
 def stitch(target: Path, shards: list[Path], model: type[BaseModel]) -> tuple[str, int]:
-    """Write one IPC stream from ``shards`` (streams of ``model``'s schema, in order); return its sha256 and size."""
+    """Write one IPC stream from ``shards`` (streams of ``model``'s schema, in order); return its sha256 and size.
+
+    A single shard is that stream already (a split of at most ``derive.shards.SHARD_ROWS`` rows):
+    it is checked and linked into place, not copied. Linked, not moved: a Ray task run again after
+    its node died must find its shards as the first run did.
+    """
     prefix = _prefix(schema_for(model))
+    if len(shards) == 1:
+        data = _checked_stream(shards[0], prefix, model)
+        target.unlink(missing_ok=True)
+        try:
+            os.link(shards[0], target)
+        except OSError:  # a file system without hard links
+            target.write_bytes(data)
+        return hashlib.sha256(data).hexdigest(), len(data)
     digest = hashlib.sha256()
     with target.open("wb") as out:
 
@@ -81,10 +103,7 @@ def stitch(target: Path, shards: list[Path], model: type[BaseModel]) -> tuple[st
 
         put(prefix)
         for shard in shards:
-            data = memoryview(shard.read_bytes())
-            if data[: len(prefix)] != prefix or data[-len(_EOS) :] != _EOS:
-                raise ValueError(f"{shard} is no stream of the schema of {model.__name__}")
-            put(data[len(prefix) : -len(_EOS)])
+            put(_checked_stream(shard, prefix, model)[len(prefix) : -len(_EOS)])
         put(_EOS)
         size = out.tell()
     return digest.hexdigest(), size

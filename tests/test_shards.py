@@ -16,6 +16,7 @@ from helpers import add_json_articles, write_gold
 from hypothesis import given
 from hypothesis import strategies as st
 
+from newscorpus.core.errors import ReleaseError
 from newscorpus.core.ranges import run_indices
 from newscorpus.derive import shards
 from newscorpus.derive.configs import Rows, TableRows, TopicRow, select_configs
@@ -223,10 +224,10 @@ def test_stitched_shards_are_the_stream_one_writer_gives_and_a_single_shard_is_l
         write_stream(whole, record_table(rows, TopicRow))
         target = folder / "target.arrow"
         target.write_bytes(b"an older file, replaced")
-        digest, size = stitch(target, shard_paths, TopicRow)
+        digest, size, held = stitch(target, shard_paths, TopicRow)
         data = target.read_bytes()
         assert pa.ipc.open_stream(data).read_all().to_pylist() == record_table(rows, TopicRow).to_pylist()
-        assert (digest, size) == (hashlib.sha256(data).hexdigest(), len(data))
+        assert (digest, size, held) == (hashlib.sha256(data).hexdigest(), len(data), len(rows))
         if len(sizes) == 1:  # the shard itself, which stays for a task run again
             assert data == shard_paths[0].read_bytes() == whole.read_bytes()
             assert target.stat().st_ino == shard_paths[0].stat().st_ino
@@ -238,3 +239,24 @@ def test_a_single_shard_of_another_schema_is_refused_and_not_linked(tmp_path: Pa
     with pytest.raises(ValueError, match="no stream of the schema of TopicRow"):
         stitch(tmp_path / "target.arrow", [shard], TopicRow)
     assert not (tmp_path / "target.arrow").exists()
+
+
+def test_a_stitch_run_again_keeps_what_the_first_run_made_and_refuses_lost_rows(tmp_path: Path) -> None:
+    (config,) = select_configs(["topics"])
+    rows = [TopicRow(id=f"a{n:03d}", text=f"Text {n}", label="Sport") for n in range(30)]
+    scratch = tmp_path / shards.SHARD_DIR / config.name
+    scratch.mkdir(parents=True)
+    write_stream(scratch / "train-00000.arrow", record_table(rows[:20], config.model))
+    write_stream(scratch / "train-00001.arrow", record_table(rows[20:], config.model))
+    expected = {"train": 30, "validation": 0, "test": 0}
+    first = shards.stitch_config((tmp_path, config, expected))
+    assert not scratch.exists()
+    assert shards.stitch_config((tmp_path, config, expected)) == first  # run again by Ray: its shards are gone
+    train = tmp_path / config.name / "train.arrow"
+    train.write_bytes(train.read_bytes()[:-8])  # a stitch that died before the end-of-stream marker
+    with pytest.raises(ReleaseError, match="topics/train was stitched with 0 of its 30 rows"):
+        shards.stitch_config((tmp_path, config, expected))
+    scratch.mkdir(parents=True)
+    write_stream(scratch / "train-00001.arrow", record_table(rows[20:], config.model))  # one shard of two left
+    with pytest.raises(ReleaseError, match="with 10 of its 30 rows"):
+        shards.stitch_config((tmp_path, config, expected))

@@ -33,13 +33,14 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from newscorpus.core.atomic import atomic_path
+from newscorpus.core.errors import ReleaseError
 from newscorpus.core.names import Names
 from newscorpus.core.report import Problem
 from newscorpus.derive.configs import Config, Rows
 from newscorpus.derive.features import ClassLabel, fields_for
 from newscorpus.derive.neardup import Signatures, signatures
 from newscorpus.derive.rows import Tally, job_rows
-from newscorpus.derive.writers import BATCH_ROWS, as_table, stitch, write_stream
+from newscorpus.derive.writers import BATCH_ROWS, as_table, stitch, stitched_before, write_stream
 from newscorpus.ingest.ids import SPLITS
 from newscorpus.model.article import Article
 
@@ -281,18 +282,30 @@ def _placed(table: pa.Table, job: ShardJob) -> pa.Table:
     return table
 
 
-def stitch_config(job: tuple[Path, Config]) -> list[tuple[str, str, int]]:
+def stitch_config(job: tuple[Path, Config, dict[str, int]]) -> list[tuple[str, str, int]]:
     """Stitch each split of a config from its shards into ``{config}/{split}.arrow`` on a worker; clear its scratch.
 
-    Return each split's name, sha256 and size: the driver never reads the data.
+    ``job`` is the release folder, the config and the rows each split must hold. Return each
+    split's name, sha256 and size: the driver never reads the data. Ray runs a task again if its
+    node died before the driver had its result, maybe after its shards were cleared: a split
+    already stitched whole is taken as it is, and one whose rows are not all there is refused.
     """
-    folder, config = job
+    folder, config, rows = job
     made = []
     for split in SPLITS:
-        shards = sorted((folder / SHARD_DIR / config.name).glob(f"{split}-*.arrow"))
         target = folder / config.name / f"{split}.arrow"
+        if (done := stitched_before(target, config.model, rows[split])) is not None:
+            made.append((split, *done))
+            continue
+        shards = sorted((folder / SHARD_DIR / config.name).glob(f"{split}-*.arrow"))
         target.parent.mkdir(parents=True, exist_ok=True)
-        made.append((split, *stitch(target, shards, config.model)))
+        sha256, size, held = stitch(target, shards, config.model)
+        if held != rows[split]:
+            raise ReleaseError(
+                f"{config.name}/{split} was stitched with {held} of its {rows[split]} rows: its shards were lost, "
+                "maybe by a task run twice. Nothing was released; build again."
+            )
+        made.append((split, sha256, size))
     for scratch in (SPILL_DIR, SHARD_DIR):
         shutil.rmtree(folder / scratch / config.name, ignore_errors=True)
     return made

@@ -78,8 +78,27 @@ def _prefix(schema: pa.Schema) -> bytes:
     return empty[: -len(_EOS)]
 
 
-def stitch(target: Path, shards: list[Path], model: type[BaseModel]) -> tuple[str, int]:
-    """Write one IPC stream from ``shards`` (streams of ``model``'s schema, in order); return its sha256 and size.
+def stream_rows(data: bytes | memoryview) -> int:
+    """Return how many rows the IPC stream ``data`` holds, from its batches' headers (the columns are not read)."""
+    return sum(batch.num_rows for batch in pa.ipc.open_stream(pa.py_buffer(data)))
+
+
+def stitched_before(target: Path, model: type[BaseModel], rows: int) -> tuple[str, int] | None:
+    """Return the sha256 and size of ``target`` if it is a whole stream of ``model``'s schema of ``rows`` rows.
+
+    None if it is missing, cut short or another stream: what a stitch that died left behind.
+    """
+    try:
+        data = _checked_stream(target, _prefix(schema_for(model)), model)
+        if stream_rows(data) == rows:
+            return hashlib.sha256(data).hexdigest(), len(data)
+    except (OSError, ValueError):  # pyarrow's ArrowInvalid is a ValueError
+        pass
+    return None
+
+
+def stitch(target: Path, shards: list[Path], model: type[BaseModel]) -> tuple[str, int, int]:
+    """Write one IPC stream from ``shards`` (streams of ``model``'s schema, in order); return its sha256, size, rows.
 
     A single shard is that stream already (a split of at most ``derive.shards.SHARD_ROWS`` rows):
     it is checked and linked into place, not copied. Linked, not moved: a Ray task run again after
@@ -93,8 +112,8 @@ def stitch(target: Path, shards: list[Path], model: type[BaseModel]) -> tuple[st
             os.link(shards[0], target)
         except OSError:  # a file system without hard links
             target.write_bytes(data)
-        return hashlib.sha256(data).hexdigest(), len(data)
-    digest = hashlib.sha256()
+        return hashlib.sha256(data).hexdigest(), len(data), stream_rows(data)
+    digest, rows = hashlib.sha256(), 0
     with target.open("wb") as out:
 
         def put(data: bytes | memoryview) -> None:
@@ -103,7 +122,9 @@ def stitch(target: Path, shards: list[Path], model: type[BaseModel]) -> tuple[st
 
         put(prefix)
         for shard in shards:
-            put(_checked_stream(shard, prefix, model)[len(prefix) : -len(_EOS)])
+            data = _checked_stream(shard, prefix, model)
+            rows += stream_rows(data)
+            put(data[len(prefix) : -len(_EOS)])
         put(_EOS)
         size = out.tell()
-    return digest.hexdigest(), size
+    return digest.hexdigest(), size, rows

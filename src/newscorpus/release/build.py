@@ -200,9 +200,10 @@ def _write_configs(out: Path, configs: list[Config], executor: Executor, layout:
     for _ in executor.map(write_shard, layout.shard_jobs(where, ids)):
         pass
     rows = layout.rows()
+    stitched = executor.map(stitch_config, ((where, c, rows[c.name]) for c in configs))
     files = [
         FileEntry(path=f"{config.name}/{split}.arrow", sha256=sha256, bytes=size, rows=rows[config.name][split])
-        for config, made in zip(configs, executor.map(stitch_config, ((where, c) for c in configs)), strict=True)
+        for config, made in zip(configs, stitched, strict=True)
         for split, sha256, size in made
     ]
     for scratch in (SPILL_DIR, SHARD_DIR):

@@ -66,8 +66,8 @@ class SpilledJob:
     job: int
     splits: list[str]  # as each id gives it: the driver may move an article into its cluster's split
     signatures: Signatures  # what near-duplicate clustering needs (``release.clusters``)
-    starts: dict[str, npt.NDArray[np.int64]]  # by config: each article's first row in the job's spill
-    sizes: dict[str, npt.NDArray[np.int64]]  # by config: each article's rows
+    starts: dict[str, Places]  # by config: each article's first row in the job's spill
+    sizes: dict[str, Places]  # by config: each article's rows
     tally: Tally
     summaries: bytes
     problems: dict[int, list[Problem]]  # by article: why it is kept out of a config
@@ -100,8 +100,9 @@ def spill_job(
     by_split: dict[str, dict[str, list[Rows]]] = {c.name: {s: [] for s in SPLITS} for c in configs}
     counts: dict[str, dict[str, int]] = {c.name: dict.fromkeys(SPLITS, 0) for c in configs}
     # Each article's first row among its split's rows of a config, and how many it has.
-    within: dict[str, npt.NDArray[np.int64]] = {c.name: np.zeros(len(articles), dtype=np.int64) for c in configs}
-    sizes: dict[str, npt.NDArray[np.int64]] = {c.name: np.zeros(len(articles), dtype=np.int64) for c in configs}
+    # 32 bits, as the driver keeps them for every article until the layout.
+    within: dict[str, Places] = {c.name: np.zeros(len(articles), dtype=np.int32) for c in configs}
+    sizes: dict[str, Places] = {c.name: np.zeros(len(articles), dtype=np.int32) for c in configs}
     tally, summaries, problems = Tally(list(configs)), [], {}
     for n, (summary, rows) in enumerate(job_rows(articles, configs)):
         for config, made in rows.items():
@@ -122,7 +123,7 @@ def spill_job(
     split_of = np.array([SPLITS.index(s.split) for s in summaries], dtype=np.int64)
     starts = {}
     for config, by in counts.items():
-        bases = np.array([0, *accumulate(by.values())][: len(SPLITS)], dtype=np.int64)
+        bases = np.array([0, *accumulate(by.values())][: len(SPLITS)], dtype=np.int32)
         starts[config] = bases[split_of] + within[config]
     spilled = SpilledJob(
         job,

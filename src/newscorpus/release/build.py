@@ -105,8 +105,8 @@ class _Placements:
         self.splits.extend(SPLITS.index(job.splits[n]) for n in places)
         self.jobs.append(np.full(len(places), job.job, dtype=np.int32))
         for name in self.names:
-            self.starts[name].append(job.starts[name][at].astype(np.int32))
-            self.sizes[name].append(job.sizes[name][at].astype(np.int32))
+            self.starts[name].append(job.starts[name][at])
+            self.sizes[name].append(job.sizes[name][at])
 
     def lay_out(self, layout: Layout, splits: list[str], leaders: npt.NDArray[np.int64]) -> None:
         """Keep every article's rows in ``layout``, each in its split and cluster (``Assignment.leaders``).

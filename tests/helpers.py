@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -18,6 +20,11 @@ def rss_mib() -> int:
     """Return this process's resident memory now, in MiB (Linux)."""
     status = Path("/proc/self/status").read_text(encoding="ascii").splitlines()
     return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmRSS:"))
+
+
+def pandas_imported(_: object) -> tuple[int, bool]:
+    """Return this process's id and whether it has imported pandas: a job for a pool's workers."""
+    return os.getpid(), "pandas" in sys.modules
 
 
 def add_json_articles(corpus: Path, n: int, name: str = "bulk.jsonl", **extra: object) -> Path:

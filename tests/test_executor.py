@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gc
+import os
 import pickle
 import shutil
 import socket
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TypeVar
 
@@ -42,6 +44,33 @@ def test_the_local_executor_gives_results_in_job_order(processes: int, chunk: in
     with LocalExecutor(processes) as executor:
         assert executor.workers == processes
         assert list(executor.map(square, range(50), chunk)) == [n * n for n in range(50)]
+
+
+def square_and_pid(n: int) -> tuple[int, int]:
+    return n * n, os.getpid()
+
+
+def die(_: int) -> int:
+    os._exit(3)
+
+
+def test_the_local_executor_keeps_its_workers_for_every_map_until_it_is_closed() -> None:
+    with LocalExecutor(2) as executor:
+        runs = [list(executor.map(square_and_pid, range(30), 3)) for _ in range(3)]
+        assert all([r for r, _ in run] == [n * n for n in range(30)] for run in runs)
+    workers = {pid for run in runs for _, pid in run}
+    assert 1 <= len(workers) <= 2
+    assert os.getpid() not in workers
+    for pid in workers:
+        with pytest.raises(ProcessLookupError):  # ended and reaped by close
+            os.kill(pid, 0)
+
+
+def test_a_worker_that_dies_fails_its_map_and_the_next_map_gets_new_workers() -> None:
+    with LocalExecutor(2) as executor:
+        with pytest.raises(BrokenProcessPool):
+            list(executor.map(die, range(4)))
+        assert [r for r, _ in executor.map(square_and_pid, range(10))] == [n * n for n in range(10)]
 
 
 def test_without_an_address_the_executor_is_the_local_one() -> None:

@@ -3,15 +3,17 @@ from __future__ import annotations
 import ctypes
 import gc
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newscorpus.core.pool import WINDOW, YOUNG_OBJECTS, frozen_gc, ordered_map, trim_heap
-from tests.helpers import rss_mib
+from newscorpus.core.pool import WINDOW, YOUNG_OBJECTS, frozen_gc, ordered_map, trim_heap, worker_pool
+from tests.helpers import add_json_articles, rss_mib
 
 
 def square_and_pid(x: int) -> tuple[int, int]:
@@ -43,6 +45,63 @@ def test_jobs_are_read_lazily_within_a_bounded_window(processes: int) -> None:
         next(results)
     assert len(read) <= WINDOW * processes * 4 + 4
     results.close()
+
+
+def test_a_pool_given_to_maps_keeps_its_workers_and_an_abandoned_map_leaves_it_usable() -> None:
+    with worker_pool(2) as pool:
+        first = list(ordered_map(square_and_pid, range(40), 2, chunk=2, pool=pool))
+        abandoned = ordered_map(square_and_pid, range(100_000), 2, chunk=2, pool=pool)
+        next(abandoned)
+        abandoned.close()  # its pending chunks are cancelled, not left to run before the next map's
+        second = list(ordered_map(square_and_pid, range(40), 2, chunk=2, pool=pool))
+    assert [r for r, _ in second] == [x * x for x in range(40)]
+    assert len({pid for _, pid in first + second}) <= 2  # the same two workers, not two more
+
+
+SPARED = """
+import sys
+from newscorpus.core.pool import spare_pandas
+import numpy as np
+import pyarrow as pa
+
+spare_pandas()
+pa.array(["a"], pa.string())
+pa.array(np.arange(3))
+pa.Table.from_pylist([{"a": 1}], schema=pa.schema([("a", pa.int64())]))
+assert "pandas" not in sys.modules, "pyarrow imported pandas"
+assert pa.table({"a": [1, 2]}).to_pandas()["a"].tolist() == [1, 2]  # imported when asked for
+"""
+
+
+def test_a_worker_spares_pyarrow_s_import_of_pandas_which_stays_importable() -> None:
+    subprocess.run([sys.executable, "-c", SPARED], check=True, timeout=120)  # a fresh interpreter: no pandas yet
+
+
+BUILT = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+from helpers import pandas_imported
+from newscorpus.core.executor import LocalExecutor
+from newscorpus.release.build import build
+
+with LocalExecutor(2) as executor:
+    build(Path(sys.argv[1]), "1.0.0", executor=executor)
+    print(sorted(set(executor.map(pandas_imported, range(16)))), pandas_imported(None))
+"""
+
+
+def test_a_build_imports_no_pandas_in_its_workers_or_here(corpus: Path) -> None:
+    """Every Arrow array a job makes names its type: one whose type pyarrow infers imports pandas (0.35 s)."""
+    add_json_articles(corpus, 30)
+    done = subprocess.run(
+        [sys.executable, "-c", BUILT, str(corpus), str(Path(__file__).parent)],
+        capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    workers, here = done.stdout.strip().rsplit("] ", 1)
+    assert "True" not in workers
+    assert "True" not in here
+    assert workers.count("False") >= 1
 
 
 def collection_state(_: int) -> tuple[tuple[int, int, int], int]:

@@ -18,11 +18,13 @@ import socket
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any, TypeVar
 
 from newscorpus.core.errors import NewscorpusError, UsageError
-from newscorpus.core.pool import WINDOW, apply_chunk, chunks, collect_seldom, ordered_map
+from newscorpus.core.pool import WINDOW, apply_chunk, chunks, collect_seldom, ordered_map, spare_pandas, worker_pool
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -49,8 +51,8 @@ class Executor(ABC):
     def map(self, work: Callable[[J], R], jobs: Iterable[J], chunk: int = 1) -> Iterator[R]:
         """Yield ``work(job)`` for each job, in order; jobs travel ``chunk`` at a time."""
 
-    def close(self) -> None:  # noqa: B027 - a local executor holds nothing between maps
-        """Release what the executor holds (a cluster connection)."""
+    def close(self) -> None:  # noqa: B027 - an executor in this process holds nothing
+        """Release what the executor holds: its worker processes, or its cluster connection."""
 
     def __enter__(self) -> Executor:
         return self
@@ -60,14 +62,35 @@ class Executor(ABC):
 
 
 class LocalExecutor(Executor):
-    """The embedded default: a process pool on this machine (``processes``; None: all cores; 1: this process)."""
+    """The embedded default: a process pool on this machine (``processes``; None: all cores; 1: this process).
+
+    The pool is started by the first map and kept until ``close``: a build's phases (reading,
+    shards, stitching, hashing) share its workers, which would otherwise be forked, and import
+    what the jobs need, again for each phase.
+    """
 
     def __init__(self, processes: int | None = None) -> None:
         self.workers = processes or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
 
     def map(self, work: Callable[[J], R], jobs: Iterable[J], chunk: int = 1) -> Iterator[R]:
         """Yield ``work(job)`` for each job, in order, from a bounded window of jobs on the pool."""
-        return ordered_map(work, jobs, self.workers, chunk)
+        if self.workers > 1 and self._pool is None:
+            self._pool = worker_pool(self.workers)
+        return self._mapped(ordered_map(work, jobs, self.workers, chunk, self._pool))
+
+    def _mapped(self, results: Iterator[R]) -> Iterator[R]:
+        try:
+            yield from results
+        except BrokenProcessPool:
+            self.close()  # a worker died: the next map starts a pool afresh
+            raise
+
+    def close(self) -> None:
+        """End the pool's workers, if a map started them."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
 
 def _versions() -> dict[str, str]:
@@ -87,8 +110,10 @@ def _freeze_imports() -> None:
     The local pool's workers inherit that from their parent (see ``frozen_gc``); a Ray worker
     would walk every module of Ray and of the build in each full collection, tens of them a build.
     It collects seldom too (``collect_seldom``): it runs only our jobs until the build's Ray job ends.
+    Like the local pool's workers, it spares pyarrow's import of pandas (``spare_pandas``).
     """
     if not gc.get_freeze_count():
+        spare_pandas()
         gc.collect()
         gc.freeze()
         collect_seldom()

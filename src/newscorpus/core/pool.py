@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import importlib.abc
 import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 from typing import TypeVar
 
 J = TypeVar("J")
@@ -74,6 +77,43 @@ def trim_heap() -> None:
         trim(0)
 
 
+class _NoPandas(importlib.abc.MetaPathFinder):
+    """Refuses to find pandas: what pyarrow's first look for it then sees."""
+
+    def find_spec(self, name: str, path: Sequence[str] | None, target: ModuleType | None = None) -> ModuleSpec | None:
+        if name == "pandas":
+            raise ModuleNotFoundError("left out of this worker", name=name)
+        return None
+
+
+def spare_pandas() -> None:
+    """Keep pyarrow from importing pandas into this process, where nothing else has imported it yet.
+
+    pyarrow looks for pandas once per process, at its first conversion of Python objects
+    (apache/arrow#34994), to tell pandas objects from others: 0.35 s and 55 MiB in each
+    worker, whose jobs give it lists and numpy arrays with their types. Shown no pandas that
+    once, pyarrow takes those as they are; pandas stays importable, and pyarrow's pandas
+    conversions (``to_pandas``) import it when called. Arrays whose type pyarrow must infer
+    still import it (its C++ looks for pandas' missing values), so jobs name their types.
+    """
+    if "pandas" in sys.modules:
+        return
+    import pyarrow as pa  # here: the pool itself is imported where pyarrow is not needed
+
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        pa.array([], pa.int8())
+    finally:
+        sys.meta_path.remove(finder)
+
+
+def _start_worker(parent: int) -> None:
+    """Set up a pool's worker: it ends with ``parent`` (``_die_with``) and spares pyarrow's pandas import."""
+    _die_with(parent)
+    spare_pandas()
+
+
 def _die_with(parent: int) -> None:
     """Have the kernel end this worker when ``parent`` dies, killed or not (Linux).
 
@@ -103,24 +143,40 @@ def chunks(jobs: Iterable[J], size: int) -> Iterator[list[J]]:
         yield chunk
 
 
+def worker_pool(processes: int) -> ProcessPoolExecutor:
+    """Return a pool of ``processes`` worker processes that end when this process does, killed or not."""
+    return ProcessPoolExecutor(max_workers=processes, initializer=_start_worker, initargs=(os.getpid(),))
+
+
 def ordered_map(
-    work: Callable[[J], R], jobs: Iterable[J], processes: int | None = None, chunk: int = 16
+    work: Callable[[J], R],
+    jobs: Iterable[J],
+    processes: int | None = None,
+    chunk: int = 16,
+    pool: ProcessPoolExecutor | None = None,
 ) -> Iterator[R]:
     """Yield ``work(job)`` for each job, in order; with more than one process (default: all cores), in a pool.
 
     ``work`` must be a module-level function and jobs must pickle. Jobs are read lazily and
     sent in chunks of ``chunk`` (one round trip each), at most ``WINDOW`` chunks per process
-    ahead of the one the caller is waiting for.
+    ahead of the one the caller is waiting for. ``pool`` (of ``processes`` workers) runs them if
+    given, else a pool of this map's own.
     """
     processes = processes or os.cpu_count() or 1
     if processes == 1:
         yield from map(work, jobs)
-        return
-    with ProcessPoolExecutor(max_workers=processes, initializer=_die_with, initargs=(os.getpid(),)) as pool:
+    elif pool is None:
+        with worker_pool(processes) as own:
+            yield from ordered_map(work, jobs, processes, chunk, own)
+    else:
         pending: deque[Future[list[R]]] = deque()
-        for part in chunks(jobs, chunk):
-            pending.append(pool.submit(apply_chunk, work, part))
-            if len(pending) >= WINDOW * processes:
+        try:
+            for part in chunks(jobs, chunk):
+                pending.append(pool.submit(apply_chunk, work, part))
+                if len(pending) >= WINDOW * processes:
+                    yield from pending.popleft().result()
+            while pending:
                 yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
+        finally:
+            for future in pending:  # a map left early (an error) does not hold a shared pool's workers
+                future.cancel()

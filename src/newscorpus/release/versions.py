@@ -52,7 +52,8 @@ def rebuild_hint(corpus: Path, manifest: Manifest) -> str:
     if manifest.schema_version != code:
         why = f"it was built with schema {manifest.schema_version}, and this code has schema {code}"
     else:
-        inputs, digest = hash_inputs(corpus, LocalExecutor())
+        with LocalExecutor() as executor:
+            inputs, digest = hash_inputs(corpus, executor)
         if digest == manifest.inputs_sha256:
             return f"Try `{build_command(corpus, manifest)}` to rebuild its data files from the inputs."
         why = f"{changed_inputs(manifest.inputs, inputs)} since it was built"

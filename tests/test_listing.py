@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import pickle
+import tempfile
 from array import array
 from pathlib import Path, PurePosixPath
 
@@ -14,7 +16,7 @@ from newscorpus.core.codes import Code
 from newscorpus.core.names import JOIN_BATCH, GrowingNames, Names, NamesAt
 from newscorpus.core.report import Problem
 from newscorpus.ingest.corpus import iter_corpus, validate
-from newscorpus.ingest.listing import Listing, walk_folder
+from newscorpus.ingest.listing import Listing, sha256_file, walk_folder
 
 NAME = st.sampled_from(["a", "b", "B", "b.txt", "b-c", "ä.txt", "z", ".hidden", "a.meta.yaml"])
 
@@ -165,3 +167,17 @@ def test_a_listing_s_inputs_are_its_names_under_their_folders_without_a_copy(tmp
     assert list(inputs) == [inputs[n] for n in range(len(inputs))] == expected
     assert [names for _, names in inputs.batches()] == [listing.raw, listing.gold]
     assert all(held is kept for (_, held), kept in zip(inputs.batches(), (listing.raw, listing.gold), strict=True))
+
+
+CHUNK_EDGES = st.sampled_from([0, 1, (1 << 16) - 1, 1 << 16, (1 << 16) + 1, 2 << 16])
+
+
+@settings(max_examples=25, deadline=None)
+@given(CHUNK_EDGES | st.integers(0, 3 << 16), st.binary(min_size=1))
+def test_a_file_s_sha256_is_that_of_its_bytes_whatever_its_size(size: int, pattern: bytes) -> None:
+    """Read in chunks of 64 KiB: sizes around and across the chunk's edges hash as the whole bytes do."""
+    data = (pattern * (size // len(pattern) + 1))[:size]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "input"
+        path.write_bytes(data)
+        assert sha256_file(path) == hashlib.sha256(data).hexdigest()

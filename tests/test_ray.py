@@ -185,6 +185,31 @@ def test_cluster_validate_reports_a_bad_file_as_locally(cluster: RayCluster, tmp
         assert (done.returncode, done.stdout) == (local.returncode, local.stdout), done.stderr[-3000:]
 
 
+ARRAYS_ON_RAY = """
+import sys
+from newscorpus.core.executor import RayExecutor
+
+def typed_array(_):
+    import os
+    import pyarrow as pa
+
+    pa.array([1, 2], pa.int64())  # pyarrow's first conversion in a fresh worker: it looks for pandas
+    return os.getpid(), "pandas" in sys.modules
+
+with RayExecutor(sys.argv[1]) as executor:
+    print(sorted(set(executor.map(typed_array, range(8)))))
+"""
+
+
+@pytest.mark.integration
+@pytest.mark.ray
+def test_cluster_workers_spare_pyarrow_s_import_of_pandas(cluster: RayCluster) -> None:
+    done = cluster.run([sys.executable, "-c", ARRAYS_ON_RAY, ADDRESS])
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "(" in done.stdout  # a worker answered
+    assert "True" not in done.stdout
+
+
 @pytest.mark.integration
 @pytest.mark.ray
 @pytest.mark.parametrize(("command", "address"), [("build", "127.0.0.1:1"), ("validate", "auto")])

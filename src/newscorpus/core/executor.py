@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from newscorpus.core.errors import NewscorpusError, UsageError
-from newscorpus.core.pool import WINDOW, apply_chunk, chunks, collect_seldom, ordered_map, spare_pandas, worker_pool
+from newscorpus.core.pool import WINDOW, apply_chunk, chunks, collect_seldom, ordered_map, prepare_worker, worker_pool
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -110,10 +110,10 @@ def _freeze_imports() -> None:
     The local pool's workers inherit that from their parent (see ``frozen_gc``); a Ray worker
     would walk every module of Ray and of the build in each full collection, tens of them a build.
     It collects seldom too (``collect_seldom``): it runs only our jobs until the build's Ray job ends.
-    Like the local pool's workers, it spares pyarrow's import of pandas (``spare_pandas``).
+    It is prepared for jobs as the local pool's workers are (``prepare_worker``).
     """
     if not gc.get_freeze_count():
-        spare_pandas()
+        prepare_worker()
         gc.collect()
         gc.freeze()
         collect_seldom()

@@ -169,6 +169,7 @@ class Bench:
         self.warmed = 0  # the warm cache holds the tokens of articles 0..warmed-1 (generated corpora share prefixes)
         self._cold_runs: list[float] | None = None
         self._cold_articles = 0
+        self._build_corpus: Path | None = None
         self._conn: Any = None
 
     def log(self, message: str) -> None:
@@ -214,11 +215,17 @@ class Bench:
         shutil.rmtree(corpus, ignore_errors=True)
         self.warmed = n
 
+    def build_corpus(self) -> Path:
+        """Return the corpus of N generated articles that the build figures share (generated once per run)."""
+        if self._build_corpus is None:
+            self._build_corpus = self.corpus(self.args.articles, f"build-{self.args.articles}")
+        return self._build_corpus
+
     def cold_build_runs(self) -> tuple[list[float], int]:
         """Return the seconds of each full build with a cold cache of N articles (measured once per run)."""
         if self._cold_runs is None:
             n = self.args.articles
-            corpus = self.corpus(n, f"build-{n}")
+            corpus = self.build_corpus()
             runs = []
             for r in range(self.args.repeat):
                 cache = self.tmp / f"cache-cold-{r}"

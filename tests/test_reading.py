@@ -101,14 +101,15 @@ def test_a_jsonl_file_read_in_byte_ranges_gives_what_reading_it_whole_gives(
     lines=st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=30),
     newline_at_end=st.booleans(),
     size=st.integers(1, 200),
+    workers=st.integers(1, 4),
 )
 def test_byte_ranges_cover_a_jsonl_file_in_whole_lines_and_number_them(
-    tmp_path_factory: pytest.TempPathFactory, lines: list[bytes], newline_at_end: bool, size: int
+    tmp_path_factory: pytest.TempPathFactory, lines: list[bytes], newline_at_end: bool, size: int, workers: int
 ) -> None:
     data = b"\n".join(lines) + (b"\n" if newline_at_end and lines else b"")
     path = tmp_path_factory.mktemp("ranges") / "f.jsonl"
     path.write_bytes(data)
-    ranges = list(jsonl_ranges(path, "raw/f.jsonl", size))
+    ranges = list(jsonl_ranges(path, "raw/f.jsonl", size, workers))
     assert ranges[0].start == 0
     assert ranges[-1].stop == len(data)
     assert ranges[-1].last
@@ -118,6 +119,23 @@ def test_byte_ranges_cover_a_jsonl_file_in_whole_lines_and_number_them(
         assert data[before.stop - 1 : before.stop] == b"\n"
     for part in ranges:
         assert part.line == data[: part.start].count(b"\n") + 1
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_the_last_ranges_of_a_jsonl_file_shrink_so_that_no_worker_waits_long_for_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    monkeypatch.setattr(pieces, "MIN_RANGE_BYTES", 1_000)
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(b"".join(b'{"n": %07d, "pad": "%s"}\n' % (n, b"x" * 70) for n in range(2_000)))  # 100 bytes
+    size = 20_000
+    lengths = [r.stop - r.start for r in jsonl_ranges(path, "raw/f.jsonl", size, workers)]
+    assert lengths[0] >= size  # full ranges first: a range ends at the line after its size
+    assert lengths[-1] <= 1_100  # the smallest range, and a line
+    assert lengths == sorted(lengths, reverse=True)  # never growing again
+    for at, length in enumerate(lengths):  # each at most its share of what was left, or the smallest
+        left = sum(lengths[at:])
+        assert length <= max(1_000, min(size, left // (2 * workers))) + 100
 
 
 def schedule(per_job: int, files: int, workers: int) -> list[int]:

@@ -8,6 +8,7 @@ import pickle
 import shutil
 import socket
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -64,6 +65,25 @@ def test_the_local_executor_keeps_its_workers_for_every_map_until_it_is_closed()
     for pid in workers:
         with pytest.raises(ProcessLookupError):  # ended and reaped by close
             os.kill(pid, 0)
+
+
+def test_an_executor_dropped_without_close_ends_its_workers() -> None:
+    executor = LocalExecutor(2)
+    workers = {pid for _, pid in executor.map(square_and_pid, range(20))}
+    del executor
+    gc.collect()
+    deadline = time.monotonic() + 30
+    while any(_running(pid) for pid in workers):
+        assert time.monotonic() < deadline, "the workers of a dropped executor still run"
+        time.sleep(0.05)
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs (gone, or a zombie waiting for its parent to reap it: not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_a_worker_that_dies_fails_its_map_and_the_next_map_gets_new_workers() -> None:

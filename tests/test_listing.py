@@ -173,11 +173,11 @@ CHUNK_EDGES = st.sampled_from([0, 1, (1 << 16) - 1, 1 << 16, (1 << 16) + 1, 2 <<
 
 
 @settings(max_examples=25, deadline=None)
-@given(CHUNK_EDGES | st.integers(0, 3 << 16), st.binary(min_size=1))
-def test_a_file_s_sha256_is_that_of_its_bytes_whatever_its_size(size: int, pattern: bytes) -> None:
+@given(CHUNK_EDGES | st.integers(0, 3 << 16), st.binary(min_size=1), st.booleans())
+def test_a_file_s_sha256_is_that_of_its_bytes_whatever_its_size(size: int, pattern: bytes, as_str: bool) -> None:
     """Read in chunks of 64 KiB: sizes around and across the chunk's edges hash as the whole bytes do."""
     data = (pattern * (size // len(pattern) + 1))[:size]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "input"
         path.write_bytes(data)
-        assert sha256_file(path) == hashlib.sha256(data).hexdigest()
+        assert sha256_file(str(path) if as_str else path) == hashlib.sha256(data).hexdigest()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,10 +22,12 @@ a file is quick beside a job's round trip, which costs a Ray driver about a mill
 def _sha256_files(job: tuple[Path, str, Names]) -> bytes:
     corpus, prefix, names = job
     digests = []
+    root = str(corpus)
     for name in names:
         path = prefix + name
         try:
-            digests.append(bytes.fromhex(sha256_file(corpus / path)))
+            # A str: joining and opening a Path cost about 4 µs of a small input's 17-20.
+            digests.append(bytes.fromhex(sha256_file(os.path.join(root, path))))  # noqa: PTH118
         except OSError as exc:
             raise ReleaseError(
                 f"{path} could not be read to hash it ({exc.strerror or exc}): it changed while the build ran, or "

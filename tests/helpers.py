@@ -22,6 +22,11 @@ def rss_mib() -> int:
     return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmRSS:"))
 
 
+def square_and_pid(n: int) -> tuple[int, int]:
+    """Return ``n`` squared and this process's id: a job that says which worker ran it."""
+    return n * n, os.getpid()
+
+
 def pandas_imported(_: object) -> tuple[int, bool]:
     """Return this process's id and whether it has imported pandas: a job for a pool's workers."""
     return os.getpid(), "pandas" in sys.modules

@@ -30,6 +30,7 @@ from newscorpus.core.executor import (
 )
 from newscorpus.core.pool import YOUNG_OBJECTS
 from newscorpus.release.build import build
+from tests.helpers import square_and_pid
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -45,10 +46,6 @@ def test_the_local_executor_gives_results_in_job_order(processes: int, chunk: in
     with LocalExecutor(processes) as executor:
         assert executor.workers == processes
         assert list(executor.map(square, range(50), chunk)) == [n * n for n in range(50)]
-
-
-def square_and_pid(n: int) -> tuple[int, int]:
-    return n * n, os.getpid()
 
 
 def die(_: int) -> int:

@@ -13,11 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newscorpus.core.pool import WINDOW, YOUNG_OBJECTS, frozen_gc, ordered_map, trim_heap, worker_pool
-from tests.helpers import add_json_articles, rss_mib
-
-
-def square_and_pid(x: int) -> tuple[int, int]:
-    return x * x, os.getpid()
+from tests.helpers import add_json_articles, rss_mib, square_and_pid
 
 
 @settings(max_examples=10, deadline=None)

@@ -17,6 +17,7 @@ from newscorpus.core.report import Problem
 from newscorpus.ingest import candidates
 from newscorpus.ingest.admission import Admission
 from newscorpus.ingest.candidates import Candidates
+from newscorpus.ingest.seal import NO_SEAL, SEAL_BYTES
 
 # Values whose 64-bit keys collide: the first two of each share their first 8 bytes and differ after.
 IDS = ["alpha", "beta", "gamma", "delta"]
@@ -66,7 +67,7 @@ def admitted(stream: list[list[list[Any]]]) -> tuple[list[tuple[Any, ...]], Admi
     names = [f"raw/{j}-{p}.jsonl" for j, job in enumerate(stream) for p in range(len(job))]
     admission, out, value = Admission(names), [], 0
     for j, job in enumerate(stream):
-        pieces, rows, ids, lines, imported, values = [], [], [], [], [], []
+        pieces, rows, ids, lines, imported, values, seals = [], [], [], [], [], [], []
         for p, piece in enumerate(job):
             items: list[Problem | int] = []
             for entry in piece:
@@ -82,9 +83,11 @@ def admitted(stream: list[list[list[Any]]]) -> tuple[list[tuple[Any, ...]], Admi
                 lines.append(line)
                 imported.append(imp)
                 values.append(value)
+                seals.append(_seal(value))
             pieces.append((items, names.index(f"raw/{j}-{p}.jsonl")))
         digests = np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(len(rows), 64)
-        found = Candidates(ids, digests, lines, imported, {}, values)
+        gold = np.frombuffer(b"".join(seals), dtype=np.uint8).reshape(len(seals), SEAL_BYTES)
+        found = Candidates(ids, digests, lines, imported, {}, values, gold)
         for made in admission.admit(pieces, found):
             for thing in made:
                 if isinstance(thing, Problem):
@@ -93,6 +96,15 @@ def admitted(stream: list[list[list[Any]]]) -> tuple[list[tuple[Any, ...]], Admi
                 else:
                     out.append(("value", thing))
     return out, admission
+
+
+def _seal(value: int) -> bytes:
+    """The gold seal of candidate ``value``: some have none (``NO_SEAL``), as articles without gold."""
+    return NO_SEAL if value % 3 == 0 else hashlib.sha256(b"gold %d" % value).digest()
+
+
+def _no_gold(n: int) -> npt.NDArray[np.uint8]:
+    return np.zeros((n, SEAL_BYTES), dtype=np.uint8)
 
 
 def _kept(message: str) -> str:
@@ -112,8 +124,15 @@ def _colliding(ids: list[str]) -> npt.NDArray[np.uint64]:
 def test_admission_by_job_keeps_the_rule_one_candidate_at_a_time(stream: list[list[list[Any]]]) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(candidates, "id_keys", _colliding)  # alpha and beta share a key
-        got, _ = admitted(stream)
-    assert got == oracle(stream)
+        got, admission = admitted(stream)
+    expected = oracle(stream)
+    assert got == expected
+    # The seal is that of the admitted candidates' gold only: a duplicate's gold counts for nothing.
+    seal = 0
+    for kind, *rest in expected:
+        if kind == "value":
+            seal ^= int.from_bytes(_seal(rest[0]), "little")
+    assert admission.gold_seal == seal.to_bytes(SEAL_BYTES, "little")
 
 
 @settings(max_examples=100, deadline=None)
@@ -125,7 +144,7 @@ def test_admitted_ids_are_known_and_no_other(batches: list[list[str]], asked: li
         n = len(batch)
         rows = [hashlib.sha256(f"{b}-{k}".encode()).digest() * 2 for k, i in enumerate(batch)]
         digests = np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(n, 64)
-        found = Candidates(batch, digests, [k + 1 for k in range(n)], [False] * n, {}, list(range(n)))
+        found = Candidates(batch, digests, [k + 1 for k in range(n)], [False] * n, {}, list(range(n)), _no_gold(n))
         admission.admit([(list(range(n)), b)], found)
         for i in batch:
             if i not in seen:
@@ -140,7 +159,7 @@ def test_a_settled_admission_keeps_its_articles_and_admits_no_more() -> None:
     names = ["raw/a.jsonl", "raw/b.jsonl"]
     admission = Admission(names)
     digests = np.frombuffer(b"".join(hashlib.sha256(b"%d" % n).digest() * 2 for n in range(2)), dtype=np.uint8)
-    found = Candidates(["x", "y"], digests.reshape(2, 64), [3, 4], [False, False], {}, ["X", "Y"])
+    found = Candidates(["x", "y"], digests.reshape(2, 64), [3, 4], [False, False], {}, ["X", "Y"], _no_gold(2))
     admission.admit([([0], 0), ([1], 1)], found)
     admission.settle()
     assert (list(admission.ids), list(admission.files), list(admission.lines)) == (["x", "y"], names, [3, 4])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import hashlib
 import inspect
 import os
 import tempfile
@@ -150,14 +151,15 @@ def _gold_of(article: Article) -> dict[str, Any]:
 def test_with_gold_reads_the_file_as_load_gold_does_and_applies_it(article: Article) -> None:
     with tempfile.TemporaryDirectory() as folder:
         corpus = Path(folder)
-        assert with_gold(corpus, article) == (article, [])  # no annotations folder at all
+        assert with_gold(corpus, article) == (article, [], None)  # no annotations folder at all
         path = gold_path(corpus, article.id)
         path.parent.mkdir()
         path.write_text(GoldFile.model_validate(_gold_of(article)).model_dump_json(), encoding="utf-8")
         loaded = load_gold(path, NAME)
         assert isinstance(loaded, GoldFile)
-        applied, problems = with_gold(corpus, article)
+        applied, problems, digest = with_gold(corpus, article)
         assert (applied, problems) == (apply_gold(article, loaded, NAME), [])
+        assert digest == hashlib.sha256(path.read_bytes()).digest()
         assert (applied.topic, applied.annotation.entities.status) == ("Sport", "gold")
 
 
@@ -173,7 +175,7 @@ def test_no_regular_file_of_the_gold_name_is_no_gold(tmp_path: Path, kind: str) 
         os.mkfifo(path)
     else:
         path.symlink_to(tmp_path / "nowhere.json")
-    assert with_gold(tmp_path, article) == (article, [])
+    assert with_gold(tmp_path, article) == (article, [], None)
 
 
 def test_a_symlinked_gold_file_is_read(tmp_path: Path) -> None:
@@ -183,8 +185,8 @@ def test_a_symlinked_gold_file_is_read(tmp_path: Path) -> None:
     path = gold_path(tmp_path, article.id)
     path.parent.mkdir()
     path.symlink_to(target)
-    applied, problems = with_gold(tmp_path, article)
-    assert (applied.topic, problems) == ("Sport", [])
+    applied, problems, digest = with_gold(tmp_path, article)
+    assert (applied.topic, problems, digest) == ("Sport", [], hashlib.sha256(target.read_bytes()).digest())
 
 
 def test_an_unreadable_gold_file_is_one_problem_and_the_article_is_kept(tmp_path: Path) -> None:
@@ -192,8 +194,9 @@ def test_an_unreadable_gold_file_is_one_problem_and_the_article_is_kept(tmp_path
     path = gold_path(tmp_path, article.id)
     path.parent.mkdir()
     path.write_bytes(b'{"article_id": ')
-    applied, problems = with_gold(tmp_path, article)
+    applied, problems, digest = with_gold(tmp_path, article)
     assert applied is article
+    assert digest == hashlib.sha256(b'{"article_id": ').digest()  # read, if not applied: its bytes are what counts
     assert [(p.code, p.file, p.article_id) for p in problems] == [
         (Code.JSON_MALFORMED, "annotations/seed-1.json", None)
     ]

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from newscorpus.core.executor import LocalExecutor
 from newscorpus.ingest.listing import Listing
+from newscorpus.ingest.seal import SEAL_BYTES, gold_seal
 from newscorpus.release import inputs
 from newscorpus.release.inputs import hash_inputs
 
@@ -46,7 +47,7 @@ def test_inputs_are_hashed_in_jobs_sized_to_the_workers(
         (corpus / "raw" / f"{n:03d}-ä.txt").write_bytes(f"Artikel {n}\n".encode())
     monkeypatch.setattr(inputs, "HASHES_PER_JOB", smallest)
     executor = _Sizing(workers)
-    entries, combined = hash_inputs(corpus, executor, Listing.of(corpus))
+    entries, combined, _ = hash_inputs(corpus, executor, Listing.of(corpus))
 
     assert [(e.path, e.sha256) for e in entries] == [
         (p, hashlib.sha256((corpus / p).read_bytes()).hexdigest()) for p in Listing.of(corpus).inputs()
@@ -65,7 +66,33 @@ def test_gold_files_are_hashed_after_the_raw_files_under_their_folder(tmp_path: 
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(data)
     executor = _Sizing(2)
-    entries, _ = hash_inputs(tmp_path, executor, Listing.of(tmp_path))
+    entries, _, _ = hash_inputs(tmp_path, executor, Listing.of(tmp_path))
 
     assert [(e.path, e.sha256) for e in entries] == [(p, hashlib.sha256(d).hexdigest()) for p, d in files.items()]
     assert executor.sizes == [2, 1]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(gold=st.integers(0, 12), smallest=st.integers(1, 5), unapplied=st.sets(st.integers(0, 11)))
+def test_the_gold_seal_is_of_every_gold_file_but_the_unapplied_in_any_jobs(
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    gold: int,
+    smallest: int,
+    unapplied: set[int],
+) -> None:
+    corpus = tmp_path_factory.mktemp("corpus")
+    (corpus / "raw").mkdir()
+    (corpus / "raw" / "a.txt").write_bytes(b"Artikel\n")
+    (corpus / "annotations").mkdir()
+    names = [f"annotations/g-{n:02d}-ß.json" for n in range(gold)]
+    for n, name in enumerate(names):
+        (corpus / name).write_bytes(b'{"n": %d}' % n)
+    monkeypatch.setattr(inputs, "HASHES_PER_JOB", smallest)
+    left_out = {names[n] for n in unapplied if n < gold}
+    _, _, seal = hash_inputs(corpus, _Sizing(3), Listing.of(corpus), left_out)
+
+    expected = 0
+    for name in set(names) - left_out:
+        expected ^= int.from_bytes(gold_seal(name, hashlib.sha256((corpus / name).read_bytes()).digest()), "little")
+    assert seal == expected.to_bytes(SEAL_BYTES, "little")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -19,6 +20,7 @@ from newscorpus.core.codes import Code
 from newscorpus.core.errors import InvalidInput, ReleaseError, SchemaError, UsageError
 from newscorpus.core.semver import bump
 from newscorpus.ingest.corpus import iter_corpus, validate
+from newscorpus.ingest.listing import Listing
 from newscorpus.release.build import build
 from newscorpus.release.entries import ArticleEntry
 from newscorpus.release.manifest import MANIFEST, load_manifest, release_versions
@@ -511,3 +513,64 @@ def test_an_article_turned_away_on_the_driver_counts_nowhere(corpus: Path, tmp_p
     assert [p.code for p in again.rejected] == [Code.DUPLICATE_TEXT]
     assert again.statistics == clean.statistics
     assert [e.id for e in again.articles or []] == [e.id for e in clean.articles or []]
+
+
+def _rathaus(corpus: Path, name: str, **fields: str) -> None:
+    record = {"id": "rathaus", "headline": "Rathaus saniert", "body": "Das Rathaus in Köln wird saniert.", **fields}
+    (corpus / "raw" / name).write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.mark.parametrize("change", ["rewritten after it was read", "added after the listing"])
+def test_gold_that_changes_while_the_build_runs_is_refused_and_nothing_is_released(corpus: Path, change: str) -> None:
+    """The manifest must hash the gold the release holds: a `labelstudio pull` during a build breaks the seal."""
+    add_json_articles(corpus, 20)
+    _rathaus(corpus, "a-rathaus.json")
+    article = next(a for a in iter_corpus(corpus) if getattr(a, "id", None) == "rathaus")
+    listing, rewritten = None, []
+
+    def rewrite() -> None:
+        if not rewritten:
+            rewritten.append(write_gold(corpus, article, [("Rathaus", "LOC")], topic="Sport"))
+
+    if change == "rewritten after it was read":
+        write_gold(corpus, article, [("Köln", "LOC")])
+        on_file = rewrite  # in the driver, once a file's articles (and their gold) were read
+    else:
+        listing = Listing.of(corpus)  # as a build lists the corpus first; the gold file comes after
+        rewrite()
+        on_file = None
+
+    with pytest.raises(ReleaseError, match=r"gold files in annotations/ changed while the build ran"):
+        build(corpus, "1.0.0", processes=2, on_file=on_file, listing=listing)
+    assert sorted(p.name for p in (corpus / "releases").iterdir()) == [".lock"]  # nothing, not even a temp folder
+
+    release = build(corpus, "1.0.0", processes=2)  # the gold stays now: built, with the gold it hashes
+    (built,) = [a for items in read_release(release.path).values() for a in items if a.id == "rathaus"]
+    assert (built.topic, [e.text for e in built.entities]) == ("Sport", ["Rathaus"])
+    recorded = {e.path: e.sha256 for e in release.manifest.inputs}
+    assert recorded["annotations/rathaus.json"] == hashlib.sha256(rewritten[0].read_bytes()).hexdigest()
+
+
+def test_gold_read_by_turned_away_copies_and_orphans_keeps_the_seal(corpus: Path) -> None:
+    """A copy with the kept article's id reads the same gold file again; a copy's own gold is an orphan: no refusal."""
+    add_json_articles(corpus, 20)
+    _rathaus(corpus, "a-rathaus.json")
+    article = next(a for a in iter_corpus(corpus) if getattr(a, "id", None) == "rathaus")
+    write_gold(corpus, article, [("Köln", "LOC")])
+    _rathaus(corpus, "b-rathaus.json", body="Das Rathaus in Köln wird bald saniert.")  # the id again
+    _rathaus(corpus, "c-rathaus.json", id="rathaus-kopie")  # the text again, with gold of its own
+    (corpus / "annotations" / "rathaus-kopie.json").write_text("{}", encoding="utf-8")
+    (corpus / "annotations" / "alt").mkdir()
+    (corpus / "annotations" / "alt" / "rathaus.json").write_text("{}", encoding="utf-8")  # never read
+
+    manifest = build(corpus, "1.0.0", processes=2, skip_invalid=True).manifest
+    assert {(p.code, p.file) for p in manifest.rejected} == {
+        (Code.ID_DUPLICATE, "raw/b-rathaus.json"),
+        (Code.DUPLICATE_TEXT, "raw/c-rathaus.json"),
+        (Code.GOLD_ORPHAN, "annotations/alt/rathaus.json"),
+        (Code.GOLD_ORPHAN, "annotations/rathaus-kopie.json"),
+    }
+    nested = next(p for p in manifest.rejected if p.file == "annotations/alt/rathaus.json")
+    assert "subfolder" in nested.message
+    assert "annotations/rathaus.json" in nested.message
+    assert manifest.statistics.entities == {"LOC": 1}

@@ -27,6 +27,7 @@ from newscorpus.core.rowfile import RowFile
 from newscorpus.ingest.candidates import DIGESTS_WIDTH, KEYS, Candidates, full_value, id_keys
 from newscorpus.ingest.listing import RAW_DIR
 from newscorpus.ingest.parsers import RAW_SUFFIXES
+from newscorpus.ingest.seal import NO_SEAL, folded, joined
 from newscorpus.model.gold import ANNOTATIONS_DIR
 from newscorpus.model.sidecar import SIDECAR_SUFFIX, sidecar_path
 
@@ -35,7 +36,10 @@ ORPHAN_BATCH = 8192  # gold files looked up at once
 
 
 def orphans(admission: Admission, raw_names: Sequence[str], gold_names: Sequence[str]) -> Iterator[Problem]:
-    """Yield a problem for each sidecar without its raw file, and each gold file of no admitted article."""
+    """Yield a problem for each sidecar without its raw file, and each gold file of no admitted article.
+
+    The other gold files are those the admitted articles' workers read: their seal is ``Admission.gold_seal``.
+    """
     sidecars = [name for name in raw_names if name.endswith(SIDECAR_SUFFIX)]
     wanted = {name.removesuffix(SIDECAR_SUFFIX) for name in sidecars}
     # Only the raw files a sidecar asks for are remembered: the listing may hold 100,000 names.
@@ -58,7 +62,13 @@ def orphans(admission: Admission, raw_names: Sequence[str], gold_names: Sequence
         known = admission.admitted([stem for stem, _, _ in split])
         for name, (stem, dot, suffix), kept in zip(batch, split, known, strict=True):
             stem = stem if dot else suffix
-            if not dot or suffix != "json" or not kept:
+            if "/" in name:  # never read: an article's gold is annotations/<its id>.json
+                message = (
+                    f"is in a subfolder of {ANNOTATIONS_DIR}/, where no gold is read. "
+                    f"Move it to {ANNOTATIONS_DIR}/{stem}.json if it is the gold of article {stem!r}"
+                )
+                yield Problem(code=Code.GOLD_ORPHAN, file=f"{ANNOTATIONS_DIR}/{name}", message=message, article_id=stem)
+            elif not dot or suffix != "json" or not kept:
                 yield Problem(
                     code=Code.GOLD_ORPHAN,
                     file=f"{ANNOTATIONS_DIR}/{name}",
@@ -80,6 +90,7 @@ class Admission:
         self._index = tuple(KeyIndex() for _ in KEYS)
         self._collided: dict[tuple[int, bytes], int] = {}  # (kind, value) → holder, where another value has its key
         self._settled = False
+        self.gold_seal = NO_SEAL  # of the gold files of the admitted articles, as their workers read them
 
     def settle(self) -> None:
         """Let go of the key indexes once every article is read: the admitted articles stay, and none may be added.
@@ -145,6 +156,7 @@ class Admission:
         self._files.extend(files[n] for n in rows)
         self.lines.extend(found.lines[n] or 0 for n in rows)
         self._digests.append(found.digests[rows])
+        self.gold_seal = joined(self.gold_seal, folded(found.seals[rows]))
         return turned
 
     def _check_open(self) -> None:

@@ -18,8 +18,9 @@ import numpy.typing as npt
 from newscorpus.core.report import Problem
 from newscorpus.ingest.make import ParseResult
 from newscorpus.ingest.parsers import parse_file
+from newscorpus.ingest.seal import NO_SEAL, SEAL_BYTES, gold_seal
 from newscorpus.model.article import LAYERS, Article
-from newscorpus.model.gold import with_gold
+from newscorpus.model.gold import gold_name, with_gold
 from newscorpus.model.sidecar import ImportFormat
 
 IMPORT_SOURCES = frozenset(get_args(ImportFormat))
@@ -37,6 +38,7 @@ class Candidate(NamedTuple, Generic[T]):
     line: int | None
     imported: bool  # from a public corpus, which may repeat a text on purpose
     gold_problems: list[Problem]  # why its gold was kept out; the article is kept without it
+    gold_seal: bytes  # of its gold file as read (``ingest.seal``), applied or not; ``NO_SEAL`` if it has none
     value: T
 
 
@@ -53,9 +55,10 @@ def candidates(corpus: Path, results: Iterable[ParseResult]) -> Iterator[Problem
             continue
         # Before gold may change the sources.
         imported = any(getattr(result.annotation, layer).source in IMPORT_SOURCES for layer in LAYERS)
-        result, gold_problems = with_gold(corpus, result)
+        result, gold_problems, gold = with_gold(corpus, result)
+        seal = NO_SEAL if gold is None else gold_seal(gold_name(result.id), gold)
         raw = bytes.fromhex(result.raw_sha256)
-        yield Candidate(result.id, raw, text_key(result.text), result.raw_line, imported, gold_problems, result)
+        yield Candidate(result.id, raw, text_key(result.text), result.raw_line, imported, gold_problems, seal, result)
 
 
 def text_key(text: str) -> bytes:
@@ -91,6 +94,7 @@ class Candidates(Generic[T]):
     imported: list[bool]
     gold_problems: dict[int, list[Problem]]
     values: list[T]
+    seals: npt.NDArray[np.uint8]  # one row each: its ``Candidate.gold_seal``
 
     @classmethod
     def of(cls, found: list[Candidate[Any]], values: list[T]) -> Candidates[T]:
@@ -103,6 +107,7 @@ class Candidates(Generic[T]):
             [c.imported for c in found],
             {n: c.gold_problems for n, c in enumerate(found) if c.gold_problems},
             values,
+            np.frombuffer(b"".join(c.gold_seal for c in found), dtype=np.uint8).reshape(len(found), SEAL_BYTES),
         )
 
     def __len__(self) -> int:

@@ -10,6 +10,7 @@ was made on; gold for another text is stale and never applied.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 from copy import copy
@@ -116,18 +117,21 @@ def _read_regular(path: str) -> bytes | None:
         os.close(fd)
 
 
-def with_gold(corpus: Path, article: Article) -> tuple[Article, list[Problem]]:
+def with_gold(corpus: Path, article: Article) -> tuple[Article, list[Problem], bytes | None]:
     """Return ``article`` with its gold file in ``corpus`` applied, or unchanged with the problems that keep it out.
 
-    An article without a gold file comes back unchanged, with no problem.
+    Also the sha256 of the gold file's bytes as read (None: there is none), applied or not, so
+    that a build can tell whether the file it hashes for its manifest is the one it read. An
+    article without a gold file comes back unchanged, with no problem.
     """
     name = gold_name(article.id)
     data = _read_regular(os.path.join(corpus, name))  # noqa: PTH118 - a str: a Path costs more than the read
     if data is None:
-        return article, []
+        return article, [], None
+    digest = hashlib.sha256(data).digest()
     gold = _parse(data, name)
     applied = gold if isinstance(gold, list) else apply_gold(article, gold, name)
-    return (article, applied) if isinstance(applied, list) else (applied, [])
+    return (article, applied, digest) if isinstance(applied, list) else (applied, [], digest)
 
 
 def _layer(gold: GoldFile, name: LayerName, status: GoldStatus) -> dict[str, Any]:

@@ -52,7 +52,7 @@ from newscorpus.release import BUILD_MODULES
 from newscorpus.release.clusters import Clusters, Placed, assign_splits, default_threshold
 from newscorpus.release.entries import ArticleList
 from newscorpus.release.history import rebuild_elsewhere
-from newscorpus.release.inputs import changed_inputs, hash_inputs
+from newscorpus.release.inputs import changed_inputs, sealed_inputs
 from newscorpus.release.manifest import (
     MANIFEST,
     RELEASES_DIR,
@@ -104,8 +104,10 @@ def _read_articles(
     threshold: float,
     previous: Manifest | None,
     listing: Listing,
-) -> tuple[Report, Tally, Layout, ArticleList]:
+) -> tuple[Report, Tally, Layout, ArticleList, bytes]:
     """Read every article, spill its rows into ``out`` and lay them out; return the report, counts, layout, articles.
+
+    And the seal of the gold files the articles were read with (``ingest.seal``).
 
     Near-duplicates (similarity ≥ ``threshold``) share a split: ``previous``, the release before,
     fixes the splits of the articles it holds. The layout's rows are written next
@@ -148,7 +150,7 @@ def _read_articles(
     stats.duplicates = cluster_statistics([(ids[leaders[g[0]]], len(g)) for g in clusters.groups()])
     placements.lay_out(layout, assignment.splits, leaders)
     articles = ArticleList(ids, Names(assignment.splits), NamesAt(ids, array("q", leaders.tobytes())))
-    return report, stats, layout, articles
+    return report, stats, layout, articles, admission.gold_seal
 
 
 def _write_configs(out: Path, configs: list[Config], executor: Executor, layout: Layout, ids: Names) -> list[FileEntry]:
@@ -221,7 +223,7 @@ def _build_into(
     threshold: float,
     listing: Listing,
 ) -> Manifest:
-    report, stats, layout, articles = _read_articles(
+    report, stats, layout, articles, gold_seal = _read_articles(
         corpus, tmp, configs, on_file, executor, threshold, previous, listing
     )
     if not report.articles_valid:
@@ -237,7 +239,7 @@ def _build_into(
     files = _write_configs(tmp, configs, executor, layout, articles.ids)
     del layout
     trim_heap()  # what the articles' layout held is free now
-    inputs, inputs_sha256 = hash_inputs(corpus, executor, listing)
+    inputs, inputs_sha256, _ = sealed_inputs(corpus, executor, listing, report.problems, gold_seal)
     splits: dict[str, dict[str, int]] = {}
     for entry in files:
         config, split = entry.path.removesuffix(".arrow").split("/")

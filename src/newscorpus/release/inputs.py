@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
+
+from newscorpus.core.codes import Code
 from newscorpus.core.errors import ReleaseError
 from newscorpus.core.executor import Executor
 from newscorpus.core.names import Names
 from newscorpus.core.plural import plural
+from newscorpus.core.report import Problem
 from newscorpus.ingest.listing import Listing, sha256_file
+from newscorpus.ingest.seal import NO_SEAL, SEAL_BYTES, folded, gold_seal, joined
+from newscorpus.model.gold import ANNOTATIONS_DIR
 from newscorpus.release.entries import DIGEST_BYTES, InputEntry, InputList
 
 HASHES_PER_JOB, HASH_JOBS_PER_WORKER = 2048, 8
@@ -19,43 +26,85 @@ HASHES_PER_JOB, HASH_JOBS_PER_WORKER = 2048, 8
 a file is quick beside a job's round trip, which costs a Ray driver about a millisecond of CPU whatever its size."""
 
 
-def _sha256_files(job: tuple[Path, str, Names]) -> bytes:
-    corpus, prefix, names = job
-    digests = []
+class HashedInputs(NamedTuple):
+    """Every input file with its hash, their hash, and the seal of the gold files among them (``ingest.seal``)."""
+
+    inputs: InputList
+    inputs_sha256: str
+    gold_seal: bytes  # of every gold file but the unapplied ones named to ``hash_inputs``
+
+
+_GOLD_PREFIX = f"{ANNOTATIONS_DIR}/"
+
+
+def _sha256_files(job: tuple[Path, str, Names, Collection[str]]) -> tuple[bytes, bytes]:
+    """Return the sha256 of each file of a job, one after another, and the seal of its gold files but ``unapplied``."""
+    corpus, prefix, names, unapplied = job
+    digests, seals = [], []
     root = str(corpus)
     for name in names:
         path = prefix + name
         try:
             # A str: joining and opening a Path cost about 4 µs of a small input's 17-20.
-            digests.append(bytes.fromhex(sha256_file(os.path.join(root, path))))  # noqa: PTH118
+            digest = bytes.fromhex(sha256_file(os.path.join(root, path)))  # noqa: PTH118
         except OSError as exc:
             raise ReleaseError(
                 f"{path} could not be read to hash it ({exc.strerror or exc}): it changed while the build ran, or "
                 "may not be read. Nothing was released. Check it, then build again."
             ) from None
-    return b"".join(digests)
+        digests.append(digest)
+        if prefix == _GOLD_PREFIX and path not in unapplied:
+            seals.append(gold_seal(path, digest))
+    seal = folded(np.frombuffer(b"".join(seals), dtype=np.uint8).reshape(len(seals), SEAL_BYTES))
+    return b"".join(digests), seal
 
 
-def hash_inputs(corpus: Path, executor: Executor, listing: Listing | None = None) -> tuple[InputList, str]:
-    """Return every input file (of ``listing``, else listed now) with its hash (on ``executor``), and their hash."""
+def hash_inputs(
+    corpus: Path, executor: Executor, listing: Listing | None = None, unapplied: Collection[str] = frozenset()
+) -> HashedInputs:
+    """Return every input file (of ``listing``, else listed now) with its hash (on ``executor``), and their hash.
+
+    Also the seal of the gold files, but for ``unapplied`` (names relative to the corpus): those no
+    article took, the orphans. A build compares it with the seal of the gold its articles applied.
+    """
     paths = (listing or Listing.of(corpus)).inputs()
     where = corpus.absolute()
     per_job = max(HASHES_PER_JOB, -(-len(paths) // (executor.workers * HASH_JOBS_PER_WORKER)))
     jobs = (
-        (where, prefix, names[start : start + per_job])
+        (where, prefix, names[start : start + per_job], unapplied)
         for prefix, names in paths.batches()
         for start in range(0, len(names), per_job)
     )
     # Made at its size and filled in place: grown or joined, the digests were held twice on the way.
-    digests, at = bytearray(DIGEST_BYTES * len(paths)), 0
-    for part in executor.map(_sha256_files, jobs):
+    digests, at, seal = bytearray(DIGEST_BYTES * len(paths)), 0, NO_SEAL
+    for part, part_seal in executor.map(_sha256_files, jobs):
         digests[at : at + len(part)] = part
         at += len(part)
+        seal = joined(seal, part_seal)
     # From the columns, not the entries: an ``InputEntry`` made per input cost the driver 2 µs each, 0.5 this way.
     combined, view = hashlib.sha256(), memoryview(digests)
     for n, path in enumerate(paths):
         combined.update(f"{path}\0{view[DIGEST_BYTES * n : DIGEST_BYTES * (n + 1)].hex()}\n".encode())
-    return InputList(paths, digests), combined.hexdigest()
+    return HashedInputs(InputList(paths, digests), combined.hexdigest(), seal)
+
+
+def sealed_inputs(
+    corpus: Path, executor: Executor, listing: Listing, problems: Iterable[Problem], applied: bytes
+) -> HashedInputs:
+    """Hash the inputs (``hash_inputs``) and check that the gold files hashed are those read: the seal ``applied``.
+
+    ``problems`` are the build's; its orphaned gold files were applied to no article. A gold file
+    rewritten, added or removed while the build ran breaks the seal: the build is refused.
+    """
+    unapplied = {p.file for p in problems if p.code == Code.GOLD_ORPHAN}
+    hashed = hash_inputs(corpus, executor, listing, unapplied)
+    if hashed.gold_seal != applied:
+        raise ReleaseError(
+            f"The gold files in {ANNOTATIONS_DIR}/ changed while the build ran (a `newscorpus labelstudio pull`?): "
+            "those the articles were read with are not those the manifest would record. Nothing was released. "
+            "Try the build again once they stay as they are."
+        )
+    return hashed
 
 
 def changed_inputs(before: Sequence[InputEntry], after: Sequence[InputEntry]) -> str:

@@ -53,7 +53,7 @@ def rebuild_hint(corpus: Path, manifest: Manifest) -> str:
         why = f"it was built with schema {manifest.schema_version}, and this code has schema {code}"
     else:
         with LocalExecutor() as executor:
-            inputs, digest = hash_inputs(corpus, executor)
+            inputs, digest, _ = hash_inputs(corpus, executor)
         if digest == manifest.inputs_sha256:
             return f"Try `{build_command(corpus, manifest)}` to rebuild its data files from the inputs."
         why = f"{changed_inputs(manifest.inputs, inputs)} since it was built"

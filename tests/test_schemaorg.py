@@ -63,6 +63,16 @@ def test_a_news_article_is_an_article_with_its_keys_in_the_corpus_fields(tmp_pat
     assert "@context, @type, image, keywords" in warning.message  # every key no field takes, kept in the raw file
 
 
+def test_a_key_named_as_an_article_field_but_unkept_stays_in_the_raw_file(tmp_path: Path) -> None:
+    """schema.org's license is a URL, not an SPDX id: it was taken as the article's licence, unwarned."""
+    record = news_article(license="https://creativecommons.org/licenses/by/4.0/")
+    [article, warning] = parse(tmp_path, "bahnstreik.json", json.dumps(record, ensure_ascii=False))
+    assert isinstance(article, Article)
+    assert article.license == "LicenseRef-unknown"
+    assert isinstance(warning, Problem)
+    assert "keywords, license" in warning.message
+
+
 def test_an_article_in_a_graph_is_found_among_the_pages_nodes(tmp_path: Path) -> None:
     article_node = {k: v for k, v in news_article().items() if k != "@context"} | {"@type": ["NewsArticle", "Thing"]}
     graph = {"@context": "https://schema.org", "@graph": [{"@type": "WebPage", "@id": PAGE}, article_node]}

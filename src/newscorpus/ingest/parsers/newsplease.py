@@ -46,7 +46,5 @@ def translate(text: str) -> Translated | None:
         elif key != "text" or value != given.get("maintext"):  # news-please's older copy of maintext, if any
             unkept[key] = value
     decided = put_dates(given, record, unkept, "date_publish", "date_modify")
-    if unkept:
-        record["metadata"] = unkept
     given_as = {new: old for old, new in (_RENAMED | _DATES).items() if old in given}
-    return Translated(json.dumps(record, ensure_ascii=False), given_as, decided)
+    return Translated(json.dumps(record, ensure_ascii=False), given_as, decided, tuple(unkept))

@@ -84,15 +84,18 @@ class RecordNotes:
     reshaped: FieldNotes = field(default_factory=FieldNotes)  # a body as a list of strings, authors as one string
     unordered: FieldNotes = field(default_factory=FieldNotes)  # a modification before the publication
 
-    def add(self, obj: JsonArticle, line: int | None, made_id: str | None, decided: Decided) -> None:
+    def add(
+        self, obj: JsonArticle, line: int | None, made_id: str | None, decided: Decided, unkept: Collection[str] = ()
+    ) -> None:
         """Note what ``obj`` (an article now, at ``line``) held that its article does not; ``made_id``: its new id.
 
-        ``decided`` is what reading it had to decide (dates, shapes), each told once per file.
+        ``decided`` is what reading it had to decide (dates, shapes), each told once per file; ``unkept``, the keys
+        of the record it was translated from (``Translated.unkept``) that no article field takes.
         """
         if (given := obj.foreign_id()) is not None and made_id is not None:
             self.ids += 1
             self.first_id = self.first_id or (line, given, made_id)
-        if keys := obj.unkept():
+        if keys := [*obj.unkept(), *unkept]:
             self.unkept.update(keys)
             self.records += 1
             self.lines = (self.lines[0] or line, line)

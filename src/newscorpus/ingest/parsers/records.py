@@ -1,7 +1,8 @@
 """JSON records: a ``.json`` file's object or array of objects, or a JSONL line, parsed into articles or problems.
 
-A record in the corpus's keys, a Hugging Face or DataTrove record, or a news-please record
-(``newsplease``) becomes one article; a record's bytes are hashed as the file holds them.
+A record in the corpus's keys, a Hugging Face or DataTrove record, a news-please record
+(``newsplease``), a schema.org article (``schemaorg``) or a trafilatura record (``trafilatura``)
+becomes one article; a record's bytes are hashed as the file holds them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from newscorpus.core.report import Problem
 from newscorpus.ingest.encoding import Decoded, UndecodableError, decode_text
 from newscorpus.ingest.ids import id_from_filename
 from newscorpus.ingest.make import ParseResult, make_article
-from newscorpus.ingest.parsers import newsplease, schemaorg
+from newscorpus.ingest.parsers import newsplease, schemaorg, trafilatura
 from newscorpus.ingest.parsers.jsonarray import MAX_ARRAY_BYTES, array_elements
 from newscorpus.ingest.parsers.jsonl import JsonArticle, validation_problems
 from newscorpus.ingest.parsers.notes import RecordNotes
@@ -84,7 +85,9 @@ def json_record(
     notes: RecordNotes,
 ) -> Iterator[ParseResult]:
     """Parse one JSON article record, decoded from raw bytes whose sha256 is ``raw_sha256``."""
-    translated = newsplease.translate(decoded.text) or schemaorg.translate(decoded.text)
+    translated = (
+        newsplease.translate(decoded.text) or schemaorg.translate(decoded.text) or trafilatura.translate(decoded.text)
+    )
     text = translated.text if translated else decoded.text
     mended = None
     try:
@@ -116,7 +119,7 @@ def json_record(
         yield from result
         return
     decided = (translated.decided if translated else Decided()) | (mended.decided if mended else Decided())
-    notes.add(obj, line, None if "id" in overrides else result.id, decided)
+    notes.add(obj, line, None if "id" in overrides else result.id, decided, translated.unkept if translated else ())
     yield result
 
 

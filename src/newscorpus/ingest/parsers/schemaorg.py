@@ -96,6 +96,4 @@ def translate(text: str) -> Translated | None:
         record["url"] = page.get("@id", page) if isinstance(page, dict) else page
         given_as["url"] = "url" if "url" in node else "mainEntityOfPage"
     decided = put_dates(node, record, unkept, "datePublished", "dateModified")
-    if unkept:
-        record["metadata"] = unkept
-    return Translated(json.dumps(record, ensure_ascii=False), given_as, decided)
+    return Translated(json.dumps(record, ensure_ascii=False), given_as, decided, tuple(unkept))

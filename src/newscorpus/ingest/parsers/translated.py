@@ -1,8 +1,8 @@
 """Records other tools write (news-please, schema.org's NewsArticle), in the corpus's keys: what they share.
 
 A translation keeps the record's bytes untouched (they are the raw file's): it makes a record in the
-corpus's keys, puts every key no article field takes into ``metadata`` (so that it stays only in
-the raw file, named in a warning), and remembers which key of the record each corpus key came from,
+corpus's keys, names every key no article field takes (it stays only in the raw file, named in a
+warning), and remembers which key of the record each corpus key came from,
 so that a problem names the key as the record gave it.
 """
 
@@ -21,12 +21,21 @@ class Translated:
     text: str
     given_as: dict[str, str]  # the record's keys by the corpus key each became: problems name the record's
     decided: Decided  # what the translation had to decide about the record's dates
+    # The record's keys no article field takes, kept out of the record made: put in its metadata, as DataTrove's
+    # are, a key named as an article field (license, say) was taken for that field.
+    unkept: tuple[str, ...] = ()
 
 
 def put_dates(
-    given: dict[str, object], record: dict[str, object], unkept: dict[str, object], published: str, modified: str
+    given: dict[str, object],
+    record: dict[str, object],
+    unkept: dict[str, object],
+    published: str,
+    modified: str | None,
 ) -> Decided:
     """Put the dates ``given`` holds at keys ``published`` and ``modified`` into ``record`` in ISO 8601 with an offset.
+
+    ``modified`` is None for a record that gives no modification date.
 
     Return what that decided: the dates read without an offset (Berlin time) or without a time
     (00:00), and whether the modification came before the publication: both are taken from the
@@ -36,7 +45,7 @@ def put_dates(
     dates: dict[str, datetime] = {}
     decided = Decided()
     for key, corpus_key in ((published, "published_at"), (modified, "updated_at")):
-        value = given.get(key)
+        value = None if key is None else given.get(key)
         if value is None or value == "None":  # "None" is how news-please writes a missing date
             continue
         if isinstance(value, str) and (read := read_date(value)) is not None:
@@ -50,6 +59,6 @@ def put_dates(
         record["published_at"] = first.isoformat()
     if then is not None and not decided.unordered:
         record["updated_at"] = then.isoformat()
-    elif decided.unordered:
+    elif decided.unordered and modified is not None:
         unkept[modified] = given[modified]
     return decided

@@ -28,6 +28,10 @@ _RESHAPED = (
     "{fields} in another shape than the corpus's: a body as a list of strings is read as its paragraphs, authors "
     "as one string as one author."
 )
+_HALVED = (
+    "strings with half a UTF-16 surrogate pair (an escape such as \\ud83d alone, as JavaScript's string cutting "
+    "leaves): no text can hold one, so each was read as U+FFFD (\ufffd). The raw file keeps them as they are."
+)
 _UNORDERED = (
     "a modification date before its publication date (news-please's date_modify, schema.org's dateModified): "
     "both are taken from the page, and one is wrong. That date is no updated_at, and only the raw file keeps it."
@@ -83,6 +87,7 @@ class RecordNotes:
     stamped: FieldNotes = field(default_factory=FieldNotes)  # dates given as Unix timestamps
     reshaped: FieldNotes = field(default_factory=FieldNotes)  # a body as a list of strings, authors as one string
     unordered: FieldNotes = field(default_factory=FieldNotes)  # a modification before the publication
+    halved: FieldNotes = field(default_factory=FieldNotes)  # strings with half a surrogate pair, read as U+FFFD
 
     def add(
         self, obj: JsonArticle, line: int | None, made_id: str | None, decided: Decided, unkept: Collection[str] = ()
@@ -104,6 +109,7 @@ class RecordNotes:
         self.stamped.add(line, decided.stamped)
         self.reshaped.add(line, decided.reshaped)
         self.unordered.add(line, ("updated_at",) if decided.unordered else ())
+        self.halved.add(line, ("strings",) if decided.halved else ())  # which key held it is not told
 
     def merge(self, later: RecordNotes) -> None:
         """Add the notes of a later part of the same file."""
@@ -117,6 +123,7 @@ class RecordNotes:
         self.stamped.merge(later.stamped)
         self.reshaped.merge(later.reshaped)
         self.unordered.merge(later.unordered)
+        self.halved.merge(later.halved)
 
     def problems(self, file: str) -> list[Problem]:
         """Return a warning for each kind of note, placed at the first line it concerns."""
@@ -153,6 +160,7 @@ class RecordNotes:
             (self.stamped, Code.DATE_TIMESTAMP, _STAMPED),
             (self.reshaped, Code.JSON_RESHAPED, _RESHAPED),
             (self.unordered, Code.DATE_UPDATED_BEFORE_PUBLISHED, _UNORDERED),
+            (self.halved, Code.JSON_LONE_SURROGATE, _HALVED),
         ):
             if noted.records:
                 out.append(noted.warning(code, file, what))

@@ -22,7 +22,7 @@ from newscorpus.ingest.parsers import newsplease, schemaorg, trafilatura
 from newscorpus.ingest.parsers.jsonarray import MAX_ARRAY_BYTES, array_elements
 from newscorpus.ingest.parsers.jsonl import JsonArticle, validation_problems
 from newscorpus.ingest.parsers.notes import RecordNotes
-from newscorpus.ingest.parsers.repair import Decided, Repaired, repaired
+from newscorpus.ingest.parsers.repair import Decided, Repaired, mend_surrogates, repaired
 from newscorpus.model.article import MAX_TEXT_CHARS
 from newscorpus.model.sidecar import Sidecar
 
@@ -85,10 +85,9 @@ def json_record(
     notes: RecordNotes,
 ) -> Iterator[ParseResult]:
     """Parse one JSON article record, decoded from raw bytes whose sha256 is ``raw_sha256``."""
-    translated = (
-        newsplease.translate(decoded.text) or schemaorg.translate(decoded.text) or trafilatura.translate(decoded.text)
-    )
-    text = translated.text if translated else decoded.text
+    source, halves = mend_surrogates(decoded.text)
+    translated = newsplease.translate(source) or schemaorg.translate(source) or trafilatura.translate(source)
+    text = translated.text if translated else source
     mended = None
     try:
         obj = JsonArticle.model_validate_json(text)
@@ -119,6 +118,7 @@ def json_record(
         yield from result
         return
     decided = (translated.decided if translated else Decided()) | (mended.decided if mended else Decided())
+    decided.halved = bool(halves)
     notes.add(obj, line, None if "id" in overrides else result.id, decided, translated.unkept if translated else ())
     yield result
 

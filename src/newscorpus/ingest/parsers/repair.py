@@ -85,6 +85,7 @@ class Decided:
     stamped: set[str] = field(default_factory=set)  # dates given as Unix timestamps
     reshaped: set[str] = field(default_factory=set)  # a body as a list of strings, authors as one string
     unordered: bool = False  # a modification date before the publication date: no updated_at
+    halved: bool = False  # a string held half a surrogate pair, read as U+FFFD (``mend_surrogates``)
 
     def dated(self, name: str, read: ReadDate) -> None:
         """Note what reading date ``name`` as ``read`` assumed."""
@@ -100,7 +101,39 @@ class Decided:
             self.stamped | other.stamped,
             self.reshaped | other.reshaped,
             self.unordered or other.unordered,
+            self.halved or other.halved,
         )
+
+
+_ESCAPE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"  # a surrogate pair: one character
+    r"|(\\u[dD][89a-fA-F][0-9a-fA-F]{2})"  # half of one
+    r"|\\u[0-9a-fA-F]{4}|\\.",  # any other escape, an escaped backslash too: what follows it is no escape
+    re.DOTALL,
+)
+_REPLACEMENT = "\\ufffd"
+
+
+def mend_surrogates(text: str) -> tuple[str, int]:
+    r"""Return the JSON ``text`` with each escape of half a UTF-16 surrogate pair as ``\ufffd``, and how many.
+
+    JSON's grammar allows ``\ud83d`` alone, but it is no character, and no UTF-8 text can hold it:
+    JavaScript's string cutting leaves such halves (``JSON.stringify`` escapes them), as does
+    Python's ``json.dumps`` of bytes decoded with ``surrogateescape``. pydantic refuses the whole
+    record for one, so each becomes U+FFFD, the replacement character; the raw file keeps it.
+    """
+    if "\\ud" not in text and "\\uD" not in text:  # most records: no escape of a surrogate at all
+        return text, 0
+    halves = 0
+
+    def mended(match: re.Match[str]) -> str:
+        nonlocal halves
+        if match.group(1) is None:
+            return match.group(0)
+        halves += 1
+        return _REPLACEMENT
+
+    return _ESCAPE.sub(mended, text), halves
 
 
 @dataclass(frozen=True)

@@ -91,14 +91,20 @@ def test_names_joined_a_batch_at_a_time_are_the_names_in_order() -> None:
     ]
 
 
+SLICES = st.builds(
+    slice, st.integers(-14, 14) | st.none(), st.integers(-14, 14) | st.none(), st.sampled_from([None, 1, 2, -1])
+)
+
+
 @given(
     st.lists(st.text(max_size=5), min_size=1, max_size=8),
     st.lists(st.integers(0, 7), max_size=12),
     st.sampled_from(["", "raw/", "ä/"]),
     st.booleans(),
+    SLICES,
 )
 def test_names_at_places_read_as_the_names_there(
-    names: list[str], places: list[int], prefix: str, joined: bool
+    names: list[str], places: list[int], prefix: str, joined: bool, cut: slice
 ) -> None:
     """Of ``Names`` or of a list, with or without a prefix: iterated, by index and sliced alike."""
     at = [p % len(names) for p in places]
@@ -110,13 +116,17 @@ def test_names_at_places_read_as_the_names_there(
         expected,
         len(at),
     )
+    assert chosen[cut] == expected[cut]
 
 
 @given(
     st.lists(st.tuples(st.lists(st.text(max_size=5), max_size=6), st.sampled_from(["", "raw/", "ä/"])), max_size=6),
     st.integers(-40, 40),
+    SLICES,
 )
-def test_growing_names_are_the_batches_added_in_order(batches: list[tuple[list[str], str]], index: int) -> None:
+def test_growing_names_are_the_batches_added_in_order(
+    batches: list[tuple[list[str], str]], index: int, cut: slice
+) -> None:
     """Added a batch at a time (empty ones too, some under a prefix): the concatenation, by index, iterated, joined."""
     grown, names = GrowingNames(), []
     for batch, prefix in batches:
@@ -124,6 +134,7 @@ def test_growing_names_are_the_batches_added_in_order(batches: list[tuple[list[s
         names += [prefix + name for name in batch]
     assert len(grown) == len(names)
     assert list(grown) == names == grown[:]
+    assert grown[cut] == names[cut]  # a run across batches, cut a batch at a time
     assert grown.names() == Names(names)
     assert Names.chained([Names(batch) for batch, _ in batches]) == Names(n for batch, _ in batches for n in batch)
     if not any(prefix for _, prefix in batches):  # chained: the joined names are now the one batch, held once

@@ -106,8 +106,15 @@ class Computed(Sequence[T]):
     def __getitem__(self, index: slice) -> list[T]: ...
     def __getitem__(self, index: int | slice) -> T | list[T]:
         if isinstance(index, slice):
-            return [self._item(n) for n in range(*index.indices(len(self)))]
+            start, stop, step = index.indices(len(self))
+            return (
+                self._slice(start, max(start, stop)) if step == 1 else [self._item(n) for n in range(start, stop, step)]
+            )
         return self._item(range(len(self))[index])  # negative indices, and the IndexError past the end
+
+    def _slice(self, start: int, stop: int) -> list[T]:
+        """Return items ``start`` to ``stop`` (exclusive, ``start <= stop``); a kind may read them quicker together."""
+        return [self._item(n) for n in range(start, stop)]
 
     def __iter__(self) -> Iterator[T]:
         return map(self._item, range(len(self)))
@@ -139,6 +146,12 @@ class NamesAt(Computed[str]):
         joined, ends = names._joined, names._ends
         for n in self._places:
             yield prefix + joined[ends[n - 1] if n else 0 : ends[n]]
+
+    def _slice(self, start: int, stop: int) -> list[str]:
+        if not isinstance(self._names, Names):
+            return super()._slice(start, stop)
+        joined, ends, prefix = self._names._joined, self._names._ends, self._prefix
+        return [prefix + joined[ends[n - 1] if n else 0 : ends[n]] for n in self._places[start:stop]]
 
 
 class GrowingNames(Computed[str]):
@@ -178,6 +191,14 @@ class GrowingNames(Computed[str]):
     def __iter__(self) -> Iterator[str]:
         for prefix, batch in self.batches():
             yield from map(prefix.__add__, batch) if prefix else batch
+
+    def _slice(self, start: int, stop: int) -> list[str]:
+        # A batch at a time: through ``_item``, a name cost a bisect and a lookup (1 µs of a manifest's 1.3 per input).
+        out: list[str] = []
+        for prefix, batch, first in zip(self._prefixes, self._batches, self._firsts, strict=True):
+            if (lo := max(start - first, 0)) < (hi := min(stop - first, len(batch))):
+                out += map(prefix.__add__, batch[lo:hi]) if prefix else batch[lo:hi]
+        return out
 
     def names(self) -> Names:
         """Return every name added, as one ``Names``.

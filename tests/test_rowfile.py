@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newscorpus.core import rowfile
 from newscorpus.core.rowfile import RowFile
 
 
@@ -28,9 +29,13 @@ def test_rows_read_back_are_the_rows_appended(width: int, batches: list[int], da
         kept = np.concatenate([kept, batch])
         assert len(rows) == len(kept)
     numbers = np.array(data.draw(st.lists(st.integers(0, len(kept) - 1), max_size=20)) if len(kept) else [], np.int64)
-    taken = rows.take(numbers)
-    assert taken.shape == (len(numbers), width)
-    assert np.array_equal(taken, kept[numbers])
+    # Rows read in spans (the rows between near ones too) or one run at a time: the same rows.
+    for gap in (rowfile.GAP_BYTES, data.draw(st.integers(0, 3 * width))):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(rowfile, "GAP_BYTES", gap)
+            taken = rows.take(numbers)
+        assert taken.shape == (len(numbers), width)
+        assert np.array_equal(taken, kept[numbers])
 
 
 def test_rows_of_another_width_or_numbers_past_the_end_are_refused() -> None:

@@ -18,6 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 Rows = npt.NDArray[np.uint8]
+GAP_BYTES = 8192
+"""Rows at most this far apart are read in one call, the rows between them too: a ``pread`` costs about 2 µs."""
 
 
 class RowFile:
@@ -55,9 +57,17 @@ class RowFile:
         if len(wanted) and not 0 <= wanted[0] <= wanted[-1] < self._count:
             raise IndexError(f"rows {wanted[0]}…{wanted[-1]} asked for, of {self._count}")
         width, fd = self.width, self._fd
-        # One read per run of consecutive rows: copies of one story tend to come one after another.
-        firsts = np.flatnonzero(np.diff(wanted, prepend=-2) != 1)
-        sizes = np.diff(np.append(firsts, len(wanted)))
-        runs = zip(wanted[firsts].tolist(), sizes.tolist(), strict=True)
-        read = b"".join([os.pread(fd, width * size, width * row) for row, size in runs])
-        return np.frombuffer(read, dtype=np.uint8).reshape(len(wanted), width)[inverse.ravel()]
+        if not len(wanted):
+            return np.empty((0, width), dtype=np.uint8)
+        # One read per run of rows no further apart than ``GAP_BYTES``: a read call costs more than copying that many
+        # bytes, and the candidates of a job's near-duplicate keys lie scattered over the earlier articles.
+        firsts = np.flatnonzero(np.diff(wanted, prepend=-(1 << 40)) > max(GAP_BYTES // width, 1))
+        lasts = np.append(firsts[1:], len(wanted)) - 1
+        spans = zip(wanted[firsts].tolist(), (wanted[lasts] - wanted[firsts] + 1).tolist(), strict=True)
+        read = np.frombuffer(b"".join([os.pread(fd, width * size, width * row) for row, size in spans]), np.uint8)
+        # Where each wanted row starts in what was read: its run's place there, and its distance from the run's first.
+        run = np.repeat(np.arange(len(firsts)), np.diff(np.append(firsts, len(wanted))))
+        span_starts = np.concatenate([[0], np.cumsum(wanted[lasts] - wanted[firsts] + 1)[:-1]])
+        rows = span_starts[run] + wanted - wanted[firsts][run]
+        taken: Rows = read.reshape(-1, width)[rows][inverse.ravel()]
+        return taken

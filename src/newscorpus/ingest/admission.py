@@ -134,8 +134,9 @@ class Admission:
         """Return whether an article of each id was admitted."""
         self._check_open()
         holders = self._index[0].find(id_keys(ids))
+        admitted = self.ids.names()  # one batch, held once: read by number without a bisect each (1 µs of 1.3)
         return [
-            (h >= 0 and self.ids[h] == i) or (0, i.encode("utf-8")) in self._collided
+            (h >= 0 and admitted[h] == i) or (0, i.encode("utf-8")) in self._collided
             for h, i in zip(holders.tolist(), ids, strict=True)
         ]
 

@@ -27,10 +27,12 @@ class _Sizing(LocalExecutor):
     def __init__(self, workers: int) -> None:
         super().__init__(1)
         self.workers, self.sizes = workers, list[int]()
+        self.unapplied: list[tuple[str, object]] = []  # the prefix of each job, and the unapplied names it was given
 
     def map(self, work: Callable[[J], R], jobs: Iterable[J], chunk: int = 1) -> Iterator[R]:
         def noted(job: J) -> J:
             self.sizes.append(len(job[2]))  # type: ignore[index]
+            self.unapplied.append((job[1], job[3]))  # type: ignore[index]
             return job
 
         return super().map(work, (noted(job) for job in jobs), chunk)
@@ -90,7 +92,9 @@ def test_the_gold_seal_is_of_every_gold_file_but_the_unapplied_in_any_jobs(
         (corpus / name).write_bytes(b'{"n": %d}' % n)
     monkeypatch.setattr(inputs, "HASHES_PER_JOB", smallest)
     left_out = {names[n] for n in unapplied if n < gold}
-    _, _, seal = hash_inputs(corpus, _Sizing(3), Listing.of(corpus), left_out)
+    executor = _Sizing(3)
+    _, _, seal = hash_inputs(corpus, executor, Listing.of(corpus), left_out)
+    assert all(given == (left_out if prefix == "annotations/" else ()) for prefix, given in executor.unapplied)
 
     expected = 0
     for name in set(names) - left_out:

@@ -63,4 +63,5 @@ def test_records_with_halves_are_read_and_one_warning_counts_them(tmp_path: Path
     assert "Text 😀 zwei." in articles[1].text
     assert "Text \ufffd drei." in articles[2].text  # a news-please record too: mended before it is translated
     [warning] = [r for r in results if isinstance(r, Problem) and r.code is Code.JSON_LONE_SURROGATE]
-    assert (warning.severity, warning.line, warning.message.split()[:2]) == ("warning", 1, ["2", "records"])
+    assert (warning.severity, warning.line, warning.field) == ("warning", 1, None)
+    assert warning.message.startswith("2 records gave strings with half a UTF-16 surrogate pair")

@@ -71,7 +71,7 @@ def hash_inputs(
     where = corpus.absolute()
     per_job = max(HASHES_PER_JOB, -(-len(paths) // (executor.workers * HASH_JOBS_PER_WORKER)))
     jobs = (
-        (where, prefix, names[start : start + per_job], unapplied)
+        (where, prefix, names[start : start + per_job], unapplied if prefix == _GOLD_PREFIX else ())
         for prefix, names in paths.batches()
         for start in range(0, len(names), per_job)
     )

@@ -32,6 +32,8 @@ _HALVED = (
     "strings with half a UTF-16 surrogate pair (an escape such as \\ud83d alone, as JavaScript's string cutting "
     "leaves): no text can hold one, so each was read as U+FFFD (\ufffd). The raw file keeps them as they are."
 )
+UNTOLD = "?"
+"""The field of a note whose fields are not told (which key held half a surrogate pair): the warning names none."""
 _UNORDERED = (
     "a modification date before its publication date (news-please's date_modify, schema.org's dateModified): "
     "both are taken from the page, and one is wrong. That date is no updated_at, and only the raw file keeps it."
@@ -66,9 +68,9 @@ class FieldNotes:
     def warning(self, code: Code, file: str, what: str) -> Problem:
         """Return the warning: the records gave ``what`` (``{fields}``: the fields concerned), at the first one's line.
 
-        It points at the field concerned, or at none if several are.
+        It points at the field concerned, or at none if several are, or if they are not told (``UNTOLD``).
         """
-        field = next(iter(self.fields)) if len(self.fields) == 1 else None
+        field = next(iter(self.fields)) if len(self.fields) == 1 and UNTOLD not in self.fields else None
         message = f"{plural(self.records, 'record')} gave {what.format(fields=self.named())}"
         return Problem(code=code, file=file, line=self.first, field=field, severity="warning", message=message)
 
@@ -109,7 +111,7 @@ class RecordNotes:
         self.stamped.add(line, decided.stamped)
         self.reshaped.add(line, decided.reshaped)
         self.unordered.add(line, ("updated_at",) if decided.unordered else ())
-        self.halved.add(line, ("strings",) if decided.halved else ())  # which key held it is not told
+        self.halved.add(line, (UNTOLD,) if decided.halved else ())
 
     def merge(self, later: RecordNotes) -> None:
         """Add the notes of a later part of the same file."""

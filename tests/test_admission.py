@@ -100,7 +100,7 @@ def admitted(stream: list[list[list[Any]]]) -> tuple[list[tuple[Any, ...]], Admi
 
 def _seal(value: int) -> bytes:
     """The gold seal of candidate ``value``: some have none (``NO_SEAL``), as articles without gold."""
-    return NO_SEAL if value % 3 == 0 else hashlib.sha256(b"gold %d" % value).digest()
+    return NO_SEAL if value % 3 == 0 else hashlib.sha256(b"gold %d" % value).digest()[:SEAL_BYTES]
 
 
 def _no_gold(n: int) -> npt.NDArray[np.uint8]:

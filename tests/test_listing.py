@@ -135,6 +135,8 @@ def test_growing_names_are_the_batches_added_in_order(
     assert len(grown) == len(names)
     assert list(grown) == names == grown[:]
     assert grown[cut] == names[cut]  # a run across batches, cut a batch at a time
+    picked = [(abs(index) * 7 + k) % len(names) for k in range(5)] if names else []
+    assert grown.at(np.array(picked, dtype=np.int64)) == [names[n] for n in picked]  # batches found all at once
     assert grown.names() == Names(names)
     assert Names.chained([Names(batch) for batch, _ in batches]) == Names(n for batch, _ in batches for n in batch)
     if not any(prefix for _, prefix in batches):  # chained: the joined names are now the one batch, held once

@@ -29,10 +29,12 @@ def test_rows_read_back_are_the_rows_appended(width: int, batches: list[int], da
         kept = np.concatenate([kept, batch])
         assert len(rows) == len(kept)
     numbers = np.array(data.draw(st.lists(st.integers(0, len(kept) - 1), max_size=20)) if len(kept) else [], np.int64)
-    # Rows read in spans (the rows between near ones too) or one run at a time: the same rows.
-    for gap in (rowfile.GAP_BYTES, data.draw(st.integers(0, 3 * width))):
+    # Rows read in spans (the rows between near ones too, within stretches of the file) or one run at a time: the same.
+    drawn = (data.draw(st.integers(0, 3 * width)), data.draw(st.integers(0, 4 * width)))
+    for gap, span in ((rowfile.GAP_BYTES, rowfile.SPAN_BYTES), drawn):
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(rowfile, "GAP_BYTES", gap)
+            patch.setattr(rowfile, "SPAN_BYTES", span)
             taken = rows.take(numbers)
         assert taken.shape == (len(numbers), width)
         assert np.array_equal(taken, kept[numbers])

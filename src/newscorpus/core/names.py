@@ -9,6 +9,7 @@ from itertools import islice
 from typing import TypeVar, overload
 
 import numpy as np
+import numpy.typing as npt
 
 JOIN_BATCH = 4096
 T = TypeVar("T")
@@ -191,6 +192,16 @@ class GrowingNames(Computed[str]):
     def __iter__(self) -> Iterator[str]:
         for prefix, batch in self.batches():
             yield from map(prefix.__add__, batch) if prefix else batch
+
+    def at(self, numbers: npt.NDArray[np.int64]) -> list[str]:
+        """Return the names at ``numbers`` (each from 0, within the length), their batches found all at once.
+
+        Through ``_item`` each cost a bisect (1 µs of 1.3); ``names()`` instead would join every name, about
+        2 MB at 100,000 ids, at the driver's peak.
+        """
+        batches, prefixes, firsts = self._batches, self._prefixes, self._firsts
+        which = (np.searchsorted(firsts, numbers, side="right") - 1).tolist()
+        return [prefixes[b] + batches[b][n - firsts[b]] for b, n in zip(which, numbers.tolist(), strict=True)]
 
     def _slice(self, start: int, stop: int) -> list[str]:
         # A batch at a time: through ``_item``, a name cost a bisect and a lookup (1 µs of a manifest's 1.3 per input).

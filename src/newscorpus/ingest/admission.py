@@ -134,10 +134,10 @@ class Admission:
         """Return whether an article of each id was admitted."""
         self._check_open()
         holders = self._index[0].find(id_keys(ids))
-        admitted = self.ids.names()  # one batch, held once: read by number without a bisect each (1 µs of 1.3)
+        held = self.ids.at(np.maximum(holders, 0)) if len(self.ids) else [""] * len(ids)  # for -1: unused
         return [
-            (h >= 0 and admitted[h] == i) or (0, i.encode("utf-8")) in self._collided
-            for h, i in zip(holders.tolist(), ids, strict=True)
+            (h >= 0 and name == i) or (0, i.encode("utf-8")) in self._collided
+            for h, name, i in zip(holders.tolist(), held, ids, strict=True)
         ]
 
     def _admit(self, found: Candidates[T], files: list[int]) -> list[Problem | None]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from newscorpus.core.codes import Code
 from newscorpus.core.offsets import sha256_text
 from newscorpus.core.report import Problem
 from newscorpus.derive.encode import articles_from_batch
@@ -94,6 +95,13 @@ def parse_raw(tmp_path: Path, name: str, content: str) -> list[Article | Problem
     raw.mkdir(parents=True, exist_ok=True)
     (raw / name).write_text(content, encoding="utf-8")
     return list(parse_file(raw / name, f"raw/{name}"))
+
+
+def jsonl_warned(tmp_path: Path, records: list[dict[str, object]], code: Code) -> tuple[list[Article], Problem]:
+    """Parse ``records`` as one JSONL raw file; return its articles and its one warning of ``code`` (asserted one)."""
+    results = parse_raw(tmp_path, "crawl.jsonl", "\n".join(json.dumps(record) for record in records) + "\n")
+    [warning] = [r for r in results if isinstance(r, Problem) and r.code is code]
+    return [r for r in results if isinstance(r, Article)], warning
 
 
 def twins(folder: Path, ours: dict[str, object], theirs: dict[str, object]) -> tuple[Article, Article] | None:

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from helpers import jsonl_warned, twins
 from helpers import parse_raw as parse
-from helpers import twins
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import any_text, german_text, urls
@@ -63,9 +63,7 @@ def test_a_jsonl_of_news_please_records_warns_once_and_counts_them(tmp_path: Pat
         news_please(url=f"https://www.example.de/a{n}.html", maintext=f"Absatz {n}.", date_publish=date)
         for n, date in enumerate(["2025-09-04 14:07:00", "2025-09-04T14:07:00+02:00", "2025-10-26 02:30:00"])
     ]
-    results = parse(tmp_path, "crawl.jsonl", "\n".join(json.dumps(line) for line in lines) + "\n")
-    articles = [r for r in results if isinstance(r, Article)]
-    [zoned] = [r for r in results if isinstance(r, Problem) and r.code is Code.DATE_NO_OFFSET]
+    articles, zoned = jsonl_warned(tmp_path, lines, Code.DATE_NO_OFFSET)
     assert len(articles) == 3
     assert (zoned.line, zoned.field, zoned.message.split()[:2]) == (1, "published_at", ["2", "records"])
     assert articles[1].published_at == dt.datetime(2025, 9, 4, 14, 7, tzinfo=dt.timezone(dt.timedelta(hours=2)))

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from helpers import jsonl_warned, twins
 from helpers import parse_raw as parse
-from helpers import twins
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import german_text, urls
@@ -88,9 +88,7 @@ def test_a_jsonl_of_trafilatura_records_warns_once_and_counts_them(tmp_path: Pat
         trafilatura(source=f"https://www.tagesschau.de/a{n}.html", text=f"Absatz {n}.", date=date)
         for n, date in enumerate(["2024-03-07", "2024-03-07T09:15:00+01:00", "2024-03-07"])
     ]
-    results = parse(tmp_path, "crawl.jsonl", "\n".join(json.dumps(line) for line in lines) + "\n")
-    articles = [r for r in results if isinstance(r, Article)]
-    [untimed] = [r for r in results if isinstance(r, Problem) and r.code is Code.DATE_NO_TIME]
+    articles, untimed = jsonl_warned(tmp_path, lines, Code.DATE_NO_TIME)
     assert len(articles) == 3
     assert (untimed.line, untimed.field, untimed.message.split()[:2]) == (1, "published_at", ["2", "records"])
     assert articles[1].published_at == dt.datetime(2024, 3, 7, 9, 15, tzinfo=dt.timezone(dt.timedelta(hours=1)))

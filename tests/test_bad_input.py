@@ -349,6 +349,17 @@ def test_text_key_is_equal_exactly_when_the_words_are(words: list[str], data: st
     assert (text_key(" ".join(other)) == text_key(" ".join(words))) == (" ".join(other).split() == words)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([*SPACES, *LINE_BREAKS, "\t", "a", "ß", "ü", "„", "😀", "\u0308"]), max_size=40).map(
+        "".join
+    )
+)
+def test_text_key_counts_the_words_split_counts(text: str) -> None:
+    """A release counts an article's words as ``str.split`` does: the key's one split counts them."""
+    assert text_key(text).words == len(text.split())
+
+
 # --- the file-size limit --------------------------------------------------------------------------
 
 

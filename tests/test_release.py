@@ -44,6 +44,7 @@ def test_build_writes_splits_and_manifest(corpus: Path) -> None:
     articles = read_release(result.path)
     assert {s: len(a) for s, a in articles.items()} == manifest.splits["documents"]
     assert all(a.split == split for split, items in articles.items() for a in items)
+    assert manifest.statistics.words == sum(len(a.text.split()) for items in articles.values() for a in items)
     listed = {e.path for e in manifest.inputs}
     assert listed == {
         "raw/bulk.jsonl",

@@ -35,14 +35,17 @@ class ArticleRows:
     problems: list[Problem]  # why the article is kept out of a config
 
 
-def job_rows(articles: list[Article], configs: tuple[Config, ...]) -> list[tuple[ArticleRows, dict[str, Rows]]]:
+def job_rows(
+    articles: list[Article], words: list[int], configs: tuple[Config, ...]
+) -> list[tuple[ArticleRows, dict[str, Rows]]]:
     """Return what each of one job's ``articles`` gives the statistics and ``configs``, and what keeps it out of any.
 
-    Each config makes the rows of the whole job at once (``Config.rows_many``).
+    Each config makes the rows of the whole job at once (``Config.rows_many``). ``words`` are the
+    articles' word counts (``ingest.candidates.text_key`` has them).
     """
     made_by = [config.rows_many(articles) for config in configs]
     made = []
-    for n, article in enumerate(articles):
+    for n, (article, article_words) in enumerate(zip(articles, words, strict=True)):
         rows: dict[str, Rows] = {}
         counts: dict[str, int] = {}
         problems = []
@@ -59,7 +62,7 @@ def job_rows(articles: list[Article], configs: tuple[Config, ...]) -> list[tuple
             split=article.split,
             raw_file=article.raw_file,
             raw_line=article.raw_line,
-            words=len(article.text.split()),
+            words=article_words,
             entities=[e.label for e in article.entities],
             topic=article.topic,
             layers=(article.annotation.entities.status, article.annotation.topic.status),

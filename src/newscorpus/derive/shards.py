@@ -41,6 +41,7 @@ from newscorpus.derive.features import ClassLabel, fields_for
 from newscorpus.derive.neardup import Signatures, signatures
 from newscorpus.derive.rows import Tally, job_rows
 from newscorpus.derive.writers import BATCH_ROWS, as_table, stitch, stitched_before, write_stream
+from newscorpus.ingest.candidates import Candidate
 from newscorpus.ingest.ids import SPLITS
 from newscorpus.model.article import Article
 
@@ -88,15 +89,16 @@ def spill_path(folder: Path, config: str, job: int) -> Path:
 
 
 def spill_job(
-    folder: Path, configs: tuple[Config, ...], bands: int, job: int, articles: list[Article]
+    folder: Path, configs: tuple[Config, ...], bands: int, job: int, found: list[Candidate[Article]]
 ) -> list[tuple[SpilledJob, int]]:
-    """Make the rows of one read job's articles and spill them under ``folder``; return what the driver needs.
+    """Make the rows of one read job's articles (``found``), spill them under ``folder``; return what the driver needs.
 
     One ``SpilledJob`` for the whole job, with each article's place in it. Its signatures have ``bands`` LSH bands.
 
     The spill is written to a temp file and renamed, so a job that Ray runs again after its node
     died writes the same file over a complete one, never a torn one.
     """
+    articles = [candidate.value for candidate in found]
     by_split: dict[str, dict[str, list[Rows]]] = {c.name: {s: [] for s in SPLITS} for c in configs}
     counts: dict[str, dict[str, int]] = {c.name: dict.fromkeys(SPLITS, 0) for c in configs}
     # Each article's first row among its split's rows of a config, and how many it has.
@@ -104,7 +106,7 @@ def spill_job(
     within: dict[str, Places] = {c.name: np.zeros(len(articles), dtype=np.int32) for c in configs}
     sizes: dict[str, Places] = {c.name: np.zeros(len(articles), dtype=np.int32) for c in configs}
     tally, summaries, problems = Tally(list(configs)), [], {}
-    for n, (summary, rows) in enumerate(job_rows(articles, configs)):
+    for n, (summary, rows) in enumerate(job_rows(articles, [c.words for c in found], configs)):
         for config, made in rows.items():
             within[config][n] = counts[config][summary.split]
             sizes[config][n] = len(made)

@@ -35,6 +35,7 @@ class Candidate(NamedTuple, Generic[T]):
     id: str
     raw_sha256: bytes
     text_key: bytes  # the text up to whitespace, so that a re-spaced copy is caught too
+    words: int  # the text's words, as ``str.split`` counts them: a release counts them, the key has them for free
     line: int | None
     imported: bool  # from a public corpus, which may repeat a text on purpose
     gold_problems: list[Problem]  # why its gold was kept out; the article is kept without it
@@ -58,18 +59,28 @@ def candidates(corpus: Path, results: Iterable[ParseResult]) -> Iterator[Problem
         result, gold_problems, gold = with_gold(corpus, result)
         seal = NO_SEAL if gold is None else gold_seal(gold_name(result.id), gold)
         raw = bytes.fromhex(result.raw_sha256)
-        yield Candidate(result.id, raw, text_key(result.text), result.raw_line, imported, gold_problems, seal, result)
+        key, words = text_key(result.text)
+        yield Candidate(result.id, raw, key, words, result.raw_line, imported, gold_problems, seal, result)
 
 
-def text_key(text: str) -> bytes:
+class TextKey(NamedTuple):
+    """An article's ``text_key``, and its words, which the key's one ``str.split`` counts."""
+
+    digest: bytes
+    words: int
+
+
+def text_key(text: str) -> TextKey:
     """Return the sha256 digest of ``text`` with whitespace collapsed: what two copies of one article share.
 
     Every run of whitespace (as ``str.split`` sees it: spaces, tabs, newlines, no-break and the other
     Unicode spaces) counts as one space, and whitespace at either end counts as none. So a copy whose
     lines were wrapped, spaced or split into blocks differently (a kicker and a headline as one block
-    or two) has the same key; any other difference, even of one character, gives another key.
+    or two) has the same key; any other difference, even of one character, gives another key. The
+    words are those of ``text.split()``, each but the last followed by one space in the collapsed text.
     """
-    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).digest()
+    collapsed = " ".join(text.split())
+    return TextKey(hashlib.sha256(collapsed.encode("utf-8")).digest(), collapsed.count(" ") + 1 if collapsed else 0)
 
 
 def id_keys(ids: list[str]) -> npt.NDArray[np.uint64]:

@@ -33,8 +33,9 @@ the last jobs are short, so no worker idles long waiting for another's (see ``jo
 T = TypeVar("T")
 
 
-Convert = Callable[[int, list[Article]], list[T]]
-"""What a command makes of the articles of one job (numbered in order), on the worker that read them."""
+Convert = Callable[[int, list[Candidate[Article]]], list[T]]
+"""What a command makes of the articles of one job (numbered in order), on the worker that read them: each is the
+``value`` of its candidate, which has what the reading learnt of it on the way (its word count, say)."""
 
 
 Job = tuple[int, list[Piece]]
@@ -48,7 +49,7 @@ def _read_job(corpus: Path, convert: Convert[T], job: Job) -> ReadJob[T]:
     index, pieces = job
     read = [read_piece(corpus, piece) for piece in pieces]
     found = [item for items, _ in read for item in items if isinstance(item, Candidate)]
-    values = convert(index, [c.value for c in found])
+    values = convert(index, found)
     numbers = iter(range(len(found)))
     return (
         [([item if isinstance(item, Problem) else next(numbers) for item in items], notes) for items, notes in read],
@@ -141,8 +142,8 @@ def _nothing_read(name: str) -> Problem:
     return Problem(code=Code.RAW_EMPTY, file=name, severity="warning", message=message)
 
 
-def _each(convert: Callable[[Article], T], job: int, articles: list[Article]) -> list[T]:
-    return [convert(article) for article in articles]
+def _each(convert: Callable[[Article], T], job: int, found: list[Candidate[Article]]) -> list[T]:
+    return [convert(candidate.value) for candidate in found]
 
 
 def _keep(article: Article) -> Article:

@@ -33,6 +33,7 @@ from newscorpus.core.mapped import mapped_empty
 from newscorpus.core.report import Problem
 from newscorpus.core.rowfile import RowFile
 from newscorpus.derive.neardup import DEFAULT_THRESHOLD, PERMUTATIONS, Signatures, bands_for, signatures, similarities
+from newscorpus.ingest.candidates import Candidate
 from newscorpus.ingest.corpus import JobGather, iter_corpus
 from newscorpus.ingest.listing import Listing
 from newscorpus.model.article import Article
@@ -271,7 +272,8 @@ def default_threshold(previous: Manifest | None) -> float:
     return DEFAULT_THRESHOLD if previous is None else previous.threshold
 
 
-def _signed(bands: int, job: int, articles: list[Article]) -> list[tuple[_Signed, int]]:
+def _signed(bands: int, job: int, found: list[Candidate[Article]]) -> list[tuple[_Signed, int]]:
+    articles = [candidate.value for candidate in found]
     signed = _Signed([a.id for a in articles], [a.raw_file for a in articles], signatures(articles, bands))
     return [(signed, n) for n in range(len(articles))]  # one job object, pickled once, and each article's place in it
 

@@ -1,9 +1,11 @@
 """Decoding raw bytes into text, or a rejection that says why not.
 
-UTF-8 (with or without BOM) is read as is; UTF-16 needs its BOM; anything else
-is detected among the Western encodings a German newsroom produces (cp1252,
-Latin-1, Latin-9) with charset-normalizer. Text that decodes but holds mojibake
-(``MÃ¼nchen``) is refused rather than stored.
+UTF-8 (with or without BOM) is read as is; so is UTF-16 with a BOM, and UTF-16 without one
+whose bytes leave no doubt (``utf16_encoding``: Windows tools write it, little-endian, though
+the standard reads a BOM-less stream as big-endian), with a warning. Anything else is detected
+among the Western encodings a German newsroom produces (cp1252, Latin-1, Latin-9) with
+charset-normalizer. Text that decodes but holds mojibake (``MÃ¼nchen``) is refused rather
+than stored.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import charset_normalizer
 
 from newscorpus.core.codes import Code
 from newscorpus.core.errors import NewscorpusError
+from newscorpus.core.report import Problem
 
 _LEGACY_ENCODINGS = ["cp1252", "latin_1", "iso8859_15"]
 # UTF-8 read as cp1252/Latin-1 leaves a lead byte followed by what continuation bytes 0x80-0xBF
@@ -58,11 +61,64 @@ class Decoded:
     encoding: str
 
 
+UTF16_HEAD_BYTES = 4096
+"""How much of a file ``utf16_encoding`` looks at."""
+BOMLESS_UTF16 = ("utf-16-le", "utf-16-be")
+"""The encodings of UTF-16 read without a byte-order mark: what its bytes said, not the file."""
+
+
+def utf16_encoding(head: bytes) -> str | None:
+    """Return how to decode a file that begins with ``head`` if it is UTF-16 text, else None.
+
+    ``utf-16`` where a byte-order mark says so. Without one, ``utf-16-le`` (or ``-be``) where at
+    least half the code units have a zero high byte (low byte), and at most half as many a zero
+    low byte (high byte: U+0100, U+0400, some surrogates): text mostly below U+0100, as German
+    is. UTF-8 text, which has no NUL byte, never looks so; a binary file's zeros hardly ever
+    fall so unevenly, and it must still decode and hold no control character.
+    """
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    units = len(head) // 2
+    if not units:
+        return None
+    even, odd = head[0 : 2 * units : 2].count(0), head[1 : 2 * units : 2].count(0)
+    for zeros, others, encoding in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if 2 * zeros >= units and 2 * others <= zeros:
+            return encoding
+    return None
+
+
+def bomless_utf16(decoded: Decoded, name: str) -> list[Problem]:
+    """Return the warning that ``decoded`` was read as UTF-16 without a byte-order mark, if it was."""
+    if decoded.encoding not in BOMLESS_UTF16:
+        return []
+    return [utf16_read(name, decoded.encoding, "UTF-8, or UTF-16 with a byte-order mark")]
+
+
+def utf16_read(name: str, encoding: str, wanted: str) -> Problem:
+    """Return the warning that file ``name`` was read as UTF-16 (``encoding``), where its format wants ``wanted``."""
+    bomless = {"utf-16-le": "little", "utf-16-be": "big"}
+    what = f"{bomless[encoding]}-endian UTF-16 without a byte-order mark" if encoding in bomless else "UTF-16"
+    message = (
+        f"is {what}, where {wanted} is expected; it was read as its bytes say, losing nothing. "
+        "Save it as UTF-8 to leave no doubt."
+    )
+    return Problem(code=Code.RAW_UTF16, file=name, severity="warning", message=message)
+
+
 def _decode_bytes(data: bytes) -> Decoded:
     if data.startswith(codecs.BOM_UTF8):
         return Decoded(data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return Decoded(data.decode("utf-16"), "utf-16")
+    if (utf16 := utf16_encoding(data[:UTF16_HEAD_BYTES])) is not None:
+        try:
+            return Decoded(data.decode(utf16), utf16)
+        except UnicodeDecodeError as exc:
+            if utf16 == "utf-16":
+                message = (
+                    f"starts with a UTF-16 byte-order mark, but is not UTF-16 from byte {exc.start} on ({exc.reason})"
+                )
+                raise UndecodableError(Code.RAW_UNDECODABLE, message) from None
+            # Without a byte-order mark UTF-16 was a guess from its zeros: a binary file, then.
     nul = data.find(b"\x00")
     if nul >= 0:
         raise UndecodableError(

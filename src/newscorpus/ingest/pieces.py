@@ -1,19 +1,23 @@
 """The pieces a corpus is read in: single-article files, parts of JSONL files, chunks of records.
 
 A JSONL file is cut into byte ranges that the workers read themselves; a compressed one is
-decompressed here and its lines sent on in chunks; an import is read here and sent a chunk of
-records at a time. Each piece knows its file, so problems and line numbers stay exact.
+decompressed here and its lines sent on in chunks, as is one in UTF-16, decoded (Windows
+PowerShell writes it so); an import is read here and sent a chunk of records at a time. Each
+piece knows its file, so problems and line numbers stay exact.
 """
 
 from __future__ import annotations
 
+import codecs
 import mmap
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from newscorpus.core.codes import Code
 from newscorpus.core.report import Problem
 from newscorpus.ingest.candidates import Candidate, candidates, read_raw_file
+from newscorpus.ingest.encoding import UTF16_HEAD_BYTES, utf16_encoding, utf16_read
 from newscorpus.ingest.parsers import IMPORT_SUFFIXES, parse_jsonl_chunk, parse_jsonl_range
 from newscorpus.ingest.parsers.compressed import COMPRESSED_SUFFIXES, broken_stream, decompressed_chunks, jsonl_codec
 from newscorpus.ingest.parsers.notes import RecordNotes
@@ -42,11 +46,15 @@ class JsonlRange:
 
 @dataclass(frozen=True, slots=True)
 class JsonlChunk:
-    """Lines of a compressed JSONL file, decompressed by the driver: ``data``, the first being ``line``."""
+    """Lines of a compressed JSONL file, decompressed by the driver: ``data``, the first being ``line``.
+
+    Or of a UTF-16 one, in UTF-8: ``encoding`` is then the file's.
+    """
 
     name: str
     line: int
     data: bytes
+    encoding: str | None = None
 
 
 Piece = str | JsonlRange | JsonlChunk | list[Problem | Candidate[Article]]
@@ -97,7 +105,7 @@ def read_piece(corpus: Path, piece: Piece) -> tuple[list[Problem | Candidate[Art
         return piece, None
     notes = RecordNotes()
     if isinstance(piece, JsonlChunk):
-        parsed = parse_jsonl_chunk(corpus / piece.name, piece.name, piece.data, piece.line, notes)
+        parsed = parse_jsonl_chunk(corpus / piece.name, piece.name, piece.data, piece.line, notes, piece.encoding)
         return list(candidates(corpus, parsed)), notes
     parsed = parse_jsonl_range(corpus / piece.name, piece.name, piece.start, piece.stop, piece.line, notes)
     return list(candidates(corpus, parsed)), notes
@@ -116,11 +124,16 @@ def pieces_of(corpus: Path, names: Iterable[str], workers: int) -> Iterator[tupl
         elif lowered.endswith(".jsonl"):
             path = corpus / name
             try:
+                with path.open("rb") as handle:
+                    utf16 = utf16_encoding(handle.read(UTF16_HEAD_BYTES))
+                    mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if utf16 else None
                 size = min(MAX_RANGE_BYTES, max(MIN_RANGE_BYTES, path.stat().st_size // (workers * RANGES_PER_WORKER)))
-                parts = list(jsonl_ranges(path, name, size, workers))
+                parts = [] if utf16 else list(jsonl_ranges(path, name, size, workers))
             except OSError:
                 yield name, name, True  # read whole by a worker, which reports why it cannot be read
                 continue
+            if utf16 and mapped is not None:
+                yield from utf16_chunks(mapped, name, utf16)
             for part in parts:
                 yield part, name, part.last
         elif codec := jsonl_codec(lowered):
@@ -146,6 +159,44 @@ def _chunks(corpus: Path, name: str, codec: str) -> Iterator[tuple[Piece, str, b
         yield [broken_stream(name, codec, exc)], name, True
         return
     yield JsonlChunk(name, after, b""), name, True  # ends the file, so its notes are told; a lone one starts it too
+
+
+def utf16_chunks(data: mmap.mmap, name: str, encoding: str) -> Iterator[tuple[Piece, str, bool]]:
+    """Yield a JSONL file in UTF-16 (``utf16_encoding``) as chunks of its lines in UTF-8, after a warning.
+
+    ``data`` is the file, mapped; it is closed at the end. JSON Lines are UTF-8; Windows
+    PowerShell (``>``, ``Out-File``) writes UTF-16. Each line is decoded on its own, so one that
+    is not UTF-16 is that line's problem alone. Its records' hashes are those of their UTF-8
+    bytes, as in a JSON array that is not UTF-8.
+    """
+    try:
+        order = encoding
+        if encoding == "utf-16":  # the byte-order mark says which, and is no part of the first line
+            order = "utf-16-le" if data[:2] == codecs.BOM_UTF16_LE else "utf-16-be"
+        newline, at, line, first, lines, size = "\n".encode(order), 2 * (encoding == "utf-16"), 1, 1, [], 0
+        if at < len(data):  # a byte-order mark alone holds no line: the file is empty, as that says
+            yield [utf16_read(name, encoding, "UTF-8 (JSON Lines are UTF-8)")], name, False
+        while at < len(data):
+            end = data.find(newline, at)
+            while end >= 0 and (end - at) % 2:  # a newline's bytes across two code units are none
+                end = data.find(newline, end + 1)
+            stop = len(data) if end < 0 else end + 2
+            try:
+                lines.append(data[at:stop].decode(order).encode("utf-8"))
+                size += len(lines[-1])
+            except UnicodeDecodeError as exc:
+                if lines:
+                    yield JsonlChunk(name, first, b"".join(lines), encoding), name, False
+                message = f"this line is not UTF-16, as the file is ({exc.reason} at byte {at + exc.start})"
+                yield [Problem(code=Code.RAW_UNDECODABLE, file=name, line=line, message=message)], name, False
+                first, lines, size = line + 1, [], 0
+            line, at = line + 1, stop
+            if size >= DECOMPRESSED_BYTES:
+                yield JsonlChunk(name, first, b"".join(lines), encoding), name, False
+                first, lines, size = line, [], 0
+        yield JsonlChunk(name, first, b"".join(lines), encoding), name, True  # ends the file, told its notes
+    finally:
+        data.close()
 
 
 def single(lowered: str) -> bool:

@@ -17,7 +17,7 @@ from newscorpus.core.codes import Code
 from newscorpus.core.errors import InvalidInput
 from newscorpus.core.offsets import normalize_text
 from newscorpus.core.report import Problem
-from newscorpus.ingest.encoding import decode_text
+from newscorpus.ingest.encoding import bomless_utf16, decode_text
 from newscorpus.ingest.ids import id_from_filename
 from newscorpus.ingest.make import ParseResult, make_article
 from newscorpus.ingest.parsers import germeval, gnad
@@ -62,6 +62,7 @@ def _page_copy(data: bytes, name: str, stem: str, sidecar: Sidecar) -> Iterator[
         checked=text is decoded.text,  # normalising changed nothing: the parts are slices of checked text
     )
     yield from result if isinstance(result, list) else [result]
+    yield from bomless_utf16(decoded, name)
     dated = "updated_at" if "updated_at" in page.metadata else "published_at"
     if page.untimed and not isinstance(result, list) and dated not in sidecar.model_fields_set:
         message = (
@@ -183,14 +184,17 @@ def _until(lines: Iterable[bytes], at: int, stop: int | None) -> Iterator[bytes]
 
 
 def _jsonl_records(
-    lines: Iterable[bytes], name: str, sidecar: Sidecar, line: int, notes: RecordNotes
+    lines: Iterable[bytes], name: str, sidecar: Sidecar, line: int, notes: RecordNotes, encoding: str | None = None
 ) -> Iterator[ParseResult]:
-    """Parse JSONL lines, the first being line ``line`` of raw file ``name``."""
+    """Parse JSONL lines, the first being line ``line`` of raw file ``name``.
+
+    ``encoding`` is the file's, if the lines are not its own bytes but their UTF-8 (``ingest.pieces.utf16_chunks``).
+    """
     for number, raw in enumerate(lines, start=line):
         if len(raw) > MAX_FILE_BYTES:
             yield too_big(name, len(raw), number)
         elif raw.strip():
-            record = json_object(raw.rstrip(b"\r\n"), name, None, sidecar, number, notes)
+            record = json_object(raw.rstrip(b"\r\n"), name, None, sidecar, number, notes, encoding)
             yield from guarded(record, name, number)
 
 
@@ -206,12 +210,17 @@ def parse_jsonl_range(
     yield from _jsonl_part(path, name, start == 0, lambda s: _jsonl_lines(path, name, s, start, stop, line, notes))
 
 
-def parse_jsonl_chunk(path: Path, name: str, data: bytes, line: int, notes: RecordNotes) -> Iterator[ParseResult]:
+def parse_jsonl_chunk(
+    path: Path, name: str, data: bytes, line: int, notes: RecordNotes, encoding: str | None = None
+) -> Iterator[ParseResult]:
     """Parse lines of a compressed JSONL file, decompressed elsewhere: ``data``, whose first line is ``line``.
 
-    As ``parse_jsonl_range``: notes go into ``notes``, and the chunk that starts the file tells a sidecar problem.
+    Or of a UTF-16 one, decoded elsewhere into UTF-8: ``encoding`` is then the file's. As
+    ``parse_jsonl_range``: notes go into ``notes``, and the chunk that starts the file tells a sidecar problem.
     """
-    yield from _jsonl_part(path, name, line == 1, lambda s: _jsonl_records(io.BytesIO(data), name, s, line, notes))
+    yield from _jsonl_part(
+        path, name, line == 1, lambda s: _jsonl_records(io.BytesIO(data), name, s, line, notes, encoding)
+    )
 
 
 def _jsonl_part(

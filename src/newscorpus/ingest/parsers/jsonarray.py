@@ -11,6 +11,8 @@ import json
 import re
 from collections.abc import Iterator
 
+from newscorpus.ingest.encoding import utf16_encoding
+
 MAX_ARRAY_BYTES = 256 << 20
 """A JSON array is read whole by one worker; past this, JSONL (read in parallel, by byte ranges) is the format."""
 _DECODER = json.JSONDecoder()
@@ -19,13 +21,17 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs
 
 
 def starts_array(head: bytes) -> bool:
-    """Whether a file beginning with ``head`` holds a JSON array: ``[`` after a byte order mark and whitespace."""
+    """Whether a file beginning with ``head`` holds a JSON array: ``[`` after a byte order mark and whitespace.
+
+    UTF-16 without a byte-order mark is read as ``utf16_encoding`` finds it.
+    """
     for bom, codec in _BOMS:
         if head.startswith(bom):
             text = head[len(bom) :].decode(codec, errors="ignore")
             break
     else:
-        text = head.decode("latin-1")  # every byte a character: only ASCII matters here
+        # Else every byte a character (Latin-1): only ASCII matters here.
+        text = head.decode(utf16_encoding(head) or "latin-1", errors="ignore")
     return text.lstrip(" \t\r\n").startswith("[")
 
 

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from newscorpus.core.codes import Code
 from newscorpus.core.report import Problem
-from newscorpus.ingest.encoding import Decoded, UndecodableError, decode_text
+from newscorpus.ingest.encoding import Decoded, UndecodableError, bomless_utf16, decode_text
 from newscorpus.ingest.ids import id_from_filename
 from newscorpus.ingest.make import ParseResult, make_article
 from newscorpus.ingest.parsers import newsplease, schemaorg, trafilatura
@@ -53,15 +53,30 @@ def too_big(
 
 
 def json_object(
-    data: bytes, name: str, stem: str | None, sidecar: Sidecar, line: int | None, notes: RecordNotes
+    data: bytes,
+    name: str,
+    stem: str | None,
+    sidecar: Sidecar,
+    line: int | None,
+    notes: RecordNotes,
+    encoding: str | None = None,
 ) -> Iterator[ParseResult]:
-    """Parse one JSON object's bytes ``data``: a .json file's (id from ``stem``), or a JSONL line's (at ``line``)."""
-    yield from json_record(decode_text(data), hashlib.sha256(data).hexdigest(), name, stem, sidecar, line, notes)
+    """Parse one JSON object's bytes ``data``: a .json file's (id from ``stem``), or a JSONL line's (at ``line``).
+
+    ``encoding`` is the file's, where ``data`` is not its bytes but their UTF-8 (then their hash is that of ``data``).
+    """
+    decoded = decode_text(data)
+    if encoding is not None:
+        decoded = Decoded(decoded.text, encoding)
+    yield from json_record(decoded, hashlib.sha256(data).hexdigest(), name, stem, sidecar, line, notes)
+    if line is None:  # a file's, not a line's
+        yield from bomless_utf16(decoded, name)
 
 
 def json_array(data: bytes, name: str, sidecar: Sidecar, notes: RecordNotes) -> Iterator[ParseResult]:
     """Parse a .json file that holds an array: each element a record, at the line it starts on, as in JSONL."""
     decoded = decode_text(data)
+    yield from bomless_utf16(decoded, name)
     try:
         for element, line in array_elements(decoded.text):
             raw = element.encode("utf-8")  # the record's own bytes: the file's, if the file is UTF-8

@@ -330,11 +330,11 @@ def test_a_field_in_no_shape_the_corpus_reads_stays_an_error(tmp_path: Path, fie
 
 
 @pytest.mark.parametrize(
-    "given", ["gestern", "04.09.2025 14:07", 20250904, 2**70, True, -1756987620, "2025-09-04T25:00:00"]
+    "given", ["gestern", "31.02.2025 14:07", "09/04/2025", 20250904, 2**70, True, -1756987620, "2025-09-04T25:00:00"]
 )
 def test_a_date_in_no_known_form_is_rejected(tmp_path: Path, given: object) -> None:
-    """A number outside 1990–2100 as a timestamp is something else (an 8-digit date); a German date string is a
-    page copy's, not JSON's."""
+    """A number outside 1990–2100 as a timestamp is something else (an 8-digit date); a German date must exist; a
+    date with slashes may be month or day first."""
     [problem] = parse(tmp_path, "artikel.json", json.dumps({**BASE, "published_at": given}))
     assert isinstance(problem, Problem)
     assert (problem.field, problem.code) == ("published_at", Code.FIELD_INVALID)

@@ -1,17 +1,20 @@
-"""Dates as real files give them (ISO 8601 with or without an offset or a time, RFC 2822, Unix timestamps): the same
-instant back."""
+"""Dates as real files give them (ISO 8601 with or without an offset or a time, RFC 2822, German, Unix timestamps):
+the same instant back."""
 
 from __future__ import annotations
 
 import datetime as dt
 from email.utils import format_datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from strategies import aware_datetimes
 
+from newscorpus.core.codes import Code
 from newscorpus.ingest.parsers.repair import read_date, read_timestamp
+from tests.helpers import jsonl_warned
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NAIVE = st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2035, 12, 31))
@@ -83,3 +86,44 @@ def test_a_unix_timestamp_reads_as_its_instant_in_berlin_time(when: dt.datetime)
 def test_a_number_before_1990_or_no_finite_time_is_no_timestamp(value: float) -> None:
     """Before 1990 as seconds (and so as milliseconds), like an 8-digit date (20250904: a day of 1970)."""
     assert read_timestamp(value) is None
+
+
+GERMAN_FORMS = [
+    "{d:%d.%m.%Y} {d:%H:%M}",
+    "{d:%d.%m.%Y}, {d:%H:%M} Uhr",
+    "{d.day}.{d.month}.{d.year} - {d:%H:%M:%S}",
+    "{d:%d.%m.%Y} um {d:%H:%M} Uhr",
+]
+"""Dates as German CMS exports write them: day first, as the dots say."""
+
+
+@given(NAIVE, st.sampled_from(GERMAN_FORMS))
+def test_a_german_date_is_berlin_time_day_first(when: dt.datetime, form: str) -> None:
+    read = read_date(form.format(d=when))
+    assert read is not None
+    expected = when.replace(second=when.second if "%S" in form else 0, microsecond=0, tzinfo=BERLIN)
+    assert (read.value, read.zoned, read.untimed) == (expected, True, False)
+    alone = read_date(f"{when.day}.{when.month}.{when.year}")
+    assert alone is not None
+    assert (alone.value, alone.zoned, alone.untimed) == (
+        dt.datetime.combine(when.date(), dt.time(), BERLIN),
+        False,
+        True,
+    )
+
+
+def test_a_german_date_that_does_not_exist_is_no_date() -> None:
+    for text in ("31.02.2025", "29.02.2023 10:00", "01.13.2025", "12.03.2025 24:00", "12.03.25"):
+        assert read_date(text) is None, text
+
+
+def test_a_record_with_a_german_date_gets_it_in_berlin_time(tmp_path: Path) -> None:
+    record = {
+        "url": "https://example.org/a",
+        "headline": "Straße gesperrt",
+        "body": "In Köln.",
+        "published_at": "04.09.2025 14:07",
+    }
+    [article], warning = jsonl_warned(tmp_path, [record], Code.DATE_NO_OFFSET)
+    assert article.published_at == dt.datetime(2025, 9, 4, 14, 7, tzinfo=BERLIN)
+    assert warning.field == "published_at"

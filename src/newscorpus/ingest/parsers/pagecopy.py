@@ -37,11 +37,15 @@ from newscorpus.model.sidecar import Sidecar
 
 BERLIN = ZoneInfo("Europe/Berlin")
 AGENCIES = frozenset({"dpa", "afp", "ap", "reuters", "kna", "epd", "dts", "sid", "apa", "ots", "t-online"})
+GERMAN_DAY = r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})"
+"""A day as German writes it, day first as the dots say: 4.9.2025, 04.09.2025."""
+GERMAN_TIME = r"(?P<hour>\d{1,2}):(?P<minute>\d{2})"
+_DATE_PARTS = ("year", "month", "day", "hour", "minute", "second")
 _META = re.compile(
     r"^(?:[Vv]on\s+(?P<byline>.+?)\s+)?"
     r"(?:(?P<verb>Aktualisiert|Veröffentlicht)\s+am\s+)?"
-    r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})"
-    r"(?:\s*(?:,|-|–)?\s*(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*Uhr)?"  # older pages give the date alone
+    rf"{GERMAN_DAY}"
+    rf"(?:\s*(?:,|-|–)?\s*{GERMAN_TIME}\s*Uhr)?"  # older pages give the date alone
     r"(?:\s*Lesedauer:\s*(?P<minutes>\d+)\s*Min\.?)?$"  # "UhrLesedauer" as some copies run them together
 )
 _CAPTION = re.compile(r"^(?P<caption>.*?)\s*\((?:Quelle|Foto|Fotos|Bild|Bilder):\s*(?P<credit>[^()]+)\)$", re.DOTALL)
@@ -146,17 +150,23 @@ def _byline(byline: str) -> dict[str, object]:
     return {"agency": ", ".join(agencies) or None, "authors": authors}
 
 
+def german_datetime(match: re.Match[str]) -> dt.datetime:
+    """Return the Berlin time a match of ``GERMAN_DAY`` (and ``GERMAN_TIME``, and a ``second``, if they matched) gives.
+
+    Raise ``ValueError`` for a day or time that does not exist (31.2.2025).
+    """
+    given = match.groupdict()
+    found = {name: int(given[name]) for name in _DATE_PARTS if given.get(name) is not None}
+    return dt.datetime(
+        found["year"], found["month"], found["day"],
+        found.get("hour", 0), found.get("minute", 0), found.get("second", 0), tzinfo=BERLIN,
+    )  # fmt: skip
+
+
 def _metadata(match: re.Match[str], line: int) -> dict[str, object]:
     field = "updated_at" if match["verb"] == "Aktualisiert" else "published_at"
     try:
-        when = dt.datetime(
-            int(match["year"]),
-            int(match["month"]),
-            int(match["day"]),
-            int(match["hour"] or 0),
-            int(match["minute"] or 0),
-            tzinfo=BERLIN,
-        )
+        when = german_datetime(match)
     except ValueError as exc:
         raise PageCopyError(
             Code.PAGECOPY_BAD_DATE, f"the date line holds an impossible date: {exc}", line, field

@@ -10,7 +10,8 @@ mended, and nothing is lost (the raw file keeps the record as received):
   authors given as one string as one author: warned about once per file.
 - A date in another form than ISO 8601 with an offset: without an offset (``2025-09-04T14:07:00``,
   as scrapers and news-please write it) it is Europe/Berlin time, the time German news sites
-  give; a date alone is 00:00 of that day; RFC 2822 (``Thu, 04 Sep 2025 14:07:00 +0200``, as RSS
+  give; a date alone is 00:00 of that day; German (``04.09.2025 14:07``, as German CMS exports write
+  it) is day first and Berlin time too; RFC 2822 (``Thu, 04 Sep 2025 14:07:00 +0200``, as RSS
   feeds give it) is read as it is; a number is a Unix timestamp (seconds since 1970 UTC, or
   milliseconds from 10^11 on, as JavaScript and many APIs give it), read as that instant in Berlin
   time, if it falls in 1990–2100 (an 8-digit ``20250904`` would be a day of 1970: refused). All but
@@ -27,10 +28,12 @@ from email.utils import parsedate_to_datetime
 
 from pydantic import ValidationError
 
-from newscorpus.ingest.parsers.pagecopy import BERLIN
+from newscorpus.ingest.parsers.pagecopy import BERLIN, GERMAN_DAY, GERMAN_TIME, german_datetime
 
 DATE_FIELDS = ("published_at", "updated_at")
 _DATE_ALONE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_GERMAN_DATE = re.compile(rf"{GERMAN_DAY}(?:\s*(?:,|-|–|um)?\s*{GERMAN_TIME}(?::(?P<second>\d{{2}}))?(?:\s*Uhr)?)?")
+"""A date as German CMS exports write it: 04.09.2025, 04.09.2025 14:07, 4.9.2025, 14:07:30 Uhr."""
 _MILLISECONDS_FROM = 10**11
 """From here on a timestamp counts milliseconds: as seconds it would be after the year 5000, as milliseconds 1973."""
 _TIMESTAMP_YEARS = range(1990, 2101)
@@ -48,7 +51,10 @@ class ReadDate:
 
 
 def read_date(text: str) -> ReadDate | None:
-    """Return the date ``text`` gives in ISO 8601 (with or without an offset or a time) or RFC 2822; else None."""
+    """Return the date ``text`` gives in ISO 8601 (with or without an offset or a time), RFC 2822 or German; else None.
+
+    German is day first (``_GERMAN_DATE``): with dots, as German writes it, a date cannot be read month first.
+    """
     text = text.strip()
     try:
         when = datetime.fromisoformat(text)
@@ -56,11 +62,22 @@ def read_date(text: str) -> ReadDate | None:
         try:
             when = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
-            return None
+            return _german_date(text)
     untimed = bool(_DATE_ALONE.fullmatch(text))
     if when.tzinfo is not None:
         return ReadDate(when, zoned=False, untimed=untimed)
     return ReadDate(when.replace(tzinfo=BERLIN), zoned=not untimed, untimed=untimed)  # a date alone: "no time" says it
+
+
+def _german_date(text: str) -> ReadDate | None:
+    if (match := _GERMAN_DATE.fullmatch(text)) is None:
+        return None
+    try:
+        when = german_datetime(match)
+    except ValueError:  # 31.02.2025: no date
+        return None
+    untimed = match["hour"] is None
+    return ReadDate(when, zoned=not untimed, untimed=untimed)  # Berlin time; a date alone: "no time" says it
 
 
 def read_timestamp(value: float) -> datetime | None:

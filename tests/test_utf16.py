@@ -124,3 +124,15 @@ def test_a_utf16_jsonl_of_a_byte_order_mark_alone_is_empty(tmp_path: Path) -> No
     articles, problems = _read(corpus)
     assert articles == []
     assert [(p.code, p.file) for p in problems] == [(Code.RAW_EMPTY, "raw/feed.jsonl")]
+
+
+def test_a_file_with_a_utf16_bom_that_is_not_utf16_is_its_problem_alone(tmp_path: Path) -> None:
+    """A byte-order mark and half a code unit: refused with where it breaks, the other files read (it crashed)."""
+    corpus = _corpus(tmp_path / "corpus")
+    add_json_articles(corpus, 2)
+    (corpus / "raw" / "x.txt").write_bytes(codecs.BOM_UTF16_LE + b"A")
+    articles, problems = _read(corpus)
+    assert len(articles) == 2
+    [problem] = problems
+    assert (problem.code, problem.file) == (Code.RAW_UNDECODABLE, "raw/x.txt")
+    assert "not UTF-16 from byte 2 on" in problem.message

@@ -109,18 +109,20 @@ def utf16_read(name: str, encoding: str, wanted: str) -> Problem:
 def _decode_bytes(data: bytes) -> Decoded:
     if data.startswith(codecs.BOM_UTF8):
         return Decoded(data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig")
-    if (utf16 := utf16_encoding(data[:UTF16_HEAD_BYTES])) is not None:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return Decoded(data.decode(utf16), utf16)
+            return Decoded(data.decode("utf-16"), "utf-16")
         except UnicodeDecodeError as exc:
-            if utf16 == "utf-16":
-                message = (
-                    f"starts with a UTF-16 byte-order mark, but is not UTF-16 from byte {exc.start} on ({exc.reason})"
-                )
-                raise UndecodableError(Code.RAW_UNDECODABLE, message) from None
-            # Without a byte-order mark UTF-16 was a guess from its zeros: a binary file, then.
+            message = f"starts with a UTF-16 byte-order mark, but is not UTF-16 from byte {exc.start} on ({exc.reason})"
+            raise UndecodableError(Code.RAW_UNDECODABLE, message) from None
     nul = data.find(b"\x00")
     if nul >= 0:
+        # UTF-16 without a byte-order mark has zeros (German text's high bytes): only then is it looked for.
+        if (utf16 := utf16_encoding(data[:UTF16_HEAD_BYTES])) is not None:
+            try:
+                return Decoded(data.decode(utf16), utf16)
+            except UnicodeDecodeError:
+                pass  # a guess from its zeros only: a binary file, then
         raise UndecodableError(
             Code.RAW_NUL_BYTES, f"holds a NUL byte at byte {nul}: a binary file, or text with NUL bytes"
         )

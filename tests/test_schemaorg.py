@@ -85,6 +85,14 @@ def test_an_article_in_a_graph_is_found_among_the_pages_nodes(tmp_path: Path) ->
     assert all(isinstance(r, Problem) for r in parse(tmp_path, "two.json", json.dumps(two)))  # which one? not read
 
 
+def test_a_type_that_is_no_name_makes_no_article_and_raises_nothing(tmp_path: Path) -> None:
+    """An ``@type`` object (``{"@id": …}``) or one in a list is no article type: the record is read as the corpus's."""
+    for kinds in ({"@id": "NewsArticle"}, [{"@id": "x"}, "NewsArticle"], [["NewsArticle"]]):
+        results = parse(tmp_path, "typed.json", json.dumps(news_article(**{"@type": kinds})))
+        is_article = isinstance(kinds, list) and "NewsArticle" in kinds
+        assert any(isinstance(r, Article) for r in results) == is_article, kinds
+
+
 def test_a_modification_before_the_publication_is_no_update(tmp_path: Path) -> None:
     [article, *warnings] = parse(tmp_path, "a.json", json.dumps(news_article(dateModified="2025-09-04T06:00:00+02:00")))
     assert isinstance(article, Article)

@@ -106,15 +106,22 @@ def utf16_read(name: str, encoding: str, wanted: str) -> Problem:
     return Problem(code=Code.RAW_UTF16, file=name, severity="warning", message=message)
 
 
+def _marked(data: bytes, mark: bytes, codec: str, encoding: str) -> Decoded:
+    """Decode ``data``, which starts with the byte-order mark ``mark`` of ``codec``; refuse it where it is not."""
+    try:
+        return Decoded(data[len(mark) :].decode(codec), encoding)
+    except UnicodeDecodeError as exc:
+        name = codec.upper()[:6]  # UTF-8, UTF-16
+        message = f"starts with a {name} byte-order mark, but is not {name} from byte {len(mark) + exc.start} on"
+        raise UndecodableError(Code.RAW_UNDECODABLE, f"{message} ({exc.reason})") from None
+
+
 def _decode_bytes(data: bytes) -> Decoded:
     if data.startswith(codecs.BOM_UTF8):
-        return Decoded(data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return Decoded(data.decode("utf-16"), "utf-16")
-        except UnicodeDecodeError as exc:
-            message = f"starts with a UTF-16 byte-order mark, but is not UTF-16 from byte {exc.start} on ({exc.reason})"
-            raise UndecodableError(Code.RAW_UNDECODABLE, message) from None
+        return _marked(data, codecs.BOM_UTF8, "utf-8", "utf-8-sig")
+    for mark, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(mark):
+            return _marked(data, mark, codec, "utf-16")
     nul = data.find(b"\x00")
     if nul >= 0:
         # UTF-16 without a byte-order mark has zeros (German text's high bytes): only then is it looked for.

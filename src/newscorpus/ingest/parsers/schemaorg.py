@@ -32,7 +32,8 @@ def _is_article(node: object) -> bool:
     if not isinstance(node, dict) or "articleBody" not in node:
         return False
     kinds = node.get("@type")
-    return bool(_TYPES.intersection(kinds if isinstance(kinds, list) else [kinds]))
+    # A type is a name; anything else a hand-written record puts there (an object) names none.
+    return any(isinstance(kind, str) and kind in _TYPES for kind in (kinds if isinstance(kinds, list) else [kinds]))
 
 
 def _article(given: object) -> tuple[dict[str, object], dict[str, object]] | None:

@@ -129,7 +129,7 @@ def pieces_of(corpus: Path, names: Iterable[str], workers: int) -> Iterator[tupl
                     mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if utf16 else None
                 size = min(MAX_RANGE_BYTES, max(MIN_RANGE_BYTES, path.stat().st_size // (workers * RANGES_PER_WORKER)))
                 parts = [] if utf16 else list(jsonl_ranges(path, name, size, workers))
-            except OSError:
+            except (OSError, ValueError):  # ValueError: emptied since it was read (mmap refuses an empty file)
                 yield name, name, True  # read whole by a worker, which reports why it cannot be read
                 continue
             if utf16 and mapped is not None:

@@ -136,3 +136,20 @@ def test_a_file_with_a_utf16_bom_that_is_not_utf16_is_its_problem_alone(tmp_path
     [problem] = problems
     assert (problem.code, problem.file) == (Code.RAW_UNDECODABLE, "raw/x.txt")
     assert "not UTF-16 from byte 2 on" in problem.message
+
+
+def test_a_utf16_jsonl_that_cannot_be_mapped_is_reported_not_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Emptied between its first read and its mapping (mmap refuses an empty file): a worker reads it and reports."""
+    corpus = _corpus(tmp_path / "corpus")
+    (corpus / "raw" / "feed.jsonl").write_bytes(_encoded('{"url": "https://example.org/a"}\n', "utf-16"))
+
+    def emptied(*args: object, **kwargs: object) -> None:
+        raise ValueError("cannot mmap an empty file")
+
+    monkeypatch.setattr(pieces.mmap, "mmap", emptied)
+    articles, problems = _read(corpus)
+    assert articles == []
+    assert problems
+    assert {p.file for p in problems} == {"raw/feed.jsonl"}

@@ -153,3 +153,15 @@ def test_a_utf16_jsonl_that_cannot_be_mapped_is_reported_not_raised(
     assert articles == []
     assert problems
     assert {p.file for p in problems} == {"raw/feed.jsonl"}
+
+
+def test_a_utf16_line_in_a_utf8_jsonl_is_read_and_warned_at_its_line(tmp_path: Path) -> None:
+    """A record pasted from a UTF-16 export into a UTF-8 file: read as its bytes say, warned at its line alone."""
+    corpus = _corpus(tmp_path / "corpus")
+    records = add_json_articles(_corpus(tmp_path / "twin"), 3).read_text(encoding="utf-8").splitlines()
+    lines = [records[0].encode("utf-8"), records[1].encode("utf-16-le"), records[2].encode("utf-8")]
+    (corpus / "raw" / "feed.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    articles, problems = _read(corpus)
+    assert [(a.raw_line, a.raw_encoding) for a in articles] == [(1, "utf-8"), (2, "utf-16-le"), (3, "utf-8")]
+    assert [(p.code, p.line) for p in problems] == [(Code.RAW_UTF16, 2)]
+    assert problems[0].message.startswith("this line is little-endian UTF-16")

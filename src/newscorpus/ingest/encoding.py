@@ -88,22 +88,22 @@ def utf16_encoding(head: bytes) -> str | None:
     return None
 
 
-def bomless_utf16(decoded: Decoded, name: str) -> list[Problem]:
-    """Return the warning that ``decoded`` was read as UTF-16 without a byte-order mark, if it was."""
+def bomless_utf16(decoded: Decoded, name: str, line: int | None = None) -> list[Problem]:
+    """Return the warning that ``decoded`` (file ``name``, or its ``line``) was read as BOM-less UTF-16, if it was."""
     if decoded.encoding not in BOMLESS_UTF16:
         return []
-    return [utf16_read(name, decoded.encoding, "UTF-8, or UTF-16 with a byte-order mark")]
+    return [utf16_read(name, decoded.encoding, "UTF-8, or UTF-16 with a byte-order mark", line)]
 
 
-def utf16_read(name: str, encoding: str, wanted: str) -> Problem:
-    """Return the warning that file ``name`` was read as UTF-16 (``encoding``), where its format wants ``wanted``."""
+def utf16_read(name: str, encoding: str, wanted: str, line: int | None = None) -> Problem:
+    """Return the warning that file ``name`` (or its ``line``) was read as UTF-16 (``encoding``) where ``wanted`` is."""
     bomless = {"utf-16-le": "little", "utf-16-be": "big"}
     what = f"{bomless[encoding]}-endian UTF-16 without a byte-order mark" if encoding in bomless else "UTF-16"
     message = (
-        f"is {what}, where {wanted} is expected; it was read as its bytes say, losing nothing. "
-        "Save it as UTF-8 to leave no doubt."
+        f"{'this line ' if line else ''}is {what}, where {wanted} is expected; it was read as its bytes say, "
+        "losing nothing. Save it as UTF-8 to leave no doubt."
     )
-    return Problem(code=Code.RAW_UTF16, file=name, severity="warning", message=message)
+    return Problem(code=Code.RAW_UTF16, file=name, line=line, severity="warning", message=message)
 
 
 def _marked(data: bytes, mark: bytes, codec: str, encoding: str) -> Decoded:

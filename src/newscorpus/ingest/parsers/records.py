@@ -66,11 +66,9 @@ def json_object(
     ``encoding`` is the file's, where ``data`` is not its bytes but their UTF-8 (then their hash is that of ``data``).
     """
     decoded = decode_text(data)
-    if encoding is not None:
-        decoded = Decoded(decoded.text, encoding)
-    yield from json_record(decoded, hashlib.sha256(data).hexdigest(), name, stem, sidecar, line, notes)
-    if line is None:  # a file's, not a line's
-        yield from bomless_utf16(decoded, name)
+    as_given = decoded if encoding is None else Decoded(decoded.text, encoding)
+    yield from json_record(as_given, hashlib.sha256(data).hexdigest(), name, stem, sidecar, line, notes)
+    yield from bomless_utf16(decoded, name, line)  # a UTF-16 line in a UTF-8 JSONL file too
 
 
 def json_array(data: bytes, name: str, sidecar: Sidecar, notes: RecordNotes) -> Iterator[ParseResult]:

@@ -89,6 +89,28 @@ def test_results_from_unknown_controls_or_with_two_labels_are_rejected() -> None
     assert len(back.rejected) == 4
 
 
+RESULT_KEYS = st.sampled_from(["from_name", "type", "value", "id", "start", "end", "labels", "choices"])
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 40) | st.text(max_size=6)
+    | st.sampled_from(["label", "inner", "topic", "no_entities", "labels", "choices", "LOC", "Sport"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(RESULT_KEYS, inner),
+    max_leaves=10,
+)  # fmt: skip
+
+
+@settings(max_examples=300)
+@given(st.lists(JSON, max_size=4))
+def test_results_of_any_shape_are_read_or_rejected_never_raised(results: list[object]) -> None:
+    """What a script's import put into Label Studio comes back as it went in: a result of any shape is rejected.
+
+    A result that was no object, a control's name that was a list, a value that was no object all raised.
+    """
+    back = from_results("Paris und Berlin", results)
+    readable = [r for r in results if isinstance(r, dict)]
+    assert len(back.rejected) >= len(results) - len(readable)
+    assert all(0 <= e.start < e.end <= len("Paris und Berlin") for e in back.entities)
+
+
 def test_config_is_generated_from_the_label_file() -> None:
     config = labelling_config()
     labels = config_labels(config)

@@ -12,6 +12,7 @@ A result also tells which layers the annotation completed (see
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -97,7 +98,7 @@ def _single_choice(result: dict[str, Any], what: str) -> str:
     return str(choices[0])
 
 
-def from_results(text: str, results: list[dict[str, Any]]) -> Converted:
+def from_results(text: str, results: list[Any]) -> Converted:
     """Read spans, a topic and the completed layers from Label Studio results over ``text``; never clamp a span.
 
     A result that cannot be read is rejected with its reason and flaws its layer. Ticking
@@ -108,8 +109,11 @@ def from_results(text: str, results: list[dict[str, Any]]) -> Converted:
     regions = 0
     no_entities = False
     for result in results:
+        if not isinstance(result, dict):  # a script's import may put anything here; Label Studio keeps it
+            out.rejected.append(f"a result that is no JSON object: {json.dumps(result)[:80]}")
+            continue
         name = result.get("from_name")
-        layer = _LAYER_OF.get(name)  # type: ignore[arg-type]
+        layer = _LAYER_OF.get(name) if isinstance(name, str) else None
         try:
             if name in _LEVEL_OF and result.get("type") == "labels":
                 regions += 1
@@ -126,7 +130,7 @@ def from_results(text: str, results: list[dict[str, Any]]) -> Converted:
                 out.topic = _single_choice(result, "topic")
             else:
                 raise ValueError(f"result from an unknown control {name!r}")
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # AttributeError: a value that is no object
             out.rejected.append(str(exc))
             if layer:
                 out.flawed.add(layer)

@@ -523,3 +523,22 @@ def test_build_without_skip_invalid_refuses_and_reports_all(full_corpus: Path) -
     assert errors == expected_rejections()
     assert str(len(expected_rejections())) in str(caught.value)
     assert not (full_corpus / "releases" / "0.1.0").exists()
+
+
+def test_two_files_whose_names_differ_only_in_composition_are_told_so(corpus: Path) -> None:
+    """macOS writes names in NFD: beside the NFC name of another file they look alike, and give one id."""
+    record = {"headline": "Ärger über Größe", "body": "Ein Text über Köln."}
+    composed = "Ärger über Größe.json"
+    (corpus / "raw" / composed).write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    (corpus / "raw" / unicodedata.normalize("NFD", composed)).write_text(
+        json.dumps({**record, "body": "Ein anderer Text über Bonn."}, ensure_ascii=False), encoding="utf-8"
+    )
+    third = {**record, "body": "Ein dritter Text über Bonn.", "id": "aerger-ueber-groesse"}
+    (corpus / "raw" / "zwei.json").write_text(json.dumps(third), encoding="utf-8")
+    problems = {p.file: p for p in iter_corpus(corpus) if isinstance(p, Problem)}  # read in path order: NFD first
+    assert {f: p.code for f, p in problems.items()} == {
+        f"raw/{composed}": Code.ID_DUPLICATE,
+        "raw/zwei.json": Code.ID_DUPLICATE,
+    }
+    assert "differ in how their letters are composed (one NFC, one NFD" in problems[f"raw/{composed}"].message
+    assert "composed" not in problems["raw/zwei.json"].message  # names apart in letters too: nothing to tell

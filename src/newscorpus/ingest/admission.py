@@ -9,6 +9,7 @@ scratch file. A key is 64 bits of a digest; a key held by another value is told 
 
 from __future__ import annotations
 
+import unicodedata
 from array import array
 from collections.abc import Iterator, Sequence
 from itertools import islice
@@ -195,12 +196,14 @@ class Admission:
                 return entry[1]
             return self._collided.get((kind, value))
 
-        def where(article: int) -> str:
+        def place(article: int) -> tuple[str, int]:
             if article < first:
-                file, line = self.names[self._files[article]], self.lines[article]
-            else:
-                n = rows[article - first]
-                file, line = self.names[files[n]], found.lines[n] or 0
+                return self.names[self._files[article]], self.lines[article]
+            n = rows[article - first]
+            return self.names[files[n]], found.lines[n] or 0
+
+        def where(article: int) -> str:
+            file, line = place(article)
             return f"{file}:{line}" if line else file
 
         for n in range(len(found)):
@@ -215,8 +218,9 @@ class Admission:
                 message += "; only that copy is kept"
             elif (kept := holder(0, n)) is not None:
                 code, field = Code.ID_DUPLICATE, "id"
+                apart = _composed_apart(self.names[files[n]], place(kept)[0])
                 message = (
-                    f"repeats the id of {where(kept)}. Give one of them another id "
+                    f"repeats the id of {where(kept)}.{apart} Give one of them another id "
                     "(`id` in a JSON record, `id:` in the sidecar of a single-article file)."
                 )
             if code is not None:
@@ -249,3 +253,13 @@ class Admission:
                 numbers = np.array([h for _, h in taken.values()], dtype=np.int64)
                 self._index[kind].add(np.array(list(taken), dtype=np.uint64), numbers)
         return rows, turned
+
+
+def _composed_apart(name: str, other: str) -> str:
+    """Say so where two file names differ only in how their letters are composed: they look alike in a message."""
+    if name == other or unicodedata.normalize("NFC", name) != unicodedata.normalize("NFC", other):
+        return ""
+    return (
+        " The two file names look alike but differ in how their letters are composed (one NFC, one NFD, as macOS "
+        "writes names): two files, whose names give one id."
+    )

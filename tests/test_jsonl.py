@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import FIXTURES
-from helpers import read_release
+from helpers import jsonl_warned, read_release
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
@@ -20,8 +20,10 @@ from newscorpus.core.codes import Code
 from newscorpus.core.report import Problem
 from newscorpus.ingest.corpus import validate
 from newscorpus.ingest.ids import assign_split, id_from_filename, id_from_url
+from newscorpus.ingest.make import make_article
 from newscorpus.ingest.parsers import parse_file
 from newscorpus.ingest.parsers.jsonl import JsonArticle, corpus_id
+from newscorpus.ingest.parsers.records import markup_in
 from newscorpus.model.article import Article, ArticleId
 from newscorpus.release.build import build
 
@@ -598,3 +600,32 @@ def test_a_language_tag_of_german_is_de(tmp_path: Path, given: str, german: bool
         assert result.language == "de"
     else:
         assert result.field == "language"
+
+
+def test_html_in_records_is_kept_as_text_and_warned_once_per_file(tmp_path: Path) -> None:
+    """A CMS export's fields may be HTML: its tags stay in the text (lossless), and one warning says where."""
+    records = [
+        {"url": "https://example.org/a", "headline": "Müller & Co kaufen ein", "body": "Da gilt 3 < 4 und 5 > 2."},
+        {"url": "https://example.org/b", "headline": "Streik &amp; Chaos", "body": "<p>Ein Text über Köln.</p>"},
+        {"url": "https://example.org/c", "headline": "Ohne Markup", "body": "Ein Text&nbsp;über Bonn."},
+    ]
+    articles, warning = jsonl_warned(tmp_path, records, Code.JSON_MARKUP)
+    assert "<p>Ein Text über Köln.</p>" in articles[1].text
+    assert (warning.line, warning.severity) == (2, "warning")
+    assert warning.message.startswith("2 records gave HTML tags or character references in headline and paragraph")
+
+
+@given(german_text(min_tokens=1), st.sampled_from(["Müller & Co", "3 < 4 > 2", "AT&T", "a<b", "§ 3 & 4", "<3"]))
+def test_plain_text_is_never_taken_for_markup(text: str, prose: str) -> None:
+    """Ampersands and angle brackets in prose are no markup: only a tag or a character reference is."""
+    made = make_article(
+        parts=[("headline", "Überschrift"), ("paragraph", f"{text} {prose}".strip())],
+        metadata={"id": "a"},
+        raw_file="raw/a.json",
+        raw_sha256="0" * 64,
+        encoding="utf-8",
+        fallback_id=None,
+    )
+    assume(isinstance(made, Article))
+    assert isinstance(made, Article)
+    assert markup_in(made) == set()

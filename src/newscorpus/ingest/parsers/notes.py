@@ -32,6 +32,11 @@ _HALVED = (
     "strings with half a UTF-16 surrogate pair (an escape such as \\ud83d alone, as JavaScript's string cutting "
     "leaves): no text can hold one, so each was read as U+FFFD (\ufffd). The raw file keeps them as they are."
 )
+_MARKUP = (
+    "HTML tags or character references in {fields} (such as <p> or &amp;): they are kept as text, so they stand in "
+    "the articles' text, its offsets and its tokens. Where the records are HTML, extract their text first (with "
+    "trafilatura, say) and add the file again."
+)
 UNTOLD = "?"
 """The field of a note whose fields are not told (which key held half a surrogate pair): the warning names none."""
 _UNORDERED = (
@@ -90,6 +95,7 @@ class RecordNotes:
     reshaped: FieldNotes = field(default_factory=FieldNotes)  # a body as a list of strings, authors as one string
     unordered: FieldNotes = field(default_factory=FieldNotes)  # a modification before the publication
     halved: FieldNotes = field(default_factory=FieldNotes)  # strings with half a surrogate pair, read as U+FFFD
+    markup: FieldNotes = field(default_factory=FieldNotes)  # text with HTML tags or character references
 
     def add(
         self, obj: JsonArticle, line: int | None, made_id: str | None, decided: Decided, unkept: Collection[str] = ()
@@ -112,6 +118,7 @@ class RecordNotes:
         self.reshaped.add(line, decided.reshaped)
         self.unordered.add(line, ("updated_at",) if decided.unordered else ())
         self.halved.add(line, (UNTOLD,) if decided.halved else ())
+        self.markup.add(line, decided.markup)
 
     def merge(self, later: RecordNotes) -> None:
         """Add the notes of a later part of the same file."""
@@ -126,6 +133,7 @@ class RecordNotes:
         self.reshaped.merge(later.reshaped)
         self.unordered.merge(later.unordered)
         self.halved.merge(later.halved)
+        self.markup.merge(later.markup)
 
     def problems(self, file: str) -> list[Problem]:
         """Return a warning for each kind of note, placed at the first line it concerns."""
@@ -163,6 +171,7 @@ class RecordNotes:
             (self.reshaped, Code.JSON_RESHAPED, _RESHAPED),
             (self.unordered, Code.DATE_UPDATED_BEFORE_PUBLISHED, _UNORDERED),
             (self.halved, Code.JSON_LONE_SURROGATE, _HALVED),
+            (self.markup, Code.JSON_MARKUP, _MARKUP),
         ):
             if noted.records:
                 out.append(noted.warning(code, file, what))

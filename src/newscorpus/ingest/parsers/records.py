@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator
 
 from pydantic import ValidationError
@@ -23,7 +24,7 @@ from newscorpus.ingest.parsers.jsonarray import MAX_ARRAY_BYTES, array_elements
 from newscorpus.ingest.parsers.jsonl import JsonArticle, validation_problems
 from newscorpus.ingest.parsers.notes import RecordNotes
 from newscorpus.ingest.parsers.repair import Decided, Repaired, mend_surrogates, repaired
-from newscorpus.model.article import MAX_TEXT_CHARS
+from newscorpus.model.article import MAX_TEXT_CHARS, Article
 from newscorpus.model.sidecar import Sidecar
 
 MAX_FILE_BYTES = MAX_TEXT_CHARS
@@ -132,8 +133,24 @@ def json_record(
         return
     decided = (translated.decided if translated else Decided()) | (mended.decided if mended else Decided())
     decided.halved = bool(halves)
+    decided.markup = markup_in(result)
     notes.add(obj, line, None if "id" in overrides else result.id, decided, translated.unkept if translated else ())
     yield result
+
+
+_MARKUP = re.compile(
+    r"</?(?:p|br|div|span|a|b|i|u|em|strong|h[1-6]|ul|ol|li|img|figure|figcaption|blockquote|table|tr|td|iframe)"
+    r"\b[^<>]*>|&(?:nbsp|amp|quot|lt|gt|shy|apos|[a-zA-Z]uml|szlig|#\d{2,6}|#[xX][0-9a-fA-F]{2,5});"
+)
+"""An HTML tag or character reference, as a CMS export's fields hold them; plain German text holds neither."""
+
+
+def markup_in(article: Article) -> set[str]:
+    """Return the kinds of the blocks of ``article`` whose text holds HTML tags or character references."""
+    text = article.text
+    if "<" not in text and "&" not in text:  # most texts: two scans in C, no regex
+        return set()
+    return {b.kind for b in article.blocks if _MARKUP.search(text, b.start, b.end)}
 
 
 def _repaired(text: str, error: ValidationError) -> tuple[JsonArticle, Repaired] | None:

@@ -103,6 +103,7 @@ class Decided:
     reshaped: set[str] = field(default_factory=set)  # a body as a list of strings, authors as one string
     unordered: bool = False  # a modification date before the publication date: no updated_at
     halved: bool = False  # a string held half a surrogate pair, read as U+FFFD (``mend_surrogates``)
+    markup: set[str] = field(default_factory=set)  # block kinds whose text holds HTML (``records.markup_in``)
 
     def dated(self, name: str, read: ReadDate) -> None:
         """Note what reading date ``name`` as ``read`` assumed."""
@@ -119,6 +120,7 @@ class Decided:
             self.reshaped | other.reshaped,
             self.unordered or other.unordered,
             self.halved or other.halved,
+            self.markup | other.markup,
         )
 
 

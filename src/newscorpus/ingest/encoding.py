@@ -61,10 +61,17 @@ class Decoded:
     encoding: str
 
 
+BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+"""The byte-order marks a raw file may start with, each with the codec of the bytes after it."""
 UTF16_HEAD_BYTES = 4096
 """How much of a file ``utf16_encoding`` looks at."""
 BOMLESS_UTF16 = ("utf-16-le", "utf-16-be")
 """The encodings of UTF-16 read without a byte-order mark: what its bytes said, not the file."""
+
+
+def bom_of(head: bytes) -> tuple[bytes, str] | None:
+    """Return the byte-order mark ``head`` starts with and the codec of what follows it (``BOMS``); None if none."""
+    return next(((mark, codec) for mark, codec in BOMS if head.startswith(mark)), None)
 
 
 def utf16_encoding(head: bytes) -> str | None:
@@ -76,8 +83,8 @@ def utf16_encoding(head: bytes) -> str | None:
     is. UTF-8 text, which has no NUL byte, never looks so; a binary file's zeros hardly ever
     fall so unevenly, and it must still decode and hold no control character.
     """
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+    if (marked := bom_of(head)) is not None:
+        return None if marked[1] == "utf-8" else "utf-16"
     units = len(head) // 2
     if not units:
         return None
@@ -117,11 +124,9 @@ def _marked(data: bytes, mark: bytes, codec: str, encoding: str) -> Decoded:
 
 
 def _decode_bytes(data: bytes) -> Decoded:
-    if data.startswith(codecs.BOM_UTF8):
-        return _marked(data, codecs.BOM_UTF8, "utf-8", "utf-8-sig")
-    for mark, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if data.startswith(mark):
-            return _marked(data, mark, codec, "utf-16")
+    if (marked := bom_of(data)) is not None:
+        mark, codec = marked
+        return _marked(data, mark, codec, "utf-8-sig" if codec == "utf-8" else "utf-16")
     nul = data.find(b"\x00")
     if nul >= 0:
         # UTF-16 without a byte-order mark has zeros (German text's high bytes): only then is it looked for.

@@ -8,7 +8,6 @@ piece knows its file, so problems and line numbers stay exact.
 
 from __future__ import annotations
 
-import codecs
 import mmap
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 from newscorpus.core.codes import Code
 from newscorpus.core.report import Problem
 from newscorpus.ingest.candidates import Candidate, candidates, read_raw_file
-from newscorpus.ingest.encoding import UTF16_HEAD_BYTES, utf16_encoding, utf16_read
+from newscorpus.ingest.encoding import UTF16_HEAD_BYTES, bom_of, utf16_encoding, utf16_read
 from newscorpus.ingest.parsers import IMPORT_SUFFIXES, parse_jsonl_chunk, parse_jsonl_range
 from newscorpus.ingest.parsers.compressed import COMPRESSED_SUFFIXES, broken_stream, decompressed_chunks, jsonl_codec
 from newscorpus.ingest.parsers.notes import RecordNotes
@@ -170,10 +169,9 @@ def utf16_chunks(data: mmap.mmap, name: str, encoding: str) -> Iterator[tuple[Pi
     bytes, as in a JSON array that is not UTF-8.
     """
     try:
-        order = encoding
-        if encoding == "utf-16":  # the byte-order mark says which, and is no part of the first line
-            order = "utf-16-le" if data[:2] == codecs.BOM_UTF16_LE else "utf-16-be"
-        newline, at, line, first, lines, size = "\n".encode(order), 2 * (encoding == "utf-16"), 1, 1, [], 0
+        # A byte-order mark says which order, and is no part of the first line.
+        mark, order = bom_of(data[:2]) or (b"", encoding)
+        newline, at, line, first, lines, size = "\n".encode(order), len(mark), 1, 1, [], 0
         if at < len(data):  # a byte-order mark alone holds no line: the file is empty, as that says
             yield [utf16_read(name, encoding, "UTF-8 (JSON Lines are UTF-8)")], name, False
         while at < len(data):

@@ -6,18 +6,16 @@ one ends, so every record keeps its own bytes (for its hash) and the line it sta
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 from collections.abc import Iterator
 
-from newscorpus.ingest.encoding import utf16_encoding
+from newscorpus.ingest.encoding import bom_of, utf16_encoding
 
 MAX_ARRAY_BYTES = 256 << 20
 """A JSON array is read whole by one worker; past this, JSONL (read in parallel, by byte ranges) is the format."""
 _DECODER = json.JSONDecoder()
 _SPACE = re.compile(r"[ \t\n\r]*")  # JSON's whitespace
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
 
 def starts_array(head: bytes) -> bool:
@@ -25,12 +23,10 @@ def starts_array(head: bytes) -> bool:
 
     UTF-16 without a byte-order mark is read as ``utf16_encoding`` finds it.
     """
-    for bom, codec in _BOMS:
-        if head.startswith(bom):
-            text = head[len(bom) :].decode(codec, errors="ignore")
-            break
-    else:
-        # Else every byte a character (Latin-1): only ASCII matters here.
+    if (marked := bom_of(head)) is not None:
+        mark, codec = marked
+        text = head[len(mark) :].decode(codec, errors="ignore")
+    else:  # else every byte a character (Latin-1): only ASCII matters here
         text = head.decode(utf16_encoding(head) or "latin-1", errors="ignore")
     return text.lstrip(" \t\r\n").startswith("[")
 

@@ -61,15 +61,27 @@ def _f1(matched: int, a: int, b: int) -> float:
 
 
 def _overlap_matches(a: Sequence[Span], b: Sequence[Span]) -> int:
-    used: set[int] = set()
-    matched = 0
-    for start, end, label, level in a:
-        for i, (s, e, lab, lev) in enumerate(b):
-            if i not in used and lab == label and lev == level and s < end and start < e:
-                used.add(i)
-                matched += 1
-                break
-    return matched
+    """Return how many spans of ``a`` can be matched, each to its own overlapping span of ``b``: the most there are.
+
+    A maximum bipartite matching (augmenting paths, Kuhn's algorithm): matching greedily in order
+    could pair a span with the wrong partner and count fewer overlaps than exact matches.
+    """
+    partners = [
+        [i for i, (s, e, lab, lev) in enumerate(b) if lab == label and lev == level and s < end and start < e]
+        for start, end, label, level in a
+    ]
+    owner: dict[int, int] = {}  # a span of b -> the span of a it is matched to
+
+    def augment(x: int, seen: set[int]) -> bool:
+        for i in partners[x]:
+            if i not in seen:
+                seen.add(i)
+                if i not in owner or augment(owner[i], seen):
+                    owner[i] = x
+                    return True
+        return False
+
+    return sum(augment(x, set()) for x in range(len(a)))
 
 
 def _pair_counts(a: list[Entity], b: list[Entity]) -> tuple[int, int, int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import itertools
 import json
 import random
 from array import array
@@ -317,3 +318,21 @@ def test_joining_pairs_together_gives_the_clusters_of_joining_them_one_by_one(
             old, new = sorted((cluster[a], cluster[b]))
             cluster = [old if c == new else c for c in cluster]
         assert clusters.roots().tolist() == cluster
+
+
+@given(stories(), st.lists(st.integers(1, 6), min_size=1), st.integers(1, 12))
+@settings(max_examples=25)
+def test_clusters_are_the_rule_s_whatever_the_batches_the_driver_clusters_jobs_in(
+    texts: list[str], sizes: list[int], batch: int
+) -> None:
+    """Jobs wait until ``batch`` articles do, then are clustered together: the clusters are still the rule's."""
+    signed = signatures_of_texts(texts, BANDS)
+    clusters, start = Clusters(batch=batch), 0
+    while start < len(texts):
+        stop = min(start + sizes[start % len(sizes)], len(texts))
+        clusters.add(signed.take(np.arange(start, stop)))
+        start = stop
+        assert len(clusters) == stop  # waiting articles count: they are added
+    assert clusters.roots().tolist() == reference_roots(signed)
+    for a, b in itertools.combinations(range(len(texts)), 2):
+        assert clusters.similarity(a, b) == similarity(signed[a].sketch, signed[b].sketch)

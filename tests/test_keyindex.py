@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newscorpus.core.keyindex import KeyIndex
+from newscorpus.core.keyindex import KeyIndex, first_places
 
 # Few distinct keys, so that batches repeat keys within themselves and across batches; both ends of uint64.
 keys = st.one_of(st.integers(0, 40), st.integers(2**64 - 3, 2**64 - 1), st.integers(0, 2**64 - 1))
@@ -35,3 +35,13 @@ def test_key_index_gives_each_key_its_first_holder(steps: list[tuple[bool, list[
         assert all(bool(np.all(run[1:] > run[:-1])) for run, _ in index._runs)
         assert held == model
         assert sum(len(run) for run, _ in index._runs) == len(model)
+
+
+@settings(max_examples=200)
+@given(st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 5), max_size=60))
+def test_first_places_are_what_numpy_s_unique_gives(values: list[int]) -> None:
+    """Equal keys are common (copies share band keys): each must point at its first place, as numpy's stable sort."""
+    keys = np.array(values, dtype=np.uint64)
+    fresh, first, inverse = first_places(keys)
+    expected = np.unique(keys, return_index=True, return_inverse=True)
+    assert [fresh.tolist(), first.tolist(), inverse.tolist()] == [e.tolist() for e in expected]

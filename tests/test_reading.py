@@ -186,3 +186,31 @@ def test_the_jobs_of_a_read_shrink_at_its_end(corpus: Path, monkeypatch: pytest.
     assert sent[0] == 20
     assert sent == sorted(sent, reverse=True)
     assert sent[-1] <= corpus_module.TAIL_FILES_PER_JOB
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_jobs_admitted_together_give_what_jobs_admitted_one_by_one_give(
+    mixed_corpus: Path, monkeypatch: pytest.MonkeyPatch, processes: int
+) -> None:
+    """The driver admits a batch of jobs at once: any cut into batches gives the same items in the same order."""
+    admitted: list[int] = []
+    admit = corpus_module.Admission.admit
+
+    def counted(self, pieces, found):  # type: ignore[no-untyped-def]
+        admitted.append(len(found))
+        return admit(self, pieces, found)
+
+    monkeypatch.setattr(corpus_module.Admission, "admit", counted)
+    runs = {}
+    for articles, seconds in ((1, 0.0), (10**9, 1e9), (40, 1e9)):
+        monkeypatch.setattr(corpus_module, "ADMIT_ARTICLES", articles)
+        monkeypatch.setattr(corpus_module, "ADMIT_SECONDS", seconds)
+        admitted.clear()
+        runs[articles] = read(mixed_corpus, processes), list(admitted)
+    (one_by_one, jobs), (all_at_once, whole), (by_forty, forties) = runs[1], runs[10**9], runs[40]
+    assert all_at_once == by_forty == one_by_one
+    assert len(jobs) > 3  # every job alone
+    assert whole == [sum(jobs)]  # all of them as one batch
+    assert len(jobs) > len(forties) > 1
+    assert all(n >= 40 for n in forties[:-1])
+    assert sum(forties) == sum(jobs)

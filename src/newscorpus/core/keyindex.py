@@ -45,7 +45,7 @@ class KeyIndex:
     def add(self, keys: npt.NDArray[np.uint64], holders: Holders) -> None:
         """Give each of ``keys`` (none held yet) to its holder; a key that repeats goes to its first holder."""
         if len(keys):
-            fresh, first = np.unique(keys, return_index=True)
+            fresh, first, _ = first_places(keys)
             self._push(fresh, holders[first])
 
     def _push(self, keys: npt.NDArray[np.uint64], holders: Holders) -> None:
@@ -76,12 +76,32 @@ class KeyIndex:
         found = self.find(keys)
         new = np.flatnonzero(found < 0)
         if len(new):
-            # ``return_index`` gives each key's first place: its first holder, as keys come in order.
-            fresh, first, inverse = np.unique(keys[new], return_index=True, return_inverse=True)
+            # Each key's first place is its first holder, as keys come in order.
+            fresh, first, inverse = first_places(keys[new])
             owners = holders[new][first]
             found[new] = owners[inverse]
             self._push(fresh, owners)
         return found
+
+
+def first_places(keys: npt.NDArray[np.uint64]) -> tuple[npt.NDArray[np.uint64], Holders, Holders]:
+    """Return the distinct keys, sorted, the first place of each, and where each key is among them.
+
+    What ``np.unique(keys, return_index=True, return_inverse=True)`` returns, twice as fast: numpy
+    finds first places with a stable sort, for 64-bit keys a merge sort (5 ms for the 70,000 band
+    keys of 4,096 articles); here the fast sort, and the smallest place among equal keys.
+    """
+    if not len(keys):
+        return keys[:0], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    order = np.argsort(keys)
+    ordered = keys[order]
+    new = np.empty(len(keys), dtype=bool)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    inverse: Holders = np.empty(len(keys), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[starts], np.minimum.reduceat(order, starts).astype(np.int64), inverse
 
 
 A = TypeVar("A", bound=np.generic)

@@ -295,6 +295,12 @@ class Signatures:
         """Return the signatures of ``articles`` (indices), in that order."""
         return Signatures(self.keys[articles], self.empty[articles], self.sketches[articles])
 
+    @staticmethod
+    def joined(runs: Sequence[Signatures]) -> Signatures:
+        """Return the signatures of ``runs`` (at least one), one run after the other."""
+        keys, empty, sketches = ([getattr(run, column) for run in runs] for column in ("keys", "empty", "sketches"))
+        return Signatures(np.concatenate(keys), np.concatenate(empty), np.concatenate(sketches))
+
 
 def signatures_of_texts(texts: Sequence[str], bands: int) -> Signatures:
     """Return the signatures of ``texts`` with ``bands`` LSH bands (see ``bands_for``), as columns."""

@@ -7,8 +7,9 @@ driver as one ``Candidates`` object of columns, which ``ingest.admission`` admit
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar, get_args
 
@@ -119,6 +120,24 @@ class Candidates(Generic[T]):
             {n: c.gold_problems for n, c in enumerate(found) if c.gold_problems},
             values,
             np.frombuffer(b"".join(c.gold_seal for c in found), dtype=np.uint8).reshape(len(found), SEAL_BYTES),
+        )
+
+    @classmethod
+    def joined(cls, runs: Sequence[Candidates[T]]) -> Candidates[T]:
+        """Return the candidates of ``runs`` (at least one), one run after the other, numbered from 0."""
+        starts = list(accumulate((len(run) for run in runs), initial=0))
+        return cls(
+            [i for run in runs for i in run.ids],
+            np.concatenate([run.digests for run in runs]),
+            [line for run in runs for line in run.lines],
+            [one for run in runs for one in run.imported],
+            {
+                n + start: found
+                for run, start in zip(runs, starts, strict=False)
+                for n, found in run.gold_problems.items()
+            },
+            [value for run in runs for value in run.values],
+            np.concatenate([run.seals for run in runs]),
         )
 
     def __len__(self) -> int:

@@ -8,6 +8,7 @@ files are parsed and articles converted there, deduplication stays here.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
@@ -30,6 +31,9 @@ worker, so that workers stay even, but no more files than the maximum (see ``fil
 TAIL_FILES_PER_JOB, TAIL_JOBS_PER_WORKER = 8, 2
 """Near the end, jobs shrink to about ``TAIL_JOBS_PER_WORKER`` per worker of what is left, down to this many files:
 the last jobs are short, so no worker idles long waiting for another's (see ``job_size``)."""
+ADMIT_ARTICLES, ADMIT_SECONDS = 4096, 0.25
+"""Jobs are admitted together until this many candidates wait, or the first of them has waited this long: a batch
+costs the driver about what one job does (0.6 ms), and the progress shown lags by a job at most."""
 T = TypeVar("T")
 
 
@@ -42,6 +46,8 @@ Job = tuple[int, list[Piece]]
 """A read job: its number and its pieces. The corpus and the conversion go to the workers once per command."""
 ReadJob = tuple[list[tuple[list[Problem | int], RecordNotes | None]], Candidates[T]]
 """What a worker makes of a read job: each piece's problems and candidates (by number), and the candidates."""
+ReadPieces = list[tuple[list[Problem | int], int, bool]]
+"""A job's pieces as the driver has them: what each became (candidates by number), its file, whether it ends it."""
 
 
 def _read_job(corpus: Path, convert: Convert[T], job: Job) -> ReadJob[T]:
@@ -78,7 +84,7 @@ def job_size(per_job: int, left: int, workers: int) -> int:
 
 def _read(
     corpus: Path, names: Sequence[str], convert: Convert[T], executor: Executor
-) -> Iterator[tuple[list[tuple[list[Problem | int], int, bool]], Candidates[T]]]:
+) -> Iterator[tuple[ReadPieces, Candidates[T]]]:
     """Yield each job's pieces in order, and its candidates; a piece as what it became, its file, whether it ends it.
 
     A file is its place in ``names``. Single-article files go to the workers ``files_per_job`` to a
@@ -118,7 +124,7 @@ def _read(
     file = 0  # the place of the file being read in ``names``
     # Bound once: a Ray task sends its work function through the object store once, not with every job.
     for results, found in executor.map(partial(_read_job, where, convert), jobs()):
-        made: list[tuple[list[Problem | int], int, bool]] = []
+        made: ReadPieces = []
         for items, noted in results:
             name, ends_file = ends.popleft()
             if noted is not None:
@@ -135,6 +141,37 @@ def _read(
             made.append((items, file, ends_file))
             file += ends_file
         yield made, found
+
+
+def _together(read: Iterator[tuple[ReadPieces, Candidates[T]]]) -> Iterator[tuple[ReadPieces, Candidates[T]]]:
+    """Join the jobs ``read`` yields into batches for the admission (``ADMIT_ARTICLES``, ``ADMIT_SECONDS``).
+
+    The admission keeps its rule, one candidate at a time in reading order, on any cut into batches.
+    """
+    waiting: list[tuple[ReadPieces, Candidates[T]]] = []
+    count, since = 0, 0.0
+    for job in read:
+        if not waiting:
+            since = time.monotonic()
+        waiting.append(job)
+        count += len(job[1])
+        if count >= ADMIT_ARTICLES or time.monotonic() - since >= ADMIT_SECONDS:
+            yield _joined(waiting)
+            waiting, count = [], 0
+    if waiting:
+        yield _joined(waiting)
+
+
+def _joined(jobs: list[tuple[ReadPieces, Candidates[T]]]) -> tuple[ReadPieces, Candidates[T]]:
+    """Return ``jobs`` as one: their pieces in order, each candidate numbered among all of theirs."""
+    if len(jobs) == 1:
+        return jobs[0]
+    pieces: ReadPieces = []
+    start = 0
+    for made, found in jobs:
+        pieces += [([i if isinstance(i, Problem) else i + start for i in items], file, e) for items, file, e in made]
+        start += len(found)
+    return pieces, Candidates.joined([found for _, found in jobs])
 
 
 def _nothing_read(name: str) -> Problem:
@@ -204,7 +241,7 @@ def iter_corpus(
     admission = Admission(listing.article_files()) if admission is None else admission
     raw_names, gold_names, names = listing.raw, listing.gold, admission.names
     job_convert = convert_job or partial(_each, convert)
-    for pieces, found in _read(corpus, names, job_convert, executor or LocalExecutor(1)):
+    for pieces, found in _together(_read(corpus, names, job_convert, executor or LocalExecutor(1))):
         made = admission.admit([(items, file) for items, file, _ in pieces], found)
         for (_, _, ends_file), items in zip(pieces, made, strict=True):
             yield from items

@@ -37,10 +37,14 @@ class HashedInputs(NamedTuple):
 _GOLD_PREFIX = f"{ANNOTATIONS_DIR}/"
 
 
-def _sha256_files(job: tuple[Path, str, Names, Collection[str]]) -> tuple[bytes, bytes]:
-    """Return the sha256 of each file of a job, one after another, and the seal of its gold files but ``unapplied``."""
+def _sha256_files(job: tuple[Path, str, Names, Collection[str]]) -> tuple[bytes, bytes, bytes]:
+    """Return the sha256 of each file of a job, one after another, and the seal of its gold files but ``unapplied``.
+
+    And the job's part of what the inputs' hash hashes: a line per file, its path and its sha256 in hex (made
+    here, not on the driver: 1 µs an input there).
+    """
     corpus, prefix, names, unapplied = job
-    digests, seals = [], []
+    digests, seals, lines = [], [], []
     root = str(corpus)
     for name in names:
         path = prefix + name
@@ -53,10 +57,11 @@ def _sha256_files(job: tuple[Path, str, Names, Collection[str]]) -> tuple[bytes,
                 "may not be read. Nothing was released. Check it, then build again."
             ) from None
         digests.append(digest)
+        lines.append(f"{path}\0{digest.hex()}\n")
         if prefix == _GOLD_PREFIX and path not in unapplied:
             seals.append(gold_seal(path, digest))
     seal = folded(np.frombuffer(b"".join(seals), dtype=np.uint8).reshape(len(seals), SEAL_BYTES))
-    return b"".join(digests), seal
+    return b"".join(digests), seal, "".join(lines).encode()
 
 
 def hash_inputs(
@@ -76,15 +81,12 @@ def hash_inputs(
         for start in range(0, len(names), per_job)
     )
     # Made at its size and filled in place: grown or joined, the digests were held twice on the way.
-    digests, at, seal = bytearray(DIGEST_BYTES * len(paths)), 0, NO_SEAL
-    for part, part_seal in executor.map(_sha256_files, jobs):
+    digests, at, seal, combined = bytearray(DIGEST_BYTES * len(paths)), 0, NO_SEAL, hashlib.sha256()
+    for part, part_seal, lines in executor.map(_sha256_files, jobs):
         digests[at : at + len(part)] = part
         at += len(part)
         seal = joined(seal, part_seal)
-    # From the columns, not the entries: an ``InputEntry`` made per input cost the driver 2 µs each, 0.5 this way.
-    combined, view = hashlib.sha256(), memoryview(digests)
-    for n, path in enumerate(paths):
-        combined.update(f"{path}\0{view[DIGEST_BYTES * n : DIGEST_BYTES * (n + 1)].hex()}\n".encode())
+        combined.update(lines)
     return HashedInputs(InputList(paths, digests), combined.hexdigest(), seal)
 
 

@@ -18,6 +18,11 @@ Figures:
   cluster itself, and its shutdown was counted (at 4,000 articles, 4-10 µs of the figure). ``extra``
   has the whole process's CPU over N of the cold `newscorpus build --ray` (what ``os.wait4`` gives,
   start-up and all) and of the warm builds. Target ≤ 15 µs.
+- ``ray_driver_marginal``: the driver's CPU per further article: the same warm build of
+  ``--ray-driver-articles`` (default 20,000) generated articles, less that of the N, over the
+  articles between. What a build pays per job and per build (the tail's small jobs, the shard
+  and stitch tasks, the manifest's fixed part) is in the first figure, not in this one: it is
+  what one driver's cap at a million articles is made of. Context, no target.
 - ``ray_task_overhead``: µs per job through the executor builds use (``RayExecutor.map`` of empty jobs,
   one per task); baseline: the same through the local process pool (2 processes). Context only;
   ``extra`` has an empty Ray task's sequential round trip and the pipelined cost per task.
@@ -116,6 +121,11 @@ def _measured(command: list[str], **kw: Any) -> tuple[float, float]:
     return seconds, usage.ru_utime + usage.ru_stime
 
 
+def _marginal(bigger: dict[str, Any], smaller: dict[str, Any]) -> float:
+    """Return the driver's µs per article between two warm builds (from their first article on), of more and fewer."""
+    return (bigger["streaming"] - smaller["streaming"]) / (bigger["articles"] - smaller["articles"]) * 1e6
+
+
 def _fresh(folder: Path) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -207,6 +217,18 @@ def fig_ray(bench: Bench) -> list[Figure]:
             warm.append(json.loads(done.stdout.splitlines()[-1]))
             bench.log(f"warm cluster build {r + 1}: driver CPU {warm[-1]['whole']:.2f} s, of which "
                       f"{warm[-1]['streaming']:.2f} s from the first article on")  # fmt: skip
+        # The cost per further article: the same warm build of a bigger corpus (its first build fills the cache).
+        bigger = []
+        if (m := bench.args.ray_driver_articles) > n:
+            corpus_m = bench.corpus(m, f"ray-{m}")
+            for r in range(bench.args.repeat):
+                shutil.rmtree(corpus_m / "releases", ignore_errors=True)
+                done = cluster.run([sys.executable, "-c", _DRIVER, str(corpus_m), ADDRESS], timeout=3600)
+                check(done.returncode == 0, f"the warm build of {m:,} failed: {done.stderr[-3000:]}")
+                bigger.append(json.loads(done.stdout.splitlines()[-1]))
+                bench.log(f"warm cluster build {r + 1} of {bigger[-1]['articles']:,}: driver CPU "
+                          f"{bigger[-1]['streaming']:.2f} s from the first article on")  # fmt: skip
+            shutil.rmtree(corpus_m, ignore_errors=True)
         jobs = max(200, min(2000, n // 2))
         done = cluster.run([sys.executable, "-c", _OVERHEAD, str(jobs), ADDRESS], timeout=600)
         check(done.returncode == 0, f"the overhead probe failed: {done.stderr[-3000:]}")
@@ -263,6 +285,12 @@ def fig_ray(bench: Bench) -> list[Figure]:
             extra={"whole_process_us_per_article_cold": [c / articles * 1e6 for c in driver_whole],
                    "whole_us_per_article_warm": [w["whole"] / w["articles"] * 1e6 for w in warm], "warm": warm},
         ),
+        *([Figure(
+            "ray_driver_marginal",
+            f"CPU of the driver per further article: warm builds of {bigger[0]['articles']:,} less {articles:,}",
+            "µs/article", [_marginal(b, w) for b, w in zip(bigger, warm, strict=True)], None, "<=",
+            extra={"us_per_article_bigger": [b["streaming"] / b["articles"] * 1e6 for b in bigger], "bigger": bigger},
+        )] if bigger else []),
         Figure(
             "ray_task_overhead", f"one empty job through RayExecutor.map ({jobs:,} jobs, one task each)",
             "µs/job", [overhead["ray_job_us"]], None, "<=",

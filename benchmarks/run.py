@@ -142,6 +142,7 @@ def write_results(
             "load_seconds": args.load_seconds,
             "load_backends": args.load_backends,
             "ray_articles": args.ray_articles,
+            "ray_driver_articles": args.ray_driver_articles,
         },
         "figures": {fig.name: fig.to_json() for fig in figures},
         "errors": errors,
@@ -181,6 +182,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--neardup-articles", type=int, help="articles of the neardup figure (default 100,000)")
     parser.add_argument("--ray-articles", type=int, help="articles of the ray figures (default 4,000, at most N)")
+    parser.add_argument(
+        "--ray-driver-articles", type=int, help="articles of the second warm build the driver's cost per further "
+        "article is measured with (default 5 × --ray-articles; 0: none)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=SEED, help="the generator's seed")
     parser.add_argument("--tmp", type=Path, help="work folder (default a new temp folder, removed afterwards)")
     args = parser.parse_args(argv)
@@ -190,6 +195,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.rss_small = args.rss_small or min(10_000, max(1, args.rss_big // 2))
     args.ls_articles = args.ls_articles or min(10_000, args.articles)
     args.ray_articles = args.ray_articles or min(4_000, args.articles)
+    if args.ray_driver_articles is None:
+        args.ray_driver_articles = 5 * args.ray_articles
     args.neardup_articles = args.neardup_articles or 100_000
     if args.rss_full is None:
         args.rss_full = args.rss_big <= 20_000

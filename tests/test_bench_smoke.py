@@ -26,9 +26,9 @@ FIGURES = {
     "build", "build_full_cold", "build_full_warm", "peak_rss", "peak_rss_full", "rebuild",
     "ner_1core", "ner_2core", "ls_push", "ls_push_noop", "ls_pull", "load_dataset",
     "load_push_running", "load_failed_running", "load_lost_running", "load_pull_running",
-    "ray_build", "ray_driver_cpu", "ray_task_overhead", "peer", "neardup",
+    "ray_build", "ray_driver_cpu", "ray_driver_marginal", "ray_task_overhead", "peer", "neardup",
 }  # fmt: skip
-CONTEXT = {"build_full_cold", "ray_task_overhead"}  # reported without a target of their own
+CONTEXT = {"build_full_cold", "ray_task_overhead", "ray_driver_marginal"}  # reported without a target of their own
 ABSOLUTE = {"ls_push_noop", "ray_driver_cpu"}  # a target of their own, no baseline
 COUNTS = {"load_failed_running", "load_lost_running", "load_pull_running"}  # counts of what went wrong: 0 if none
 BLOCK_KINDS = {"kicker", "headline", "lead", "caption", "credit", "subheading", "paragraph"}

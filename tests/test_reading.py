@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from newscorpus.core.codes import Code
-from newscorpus.core.executor import LocalExecutor
+from newscorpus.core.executor import LocalExecutor, RayExecutor
 from newscorpus.core.report import Problem
 from newscorpus.ingest import corpus as corpus_module
 from newscorpus.ingest import pieces
@@ -138,24 +138,30 @@ def test_the_last_ranges_of_a_jsonl_file_shrink_so_that_no_worker_waits_long_for
         assert length <= max(1_000, min(size, left // (2 * workers))) + 100
 
 
-def schedule(per_job: int, files: int, workers: int) -> list[int]:
+def schedule(per_job: int, files: int, workers: int, smallest: int) -> list[int]:
     """The sizes of the jobs that ``files`` single-article files make, as ``_read`` cuts them."""
     sizes, left = [], files
     while left:
-        size = min(left, corpus_module.job_size(per_job, left, workers))
+        size = min(left, corpus_module.job_size(per_job, left, workers, smallest))
         sizes.append(size)
         left -= size
     return sizes
 
 
-@given(st.integers(1, 512), st.integers(0, 20_000), st.integers(1, 64))
-def test_jobs_keep_their_size_then_shrink_toward_the_end(per_job: int, files: int, workers: int) -> None:
-    sizes = schedule(per_job, files, workers)
+@given(
+    st.integers(1, 512),
+    st.integers(0, 20_000),
+    st.integers(1, 64),
+    st.sampled_from([LocalExecutor.smallest_job, RayExecutor.smallest_job]),
+)
+def test_jobs_keep_their_size_then_shrink_toward_the_end(per_job: int, files: int, workers: int, smallest: int) -> None:
+    sizes = schedule(per_job, files, workers, smallest)
     assert sum(sizes) == files
     assert all(0 < size <= per_job for size in sizes)
     assert sizes == sorted(sizes, reverse=True)  # never a big job after a small one
-    tail = min(per_job, corpus_module.TAIL_FILES_PER_JOB)
+    tail = min(per_job, smallest)
     assert not sizes or sizes[-1] <= tail  # the last job is short
+    assert all(size >= tail for size in sizes[:-1])  # but none is smaller than the executor's smallest, but the last
     # While every worker still has two full jobs ahead, jobs keep the full size.
     full = sum(1 for n in itertools.accumulate(sizes, initial=0) if files - n >= 2 * workers * per_job)
     assert sizes[: min(full, len(sizes))] == [per_job] * min(full, len(sizes))
@@ -185,7 +191,7 @@ def test_the_jobs_of_a_read_shrink_at_its_end(corpus: Path, monkeypatch: pytest.
     assert sum(sent) == 101
     assert sent[0] == 20
     assert sent == sorted(sent, reverse=True)
-    assert sent[-1] <= corpus_module.TAIL_FILES_PER_JOB
+    assert sent[-1] <= LocalExecutor.smallest_job
 
 
 @pytest.mark.parametrize("processes", [1, 2])

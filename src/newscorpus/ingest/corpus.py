@@ -28,9 +28,9 @@ from newscorpus.model.article import Article
 FILES_PER_JOB, MAX_FILES_PER_JOB, JOBS_PER_WORKER = 64, 512, 8
 """Single-article files per job: at least enough to outweigh a round trip; else about ``JOBS_PER_WORKER`` jobs per
 worker, so that workers stay even, but no more files than the maximum (see ``files_per_job``)."""
-TAIL_FILES_PER_JOB, TAIL_JOBS_PER_WORKER = 8, 2
-"""Near the end, jobs shrink to about ``TAIL_JOBS_PER_WORKER`` per worker of what is left, down to this many files:
-the last jobs are short, so no worker idles long waiting for another's (see ``job_size``)."""
+TAIL_JOBS_PER_WORKER = 2
+"""Near the end, jobs shrink to about this many per worker of what is left, down to the executor's smallest job: the
+last jobs are short, so no worker idles long waiting for another's (see ``job_size``)."""
 ADMIT_ARTICLES, ADMIT_SECONDS = 4096, 0.25
 """Jobs are admitted together until this many candidates wait, or the first of them has waited this long: a batch
 costs the driver about what one job does (0.6 ms), and the progress shown lags by a job at most."""
@@ -72,14 +72,14 @@ def files_per_job(files: int, workers: int) -> int:
     return min(MAX_FILES_PER_JOB, max(FILES_PER_JOB, files // (workers * JOBS_PER_WORKER)))
 
 
-def job_size(per_job: int, left: int, workers: int) -> int:
-    """Return how many files the next job takes: ``per_job``, shrinking once ``left`` files are few.
+def job_size(per_job: int, left: int, workers: int, smallest: int) -> int:
+    """Return how many files the next job takes: ``per_job``, shrinking once ``left`` files are few, to ``smallest``.
 
     Jobs of one size leave a worker idle for up to a whole job at the end while another finishes
     its last (4 s for 125 articles tokenised cold); shrinking them then, as guided self-scheduling
     does, costs a few more round trips and leaves only short jobs for the end.
     """
-    return min(per_job, max(TAIL_FILES_PER_JOB, left // (workers * TAIL_JOBS_PER_WORKER)))
+    return min(per_job, max(smallest, left // (workers * TAIL_JOBS_PER_WORKER)))
 
 
 def _read(
@@ -98,7 +98,7 @@ def _read(
     def jobs() -> Iterator[Job]:
         left = sum(single(name.lower()) for name in names)  # single-article files not yet sent
         files: list[Piece] = []
-        index, size = 0, job_size(per_job, left, executor.workers)
+        index, size = 0, job_size(per_job, left, executor.workers, executor.smallest_job)
         for piece, name, ends_file in pieces_of(corpus, names, executor.workers):
             ends.append((name, ends_file))
             if isinstance(piece, str):
@@ -107,12 +107,12 @@ def _read(
                     continue
                 pieces, files = files, []
                 left -= len(pieces)
-                size = job_size(per_job, left, executor.workers)
+                size = job_size(per_job, left, executor.workers, executor.smallest_job)
             else:
                 if files:
                     yield index, files
                     index, left, files = index + 1, left - len(files), []
-                    size = job_size(per_job, left, executor.workers)
+                    size = job_size(per_job, left, executor.workers, executor.smallest_job)
                 pieces = [piece]
             yield index, pieces
             index += 1

@@ -121,6 +121,20 @@ def _measured(command: list[str], **kw: Any) -> tuple[float, float]:
     return seconds, usage.ru_utime + usage.ru_stime
 
 
+def _warm_builds(bench: Bench, cluster: RayCluster, corpus: Path) -> list[dict[str, Any]]:
+    """Build ``corpus`` warm on ``cluster`` ``--repeat`` times, each after an untimed build; return what each said."""
+    runs = []
+    for r in range(bench.args.repeat):
+        shutil.rmtree(corpus / "releases", ignore_errors=True)
+        done = cluster.run([sys.executable, "-c", _DRIVER, str(corpus), ADDRESS], timeout=3600)
+        check(done.returncode == 0, f"the warm build of {corpus.name} failed: {done.stderr[-3000:]}")
+        runs.append(json.loads(done.stdout.splitlines()[-1]))
+        run = runs[-1]
+        bench.log(f"warm cluster build {r + 1} of {run['articles']:,} articles: driver CPU {run['whole']:.2f} s, "
+                  f"of which {run['streaming']:.2f} s from the first article on")  # fmt: skip
+    return runs
+
+
 def _marginal(bigger: dict[str, Any], smaller: dict[str, Any]) -> float:
     """Return the driver's µs per article between two warm builds (from their first article on), of more and fewer."""
     return (bigger["streaming"] - smaller["streaming"]) / (bigger["articles"] - smaller["articles"]) * 1e6
@@ -209,26 +223,12 @@ def fig_ray(bench: Bench) -> list[Figure]:
                       f"worker node {used.seconds['worker']:.1f} s")  # fmt: skip
 
         # The driver fed fast: warm builds (the cache holds every article now).
-        warm = []
-        for r in range(bench.args.repeat):
-            shutil.rmtree(corpus / "releases", ignore_errors=True)
-            done = cluster.run([sys.executable, "-c", _DRIVER, str(corpus), ADDRESS], timeout=1800)
-            check(done.returncode == 0, f"the warm build failed: {done.stderr[-3000:]}")
-            warm.append(json.loads(done.stdout.splitlines()[-1]))
-            bench.log(f"warm cluster build {r + 1}: driver CPU {warm[-1]['whole']:.2f} s, of which "
-                      f"{warm[-1]['streaming']:.2f} s from the first article on")  # fmt: skip
+        warm = _warm_builds(bench, cluster, corpus)
         # The cost per further article: the same warm build of a bigger corpus (its first build fills the cache).
         bigger = []
         if (m := bench.args.ray_driver_articles) > n:
-            corpus_m = bench.corpus(m, f"ray-{m}")
-            for r in range(bench.args.repeat):
-                shutil.rmtree(corpus_m / "releases", ignore_errors=True)
-                done = cluster.run([sys.executable, "-c", _DRIVER, str(corpus_m), ADDRESS], timeout=3600)
-                check(done.returncode == 0, f"the warm build of {m:,} failed: {done.stderr[-3000:]}")
-                bigger.append(json.loads(done.stdout.splitlines()[-1]))
-                bench.log(f"warm cluster build {r + 1} of {bigger[-1]['articles']:,}: driver CPU "
-                          f"{bigger[-1]['streaming']:.2f} s from the first article on")  # fmt: skip
-            shutil.rmtree(corpus_m, ignore_errors=True)
+            bigger = _warm_builds(bench, cluster, bench.corpus(m, f"ray-{m}"))
+            shutil.rmtree(bench.tmp / "corpora" / f"ray-{m}", ignore_errors=True)
         jobs = max(200, min(2000, n // 2))
         done = cluster.run([sys.executable, "-c", _OVERHEAD, str(jobs), ADDRESS], timeout=600)
         check(done.returncode == 0, f"the overhead probe failed: {done.stderr[-3000:]}")

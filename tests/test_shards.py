@@ -111,7 +111,7 @@ def test_shards_cover_the_kept_rows_in_order_and_are_full_but_the_last(
     original = shards.SHARD_ROWS
     shards.SHARD_ROWS = shard_rows
     try:
-        jobs = list(layout.shard_jobs(Path("/nowhere"), [f"c{job}" for job in jobs_of]))
+        jobs = list(layout.shard_jobs(Path("/nowhere")))
     finally:
         shards.SHARD_ROWS = original
     assert layout.rows()["documents"] == {s: len(rows) for s, rows in expected.items()}
@@ -120,7 +120,8 @@ def test_shards_cover_the_kept_rows_in_order_and_are_full_but_the_last(
         assert [j.index for j in mine] == list(range(len(mine)))
         covered = [(run.job, i) for j in mine for run in j.runs for i in range(run.start, run.stop)]
         assert covered == expected[split]
-        assert [c for j in mine for c in j.clusters] == [f"c{job}" for job, _ in expected[split]]
+        ids = [f"c{job}" for job in jobs_of]  # the worker names each row's cluster by the id at its leader
+        assert [ids[leader] for j in mine for leader in j.leaders.tolist()] == [f"c{job}" for job, _ in expected[split]]
         sizes = [sum(r.stop - r.start for r in j.runs) for j in mine]
         assert all(size == shard_rows for size in sizes[:-1])
         assert all(isinstance(run, Run) and run.start < run.stop for j in mine for run in j.runs)
@@ -173,12 +174,14 @@ def test_a_shard_copies_the_rows_it_keeps_not_the_spills_it_reads(tmp_path: Path
         with pa.ipc.new_file(str(path), table.schema) as writer:
             writer.write_table(table)
     runs = tuple(Run(job, 7 * job, 7 * job + 1) for job in reversed(range(20)))
-    job = shards.ShardJob(tmp_path, "documents", "test", 0, runs)
+    columns = tuple(np.array(column, dtype=np.int32) for column in zip(*runs, strict=True))
+    job = shards.ShardJob(tmp_path, "documents", "test", 0, columns)  # type: ignore[arg-type]
+    assert job.runs == list(runs)
     pool = pa.proxy_memory_pool(pa.default_memory_pool())
     before = pa.default_memory_pool()
     pa.set_memory_pool(pool)
     try:
-        assert shards.write_shard(job) == 20
+        assert shards.write_shard([], job) == 20  # no cluster_id column: no id is looked up
     finally:
         pa.set_memory_pool(before)
     written = pa.ipc.open_stream(shards.shard_path(tmp_path, "documents", "test", 0)).read_all()

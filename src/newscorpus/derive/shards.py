@@ -34,7 +34,6 @@ import pyarrow as pa
 
 from newscorpus.core.atomic import atomic_path
 from newscorpus.core.errors import ReleaseError
-from newscorpus.core.names import Names
 from newscorpus.core.report import Problem
 from newscorpus.derive.configs import Config, Rows
 from newscorpus.derive.features import ClassLabel, fields_for
@@ -141,11 +140,7 @@ def spill_job(
 
 
 class Run(NamedTuple):
-    """Rows ``start`` to ``stop`` (exclusive) of a split among the spilled rows of read job ``job``.
-
-    A named tuple: shard jobs carry many (articles moved into their cluster's split make short
-    runs), and tuples pickle many times faster than slotted dataclasses.
-    """
+    """Rows ``start`` to ``stop`` (exclusive) of a split among the spilled rows of read job ``job``."""
 
     job: int
     start: int
@@ -156,15 +151,23 @@ class Run(NamedTuple):
 class ShardJob:
     """One shard to write: rows of one config and split, gathered from runs of spilled rows.
 
-    ``clusters`` holds each row's cluster id if the config has a ``cluster_id`` column, else nothing.
+    ``leaders`` holds, for each row, the article (a place in the articles' ids) whose id names its cluster, if the
+    config has a ``cluster_id`` column, else nothing. The worker looks the ids up: on the driver that cost 1 µs a row.
     """
 
     folder: Path
     config: str
     split: str
     index: int
-    runs: tuple[Run, ...]
-    clusters: Names = field(default_factory=Names)  # a shard of 16,384 rows: 0.6 MB, where a tuple of str took 1.4
+    # Its runs as three columns (``Run``'s fields): articles moved into their cluster's split make short runs, about
+    # one per two articles of a generated corpus, and a ``Run`` each cost the driver 2 µs to make and pickle.
+    columns: tuple[Places, Places, Places]
+    leaders: Column = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def runs(self) -> list[Run]:
+        """Return the runs of spilled rows the shard gathers, in order."""
+        return list(map(Run, *(column.tolist() for column in self.columns)))
 
 
 class Layout:
@@ -220,11 +223,10 @@ class Layout:
             for c in self.configs
         }
 
-    def shard_jobs(self, folder: Path, ids: Sequence[str]) -> Iterator[ShardJob]:
+    def shard_jobs(self, folder: Path) -> Iterator[ShardJob]:
         """Cut every config's splits into shards of ``SHARD_ROWS`` rows, in order; an empty split has none.
 
-        ``ids`` are the articles' ids, in the order ``keep`` had them: a cluster is named by one.
-        A job at a time, as the executor takes them: each holds its rows' cluster ids.
+        A job at a time, as the executor takes them: each holds its rows' clusters (``ShardJob.leaders``).
         """
         for (config, split), runs in self.runs.items():
             if not runs:
@@ -238,13 +240,11 @@ class Layout:
                 low, high = index * SHARD_ROWS, min((index + 1) * SHARD_ROWS, total)
                 first = int(np.searchsorted(ends, low, side="right"))  # the runs that hold rows low to high - 1
                 last = int(np.searchsorted(ends, high, side="left"))
-                taken = list(map(Run, *(c[first : last + 1].tolist() for c in (job, start, stop))))
+                jobs, starts, stops = (c[first : last + 1].copy() for c in (job, start, stop))
                 # The first and the last run are cut to the shard (one run may be both).
-                skip = low - int(ends[first] - (stop[first] - start[first]))
-                taken[0] = taken[0]._replace(start=taken[0].start + skip)
-                taken[-1] = taken[-1]._replace(stop=taken[-1].stop - (int(ends[last]) - high))
-                clusters = Names(map(ids.__getitem__, leaders[low:high].data))
-                yield ShardJob(folder, config, split, index, tuple(taken), clusters)
+                starts[0] += low - int(ends[first] - (stop[first] - start[first]))
+                stops[-1] -= int(ends[last]) - high
+                yield ShardJob(folder, config, split, index, (jobs, starts, stops), leaders[low:high])
 
 
 def shard_path(folder: Path, config: str, split: str, index: int) -> Path:
@@ -252,8 +252,11 @@ def shard_path(folder: Path, config: str, split: str, index: int) -> Path:
     return folder / SHARD_DIR / config / f"{split}-{index:05d}.arrow"
 
 
-def write_shard(job: ShardJob) -> int:
-    """Write one shard from the spilled rows it gathers (on a worker); return its rows."""
+def write_shard(ids: Sequence[str], job: ShardJob) -> int:
+    """Write one shard from the spilled rows it gathers (on a worker); return its rows.
+
+    ``ids`` are the articles' ids, in the order the layout kept them: a cluster is named by one.
+    """
     spills: dict[int, pa.Table] = {}
     runs = []
     for run in job.runs:
@@ -266,13 +269,13 @@ def write_shard(job: ShardJob) -> int:
     # Slices of the maps, which write_stream copies a batch at a time. One gather (take) over the spills'
     # concatenation copied every spill the shard touched into memory first: for a small split, whose
     # shard touches every spill, the whole build's rows (a worker peaked at 930 MB for 100,000 articles).
-    table = _placed(pa.concat_tables(runs), job)
+    table = _placed(pa.concat_tables(runs), job, ids)
     with atomic_path(shard_path(job.folder, job.config, job.split, job.index), durable=False) as tmp:
         write_stream(tmp, table)
     return int(table.num_rows)
 
 
-def _placed(table: pa.Table, job: ShardJob) -> pa.Table:
+def _placed(table: pa.Table, job: ShardJob, ids: Sequence[str]) -> pa.Table:
     """Set the ``split`` and ``cluster_id`` columns, where the config has them: only the driver knew them."""
     names, n = table.schema.names, table.num_rows
     if "split" in names:
@@ -281,7 +284,8 @@ def _placed(table: pa.Table, job: ShardJob) -> pa.Table:
         table = table.set_column(at, table.schema.field(at), pa.array([label] * n, pa.int64()))
     if "cluster_id" in names:
         at = names.index("cluster_id")
-        table = table.set_column(at, table.schema.field(at), pa.array(list(job.clusters), pa.string()))
+        clusters = pa.array(list(map(ids.__getitem__, job.leaders.tolist())), pa.string())
+        table = table.set_column(at, table.schema.field(at), clusters)
     return table
 
 

@@ -161,7 +161,8 @@ def _write_configs(out: Path, configs: list[Config], executor: Executor, layout:
     ``ids`` are the articles' ids, in the order the layout has them.
     """
     where = out.absolute()
-    for _ in executor.map(write_shard, layout.shard_jobs(where, ids)):
+    # The ids go to each worker once, with the work (see ``Executor.map``), not with each shard.
+    for _ in executor.map(partial(write_shard, ids), layout.shard_jobs(where)):
         pass
     rows = layout.rows()
     stitched = executor.map(stitch_config, ((where, c, rows[c.name]) for c in configs))

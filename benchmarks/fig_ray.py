@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import Bench, Figure, check
+from newscorpus.core.executor import RayExecutor
 from newscorpus.ingest.corpus import files_per_job
 from tests.raycluster import ADDRESS, RayCluster
 
@@ -266,6 +267,7 @@ def fig_ray(bench: Bench) -> list[Figure]:
         "nodes": projection(node_cpu_per_article, statistics.median(driver_runs) * 1e-6, stitch_cap, moved),
     }
     bench.log(f"projection: {json.dumps(model['nodes'])}")
+    per_job = files_per_job(articles, 2, RayExecutor.largest_job)
     extra = {
         "articles": articles, "cluster_start_seconds": seconds_start,
         "local_seconds": [s for s, _ in local_runs], "local_cpu_seconds": local_cpu, "cluster_seconds": cluster_runs,
@@ -295,6 +297,6 @@ def fig_ray(bench: Bench) -> list[Figure]:
             "ray_task_overhead", f"one empty job through RayExecutor.map ({jobs:,} jobs, one task each)",
             "µs/job", [overhead["ray_job_us"]], None, "<=",
             "the same through the local process pool, 2 processes", "µs/job", [overhead["local_job_us"]],
-            extra=overhead | {"ray_job_us_per_article": overhead["ray_job_us"] / files_per_job(articles, 2)},
+            extra=overhead | {"ray_job_us_per_article": overhead["ray_job_us"] / per_job},
         ),
     ]  # fmt: skip

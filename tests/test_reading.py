@@ -167,6 +167,17 @@ def test_jobs_keep_their_size_then_shrink_toward_the_end(per_job: int, files: in
     assert sizes[: min(full, len(sizes))] == [per_job] * min(full, len(sizes))
 
 
+@given(st.integers(0, 10**7), st.integers(1, 1000), st.sampled_from([LocalExecutor, RayExecutor]))
+def test_jobs_grow_with_the_files_per_worker_up_to_the_executor_s_largest(
+    files: int, workers: int, kind: type[LocalExecutor | RayExecutor]
+) -> None:
+    """A Ray task costs the driver more than a local job: Ray's jobs may grow bigger, never past its largest."""
+    per_job = corpus_module.files_per_job(files, workers, kind.largest_job)
+    assert corpus_module.FILES_PER_JOB <= per_job <= kind.largest_job
+    many = workers * corpus_module.JOBS_PER_WORKER * kind.largest_job  # so many files fill every job
+    assert corpus_module.files_per_job(many + files, workers, kind.largest_job) == kind.largest_job
+
+
 def test_the_jobs_of_a_read_shrink_at_its_end(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What ``_read`` sends: full jobs, then smaller ones, every file once and in order."""
     for i in range(100):
@@ -174,7 +185,7 @@ def test_the_jobs_of_a_read_shrink_at_its_end(corpus: Path, monkeypatch: pytest.
             json.dumps({"id": f"artikel-{i:03d}", "headline": "Meldung", "body": f"Ein Satz über Köln, Nummer {i}."}),
             encoding="utf-8",
         )
-    monkeypatch.setattr(corpus_module, "files_per_job", lambda files, workers: 20)
+    monkeypatch.setattr(corpus_module, "files_per_job", lambda files, workers, largest: 20)
     sent: list[int] = []
 
     class Recording(LocalExecutor):

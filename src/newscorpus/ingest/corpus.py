@@ -25,9 +25,9 @@ from newscorpus.ingest.parsers.notes import RecordNotes
 from newscorpus.ingest.pieces import Piece, pieces_of, read_piece, single
 from newscorpus.model.article import Article
 
-FILES_PER_JOB, MAX_FILES_PER_JOB, JOBS_PER_WORKER = 64, 512, 8
+FILES_PER_JOB, JOBS_PER_WORKER = 64, 8
 """Single-article files per job: at least enough to outweigh a round trip; else about ``JOBS_PER_WORKER`` jobs per
-worker, so that workers stay even, but no more files than the maximum (see ``files_per_job``)."""
+worker, so that workers stay even, but no more files than the executor's largest job (see ``files_per_job``)."""
 TAIL_JOBS_PER_WORKER = 2
 """Near the end, jobs shrink to about this many per worker of what is left, down to the executor's smallest job: the
 last jobs are short, so no worker idles long waiting for another's (see ``job_size``)."""
@@ -63,13 +63,13 @@ def _read_job(corpus: Path, convert: Convert[T], job: Job) -> ReadJob[T]:
     )
 
 
-def files_per_job(files: int, workers: int) -> int:
-    """Return how many of ``files`` single-article files go to one job on ``workers`` workers.
+def files_per_job(files: int, workers: int, largest: int) -> int:
+    """Return how many of ``files`` single-article files go to one job on ``workers`` workers, at most ``largest``.
 
     Bigger jobs cost the driver less per article: a Ray task costs it about a millisecond of
     CPU, whatever its size. Smaller ones share the work out more evenly at the end.
     """
-    return min(MAX_FILES_PER_JOB, max(FILES_PER_JOB, files // (workers * JOBS_PER_WORKER)))
+    return min(largest, max(FILES_PER_JOB, files // (workers * JOBS_PER_WORKER)))
 
 
 def job_size(per_job: int, left: int, workers: int, smallest: int) -> int:
@@ -90,7 +90,7 @@ def _read(
     A file is its place in ``names``. Single-article files go to the workers ``files_per_job`` to a
     job (fewer at the end: ``job_size``), every other piece a job of its own.
     """
-    per_job = files_per_job(len(names), executor.workers)
+    per_job = files_per_job(len(names), executor.workers, executor.largest_job)
     ends: deque[tuple[str, bool]] = deque()
     # Jobs may run on other machines: they must find the corpus from any working folder.
     where = corpus.absolute()

@@ -28,6 +28,7 @@ class _Sizing(LocalExecutor):
         super().__init__(1)
         self.workers, self.sizes = workers, list[int]()
         self.unapplied: list[tuple[str, object]] = []  # the prefix of each job, and the unapplied names it was given
+        self.chunks: list[int] = []  # how many jobs each map sends together
 
     def map(self, work: Callable[[J], R], jobs: Iterable[J], chunk: int = 1) -> Iterator[R]:
         def noted(job: J) -> J:
@@ -35,21 +36,30 @@ class _Sizing(LocalExecutor):
             self.unapplied.append((job[1], job[3]))  # type: ignore[index]
             return job
 
+        self.chunks.append(chunk)
         return super().map(work, (noted(job) for job in jobs), chunk)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(files=st.integers(1, 60), workers=st.integers(1, 4), smallest=st.integers(1, 8))
+@given(files=st.integers(1, 60), workers=st.integers(1, 4), smallest=st.integers(1, 8), quick=st.integers(1, 4))
 def test_inputs_are_hashed_in_jobs_sized_to_the_workers(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, files: int, workers: int, smallest: int
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    files: int,
+    workers: int,
+    smallest: int,
+    quick: int,
 ) -> None:
+    """Whatever the jobs, and however many travel together (Ray sends ``quick_jobs``), the hashes are the same."""
     corpus = tmp_path_factory.mktemp("corpus")
     (corpus / "raw").mkdir()
     for n in range(files):
         (corpus / "raw" / f"{n:03d}-ä.txt").write_bytes(f"Artikel {n}\n".encode())
     monkeypatch.setattr(inputs, "HASHES_PER_JOB", smallest)
     executor = _Sizing(workers)
+    executor.quick_jobs = quick
     entries, combined, _ = hash_inputs(corpus, executor, Listing.of(corpus))
+    assert executor.chunks == [quick]
 
     assert [(e.path, e.sha256) for e in entries] == [
         (p, hashlib.sha256((corpus / p).read_bytes()).hexdigest()) for p in Listing.of(corpus).inputs()

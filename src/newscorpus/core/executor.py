@@ -52,6 +52,8 @@ class Executor(ABC):
     largest_job: int = 512
     """Most single-article files a read job takes: a worker holds a job's rows until it spills them, and a worker
     that dies takes its job's work with it."""
+    quick_jobs: int = 1
+    """Jobs that take a worker milliseconds (hashing files, writing a shard) sent together: ``chunk`` for their map."""
 
     @abstractmethod
     def map(self, work: Callable[[J], R], jobs: Iterable[J], chunk: int = 1) -> Iterator[R]:
@@ -180,7 +182,7 @@ class RayExecutor(Executor):
 
     # A task costs the driver 0.4-1.2 ms of CPU (its threads included), several times a local job, and more with a
     # read job's result past 100 KB (at 512 files, 0.27 MB: 1.2 ms in all): jobs are bigger, to pay it less often.
-    smallest_job, largest_job = 64, 2048
+    smallest_job, largest_job, quick_jobs = 64, 2048, 4
 
     def __init__(self, address: str, warm: Collection[str] = ()) -> None:
         ray = self._ray = _import_ray()

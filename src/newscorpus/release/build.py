@@ -162,7 +162,7 @@ def _write_configs(out: Path, configs: list[Config], executor: Executor, layout:
     """
     where = out.absolute()
     # The ids go to each worker once, with the work (see ``Executor.map``), not with each shard.
-    for _ in executor.map(partial(write_shard, ids), layout.shard_jobs(where)):
+    for _ in executor.map(partial(write_shard, ids), layout.shard_jobs(where), executor.quick_jobs):
         pass
     rows = layout.rows()
     stitched = executor.map(stitch_config, ((where, c, rows[c.name]) for c in configs))

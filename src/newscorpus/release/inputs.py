@@ -82,7 +82,7 @@ def hash_inputs(
     )
     # Made at its size and filled in place: grown or joined, the digests were held twice on the way.
     digests, at, seal, combined = bytearray(DIGEST_BYTES * len(paths)), 0, NO_SEAL, hashlib.sha256()
-    for part, part_seal, lines in executor.map(_sha256_files, jobs):
+    for part, part_seal, lines in executor.map(_sha256_files, jobs, executor.quick_jobs):
         digests[at : at + len(part)] = part
         at += len(part)
         seal = joined(seal, part_seal)

@@ -23,7 +23,8 @@ from newscorpus.core.executor import LocalExecutor
 from newscorpus.derive.neardup import DEFAULT_THRESHOLD, Signatures, bands_for, signatures_of_texts, similarity
 from newscorpus.ingest.ids import SPLITS, assign_split
 from newscorpus.release.build import build
-from newscorpus.release.clusters import Clusters, Placed, assign_splits, duplicates
+from newscorpus.release.clusters import Clusters, Placed, assign_splits
+from newscorpus.release.duplicates import duplicates
 from newscorpus.release.manifest import MANIFEST
 from tests.test_neardup import gnad
 

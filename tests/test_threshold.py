@@ -13,8 +13,8 @@ from newscorpus.core.errors import ReleaseError, UsageError
 from newscorpus.derive.neardup import DEFAULT_THRESHOLD
 from newscorpus.publish.card import render_card
 from newscorpus.release.build import build
-from newscorpus.release.clusters import duplicates
 from newscorpus.release.diff import changes_since
+from newscorpus.release.duplicates import duplicates
 from newscorpus.release.manifest import MANIFEST, read_manifest
 from newscorpus.release.verify import verify
 from tests.test_neardup import gnad

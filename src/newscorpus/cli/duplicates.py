@@ -39,7 +39,7 @@ def command(
     ray: RayOption = None,
 ) -> None:
     """List the near-duplicate clusters (agency copies of one story), with the estimated similarity of each pair."""
-    from newscorpus.release.clusters import duplicates  # imports numpy and datasketch: only when needed
+    from newscorpus.release.duplicates import duplicates  # imports numpy and datasketch: only when needed
 
     listing = Listing.of(corpus)
     with progress_bar("Reading", listing.article_count()) as advance:

@@ -17,9 +17,8 @@ articles sit in different splits, nothing moves and each new article there is re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -27,17 +26,12 @@ import numpy.typing as npt
 
 from newscorpus.core.codes import Code
 from newscorpus.core.errors import ReleaseError
-from newscorpus.core.executor import executor_for
 from newscorpus.core.keyindex import KeyIndex
 from newscorpus.core.mapped import mapped_empty
 from newscorpus.core.report import Problem
 from newscorpus.core.rowfile import RowFile
-from newscorpus.derive.neardup import DEFAULT_THRESHOLD, PERMUTATIONS, Signatures, bands_for, signatures, similarities
-from newscorpus.ingest.candidates import Candidate
-from newscorpus.ingest.corpus import JobGather, iter_corpus
-from newscorpus.ingest.listing import Listing
-from newscorpus.model.article import Article
-from newscorpus.release.manifest import Manifest, previous_manifest
+from newscorpus.derive.neardup import DEFAULT_THRESHOLD, PERMUTATIONS, Signatures, similarities
+from newscorpus.release.manifest import Manifest
 
 Articles = npt.NDArray[np.int64]
 BATCH_ARTICLES = 4096
@@ -262,34 +256,6 @@ def _conflict(articles: Placed, article: int, kept: list[str], released: Mapping
     )
 
 
-@dataclass(frozen=True)
-class Cluster:
-    """Near-duplicates: the articles (id, raw file) in reading order, and each pair's estimated similarity."""
-
-    id: str
-    articles: list[tuple[str, str]]
-    pairs: list[tuple[str, str, float]]
-
-
-@dataclass
-class Duplicates:
-    """What ``duplicates`` found: how many articles it read, and every cluster of more than one."""
-
-    threshold: float
-    articles: int
-    clusters: list[Cluster]
-    problems: int  # inputs that are no valid article (see `newscorpus validate`)
-
-
-@dataclass(frozen=True, slots=True)
-class _Signed:
-    """The articles of one job as ``duplicates`` needs them: ids, raw files and signatures, as columns."""
-
-    ids: list[str]
-    files: list[str]
-    signatures: Signatures
-
-
 def default_threshold(previous: Manifest | None) -> float:
     """Return the threshold a build takes unless given one: that of ``previous``, the release before it.
 
@@ -297,56 +263,3 @@ def default_threshold(previous: Manifest | None) -> float:
     regroups the clusters it released; before any release it is ``DEFAULT_THRESHOLD``.
     """
     return DEFAULT_THRESHOLD if previous is None else previous.threshold
-
-
-def _signed(bands: int, job: int, found: list[Candidate[Article]]) -> list[tuple[_Signed, int]]:
-    articles = [candidate.value for candidate in found]
-    signed = _Signed([a.id for a in articles], [a.raw_file for a in articles], signatures(articles, bands))
-    return [(signed, n) for n in range(len(articles))]  # one job object, pickled once, and each article's place in it
-
-
-def duplicates(
-    corpus: Path,
-    *,
-    threshold: float | None = None,
-    processes: int | None = None,
-    ray: str | None = None,
-    on_file: Callable[[], None] | None = None,
-    listing: Listing | None = None,
-) -> Duplicates:
-    """List the near-duplicate clusters of ``corpus``, read on ``processes`` cores (default: all) or a Ray cluster.
-
-    Without ``threshold``, with the one the next build takes (:func:`default_threshold`). ``listing`` is
-    the corpus's files if the caller listed them already.
-    """
-    if threshold is None:
-        threshold = default_threshold(previous_manifest(corpus, None))
-    clusters = Clusters(threshold)
-    named: list[tuple[str, str]] = []
-    problems = 0
-
-    def admitted(job: _Signed, kept: list[int]) -> None:
-        clusters.add(job.signatures.take(np.array(kept)))
-        named.extend((job.ids[n], job.files[n]) for n in kept)
-
-    gather = JobGather(admitted)
-    with executor_for(processes, ray) as executor:
-        for item in iter_corpus(
-            corpus, on_file, convert_job=partial(_signed, bands_for(threshold)), executor=executor, listing=listing
-        ):
-            if isinstance(item, Problem):
-                problems += item.severity == "error"
-            else:
-                gather.add(*item)
-    gather.done()
-    return Duplicates(threshold, len(named), list(_listed(clusters, named)), problems)
-
-
-def _listed(clusters: Clusters, named: list[tuple[str, str]]) -> Iterable[Cluster]:
-    for group in clusters.groups():
-        pairs = [
-            (named[a][0], named[b][0], round(clusters.similarity(a, b), 3))
-            for i, a in enumerate(group)
-            for b in group[i + 1 :]
-        ]
-        yield Cluster(named[group[0]][0], [named[m] for m in group], pairs)

@@ -165,3 +165,26 @@ def test_a_utf16_line_in_a_utf8_jsonl_is_read_and_warned_at_its_line(tmp_path: P
     assert [(a.raw_line, a.raw_encoding) for a in articles] == [(1, "utf-8"), (2, "utf-16-le"), (3, "utf-8")]
     assert [(p.code, p.line) for p in problems] == [(Code.RAW_UTF16, 2)]
     assert problems[0].message.startswith("this line is little-endian UTF-16")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_json_file_in_utf16_with_a_bom_is_read_and_warned(tmp_path: Path, encoding: str) -> None:
+    """PowerShell 5.1's ``ConvertTo-Json | Out-File`` writes UTF-16 with a mark: JSON is UTF-8, so it is warned about.
+
+    A page copy with the mark is not (a plain text file may be in any encoding the mark names).
+    """
+    twin = _corpus(tmp_path / "twin")
+    records = [json.loads(r) for r in add_json_articles(twin, 2).read_text("utf-8").splitlines()]
+    corpus = _corpus(tmp_path / "corpus")
+    text = json.dumps(records[0], ensure_ascii=False)
+    data = text.encode("utf-16") if encoding == "utf-16" else codecs.BOM_UTF16_BE + text.encode("utf-16-be")
+    (corpus / "raw" / "export.json").write_bytes(data)
+    page = REPO / "corpus" / "raw" / f"{SEED_NAME}.txt"
+    (corpus / "raw" / page.name).write_bytes(page.read_text(encoding="utf-8").encode("utf-16"))
+    shutil.copy(page.with_suffix(".meta.yaml"), corpus / "raw")
+    articles, problems = _read(corpus)
+    assert sorted(a.raw_file for a in articles) == ["raw/export.json", f"raw/{SEED_NAME}.txt"]
+    [record] = [a for a in articles if a.raw_file == "raw/export.json"]
+    assert (record.headline, record.raw_encoding) == (records[0]["headline"], "utf-16")
+    assert [(p.code, p.file) for p in problems] == [(Code.RAW_UTF16, "raw/export.json")]
+    assert "UTF-8 (JSON is UTF-8) is expected" in problems[0].message

@@ -29,7 +29,10 @@ class Code(StrEnum):
     RAW_NUL_BYTES = "raw.nul_bytes", "The file or line holds a NUL byte: a binary file, or text with NUL bytes."
     RAW_CONTROL_CHAR = "raw.control_char", "The decoded text holds a control character, as a binary file does."
     RAW_UNDECODABLE = "raw.undecodable", "The bytes are neither UTF-8 (or UTF-16) nor cp1252/Latin-1."
-    RAW_UTF16 = "raw.utf16", "Warning: UTF-16 without a byte-order mark, or JSONL in UTF-16, was read as its bytes say."
+    RAW_UTF16 = (
+        "raw.utf16",
+        "Warning: UTF-16 without a byte-order mark, or JSON(L) in UTF-16, was read as its bytes say.",
+    )
     RAW_MOJIBAKE = "raw.mojibake", "The text is mojibake ('Ã¼' for 'ü'): it was decoded with the wrong encoding."
     RAW_TOO_BIG = "raw.too_big", "The file or line is over its limit: 2 MiB for one article, 256 MiB for a JSON array."
     RAW_UNSUPPORTED_FORMAT = "raw.unsupported_format", "The file's suffix is no raw format (.txt, .json, .jsonl)."

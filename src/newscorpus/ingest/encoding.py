@@ -102,6 +102,16 @@ def bomless_utf16(decoded: Decoded, name: str, line: int | None = None) -> list[
     return [utf16_read(name, decoded.encoding, "UTF-8, or UTF-16 with a byte-order mark", line)]
 
 
+def json_utf16(decoded: Decoded, name: str, line: int | None = None) -> list[Problem]:
+    """Return the warning that JSON ``decoded`` (file ``name``, or its ``line``) was read as UTF-16, if it was.
+
+    With a byte-order mark too: JSON is UTF-8 (RFC 8259), where a page copy may be in any encoding.
+    """
+    if decoded.encoding != "utf-16" and decoded.encoding not in BOMLESS_UTF16:
+        return []
+    return [utf16_read(name, decoded.encoding, "UTF-8 (JSON is UTF-8)", line)]
+
+
 def utf16_read(name: str, encoding: str, wanted: str, line: int | None = None) -> Problem:
     """Return the warning that file ``name`` (or its ``line``) was read as UTF-16 (``encoding``) where ``wanted`` is."""
     bomless = {"utf-16-le": "little", "utf-16-be": "big"}

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from newscorpus.core.codes import Code
 from newscorpus.core.report import Problem
-from newscorpus.ingest.encoding import Decoded, UndecodableError, bomless_utf16, decode_text
+from newscorpus.ingest.encoding import Decoded, UndecodableError, decode_text, json_utf16
 from newscorpus.ingest.ids import id_from_filename
 from newscorpus.ingest.make import ParseResult, make_article
 from newscorpus.ingest.parsers import newsplease, schemaorg, trafilatura
@@ -69,13 +69,13 @@ def json_object(
     decoded = decode_text(data)
     as_given = decoded if encoding is None else Decoded(decoded.text, encoding)
     yield from json_record(as_given, hashlib.sha256(data).hexdigest(), name, stem, sidecar, line, notes)
-    yield from bomless_utf16(decoded, name, line)  # a UTF-16 line in a UTF-8 JSONL file too
+    yield from json_utf16(decoded, name, line)  # a UTF-16 line in a UTF-8 JSONL file too
 
 
 def json_array(data: bytes, name: str, sidecar: Sidecar, notes: RecordNotes) -> Iterator[ParseResult]:
     """Parse a .json file that holds an array: each element a record, at the line it starts on, as in JSONL."""
     decoded = decode_text(data)
-    yield from bomless_utf16(decoded, name)
+    yield from json_utf16(decoded, name)
     try:
         for element, line in array_elements(decoded.text):
             raw = element.encode("utf-8")  # the record's own bytes: the file's, if the file is UTF-8

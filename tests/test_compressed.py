@@ -186,3 +186,23 @@ def test_a_sidecar_beside_a_compressed_json_file_applies_and_is_no_orphan(empty_
     [article] = list(iter_corpus(empty_corpus))
     assert isinstance(article, Article)
     assert article.license == "CC-BY-4.0"
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+@pytest.mark.parametrize("processes", [1, 2])
+def test_ndjson_reads_as_jsonl(
+    empty_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str, processes: int
+) -> None:
+    """NDJSON is JSON Lines under another name (Elasticsearch's, BigQuery's exports): the same records, lines, bytes."""
+    monkeypatch.setattr(pieces, "MIN_RANGE_BYTES", 200)  # a plain file in several ranges, as a big one is
+    monkeypatch.setattr(pieces, "DECOMPRESSED_BYTES", 300)
+    data = _lines(40)
+    plain = tmp_path / "plain"
+    (plain / "raw").mkdir(parents=True)
+    (plain / "raw" / "meldungen.jsonl").write_bytes(data)
+    (empty_corpus / "raw" / f"meldungen.ndjson{suffix}").write_bytes(_compress(data, suffix) if suffix else data)
+
+    read = _read(empty_corpus, processes)
+
+    assert read == _read(plain, processes)
+    assert sum(len(item) == 4 for item in read) == 39

@@ -35,7 +35,10 @@ class Code(StrEnum):
     )
     RAW_MOJIBAKE = "raw.mojibake", "The text is mojibake ('Ã¼' for 'ü'): it was decoded with the wrong encoding."
     RAW_TOO_BIG = "raw.too_big", "The file or line is over its limit: 2 MiB for one article, 256 MiB for a JSON array."
-    RAW_UNSUPPORTED_FORMAT = "raw.unsupported_format", "The file's suffix is no raw format (.txt, .json, .jsonl)."
+    RAW_UNSUPPORTED_FORMAT = (
+        "raw.unsupported_format",
+        "The file's suffix is no raw format (.txt, .json, .jsonl, .ndjson).",
+    )
     RAW_FORMAT_UNNAMED = "raw.format_unnamed", "A .tsv or .csv file has no sidecar naming its format (see import)."
     RAW_UNREADABLE = "raw.unreadable", "The entry cannot be read: a broken link, a link to a folder, a pipe, no access."
     # The article's text as assembled from its parts: after JSON escapes are decoded, or from an import's cells.

@@ -18,7 +18,13 @@ from newscorpus.core.report import Problem
 from newscorpus.ingest.candidates import Candidate, candidates, read_raw_file
 from newscorpus.ingest.encoding import UTF16_HEAD_BYTES, bom_of, utf16_encoding, utf16_read
 from newscorpus.ingest.parsers import IMPORT_SUFFIXES, parse_jsonl_chunk, parse_jsonl_range
-from newscorpus.ingest.parsers.compressed import COMPRESSED_SUFFIXES, broken_stream, decompressed_chunks, jsonl_codec
+from newscorpus.ingest.parsers.compressed import (
+    COMPRESSED_SUFFIXES,
+    JSONL_SUFFIXES,
+    broken_stream,
+    decompressed_chunks,
+    jsonl_codec,
+)
 from newscorpus.ingest.parsers.notes import RecordNotes
 from newscorpus.model.article import Article
 
@@ -120,7 +126,7 @@ def pieces_of(corpus: Path, names: Iterable[str], workers: int) -> Iterator[tupl
         lowered = name.lower()
         if single(lowered):
             yield name, name, True
-        elif lowered.endswith(".jsonl"):
+        elif lowered.endswith(JSONL_SUFFIXES):
             path = corpus / name
             try:
                 with path.open("rb") as handle:
@@ -199,4 +205,4 @@ def utf16_chunks(data: mmap.mmap, name: str, encoding: str) -> Iterator[tuple[Pi
 
 def single(lowered: str) -> bool:
     """Whether a raw file (its name in lower case) holds one article: not JSONL (compressed or not), not an import."""
-    return not lowered.endswith((".jsonl", *COMPRESSED_SUFFIXES, *IMPORT_SUFFIXES))
+    return not lowered.endswith((*JSONL_SUFFIXES, *COMPRESSED_SUFFIXES, *IMPORT_SUFFIXES))

@@ -24,6 +24,7 @@ from newscorpus.ingest.parsers import germeval, gnad
 from newscorpus.ingest.parsers.compressed import (
     COMPRESSED_JSON_SUFFIXES,
     COMPRESSED_SUFFIXES,
+    JSONL_SUFFIXES,
     broken_stream,
     decompressed,
     decompressed_lines,
@@ -36,7 +37,7 @@ from newscorpus.ingest.parsers.pagecopy import PageCopyError, parse_page_copy
 from newscorpus.ingest.parsers.records import MAX_FILE_BYTES, guarded, json_file, json_object, too_big
 from newscorpus.model.sidecar import Sidecar, load_sidecar, sidecar_path
 
-SUFFIXES = (".txt", ".json", ".jsonl")
+SUFFIXES = (".txt", ".json", *JSONL_SUFFIXES)
 IMPORT_SUFFIXES = (".tsv", ".csv")
 RAW_SUFFIXES = SUFFIXES + COMPRESSED_SUFFIXES + COMPRESSED_JSON_SUFFIXES + IMPORT_SUFFIXES
 """Every raw file a sidecar may stand beside: a raw format, compressed JSONL or JSON, an import."""
@@ -131,7 +132,7 @@ def _parse_file(path: Path, name: str) -> Iterator[ParseResult]:
         yield from exc.report.problems
         return
     notes = RecordNotes()  # of a .json or .jsonl file, told once at its end
-    if suffix == ".jsonl":
+    if suffix in JSONL_SUFFIXES:
         yield from _jsonl_lines(path, name, sidecar, 0, None, 1, notes)
         yield from notes.problems(name)
         return

@@ -16,14 +16,16 @@ from newscorpus.core.codes import Code
 from newscorpus.core.report import Problem
 
 CODECS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
-COMPRESSED_SUFFIXES = tuple(f".jsonl{suffix}" for suffix in CODECS)
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+"""JSON Lines, under either name: NDJSON (Elasticsearch's and BigQuery's exports, jq's output) is the same format."""
+COMPRESSED_SUFFIXES = tuple(f"{kind}{suffix}" for kind in JSONL_SUFFIXES for suffix in CODECS)
 COMPRESSED_JSON_SUFFIXES = tuple(f".json{suffix}" for suffix in CODECS)
 READ_BYTES = 1 << 20
 
 
 def jsonl_codec(name: str) -> str | None:
     """Return the codec of a compressed JSONL file's name, None for any other name."""
-    return _codec(name, ".jsonl")
+    return next(filter(None, (_codec(name, kind) for kind in JSONL_SUFFIXES)), None)
 
 
 def json_codec(name: str) -> str | None:

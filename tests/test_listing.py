@@ -16,9 +16,11 @@ from newscorpus.core.codes import Code
 from newscorpus.core.names import JOIN_BATCH, GrowingNames, Names, NamesAt
 from newscorpus.core.report import Problem
 from newscorpus.ingest.corpus import iter_corpus, validate
-from newscorpus.ingest.listing import Listing, sha256_file, walk_folder
+from newscorpus.ingest.listing import SYSTEM_FILES, Listing, sha256_file, walk_folder
 
-NAME = st.sampled_from(["a", "b", "B", "b.txt", "b-c", "ä.txt", "z", ".hidden", "a.meta.yaml"])
+NAME = st.sampled_from(
+    ["a", "b", "B", "b.txt", "b-c", "ä.txt", "z", ".hidden", "a.meta.yaml", "Thumbs.db", "desktop.ini"]
+)
 
 
 @given(st.lists(NAME, max_size=8), st.lists(NAME, max_size=3))
@@ -47,7 +49,7 @@ def test_walked_files_are_in_path_order_without_hidden_ones(tmp_path_factory, pa
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text("x", encoding="utf-8")
         files.add(parts)
-    visible = [p for p in files if not any(part.startswith(".") for part in p)]
+    visible = [p for p in files if not any(part.startswith(".") or part in SYSTEM_FILES for part in p)]
     expected = [str(PurePosixPath(*p)) for p in sorted(visible)]  # the order of sorted(Path) objects
     assert list(walk_folder(root)[0]) == expected
 
@@ -147,6 +149,21 @@ def test_growing_names_are_the_batches_added_in_order(
     else:
         with pytest.raises(IndexError):
             grown[index]
+
+
+def test_files_that_macos_and_windows_leave_in_a_folder_are_no_raw_files(corpus: Path) -> None:
+    """A folder copied off a Mac or out of Windows Explorer: its hidden files are neither read nor refused."""
+    before = validate(corpus)
+    (corpus / "raw" / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (corpus / "raw" / "._artikel.txt").write_bytes(b"\x00\x05\x16\x07Mac OS X")
+    (corpus / "raw" / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
+    (corpus / "raw" / "desktop.ini").write_text("[.ShellClassInfo]\r\n", encoding="utf-8")
+    after = validate(corpus)
+    assert (after.problems, after.articles_valid, after.files_checked) == (
+        before.problems,
+        before.articles_valid,
+        before.files_checked,
+    )
 
 
 def test_validate_counts_every_input_file(corpus: Path) -> None:

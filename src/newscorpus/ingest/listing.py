@@ -26,11 +26,17 @@ def check_corpus(corpus: Path) -> Path:
     return corpus
 
 
+SYSTEM_FILES = frozenset({"Thumbs.db", "thumbs.db", "ehthumbs.db", "desktop.ini", "Desktop.ini"})
+"""Files Windows Explorer makes, hidden, in a folder it shows: a thumbnail cache that changes whenever it is
+redrawn, a folder's view settings. Copied off Windows they are plain files; no article is one."""
+
+
 def walk_folder(folder: Path) -> tuple[Names, list[str]]:
     """Return the files under ``folder`` as relative POSIX names in path order, and every other entry there.
 
-    Hidden entries are left out. Names, not ``Path`` objects: a corpus of 100,000 files would hold
-    tens of MB of them.
+    Hidden entries are left out: a dot's (``.DS_Store``, macOS's ``._`` copies) and the files Windows
+    keeps hidden in any folder it shows (``SYSTEM_FILES``). Names, not ``Path`` objects: a corpus of
+    100,000 files would hold tens of MB of them.
 
     The others are neither files nor folders one can read: a broken link, a link to a folder
     (not followed: it could loop), a pipe, a socket, a file whose name is not UTF-8. They are
@@ -46,7 +52,7 @@ def walk_folder(folder: Path) -> tuple[Names, list[str]]:
         while stack:
             names, special, path, prefix = stack[-1]
             for name in names:  # an iterator: after a subfolder, the walk goes on where it left off
-                if name.startswith("."):
+                if name.startswith(".") or name in SYSTEM_FILES:
                     continue
                 kind = special.get(name, _FILE)
                 if kind == _FOLDER:

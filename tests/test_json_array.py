@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import gzip
 import hashlib
 import json
 from pathlib import Path
@@ -14,9 +15,10 @@ from hypothesis import strategies as st
 
 from newscorpus.core.codes import Code
 from newscorpus.core.report import Problem
+from newscorpus.ingest import parsers
 from newscorpus.ingest.corpus import iter_corpus
 from newscorpus.ingest.parsers import parse_file, records
-from newscorpus.ingest.parsers.jsonarray import array_elements, starts_array
+from newscorpus.ingest.parsers.jsonarray import array_elements, holds_json_lines, starts_array
 from newscorpus.model.article import Article
 
 
@@ -131,3 +133,44 @@ def test_array_elements_are_the_elements_at_their_lines(values: list[Any], inden
 )
 def test_only_an_array_is_taken_for_one(head: bytes, array: bool) -> None:
     assert starts_array(head) is array
+
+
+@pytest.mark.parametrize(("compressed", "big"), [(False, False), (True, False), (False, True)])
+def test_json_lines_named_json_are_read_as_the_jsonl_file_with_one_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compressed: bool, big: bool
+) -> None:
+    """Exports often name JSON Lines ``.json``: read as the same ``.jsonl`` is (records, lines, hashes), warned once.
+
+    ``big``: past the size of one article, where only the file's head is read to tell.
+    """
+    if big:
+        monkeypatch.setattr(parsers, "MAX_FILE_BYTES", 160)
+    records = [
+        {"id": f"meldung-{i}", "headline": f"Meldung {i}", "body": f"Ein Satz über „Köln“, Nummer {i}. 😀"}
+        for i in range(5)
+    ]
+    data = codecs.BOM_UTF8 + "\r\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode() + b"\r\n\r\n"
+    plain, named = tmp_path / "plain", tmp_path / "named"
+    for root in (plain, named):
+        (root / "raw").mkdir(parents=True)
+    (plain / "raw" / "export.jsonl").write_bytes(data)
+    (named / "raw" / ("export.json.gz" if compressed else "export.json")).write_bytes(
+        gzip.compress(data) if compressed else data
+    )
+    expected = list(iter_corpus(plain))
+    got = list(iter_corpus(named))
+    warnings = [p for p in got if isinstance(p, Problem)]
+    assert [(p.code, p.severity) for p in warnings] == [(Code.JSON_LINES, "warning")]
+    seen = [(a.id, a.raw_line, a.raw_sha256, a.text) for a in got if isinstance(a, Article)]
+    assert seen == [(a.id, a.raw_line, a.raw_sha256, a.text) for a in expected if isinstance(a, Article)]
+    assert len(seen) == 5
+
+
+@given(st.lists(st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3), min_size=1))
+def test_json_lines_are_told_from_one_json_document(objects: list[dict[str, object]]) -> None:
+    """Two or more objects a line each are JSON Lines; one object, however indented, or an array, is one document."""
+    lines = "\n".join(json.dumps(o, ensure_ascii=False) for o in objects).encode()
+    assert holds_json_lines(lines) == (len(objects) > 1)
+    for indent in (None, 1, 4):
+        assert not holds_json_lines(json.dumps(objects[0], indent=indent).encode() + b"\n")
+    assert not holds_json_lines(json.dumps(objects, indent=1).encode())

@@ -75,6 +75,7 @@ class Code(StrEnum):
     JSON_UNKEPT_KEYS = "json.unkept_keys", "Warning: metadata keys no article field takes stay only in the raw file."
     JSON_LONE_SURROGATE = "json.lone_surrogate", "Warning: half a UTF-16 surrogate pair (\\ud83d) was read as U+FFFD."
     JSON_MARKUP = "json.markup", "Warning: the text holds HTML tags or character references, kept as text."
+    JSON_LINES = "json.lines", "Warning: a .json file holds JSON Lines (an object on each line), read as JSONL."
     # Article ids.
     ID_MISSING = "id.missing", "The article has neither an id nor a url to derive one from."
     ID_FOREIGN = "id.foreign", "Warning: the id given is no corpus id, so the article's id is made from it."

@@ -31,7 +31,7 @@ from newscorpus.ingest.parsers.compressed import (
     json_codec,
     jsonl_codec,
 )
-from newscorpus.ingest.parsers.jsonarray import MAX_ARRAY_BYTES, starts_array
+from newscorpus.ingest.parsers.jsonarray import MAX_ARRAY_BYTES, holds_json_lines, starts_array
 from newscorpus.ingest.parsers.notes import RecordNotes
 from newscorpus.ingest.parsers.pagecopy import PageCopyError, parse_page_copy
 from newscorpus.ingest.parsers.records import MAX_FILE_BYTES, guarded, json_file, json_object, too_big
@@ -150,20 +150,45 @@ def _parse_file(path: Path, name: str) -> Iterator[ParseResult]:
             yield broken_stream(name, codec, exc, kept="nothing of it was read")
             return
         stem = Path(path.stem).stem  # x.json.gz: x
-        yield from json_file(lambda: data, len(data), starts_array(data[:64]), name, stem, sidecar, notes)
+        array = starts_array(data[:64])
+        if not array and holds_json_lines(data[:MAX_FILE_BYTES]):
+            yield from _json_lines(io.BytesIO(data), len(data), name, sidecar, notes)
+            return
+        yield from json_file(lambda: data, len(data), array, name, stem, sidecar, notes)
         return
     with path.open("rb") as handle:  # one open for the size and the bytes
         size = os.fstat(handle.fileno()).st_size
         if suffix == ".json":
-            array = starts_array(handle.read(64))
+            # Read once if it is small, as most are: its head is then the whole file.
+            data = handle.read() if size <= MAX_FILE_BYTES else b""
+            head = data or handle.read(MAX_FILE_BYTES)
             handle.seek(0)
-            yield from json_file(handle.read, size, array, name, path.stem, sidecar, notes)
+            if not (array := starts_array(head[:64])) and holds_json_lines(head):
+                yield from _json_lines(io.BytesIO(data) if data else handle, size, name, sidecar, notes)
+                return
+            yield from json_file(lambda: data or handle.read(), size, array, name, path.stem, sidecar, notes)
             return
         if size > MAX_FILE_BYTES:
             yield too_big(name, size)
             return
         data = handle.read()
     yield from guarded(_page_copy(data, name, path.stem, sidecar), name)
+
+
+def _json_lines(
+    lines: Iterable[bytes], size: int, name: str, sidecar: Sidecar, notes: RecordNotes
+) -> Iterator[ParseResult]:
+    """Parse a ``.json`` file of ``size`` bytes that holds JSON Lines (``holds_json_lines``) as a JSONL file is read.
+
+    Whole, by one worker, as a JSON array is: past ``MAX_ARRAY_BYTES`` it belongs in a ``.jsonl``, read in parallel.
+    """
+    if size > MAX_ARRAY_BYTES:
+        yield too_big(name, size, limit=MAX_ARRAY_BYTES, of="JSON Lines named .json; name it .jsonl, read in parallel")
+        return
+    message = "holds JSON Lines (an object on each line), not one JSON document; it was read as JSONL. Name it .jsonl"
+    yield Problem(code=Code.JSON_LINES, file=name, severity="warning", message=message)
+    yield from _jsonl_records(lines, name, sidecar, 1, notes)
+    yield from notes.problems(name)
 
 
 def _jsonl_lines(

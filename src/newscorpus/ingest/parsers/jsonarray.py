@@ -6,6 +6,7 @@ one ends, so every record keeps its own bytes (for its hash) and the line it sta
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Iterator
@@ -16,6 +17,18 @@ MAX_ARRAY_BYTES = 256 << 20
 """A JSON array is read whole by one worker; past this, JSONL (read in parallel, by byte ranges) is the format."""
 _DECODER = json.JSONDecoder()
 _SPACE = re.compile(r"[ \t\n\r]*")  # JSON's whitespace
+
+
+def holds_json_lines(head: bytes) -> bool:
+    """Whether a ``.json`` file beginning with ``head`` holds JSON Lines: an object on its first line, another after.
+
+    Exports often name JSON Lines ``.json``. One object on a line of its own, then a line that
+    opens another, is no JSON document; a pretty-printed object's first line is ``{`` alone.
+    """
+    filled = filter(None, (line.strip(b" \t\r") for line in head.removeprefix(codecs.BOM_UTF8).split(b"\n")))
+    first, second = next(filled, b""), next(filled, b"")
+    # The first is a whole line (a newline follows it: ``second`` is after it); the second may be cut by the head.
+    return first[:1] == b"{" and first[-1:] == b"}" and second[:1] == b"{"
 
 
 def starts_array(head: bytes) -> bool:

@@ -542,3 +542,20 @@ def test_two_files_whose_names_differ_only_in_composition_are_told_so(corpus: Pa
     }
     assert "differ in how their letters are composed (one NFC, one NFD" in problems[f"raw/{composed}"].message
     assert "composed" not in problems["raw/zwei.json"].message  # names apart in letters too: nothing to tell
+
+
+def test_a_file_of_another_format_is_told_what_to_make_of_it(corpus: Path) -> None:
+    """A page saved as HTML, a feed, an image: each refused with the formats read, and for a page or a feed the way."""
+    (corpus / "raw" / "seite.html").write_text("<html><body><h1>Titel</h1></body></html>", encoding="utf-8")
+    (corpus / "raw" / "feed.xml").write_text("<rss><channel/></rss>", encoding="utf-8")
+    (corpus / "raw" / "bild.png").write_bytes(b"\x89PNG\r\n")
+    problems = {p.file: p for p in validate(corpus).problems}
+    for name in ("raw/seite.html", "raw/feed.xml", "raw/bild.png"):
+        assert problems[name].code is Code.RAW_UNSUPPORTED_FORMAT
+        assert (
+            ".txt, .json, .jsonl, .ndjson (JSON and JSON Lines also compressed: .gz, .bz2, .zst)"
+            in problems[name].message
+        )
+    assert "Try saving the article's text as a page copy (.txt" in problems["raw/seite.html"].message
+    assert "Try converting its items to JSON Lines" in problems["raw/feed.xml"].message
+    assert "Try" not in problems["raw/bild.png"].message

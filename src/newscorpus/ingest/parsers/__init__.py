@@ -22,6 +22,7 @@ from newscorpus.ingest.ids import id_from_filename
 from newscorpus.ingest.make import ParseResult, make_article
 from newscorpus.ingest.parsers import germeval, gnad
 from newscorpus.ingest.parsers.compressed import (
+    CODECS,
     COMPRESSED_JSON_SUFFIXES,
     COMPRESSED_SUFFIXES,
     JSONL_SUFFIXES,
@@ -41,6 +42,16 @@ SUFFIXES = (".txt", ".json", *JSONL_SUFFIXES)
 IMPORT_SUFFIXES = (".tsv", ".csv")
 RAW_SUFFIXES = SUFFIXES + COMPRESSED_SUFFIXES + COMPRESSED_JSON_SUFFIXES + IMPORT_SUFFIXES
 """Every raw file a sidecar may stand beside: a raw format, compressed JSONL or JSON, an import."""
+_PAGE_TEXT = ". Try saving the article's text as a page copy (.txt: what selecting the page and copying it gives)"
+_CONVERT = {
+    ".html": _PAGE_TEXT,
+    ".htm": _PAGE_TEXT,
+    ".pdf": _PAGE_TEXT,
+    ".docx": _PAGE_TEXT,
+    ".xml": ". Try converting its items to JSON Lines: an object a line, with headline, body, url and published_at",
+    ".rss": ". Try converting its items to JSON Lines: an object a line, with headline, body, url and published_at",
+}
+"""What to do with a file of a format often dropped in by mistake: an article's page, a document, a feed."""
 _IMPORT_SIDECAR_FIELDS = {"format", "split", "license", "redistributable"}
 """Public corpora imported with `newscorpus import`; their sidecar names the format."""
 
@@ -119,11 +130,12 @@ def _parse_file(path: Path, name: str) -> Iterator[ParseResult]:
         yield from _imported(path, name, sidecar)
         return
     if suffix not in SUFFIXES and not jsonl_codec(name) and not json_codec(name):
-        formats = ", ".join(SUFFIXES + COMPRESSED_SUFFIXES + COMPRESSED_JSON_SUFFIXES)
+        formats = f"{', '.join(SUFFIXES)} (JSON and JSON Lines also compressed: {', '.join(CODECS)})"
+        hint = _CONVERT.get(suffix, "")
         yield Problem(
             code=Code.RAW_UNSUPPORTED_FORMAT,
             file=name,
-            message=f"has an unsupported format {suffix or '(no suffix)'}; use one of {formats}",
+            message=f"has an unsupported format {suffix or '(no suffix)'}; use one of {formats}{hint}",
         )
         return
     try:

@@ -4,6 +4,8 @@ the same instant back."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import tempfile
 from email.utils import format_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,8 +15,10 @@ from hypothesis import strategies as st
 from strategies import aware_datetimes
 
 from newscorpus.core.codes import Code
+from newscorpus.core.report import Problem
 from newscorpus.ingest.parsers.repair import read_date, read_timestamp
-from tests.helpers import jsonl_warned
+from newscorpus.model.article import Article
+from tests.helpers import jsonl_warned, parse_raw
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NAIVE = st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2035, 12, 31))
@@ -127,3 +131,45 @@ def test_a_record_with_a_german_date_gets_it_in_berlin_time(tmp_path: Path) -> N
     [article], warning = jsonl_warned(tmp_path, [record], Code.DATE_NO_OFFSET)
     assert article.published_at == dt.datetime(2025, 9, 4, 14, 7, tzinfo=BERLIN)
     assert warning.field == "published_at"
+
+
+@given(aware_datetimes())
+def test_a_timestamp_in_a_string_reads_as_the_number_does(when: dt.datetime) -> None:
+    """PHP exports write numbers as strings: ``"1709632800"`` is that timestamp, in Berlin time, warned (not UTC)."""
+    seconds = int(utc(when).timestamp())
+    assume(1990 <= dt.datetime.fromtimestamp(seconds, dt.UTC).astimezone(BERLIN).year <= 2100)
+    with tempfile.TemporaryDirectory() as folder:
+        as_number, _ = jsonl_warned(Path(folder), [_record(seconds)], Code.DATE_TIMESTAMP)
+        as_string, _ = jsonl_warned(Path(folder), [_record(f" {seconds}")], Code.DATE_TIMESTAMP)
+    assert as_string[0].published_at == as_number[0].published_at
+    read = as_string[0].published_at
+    assert read is not None
+    assert read.utcoffset() == read.astimezone(BERLIN).utcoffset()  # Berlin's offset then, never UTC's
+
+
+def test_eight_digits_in_a_string_are_a_day_not_a_timestamp_of_1970(tmp_path: Path) -> None:
+    """``"20250904"`` is ISO 8601's basic form of a day; pydantic read it as 1970-08-23. Other digits: a number."""
+    [article], warning = jsonl_warned(tmp_path, [_record("20250904")], Code.DATE_NO_TIME)
+    assert article.published_at == dt.datetime(2025, 9, 4, tzinfo=BERLIN)
+    assert warning.field == "published_at"
+    refused = parse_raw(tmp_path, "short.jsonl", json.dumps(_record("12345")) + "\n")
+    assert [(p.code, p.field) for p in refused if isinstance(p, Problem)] == [(Code.FIELD_INVALID, "published_at")]
+
+
+def test_digits_quoted_in_a_text_stay_as_they_are(tmp_path: Path) -> None:
+    """Only a date's own value is read so: a body that quotes such JSON keeps it to the character."""
+    body = 'Im Export stand "published_at": "20250904", ohne Uhrzeit.'
+    [article] = parse_raw(
+        tmp_path, "quoted.jsonl", json.dumps({**_record("2025-09-04T10:00:00+02:00"), "body": body}) + "\n"
+    )
+    assert isinstance(article, Article)
+    assert body in article.text
+
+
+def _record(published_at: object) -> dict[str, object]:
+    return {
+        "url": "https://example.org/a",
+        "headline": "Straße gesperrt",
+        "body": "In Köln.",
+        "published_at": published_at,
+    }

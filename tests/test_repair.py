@@ -10,14 +10,17 @@ from email.utils import format_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from strategies import aware_datetimes
 
 from newscorpus.core.codes import Code
+from newscorpus.core.errors import InvalidInput
 from newscorpus.core.report import Problem
 from newscorpus.ingest.parsers.repair import read_date, read_timestamp
 from newscorpus.model.article import Article
+from newscorpus.model.sidecar import load_sidecar
 from tests.helpers import jsonl_warned, parse_raw
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -173,3 +176,16 @@ def _record(published_at: object) -> dict[str, object]:
         "body": "In Köln.",
         "published_at": published_at,
     }
+
+
+@pytest.mark.parametrize("value", ['"20240305"', '"1709632800"', "' 20240305 '"])
+def test_a_sidecar_date_of_digits_alone_is_refused_not_read_as_1970(tmp_path: Path, value: str) -> None:
+    """A sidecar is written by hand: digits alone, which pydantic read as a timestamp (1970 for a day), are an error."""
+    sidecar = tmp_path / "a.meta.yaml"
+    sidecar.write_text(f"published_at: {value}\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as refused:
+        load_sidecar(sidecar, "raw/a.meta.yaml")
+    [problem] = refused.value.report.problems
+    assert (problem.code, problem.field) == (Code.FIELD_INVALID, "published_at")
+    sidecar.write_text("published_at: 2024-03-05T10:00:00+01:00\n", encoding="utf-8")
+    assert load_sidecar(sidecar, "raw/a.meta.yaml").published_at == dt.datetime(2024, 3, 5, 10, tzinfo=BERLIN)

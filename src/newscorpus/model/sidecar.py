@@ -62,6 +62,26 @@ def _iso(value: object) -> str:
     raise TypeError(f"cannot read {value!r} from YAML")
 
 
+def _digit_dates(data: object, name: str) -> list[Problem]:
+    """Return a problem for each date of sidecar ``data`` given as digits alone, which pydantic reads as a timestamp.
+
+    ``"20250904"`` became a day of 1970, silently; a sidecar is written by hand, so it is refused with the fix.
+    """
+    if not isinstance(data, dict):
+        return []
+    return [
+        Problem(
+            code=Code.FIELD_INVALID,
+            file=name,
+            field=key,
+            message=f"is digits alone ({value.strip()!r}), no date; give it in ISO 8601 with its UTC offset, "
+            "such as 2025-09-04T14:07:00+02:00",
+        )
+        for key in ("published_at", "updated_at")
+        if isinstance(value := data.get(key), str) and value.strip().isdigit()
+    ]
+
+
 def load_sidecar(path: Path, name: str) -> Sidecar:
     """Load the sidecar at ``path`` (shown as ``name``); an absent one is empty.
 
@@ -71,6 +91,8 @@ def load_sidecar(path: Path, name: str) -> Sidecar:
         return Sidecar()
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if digits := _digit_dates(data, name):
+            raise InvalidInput(f"{name} is invalid", Report(problems=digits))
         # Through JSON, so YAML dates and quoted ISO strings validate alike.
         return Sidecar.model_validate_json(json.dumps(data, default=_iso))
     except ValidationError as exc:

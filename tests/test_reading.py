@@ -178,6 +178,19 @@ def test_jobs_grow_with_the_files_per_worker_up_to_the_executor_s_largest(
     assert corpus_module.files_per_job(many + files, workers, kind.largest_job) == kind.largest_job
 
 
+@given(st.integers(0, 10**6), st.integers(1, 1000), st.sampled_from([LocalExecutor, RayExecutor]))
+def test_the_smallest_job_is_the_executor_s_unless_the_corpus_is_small(
+    files: int, workers: int, kind: type[LocalExecutor | RayExecutor]
+) -> None:
+    """A small corpus on Ray gets the local floor, so every node has jobs; a big one Ray's, for fewer round trips."""
+    smallest = corpus_module.smallest_job(files, workers, kind.smallest_job)
+    assert LocalExecutor.smallest_job <= smallest <= kind.smallest_job
+    per_worker = workers * corpus_module.JOBS_PER_WORKER  # jobs that keep every worker busy
+    assert smallest * per_worker <= max(files, LocalExecutor.smallest_job * per_worker)
+    enough = workers * corpus_module.JOBS_PER_WORKER * kind.smallest_job
+    assert corpus_module.smallest_job(enough + files, workers, kind.smallest_job) == kind.smallest_job
+
+
 def test_the_jobs_of_a_read_shrink_at_its_end(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What ``_read`` sends: full jobs, then smaller ones, every file once and in order."""
     for i in range(100):

@@ -72,6 +72,16 @@ def files_per_job(files: int, workers: int, largest: int) -> int:
     return min(largest, max(FILES_PER_JOB, files // (workers * JOBS_PER_WORKER)))
 
 
+def smallest_job(files: int, workers: int, smallest: int) -> int:
+    """Return the fewest of ``files`` single-article files a job on ``workers`` takes: ``smallest``, or fewer.
+
+    Fewer for a corpus too small to give every worker ``JOBS_PER_WORKER`` jobs of that size, but
+    never under the local 8. Ray's floor (64) is for its round trips; with it, 80 files on 2 nodes
+    made 2 jobs, and one node did little.
+    """
+    return min(smallest, max(Executor.smallest_job, files // (workers * JOBS_PER_WORKER)))
+
+
 def job_size(per_job: int, left: int, workers: int, smallest: int) -> int:
     """Return how many files the next job takes: ``per_job``, shrinking once ``left`` files are few, to ``smallest``.
 
@@ -91,6 +101,7 @@ def _read(
     job (fewer at the end: ``job_size``), every other piece a job of its own.
     """
     per_job = files_per_job(len(names), executor.workers, executor.largest_job)
+    smallest = smallest_job(len(names), executor.workers, executor.smallest_job)
     ends: deque[tuple[str, bool]] = deque()
     # Jobs may run on other machines: they must find the corpus from any working folder.
     where = corpus.absolute()
@@ -98,7 +109,7 @@ def _read(
     def jobs() -> Iterator[Job]:
         left = sum(single(name.lower()) for name in names)  # single-article files not yet sent
         files: list[Piece] = []
-        index, size = 0, job_size(per_job, left, executor.workers, executor.smallest_job)
+        index, size = 0, job_size(per_job, left, executor.workers, smallest)
         for piece, name, ends_file in pieces_of(corpus, names, executor.workers):
             ends.append((name, ends_file))
             if isinstance(piece, str):
@@ -107,12 +118,12 @@ def _read(
                     continue
                 pieces, files = files, []
                 left -= len(pieces)
-                size = job_size(per_job, left, executor.workers, executor.smallest_job)
+                size = job_size(per_job, left, executor.workers, smallest)
             else:
                 if files:
                     yield index, files
                     index, left, files = index + 1, left - len(files), []
-                    size = job_size(per_job, left, executor.workers, executor.smallest_job)
+                    size = job_size(per_job, left, executor.workers, smallest)
                 pieces = [piece]
             yield index, pieces
             index += 1

@@ -25,10 +25,16 @@ def holds_json_lines(head: bytes) -> bool:
     Exports often name JSON Lines ``.json``. One object on a line of its own, then a line that
     opens another, is no JSON document; a pretty-printed object's first line is ``{`` alone.
     """
-    filled = filter(None, (line.strip(b" \t\r") for line in head.removeprefix(codecs.BOM_UTF8).split(b"\n")))
-    first, second = next(filled, b""), next(filled, b"")
-    # The first is a whole line (a newline follows it: ``second`` is after it); the second may be cut by the head.
-    return first[:1] == b"{" and first[-1:] == b"}" and second[:1] == b"{"
+    data, at = head.removeprefix(codecs.BOM_UTF8), 0
+    filled: list[bytes] = []
+    while len(filled) < 2 and at <= len(data):  # the first two lines that hold anything, not every line of a file
+        end = data.find(b"\n", at)
+        end = len(data) if end < 0 else end
+        if line := data[at:end].strip(b" \t\r"):
+            filled.append(line)
+        at = end + 1
+    # The first is a whole line (a newline follows it: the second is after it); the second may be cut by the head.
+    return len(filled) == 2 and filled[0][:1] == b"{" and filled[0][-1:] == b"}" and filled[1][:1] == b"{"
 
 
 def starts_array(head: bytes) -> bool:

@@ -163,7 +163,7 @@ def _parse_file(path: Path, name: str) -> Iterator[ParseResult]:
             return
         stem = Path(path.stem).stem  # x.json.gz: x
         array = starts_array(data[:64])
-        if not array and holds_json_lines(data[:MAX_FILE_BYTES]):
+        if not array and holds_json_lines(data):  # it reads the first two lines, however long the file
             yield from _json_lines(io.BytesIO(data), len(data), name, sidecar, notes)
             return
         yield from json_file(lambda: data, len(data), array, name, stem, sidecar, notes)

@@ -23,7 +23,7 @@ from newscorpus.ingest.parsers import newsplease, schemaorg, trafilatura
 from newscorpus.ingest.parsers.jsonarray import MAX_ARRAY_BYTES, array_elements
 from newscorpus.ingest.parsers.jsonl import JsonArticle, validation_problems
 from newscorpus.ingest.parsers.notes import RecordNotes
-from newscorpus.ingest.parsers.repair import Decided, Repaired, mend_surrogates, repaired
+from newscorpus.ingest.parsers.repair import Decided, Repaired, digits_as_dates, mend_surrogates, repaired
 from newscorpus.model.article import MAX_TEXT_CHARS, Article
 from newscorpus.model.sidecar import Sidecar
 
@@ -101,7 +101,7 @@ def json_record(
     """Parse one JSON article record, decoded from raw bytes whose sha256 is ``raw_sha256``."""
     source, halves = mend_surrogates(decoded.text)
     translated = newsplease.translate(source) or schemaorg.translate(source) or trafilatura.translate(source)
-    text = _digits_as_dates(translated.text if translated else source)
+    text = digits_as_dates(translated.text if translated else source)
     mended = None
     try:
         obj = JsonArticle.model_validate_json(text)
@@ -136,22 +136,6 @@ def json_record(
     decided.markup = markup_in(result)
     notes.add(obj, line, None if "id" in overrides else result.id, decided, translated.unkept if translated else ())
     yield result
-
-
-_DIGIT_DATE = re.compile(r'("(?:published_at|updated_at)"\s*:\s*)"\s*(\d+)\s*"')
-
-
-def _digits_as_dates(text: str) -> str:
-    """Return the JSON record ``text`` with a date given as a string of digits read as ``repair`` reads dates.
-
-    pydantic would read ``"1709632800"`` as a Unix timestamp in UTC, unwarned, and ``"20250904"``,
-    ISO 8601's basic form of a day, as one of 1970. So eight digits become that day
-    (``2025-09-04``, Berlin time, warned as a date without a time) and other digits the number they
-    spell (as PHP exports write numbers): a timestamp if it falls in 1990–2100, warned, else refused.
-    """
-    if '_at"' not in text:
-        return text
-    return _DIGIT_DATE.sub(lambda m: m[1] + (f'"{m[2][:4]}-{m[2][4:6]}-{m[2][6:]}"' if len(m[2]) == 8 else m[2]), text)
 
 
 _MARKUP = re.compile(

@@ -14,8 +14,10 @@ mended, and nothing is lost (the raw file keeps the record as received):
   it) is day first and Berlin time too; RFC 2822 (``Thu, 04 Sep 2025 14:07:00 +0200``, as RSS
   feeds give it) is read as it is; a number is a Unix timestamp (seconds since 1970 UTC, or
   milliseconds from 10^11 on, as JavaScript and many APIs give it), read as that instant in Berlin
-  time, if it falls in 1990–2100 (an 8-digit ``20250904`` would be a day of 1970: refused). All but
-  RFC 2822 are warned about, once per file.
+  time, if it falls in 1990–2100 (an 8-digit ``20250904`` would be a day of 1970: refused); a string
+  of digits is that number, but for eight, ISO 8601's basic form of a day (``digits_as_dates``,
+  applied to every record, since pydantic reads such strings without failing). All but RFC 2822
+  are warned about, once per file.
 """
 
 from __future__ import annotations
@@ -39,6 +41,23 @@ _MILLISECONDS_FROM = 10**11
 _TIMESTAMP_YEARS = range(1990, 2101)
 """The years a timestamp may give: numbers outside them are more likely something else (an 8-digit date)."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+_DIGIT_DATE = re.compile(rf'("(?:{"|".join(DATE_FIELDS)})"\s*:\s*)"\s*(\d+)\s*"')
+
+
+def digits_as_dates(text: str) -> str:
+    """Return the JSON record ``text`` with a date given as a string of digits read as this module reads dates.
+
+    Before validation, since pydantic reads such a string without failing: ``"1709632800"`` as a
+    Unix timestamp in UTC, unwarned, and ``"20250904"``, ISO 8601's basic form of a day, as one of
+    1970. So eight digits become that day (``2025-09-04``, Berlin time, warned as a date without a
+    time) and other digits the number they spell (as PHP exports write numbers): a timestamp if it
+    falls in 1990–2100, warned, else refused.
+    """
+    if '_at"' not in text:
+        return text
+    return _DIGIT_DATE.sub(lambda m: m[1] + (f'"{m[2][:4]}-{m[2][4:6]}-{m[2][6:]}"' if len(m[2]) == 8 else m[2]), text)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -11,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from newscorpus.core.errors import ReleaseError
 from newscorpus.core.executor import LocalExecutor
 from newscorpus.ingest.listing import Listing
 from newscorpus.ingest.seal import SEAL_BYTES, gold_seal
@@ -33,7 +37,8 @@ class _Sizing(LocalExecutor):
     def map(self, work: Callable[[J], R], jobs: Iterable[J], chunk: int = 1) -> Iterator[R]:
         def noted(job: J) -> J:
             self.sizes.append(len(job[2]))  # type: ignore[index]
-            self.unapplied.append((job[1], job[3]))  # type: ignore[index]
+            if len(job) > 3:  # type: ignore[arg-type]  # a hashing job, not a stamping one
+                self.unapplied.append((job[1], job[3]))  # type: ignore[index]
             return job
 
         self.chunks.append(chunk)
@@ -110,3 +115,63 @@ def test_the_gold_seal_is_of_every_gold_file_but_the_unapplied_in_any_jobs(
     for name in set(names) - left_out:
         expected ^= int.from_bytes(gold_seal(name, hashlib.sha256((corpus / name).read_bytes()).digest()), "little")
     assert seal == expected.to_bytes(SEAL_BYTES, "little")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    files=st.integers(1, 14),
+    gold=st.integers(0, 3),
+    smallest=st.integers(1, 5),
+    changed=st.sets(st.integers(0, 13)),
+    how=st.sampled_from(["appended", "same size", "touched", "removed"]),
+)
+def test_raw_files_stamped_before_and_changed_since_are_named_in_any_jobs(
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    files: int,
+    gold: int,
+    smallest: int,
+    changed: set[int],
+    how: str,
+) -> None:
+    """A build stamps the raw files before it reads them; the hashing names those changed since, whatever the jobs."""
+    corpus = tmp_path_factory.mktemp("corpus")
+    (corpus / "raw").mkdir()
+    (corpus / "annotations").mkdir()
+    names = [f"raw/{n:02d}-ü.txt" for n in range(files)]
+    day_ago = time.time_ns() - 86_400 * 10**9  # raw files are older than the build that reads them
+    for n, name in enumerate(names):
+        (corpus / name).write_bytes(f"Artikel {n}\n".encode())
+        os.utime(corpus / name, ns=(day_ago, day_ago))
+    for n in range(gold):
+        (corpus / f"annotations/g{n}.json").write_bytes(b"{}")
+    monkeypatch.setattr(inputs, "HASHES_PER_JOB", smallest)
+    executor, listing = _Sizing(2), Listing.of(corpus)
+    stamps = inputs.stamp_raw(corpus, executor, listing)
+    touched = sorted(names[n] for n in changed if n < files)
+    for name in touched:
+        path = corpus / name
+        if how == "appended":
+            path.write_bytes(path.read_bytes() + b"mehr\n")
+        elif how == "same size":
+            path.write_bytes(path.read_bytes().replace(b"Artikel", b"Beitrag"))
+        elif how == "touched":
+            path.touch()
+        else:
+            path.unlink()
+
+    if not touched:
+        entries, _, _ = hash_inputs(corpus, executor, listing, stamps=stamps)
+        assert [e.path for e in entries] == list(listing.inputs())
+    elif how == "removed":
+        with pytest.raises(ReleaseError, match=rf"^{re.escape(touched[0])} could not be read to hash it"):
+            hash_inputs(corpus, executor, listing, stamps=stamps)
+    else:
+        with pytest.raises(ReleaseError, match=r"raw files? changed \((.*)\) while the build ran") as caught:
+            hash_inputs(corpus, executor, listing, stamps=stamps)
+        named = re.search(r"changed \((.*?)\) while", str(caught.value)).group(1).split(", ")  # type: ignore[union-attr]
+        # The first job with a changed file names its own (jobs hold at most 5 files here): the first ones.
+        assert named == touched[: len(named)]
+        assert named
+    if how != "removed":
+        hash_inputs(corpus, executor, Listing.of(corpus))  # without stamps, nothing is checked

@@ -552,6 +552,34 @@ def test_gold_that_changes_while_the_build_runs_is_refused_and_nothing_is_releas
     assert recorded["annotations/rathaus.json"] == hashlib.sha256(rewritten[0].read_bytes()).hexdigest()
 
 
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_raw_file_rewritten_while_the_build_runs_is_refused_and_nothing_is_released(
+    corpus: Path, processes: int
+) -> None:
+    """The manifest must hash the raw bytes the release holds: a file rewritten after it was read refuses the build."""
+    add_json_articles(corpus, 20)
+    _rathaus(corpus, "a-rathaus.json")
+    path = corpus / "raw" / "a-rathaus.json"
+    day_ago = time.time_ns() - 86_400 * 10**9  # older than the build, as a corpus's files are
+    os.utime(path, ns=(day_ago, day_ago))
+    rewritten: list[bytes] = []
+
+    def rewrite() -> None:  # in the driver, once a file's articles were read: a feed script delivering it again
+        if not rewritten:
+            rewritten.append(path.read_bytes().replace(b"Rathaus in K\xc3\xb6ln", b"Rathaus in Essen"))
+            path.write_bytes(rewritten[0])
+
+    with pytest.raises(ReleaseError, match=r"^1 raw file changed \(raw/a-rathaus.json\) while the build ran"):
+        build(corpus, "1.0.0", processes=processes, on_file=rewrite)
+    assert sorted(p.name for p in (corpus / "releases").iterdir()) == [".lock"]  # nothing, not even a temp folder
+
+    release = build(corpus, "1.0.0", processes=processes)  # the file stays now: built from the bytes it records
+    (built,) = [a for items in read_release(release.path).values() for a in items if a.id == "rathaus"]
+    assert built.text.endswith("Das Rathaus in Essen wird saniert.")
+    recorded = {e.path: e.sha256 for e in release.manifest.inputs}
+    assert recorded["raw/a-rathaus.json"] == hashlib.sha256(rewritten[0]).hexdigest()
+
+
 def test_gold_read_by_turned_away_copies_and_orphans_keeps_the_seal(corpus: Path) -> None:
     """A copy with the kept article's id reads the same gold file again; a copy's own gold is an orphan: no refusal."""
     add_json_articles(corpus, 20)

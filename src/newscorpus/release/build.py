@@ -52,7 +52,7 @@ from newscorpus.release import BUILD_MODULES
 from newscorpus.release.clusters import Clusters, Placed, assign_splits, default_threshold
 from newscorpus.release.entries import ArticleList
 from newscorpus.release.history import rebuild_elsewhere
-from newscorpus.release.inputs import changed_inputs, sealed_inputs
+from newscorpus.release.inputs import changed_inputs, sealed_inputs, stamp_raw
 from newscorpus.release.manifest import (
     MANIFEST,
     RELEASES_DIR,
@@ -226,6 +226,7 @@ def _build_into(
     threshold: float,
     listing: Listing,
 ) -> Manifest:
+    stamps = stamp_raw(corpus, executor, listing)  # before the reading: the hashing checks that it hashes what was read
     report, stats, layout, articles, gold_seal = _read_articles(
         corpus, tmp, configs, on_file, executor, threshold, previous, listing
     )
@@ -242,7 +243,7 @@ def _build_into(
     files = _write_configs(tmp, configs, executor, layout, articles.ids)
     del layout
     trim_heap()  # what the articles' layout held is free now
-    inputs, inputs_sha256, _ = sealed_inputs(corpus, executor, listing, report.problems, gold_seal)
+    inputs, inputs_sha256, _ = sealed_inputs(corpus, executor, listing, report.problems, gold_seal, stamps)
     splits: dict[str, dict[str, int]] = {}
     for entry in files:
         config, split = entry.path.removesuffix(".arrow").split("/")

@@ -1,12 +1,20 @@
-"""What a release is built from: every input file (raw, sidecar, gold) with its sha256, and their hash."""
+"""What a release is built from: every input file (raw, sidecar, gold) with its sha256, and their hash.
+
+A build reads its raw files first and hashes them at the end. A file rewritten between the two
+(a feed script adding files as the build runs, one still half written when listed) would leave a
+release whose manifest records bytes it was not built from. So a build stamps the raw files
+(their size and time of last change) before reading them, and the hashing checks the stamps
+(``stamp_raw``, ``hash_inputs``). Gold files have their own, stronger check (``ingest.seal``).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Collection, Iterable, Sequence
+from array import array
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 import numpy as np
 
@@ -16,7 +24,7 @@ from newscorpus.core.executor import Executor
 from newscorpus.core.names import Names
 from newscorpus.core.plural import plural
 from newscorpus.core.report import Problem
-from newscorpus.ingest.listing import Listing, sha256_file
+from newscorpus.ingest.listing import RAW_DIR, Listing, sha256_file
 from newscorpus.ingest.seal import NO_SEAL, SEAL_BYTES, folded, gold_seal, joined
 from newscorpus.model.gold import ANNOTATIONS_DIR
 from newscorpus.release.entries import DIGEST_BYTES, InputEntry, InputList
@@ -34,55 +42,129 @@ class HashedInputs(NamedTuple):
     gold_seal: bytes  # of every gold file but the unapplied ones named to ``hash_inputs``
 
 
-_GOLD_PREFIX = f"{ANNOTATIONS_DIR}/"
+_GOLD_PREFIX, _RAW_PREFIX = f"{ANNOTATIONS_DIR}/", f"{RAW_DIR}/"
+Stamps: TypeAlias = "array[int]"
+"""The size and time of last change (ns) of raw files, two 64-bit numbers each, in the listing's order."""
 
 
-def _sha256_files(job: tuple[Path, str, Names, Collection[str]]) -> tuple[bytes, bytes, bytes]:
+def _stamp(path: str) -> tuple[int, int]:
+    """Return the size and time of last change (ns) of the file at ``path``; (-1, -1) if it cannot be found."""
+    try:
+        found = os.stat(path)  # noqa: PTH116 - a str path: see _sha256_files
+    except OSError:
+        return -1, -1
+    return found.st_size, found.st_mtime_ns
+
+
+def _stamp_files(job: tuple[Path, str, Names]) -> bytes:
+    """Return the stamps of the files of a job, one after another."""
+    corpus, prefix, names = job
+    root = str(corpus)
+    return array("q", [n for name in names for n in _stamp(os.path.join(root, prefix + name))]).tobytes()  # noqa: PTH118
+
+
+def _some_changed(paths: Sequence[str], noun: str) -> str:
+    """Say that ``paths`` (``noun``s) changed, naming the first five."""
+    return f"{plural(len(paths), noun)} changed ({', '.join(paths[:5])}{', …' if len(paths) > 5 else ''})"
+
+
+def _changed(paths: Sequence[str]) -> ReleaseError:
+    return ReleaseError(
+        f"{_some_changed(paths, 'raw file')} while the build ran: size or time of last change are not what they "
+        "were before the reading, so the manifest could record other bytes than those released. Nothing was "
+        "released. Build again once the files stay as they are; a script that adds files should write each under "
+        "a name starting with a dot and then rename it, so that no build lists one half written."
+    )
+
+
+def _sha256_files(job: tuple[Path, str, Names, Collection[str], bytes | None]) -> tuple[bytes, bytes, bytes]:
     """Return the sha256 of each file of a job, one after another, and the seal of its gold files but ``unapplied``.
 
     And the job's part of what the inputs' hash hashes: a line per file, its path and its sha256 in hex (made
-    here, not on the driver: 1 µs an input there).
+    here, not on the driver: 1 µs an input there). Given their ``stamps`` (``stamp_raw``), a file whose
+    stamp differs now, once hashed, is refused.
     """
-    corpus, prefix, names, unapplied = job
+    corpus, prefix, names, unapplied, stamps = job
     digests, seals, lines = [], [], []
     root = str(corpus)
-    for name in names:
+    before = array("q", stamps or b"")
+    changed = []
+    for n, name in enumerate(names):
         path = prefix + name
+        # A str: joining and opening a Path cost about 4 µs of a small input's 17-20.
+        where = os.path.join(root, path)  # noqa: PTH118
         try:
-            # A str: joining and opening a Path cost about 4 µs of a small input's 17-20.
-            digest = bytes.fromhex(sha256_file(os.path.join(root, path)))  # noqa: PTH118
+            digest = bytes.fromhex(sha256_file(where))
         except OSError as exc:
             raise ReleaseError(
                 f"{path} could not be read to hash it ({exc.strerror or exc}): it changed while the build ran, or "
                 "may not be read. Nothing was released. Check it, then build again."
             ) from None
+        if stamps is not None and _stamp(where) != (before[2 * n], before[2 * n + 1]):  # taken after the hash
+            changed.append(path)
         digests.append(digest)
         lines.append(f"{path}\0{digest.hex()}\n")
         if prefix == _GOLD_PREFIX and path not in unapplied:
             seals.append(gold_seal(path, digest))
+    if changed:
+        raise _changed(changed)
     seal = folded(np.frombuffer(b"".join(seals), dtype=np.uint8).reshape(len(seals), SEAL_BYTES))
     return b"".join(digests), seal, "".join(lines).encode()
 
 
+def _jobs(
+    corpus: Path, executor: Executor, listing: Listing, raw_only: bool = False
+) -> Iterator[tuple[Path, str, Names]]:
+    """Yield the jobs the inputs of ``listing`` are stamped and hashed in, raw/ first: folder, prefix, names."""
+    paths = listing.inputs()
+    where = corpus.absolute()
+    per_job = max(HASHES_PER_JOB, -(-len(paths) // (executor.workers * HASH_JOBS_PER_WORKER)))
+    for prefix, names in paths.batches():
+        if raw_only and prefix != _RAW_PREFIX:
+            return
+        for start in range(0, len(names), per_job):
+            yield where, prefix, names[start : start + per_job]
+
+
+def stamp_raw(corpus: Path, executor: Executor, listing: Listing) -> Stamps:
+    """Return the stamps of the raw files and sidecars of ``listing``, made on ``executor``: before a build reads them.
+
+    ``hash_inputs`` given them refuses a file whose stamp differs once it is hashed.
+    """
+    stamps = array("q")
+    for part in executor.map(_stamp_files, _jobs(corpus, executor, listing, raw_only=True), executor.quick_jobs):
+        stamps.frombytes(part)
+    return stamps
+
+
 def hash_inputs(
-    corpus: Path, executor: Executor, listing: Listing | None = None, unapplied: Collection[str] = frozenset()
+    corpus: Path,
+    executor: Executor,
+    listing: Listing | None = None,
+    unapplied: Collection[str] = frozenset(),
+    stamps: Stamps | None = None,
 ) -> HashedInputs:
     """Return every input file (of ``listing``, else listed now) with its hash (on ``executor``), and their hash.
 
     Also the seal of the gold files, but for ``unapplied`` (names relative to the corpus): those no
     article took, the orphans. A build compares it with the seal of the gold its articles applied.
+    With the raw files' ``stamps`` (``stamp_raw``, of the same listing), a raw file stamped otherwise
+    now is refused with a ``ReleaseError``.
     """
-    paths = (listing or Listing.of(corpus)).inputs()
-    where = corpus.absolute()
-    per_job = max(HASHES_PER_JOB, -(-len(paths) // (executor.workers * HASH_JOBS_PER_WORKER)))
-    jobs = (
-        (where, prefix, names[start : start + per_job], unapplied if prefix == _GOLD_PREFIX else ())
-        for prefix, names in paths.batches()
-        for start in range(0, len(names), per_job)
-    )
+    listing = listing or Listing.of(corpus)
+    paths = listing.inputs()
+
+    def jobs() -> Iterator[tuple[Path, str, Names, Collection[str], bytes | None]]:
+        at = 0  # the raw files sent so far: two numbers of the stamps each
+        for where, prefix, names in _jobs(corpus, executor, listing):
+            given = None
+            if stamps is not None and prefix == _RAW_PREFIX:
+                given, at = stamps[2 * at : 2 * (at + len(names))].tobytes(), at + len(names)
+            yield where, prefix, names, unapplied if prefix == _GOLD_PREFIX else (), given
+
     # Made at its size and filled in place: grown or joined, the digests were held twice on the way.
     digests, at, seal, combined = bytearray(DIGEST_BYTES * len(paths)), 0, NO_SEAL, hashlib.sha256()
-    for part, part_seal, lines in executor.map(_sha256_files, jobs, executor.quick_jobs):
+    for part, part_seal, lines in executor.map(_sha256_files, jobs(), executor.quick_jobs):
         digests[at : at + len(part)] = part
         at += len(part)
         seal = joined(seal, part_seal)
@@ -91,15 +173,16 @@ def hash_inputs(
 
 
 def sealed_inputs(
-    corpus: Path, executor: Executor, listing: Listing, problems: Iterable[Problem], applied: bytes
+    corpus: Path, executor: Executor, listing: Listing, problems: Iterable[Problem], applied: bytes, stamps: Stamps
 ) -> HashedInputs:
-    """Hash the inputs (``hash_inputs``) and check that the gold files hashed are those read: the seal ``applied``.
+    """Hash the inputs (``hash_inputs``) and check that they are those read: the gold's seal ``applied``, ``stamps``.
 
     ``problems`` are the build's; its orphaned gold files were applied to no article. A gold file
-    rewritten, added or removed while the build ran breaks the seal: the build is refused.
+    rewritten, added or removed while the build ran breaks the seal, a raw file rewritten its stamp:
+    the build is refused.
     """
     unapplied = {p.file for p in problems if p.code == Code.GOLD_ORPHAN}
-    hashed = hash_inputs(corpus, executor, listing, unapplied)
+    hashed = hash_inputs(corpus, executor, listing, unapplied, stamps)
     if hashed.gold_seal != applied:
         raise ReleaseError(
             f"The gold files in {ANNOTATIONS_DIR}/ changed while the build ran (a `newscorpus labelstudio pull`?): "
@@ -113,6 +196,4 @@ def changed_inputs(before: Sequence[InputEntry], after: Sequence[InputEntry]) ->
     """Say which inputs differ between two lists, "" if none: how many, and the first five."""
     old, new = {e.path: e.sha256 for e in before}, {e.path: e.sha256 for e in after}
     changed = sorted(p for p in old.keys() | new.keys() if old.get(p) != new.get(p))
-    if not changed:
-        return ""
-    return f"{plural(len(changed), 'input file')} changed ({', '.join(changed[:5])}{', …' if len(changed) > 5 else ''})"
+    return _some_changed(changed, "input file") if changed else ""

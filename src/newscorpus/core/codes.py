@@ -50,7 +50,11 @@ class Code(StrEnum):
     RECORD_NOT_OBJECT = "record.not_object", "The file or line is a JSON (or YAML) value, but not an object."
     RECORD_INVALID = "record.invalid", "The record breaks a rule across its fields that has no code of its own."
     FIELD_MISSING = "field.missing", "A required field is missing."
-    FIELD_UNKNOWN = "field.unknown", "A field is not one the record accepts."
+    FIELD_UNKNOWN = (
+        "field.unknown",
+        "A field is not one the record (or sidecar) accepts; the message lists those it does, and names the one "
+        "meant where the key is another tool's name for it (`pubDate`, `author`, `content`, NewsAPI's `publishedAt`).",
+    )
     FIELD_INVALID = "field.invalid", "A field's value has the wrong type or breaks its constraint."
     # The rules of an article (its validators in newscorpus.model.article, which raise CodedValueError).
     TEXT_NOT_NFC = "text.not_nfc", "The article's text is not in Unicode normal form NFC."

@@ -19,6 +19,7 @@ from newscorpus.core.codes import Code
 from newscorpus.core.errors import InvalidInput
 from newscorpus.core.report import Problem, Report, problems_from_validation
 from newscorpus.model.article import ArticleId
+from newscorpus.model.keys import unknown_key
 from newscorpus.model.label_types import Topic
 from newscorpus.model.metadata import Metadata
 
@@ -96,7 +97,12 @@ def load_sidecar(path: Path, name: str) -> Sidecar:
         # Through JSON, so YAML dates and quoted ISO strings validate alike.
         return Sidecar.model_validate_json(json.dumps(data, default=_iso))
     except ValidationError as exc:
-        raise InvalidInput(f"{name} is invalid", Report(problems=problems_from_validation(exc, name))) from exc
+        problems = problems_from_validation(exc, name)
+        for n, item in enumerate(exc.errors(include_url=False)):
+            if item["type"] == "extra_forbidden":
+                message = unknown_key(str(item["loc"][-1]), list(Sidecar.model_fields), "sidecar key")
+                problems[n] = problems[n].model_copy(update={"message": f"{message}, or removing it."})
+        raise InvalidInput(f"{name} is invalid", Report(problems=problems)) from exc
     except (yaml.YAMLError, UnicodeDecodeError, TypeError) as exc:
         where = getattr(exc, "problem_mark", None)
         line = where.line + 1 if where is not None else None

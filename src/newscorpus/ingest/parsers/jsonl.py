@@ -36,6 +36,7 @@ from newscorpus.core.offsets import normalize_text
 from newscorpus.core.report import Problem, problems_from_validation
 from newscorpus.ingest.ids import slugify
 from newscorpus.model.article import ArticleId
+from newscorpus.model.keys import unknown_key
 from newscorpus.model.metadata import Metadata
 
 _HEADER_KINDS = ("kicker", "headline", "lead", "caption", "credit")
@@ -181,8 +182,7 @@ def validation_problems(error: ValidationError, file: str, line: int | None) -> 
     for i, item in enumerate(error.errors(include_url=False)):
         if item["type"] == "extra_forbidden":
             model = BodyBlock if item["loc"][0] == "body" else JsonArticle
-            accepted = ", ".join(model.model_fields)
-            message = f"is not an accepted key (accepted: {accepted}). Try renaming it to one of them, or removing it"
+            message = unknown_key(str(item["loc"][-1]), list(model.model_fields)) + ", or removing it"
             if model is JsonArticle:
                 message += "; or moving it into metadata, which keeps it in the raw file, not in the article"
             problems[i] = problems[i].model_copy(update={"message": message + "."})

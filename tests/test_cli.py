@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 
 from newscorpus.cli import app
 from newscorpus.core.plural import plural
+from newscorpus.release.schema import schema_version
 from tests.conftest import REPO
 
 runner = CliRunner()
@@ -184,3 +186,10 @@ def test_counts_of_one_say_one_thing(corpus: Path) -> None:
     said = " ".join(verified.stdout.split())
     assert "Release 1.0.0: 3 files, 2 problems." in said
     assert "Release 1.0.0 has 1 missing or changed data file." in said
+
+
+def test_version_names_the_package_and_the_schema_and_runs_no_command() -> None:
+    result = run("--version", "validate", "--corpus", "/nonexistent")  # eager: the command never runs
+    assert result.exit_code == 0
+    assert result.output == f"newscorpus {version('newscorpus')}, schema {schema_version()}\n"
+    assert "Commands" in run().output  # without a command, the help as before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 import typer
 
 from newscorpus.cli import (
@@ -32,6 +34,23 @@ app.add_typer(schema.app, name=schema.NAME)
 app.add_typer(labelstudio.app, name=labelstudio.NAME)
 app.add_typer(import_.app, name=import_.NAME)
 app.add_typer(export.app, name=export.NAME)
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from newscorpus.release.schema import schema_version  # only when asked: --help stays quick
+
+        typer.echo(f"newscorpus {version('newscorpus')}, schema {schema_version()}")
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    _version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and the schema's, and exit."
+    ),
+) -> None:
+    """Take the options given before any command."""
 
 
 def main() -> None:

@@ -175,3 +175,27 @@ def test_raw_files_stamped_before_and_changed_since_are_named_in_any_jobs(
         assert named
     if how != "removed":
         hash_inputs(corpus, executor, Listing.of(corpus))  # without stamps, nothing is checked
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    size=st.integers(0, 1 << 30),
+    mtime=st.integers(0, 4_000_000_000 * 10**9),
+    other_size=st.integers(0, 1 << 30),
+    other_mtime=st.integers(0, 4_000_000_000 * 10**9),
+)
+def test_a_change_of_size_or_of_time_alone_always_changes_the_stamp(
+    tmp_path_factory: pytest.TempPathFactory, size: int, mtime: int, other_size: int, other_mtime: int
+) -> None:
+    path = tmp_path_factory.mktemp("stamp") / "a.txt"
+
+    def stamped(length: int, ns: int) -> int:
+        with path.open("wb") as handle:
+            handle.truncate(length)  # sparse: a gigabyte costs nothing
+        os.utime(path, ns=(ns, ns))
+        return inputs._stamp(str(path))
+
+    first = stamped(size, mtime)
+    assert (stamped(other_size, mtime) == first) == (other_size == size)
+    assert (stamped(size, other_mtime) == first) == (other_mtime == mtime)
+    assert inputs._stamp(str(path.with_name("gone.txt"))) == 0  # a file not found

@@ -8,6 +8,7 @@ import json
 import random
 from array import array
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from newscorpus.core.errors import ReleaseError
 from newscorpus.core.executor import LocalExecutor
 from newscorpus.derive.neardup import DEFAULT_THRESHOLD, Signatures, bands_for, signatures_of_texts, similarity
 from newscorpus.ingest.ids import SPLITS, assign_split
+from newscorpus.release import clusters as clusters_module
 from newscorpus.release.build import build
 from newscorpus.release.clusters import Clusters, Placed, assign_splits
 from newscorpus.release.duplicates import duplicates
@@ -321,19 +323,23 @@ def test_joining_pairs_together_gives_the_clusters_of_joining_them_one_by_one(
         assert clusters.roots().tolist() == cluster
 
 
-@given(stories(), st.lists(st.integers(1, 6), min_size=1), st.integers(1, 12))
+@given(stories(), st.lists(st.integers(1, 6), min_size=1), st.integers(1, 12), st.integers(1, 3))
 @settings(max_examples=25)
 def test_clusters_are_the_rule_s_whatever_the_batches_the_driver_clusters_jobs_in(
-    texts: list[str], sizes: list[int], batch: int
+    texts: list[str], sizes: list[int], batch: int, pairs_at_once: int
 ) -> None:
-    """Jobs wait until ``batch`` articles do, then are clustered together: the clusters are still the rule's."""
+    """Jobs wait until ``batch`` articles do, then are clustered together: the clusters are still the rule's.
+
+    However few of a batch's candidate pairs are compared at once (``PAIRS_AT_ONCE``, here 1 to 3).
+    """
     signed = signatures_of_texts(texts, BANDS)
     clusters, start = Clusters(batch=batch), 0
-    while start < len(texts):
-        stop = min(start + sizes[start % len(sizes)], len(texts))
-        clusters.add(signed.take(np.arange(start, stop)))
-        start = stop
-        assert len(clusters) == stop  # waiting articles count: they are added
-    assert clusters.roots().tolist() == reference_roots(signed)
+    with patch.object(clusters_module, "PAIRS_AT_ONCE", pairs_at_once):
+        while start < len(texts):
+            stop = min(start + sizes[start % len(sizes)], len(texts))
+            clusters.add(signed.take(np.arange(start, stop)))
+            start = stop
+            assert len(clusters) == stop  # waiting articles count: they are added
+        assert clusters.roots().tolist() == reference_roots(signed)
     for a, b in itertools.combinations(range(len(texts)), 2):
         assert clusters.similarity(a, b) == similarity(signed[a].sketch, signed[b].sketch)

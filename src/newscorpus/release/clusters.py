@@ -121,7 +121,7 @@ class Clusters:
         mine, theirs = pairs >> 32, pairs & 0xFFFFFFFF
         near = np.empty(len(pairs), dtype=bool)
         # A slice at a time: a pair's sketches and their comparison take about 600 bytes, and an article up to one
-        # pair a band. All at once, a batch of 10,000 generated articles (three pairs each) took 4 MiB more peak RSS.
+        # pair a band. All at once, a build of 10,000 generated articles (three pairs each) took 4 MiB more peak RSS.
         for at in range(0, len(pairs), PAIRS_AT_ONCE):
             part = slice(at, at + PAIRS_AT_ONCE)
             sketches = self._sketches_of(theirs[part], signed, first)

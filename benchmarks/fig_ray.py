@@ -267,7 +267,7 @@ def fig_ray(bench: Bench) -> list[Figure]:
         "nodes": projection(node_cpu_per_article, statistics.median(driver_runs) * 1e-6, stitch_cap, moved),
     }
     bench.log(f"projection: {json.dumps(model['nodes'])}")
-    per_job = files_per_job(articles, 2, RayExecutor.largest_job)
+    per_job = files_per_job(articles, 2, RayExecutor.largest_job, RayExecutor.jobs_per_worker)
     extra = {
         "articles": articles, "cluster_start_seconds": seconds_start,
         "local_seconds": [s for s, _ in local_runs], "local_cpu_seconds": local_cpu, "cluster_seconds": cluster_runs,

@@ -172,10 +172,15 @@ def test_jobs_grow_with_the_files_per_worker_up_to_the_executor_s_largest(
     files: int, workers: int, kind: type[LocalExecutor | RayExecutor]
 ) -> None:
     """A Ray task costs the driver more than a local job: Ray's jobs may grow bigger, never past its largest."""
-    per_job = corpus_module.files_per_job(files, workers, kind.largest_job)
+    jobs = workers * kind.jobs_per_worker  # what the workers should get, at most
+    per_job = corpus_module.files_per_job(files, workers, kind.largest_job, kind.jobs_per_worker)
     assert corpus_module.FILES_PER_JOB <= per_job <= kind.largest_job
-    many = workers * corpus_module.JOBS_PER_WORKER * kind.largest_job  # so many files fill every job
-    assert corpus_module.files_per_job(many + files, workers, kind.largest_job) == kind.largest_job
+    many = jobs * kind.largest_job  # so many files fill every job
+    assert (
+        corpus_module.files_per_job(many + files, workers, kind.largest_job, kind.jobs_per_worker) == kind.largest_job
+    )
+    if corpus_module.FILES_PER_JOB < per_job < kind.largest_job:  # neither bound: the workers get their jobs
+        assert jobs <= files // per_job < 2 * jobs
 
 
 @given(st.integers(0, 10**6), st.integers(1, 1000), st.sampled_from([LocalExecutor, RayExecutor]))
@@ -183,12 +188,15 @@ def test_the_smallest_job_is_the_executor_s_unless_the_corpus_is_small(
     files: int, workers: int, kind: type[LocalExecutor | RayExecutor]
 ) -> None:
     """A small corpus on Ray gets the local floor, so every node has jobs; a big one Ray's, for fewer round trips."""
-    smallest = corpus_module.smallest_job(files, workers, kind.smallest_job)
+    smallest = corpus_module.smallest_job(files, workers, kind.smallest_job, kind.jobs_per_worker)
     assert LocalExecutor.smallest_job <= smallest <= kind.smallest_job
-    per_worker = workers * corpus_module.JOBS_PER_WORKER  # jobs that keep every worker busy
+    per_worker = workers * kind.jobs_per_worker  # jobs that keep every worker busy
     assert smallest * per_worker <= max(files, LocalExecutor.smallest_job * per_worker)
-    enough = workers * corpus_module.JOBS_PER_WORKER * kind.smallest_job
-    assert corpus_module.smallest_job(enough + files, workers, kind.smallest_job) == kind.smallest_job
+    enough = workers * kind.jobs_per_worker * kind.smallest_job
+    assert (
+        corpus_module.smallest_job(enough + files, workers, kind.smallest_job, kind.jobs_per_worker)
+        == kind.smallest_job
+    )
 
 
 def test_the_jobs_of_a_read_shrink_at_its_end(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -198,7 +206,7 @@ def test_the_jobs_of_a_read_shrink_at_its_end(corpus: Path, monkeypatch: pytest.
             json.dumps({"id": f"artikel-{i:03d}", "headline": "Meldung", "body": f"Ein Satz über Köln, Nummer {i}."}),
             encoding="utf-8",
         )
-    monkeypatch.setattr(corpus_module, "files_per_job", lambda files, workers, largest: 20)
+    monkeypatch.setattr(corpus_module, "files_per_job", lambda files, workers, largest, per_worker: 20)
     sent: list[int] = []
 
     class Recording(LocalExecutor):

@@ -140,7 +140,7 @@ def test_a_release_read_in_jobs_of_any_size_has_the_same_bytes(
         write_gold(corpus, article, [("Köln", "LOC")] if "Köln" in article.text else [])
     made = []
     for size in (3, 500):
-        monkeypatch.setattr(corpus_module, "files_per_job", lambda files, workers, largest, size=size: size)
+        monkeypatch.setattr(corpus_module, "files_per_job", lambda files, workers, largest, per_worker, size=size: size)
         other = tmp_path / f"jobs-{size}"
         other.mkdir()
         for name in ("raw", "annotations"):

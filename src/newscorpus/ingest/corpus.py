@@ -25,8 +25,8 @@ from newscorpus.ingest.parsers.notes import RecordNotes
 from newscorpus.ingest.pieces import Piece, pieces_of, read_piece, single
 from newscorpus.model.article import Article
 
-FILES_PER_JOB, JOBS_PER_WORKER = 64, 8
-"""Single-article files per job: at least enough to outweigh a round trip; else about ``JOBS_PER_WORKER`` jobs per
+FILES_PER_JOB = 64
+"""Single-article files per job: at least enough to outweigh a round trip; else about the executor's jobs per
 worker, so that workers stay even, but no more files than the executor's largest job (see ``files_per_job``)."""
 TAIL_JOBS_PER_WORKER = 2
 """Near the end, jobs shrink to about this many per worker of what is left, down to the executor's smallest job: the
@@ -63,23 +63,23 @@ def _read_job(corpus: Path, convert: Convert[T], job: Job) -> ReadJob[T]:
     )
 
 
-def files_per_job(files: int, workers: int, largest: int) -> int:
-    """Return how many of ``files`` single-article files go to one job on ``workers`` workers, at most ``largest``.
+def files_per_job(files: int, workers: int, largest: int, per_worker: int) -> int:
+    """Return how many of ``files`` single-article files go to one job: ``per_worker`` jobs each, at most ``largest``.
 
     Bigger jobs cost the driver less per article: a Ray task costs it about a millisecond of
     CPU, whatever its size. Smaller ones share the work out more evenly at the end.
     """
-    return min(largest, max(FILES_PER_JOB, files // (workers * JOBS_PER_WORKER)))
+    return min(largest, max(FILES_PER_JOB, files // (workers * per_worker)))
 
 
-def smallest_job(files: int, workers: int, smallest: int) -> int:
+def smallest_job(files: int, workers: int, smallest: int, per_worker: int) -> int:
     """Return the fewest of ``files`` single-article files a job on ``workers`` takes: ``smallest``, or fewer.
 
-    Fewer for a corpus too small to give every worker ``JOBS_PER_WORKER`` jobs of that size, but
+    Fewer for a corpus too small to give every worker ``per_worker`` jobs of that size, but
     never under the local 8. Ray's floor (64) is for its round trips; with it, 80 files on 2 nodes
     made 2 jobs, and one node did little.
     """
-    return min(smallest, max(Executor.smallest_job, files // (workers * JOBS_PER_WORKER)))
+    return min(smallest, max(Executor.smallest_job, files // (workers * per_worker)))
 
 
 def job_size(per_job: int, left: int, workers: int, smallest: int) -> int:
@@ -100,8 +100,8 @@ def _read(
     A file is its place in ``names``. Single-article files go to the workers ``files_per_job`` to a
     job (fewer at the end: ``job_size``), every other piece a job of its own.
     """
-    per_job = files_per_job(len(names), executor.workers, executor.largest_job)
-    smallest = smallest_job(len(names), executor.workers, executor.smallest_job)
+    per_job = files_per_job(len(names), executor.workers, executor.largest_job, executor.jobs_per_worker)
+    smallest = smallest_job(len(names), executor.workers, executor.smallest_job, executor.jobs_per_worker)
     ends: deque[tuple[str, bool]] = deque()
     # Jobs may run on other machines: they must find the corpus from any working folder.
     where = corpus.absolute()

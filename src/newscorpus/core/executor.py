@@ -185,8 +185,8 @@ class RayExecutor(Executor):
 
     # A task costs the driver 0.4-1.2 ms of CPU (its threads included), several times a local job, and more with a
     # read job's result past 100 KB (at 512 files, 0.27 MB: 1.2 ms in all): jobs are bigger, to pay it less often.
-    # Four read jobs a worker, not eight: at 4,000 articles on 2 nodes the driver's CPU went 31.1 -> 28.6 µs an
-    # article and the cold build stayed 1.81 times the local one (bench, medians of 3).
+    # Four read jobs a worker, not eight: at 4,000 articles on 2 nodes the driver's CPU went 31.1 -> 27.3 µs an
+    # article and the cold build stayed 1.77 times the local one (bench, medians of 3: results-ray-b6d34e3.json).
     smallest_job, largest_job, quick_jobs, jobs_per_worker = 64, 2048, 4, 4
 
     def __init__(self, address: str, warm: Collection[str] = ()) -> None:

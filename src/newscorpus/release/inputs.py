@@ -21,7 +21,7 @@ import numpy as np
 from newscorpus.core.codes import Code
 from newscorpus.core.errors import ReleaseError
 from newscorpus.core.executor import Executor
-from newscorpus.core.names import Names
+from newscorpus.core.names import GrowingNames, Names
 from newscorpus.core.plural import plural
 from newscorpus.core.report import Problem
 from newscorpus.ingest.listing import RAW_DIR, Listing, sha256_file
@@ -114,10 +114,9 @@ def _sha256_files(job: tuple[Path, str, Names, Collection[str], bytes | None]) -
 
 
 def _jobs(
-    corpus: Path, executor: Executor, listing: Listing, raw_only: bool = False
+    corpus: Path, executor: Executor, paths: GrowingNames, raw_only: bool = False
 ) -> Iterator[tuple[Path, str, Names]]:
-    """Yield the jobs the inputs of ``listing`` are stamped and hashed in, raw/ first: folder, prefix, names."""
-    paths = listing.inputs()
+    """Yield the jobs the inputs ``paths`` (``Listing.inputs``) are stamped and hashed in: folder, prefix, names."""
     where = corpus.absolute()
     per_job = max(HASHES_PER_JOB, -(-len(paths) // (executor.workers * HASH_JOBS_PER_WORKER)))
     for prefix, names in paths.batches():
@@ -133,7 +132,9 @@ def stamp_raw(corpus: Path, executor: Executor, listing: Listing) -> Stamps:
     ``hash_inputs`` given them refuses a file whose stamp differs once it is hashed.
     """
     stamps = array("Q")
-    for part in executor.map(_stamp_files, _jobs(corpus, executor, listing, raw_only=True), executor.quick_jobs):
+    for part in executor.map(
+        _stamp_files, _jobs(corpus, executor, listing.inputs(), raw_only=True), executor.quick_jobs
+    ):
         stamps.frombytes(part)
     return stamps
 
@@ -152,12 +153,11 @@ def hash_inputs(
     With the raw files' ``stamps`` (``stamp_raw``, of the same listing), a raw file stamped otherwise
     now is refused with a ``ReleaseError``.
     """
-    listing = listing or Listing.of(corpus)
-    paths = listing.inputs()
+    paths = (listing or Listing.of(corpus)).inputs()
 
     def jobs() -> Iterator[tuple[Path, str, Names, Collection[str], bytes | None]]:
         at = 0  # the raw files sent so far
-        for where, prefix, names in _jobs(corpus, executor, listing):
+        for where, prefix, names in _jobs(corpus, executor, paths):
             given = None
             if stamps is not None and prefix == _RAW_PREFIX:
                 given, at = stamps[at : at + len(names)].tobytes(), at + len(names)

@@ -258,6 +258,22 @@ class RayCluster:
             use.stop.set()
             thread.join()
 
+    def tasks_started(self, name: str) -> dict[str, int]:
+        """How many tasks of the remote function ``name`` each node has started: ``head``, ``worker`` (all its lives).
+
+        Counted from the line Ray writes into a worker process's log file as it starts a task
+        (":task_name:" and the name, by which its log monitor tells whose output a line is).
+        """
+        marker = f":task_name:{name}\n"
+        folders = {
+            "head": [self.dir / "ray"],
+            "worker": [self.dir / f"w{i}" for i in range(1, self._workers_started + 1)],
+        }
+        return {
+            node: sum(log.read_text(errors="replace").count(marker) for f in found for log in f.rglob("worker-*.out"))
+            for node, found in folders.items()
+        }
+
     def run(self, args: Sequence[str], *, timeout: float = 300, **kw: Any) -> subprocess.CompletedProcess[str]:
         """Run ``args`` in the cluster's namespace with the cluster's environment (plus ``env``)."""
         return self.ns.run(args, env={**self.env, **kw.pop("env", {})}, timeout=timeout, **kw)

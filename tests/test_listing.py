@@ -74,6 +74,8 @@ def test_names_read_as_the_list_they_hold(names: list[str], index: int, stop: in
     assert held[index:stop:step] == Names(names[index:stop:step])  # the same joined string and ends, cut or made
     assert held[index:stop] == Names(names[index:stop])
     assert pickle.loads(pickle.dumps(held)) == held  # noqa: S301 - as a job takes them to a worker
+    places = [(index * 5 + k) % len(names) for k in range(7)] if names else []
+    assert held.take(places) == [names[p] for p in places]
     if -len(names) <= index < len(names):
         assert held[index] == held[np.int64(index)] == names[index]
     else:
@@ -144,6 +146,7 @@ def test_growing_names_are_the_batches_added_in_order(
     if not any(prefix for _, prefix in batches):  # chained: the joined names are now the one batch, held once
         assert [batch for _, batch in grown.batches()] == ([grown.names()] if names else [])
     assert list(grown) == names == grown[:]  # the same names, read the same, after names()
+    assert grown.at(np.array(picked, dtype=np.int64)) == [names[n] for n in picked]  # one batch now, or as before
     if -len(names) <= index < len(names):
         assert grown[index] == names[index]
     else:

@@ -138,11 +138,11 @@ def test_the_last_ranges_of_a_jsonl_file_shrink_so_that_no_worker_waits_long_for
         assert length <= max(1_000, min(size, left // (2 * workers))) + 100
 
 
-def schedule(per_job: int, files: int, workers: int, smallest: int) -> list[int]:
+def schedule(per_job: int, files: int, workers: int, smallest: int, tail: int) -> list[int]:
     """The sizes of the jobs that ``files`` single-article files make, as ``_read`` cuts them."""
     sizes, left = [], files
     while left:
-        size = min(left, corpus_module.job_size(per_job, left, workers, smallest))
+        size = min(left, corpus_module.job_size(per_job, left, workers, smallest, tail))
         sizes.append(size)
         left -= size
     return sizes
@@ -152,18 +152,22 @@ def schedule(per_job: int, files: int, workers: int, smallest: int) -> list[int]
     st.integers(1, 512),
     st.integers(0, 20_000),
     st.integers(1, 64),
-    st.sampled_from([LocalExecutor.smallest_job, RayExecutor.smallest_job]),
+    st.sampled_from([LocalExecutor, RayExecutor]),
 )
-def test_jobs_keep_their_size_then_shrink_toward_the_end(per_job: int, files: int, workers: int, smallest: int) -> None:
-    sizes = schedule(per_job, files, workers, smallest)
+def test_jobs_keep_their_size_then_shrink_toward_the_end(
+    per_job: int, files: int, workers: int, kind: type[LocalExecutor | RayExecutor]
+) -> None:
+    smallest, at_end = kind.smallest_job, kind.tail_jobs_per_worker
+    sizes = schedule(per_job, files, workers, smallest, at_end)
     assert sum(sizes) == files
     assert all(0 < size <= per_job for size in sizes)
     assert sizes == sorted(sizes, reverse=True)  # never a big job after a small one
     tail = min(per_job, smallest)
-    assert not sizes or sizes[-1] <= tail  # the last job is short
+    if workers * at_end > 1:  # the last job is short, but where one worker takes one at the end: nobody waits for it
+        assert not sizes or sizes[-1] <= tail
     assert all(size >= tail for size in sizes[:-1])  # but none is smaller than the executor's smallest, but the last
-    # While every worker still has two full jobs ahead, jobs keep the full size.
-    full = sum(1 for n in itertools.accumulate(sizes, initial=0) if files - n >= 2 * workers * per_job)
+    # While every worker still has ``at_end`` full jobs ahead, jobs keep the full size.
+    full = sum(1 for n in itertools.accumulate(sizes, initial=0) if files - n >= at_end * workers * per_job)
     assert sizes[: min(full, len(sizes))] == [per_job] * min(full, len(sizes))
 
 
@@ -232,13 +236,13 @@ def test_jobs_admitted_together_give_what_jobs_admitted_one_by_one_give(
 ) -> None:
     """The driver admits a batch of jobs at once: any cut into batches gives the same items in the same order."""
     admitted: list[int] = []
-    admit = corpus_module.Admission.admit
+    admit = corpus_module.Admission._admit  # where ``admit`` and ``admit_files`` (whole files alone) both go
 
-    def counted(self, pieces, found):  # type: ignore[no-untyped-def]
+    def counted(self, found, files):  # type: ignore[no-untyped-def]
         admitted.append(len(found))
-        return admit(self, pieces, found)
+        return admit(self, found, files)
 
-    monkeypatch.setattr(corpus_module.Admission, "admit", counted)
+    monkeypatch.setattr(corpus_module.Admission, "_admit", counted)
     runs = {}
     for articles, seconds in ((1, 0.0), (10**9, 1e9), (40, 1e9)):
         monkeypatch.setattr(corpus_module, "ADMIT_ARTICLES", articles)
@@ -252,3 +256,31 @@ def test_jobs_admitted_together_give_what_jobs_admitted_one_by_one_give(
     assert len(jobs) > len(forties) > 1
     assert all(n >= 40 for n in forties[:-1])
     assert sum(forties) == sum(jobs)
+
+
+def test_jobs_of_whole_files_told_in_one_word_give_what_listed_pieces_give(
+    mixed_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job of whole files that gave one candidate each comes back without its pieces (``Plain``): the same items in
+    the same order as with every piece listed, duplicates, gold problems and JSONL files between them included."""
+    plain: list[int] = []
+    admit_files = corpus_module.Admission.admit_files
+
+    def counted(self, first, found):  # type: ignore[no-untyped-def]
+        plain.append(len(found))
+        return admit_files(self, first, found)
+
+    monkeypatch.setattr(corpus_module.Admission, "admit_files", counted)
+    monkeypatch.setattr(corpus_module, "ADMIT_ARTICLES", 1)  # each job a batch: one of listed pieces lists them all
+    told = read(mixed_corpus, 1)
+    assert len(plain) > 1  # some batches were whole files alone, told in one word
+    real = corpus_module._read_job
+
+    def listed(corpus, convert, job):  # type: ignore[no-untyped-def]
+        made, found = real(corpus, convert, job)
+        return ([([n], None) for n in range(len(found))] if made is None else made), found
+
+    monkeypatch.setattr(corpus_module, "_read_job", listed)
+    plain.clear()
+    assert read(mixed_corpus, 1) == told
+    assert plain == []

@@ -75,6 +75,15 @@ class Names(Sequence[str]):
         names._ends = _shifted(self._ends[start:stop], -base)  # a copy: the slice keeps nothing of this one alive
         return names
 
+    def take(self, places: Iterable[int]) -> list[str]:
+        """Return the names at ``places`` (each from 0 and within the length, unchecked), in that order.
+
+        Cut from the joined string in one comprehension: through ``self[n]``, each cost a call and its checks
+        (0.35 µs instead of 0.1).
+        """
+        joined, ends = self._joined, self._ends
+        return [joined[ends[n - 1] if n else 0 : ends[n]] for n in places]
+
     def __iter__(self) -> Iterator[str]:
         joined, start = self._joined, 0
         for end in self._ends:  # each end an int as it is read: a list of them all took 36 bytes a file
@@ -151,8 +160,8 @@ class NamesAt(Computed[str]):
     def _slice(self, start: int, stop: int) -> list[str]:
         if not isinstance(self._names, Names):
             return super()._slice(start, stop)
-        joined, ends, prefix = self._names._joined, self._names._ends, self._prefix
-        return [prefix + joined[ends[n - 1] if n else 0 : ends[n]] for n in self._places[start:stop]]
+        taken = self._names.take(self._places[start:stop])
+        return list(map(self._prefix.__add__, taken)) if self._prefix else taken
 
 
 class GrowingNames(Computed[str]):
@@ -200,8 +209,16 @@ class GrowingNames(Computed[str]):
         2 MB at 100,000 ids, at the driver's peak.
         """
         batches, prefixes, firsts = self._batches, self._prefixes, self._firsts
-        which = (np.searchsorted(firsts, numbers, side="right") - 1).tolist()
-        return [prefixes[b] + batches[b][n - firsts[b]] for b, n in zip(which, numbers.tolist(), strict=True)]
+        which = np.searchsorted(firsts, numbers, side="right") - 1
+        within = (numbers - np.asarray(firsts, dtype=np.int64)[which]).tolist()
+        if len(batches) == 1:  # as after ``names()``: no batch to pick a name from
+            taken = batches[0].take(within)
+            return list(map(prefixes[0].__add__, taken)) if prefixes[0] else taken
+        joined, ends = [batch._joined for batch in batches], [batch._ends for batch in batches]  # as ``Names.take``
+        return [
+            prefixes[b] + joined[b][ends[b][n - 1] if n else 0 : ends[b][n]]
+            for b, n in zip(which.tolist(), within, strict=True)
+        ]
 
     def _slice(self, start: int, stop: int) -> list[str]:
         # A batch at a time: through ``_item``, a name cost a bisect and a lookup (1 µs of a manifest's 1.3 per input).

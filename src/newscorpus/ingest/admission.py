@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from array import array
 from collections.abc import Iterator, Sequence
-from itertools import islice
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -61,6 +61,8 @@ def orphans(admission: Admission, raw_names: Sequence[str], gold_names: Sequence
     while batch := list(islice(names, ORPHAN_BATCH)):
         split = [name.rpartition("/")[2].rpartition(".") for name in batch]
         known = admission.admitted([stem for stem, _, _ in split])
+        if all(known) and all(map(str.endswith, batch, repeat(".json"))) and "/" not in "".join(batch):
+            continue  # the gold of admitted articles, every one: told without a Python step a file
         for name, (stem, dot, suffix), kept in zip(batch, split, known, strict=True):
             stem = stem if dot else suffix
             if "/" in name:  # never read: an article's gold is annotations/<its id>.json
@@ -131,6 +133,14 @@ class Admission:
             out.append(made)
         return out
 
+    def admit_files(self, first: int, found: Candidates[T]) -> list[Problem | None]:
+        """Admit candidates read one a file, candidate ``n`` from file ``first + n`` of ``names``, in reading order.
+
+        Return the problem of each turned away, None for each admitted (``admit`` for such pieces, without a list
+        a piece).
+        """
+        return self._admit(found, range(first, first + len(found)))
+
     def admitted(self, ids: list[str]) -> list[bool]:
         """Return whether an article of each id was admitted."""
         self._check_open()
@@ -141,7 +151,7 @@ class Admission:
             for h, name, i in zip(holders.tolist(), held, ids, strict=True)
         ]
 
-    def _admit(self, found: Candidates[T], files: list[int]) -> list[Problem | None]:
+    def _admit(self, found: Candidates[T], files: Sequence[int]) -> list[Problem | None]:
         """Return the problem of each candidate turned away, None for each admitted; remember the admitted."""
         self._check_open()
         keys, first = found.keys(), len(self.ids)
@@ -180,7 +190,7 @@ class Admission:
         return full_value(kind, self.ids[article], self._digests.take(np.array([article]))[0])
 
     def _one_by_one(
-        self, found: Candidates[T], files: list[int], keys: npt.NDArray[np.uint64], held: Holders
+        self, found: Candidates[T], files: Sequence[int], keys: npt.NDArray[np.uint64], held: Holders
     ) -> tuple[list[int], list[Problem | None]]:
         """Admit a job whose keys were seen before, or repeat: each candidate in turn, as the ones before left it."""
         first = len(self.ids)

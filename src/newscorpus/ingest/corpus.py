@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar, overload
@@ -28,9 +29,6 @@ from newscorpus.model.article import Article
 FILES_PER_JOB = 64
 """Single-article files per job: at least enough to outweigh a round trip; else about the executor's jobs per
 worker, so that workers stay even, but no more files than the executor's largest job (see ``files_per_job``)."""
-TAIL_JOBS_PER_WORKER = 2
-"""Near the end, jobs shrink to about this many per worker of what is left, down to the executor's smallest job: the
-last jobs are short, so no worker idles long waiting for another's (see ``job_size``)."""
 ADMIT_ARTICLES, ADMIT_SECONDS = 4096, 0.25
 """Jobs are admitted together until this many candidates wait, or the first of them has waited this long: a batch
 costs the driver about what one job does (0.6 ms), and the progress shown lags by a job at most."""
@@ -44,9 +42,30 @@ Convert = Callable[[int, list[Candidate[Article]]], list[T]]
 
 Job = tuple[int, list[Piece]]
 """A read job: its number and its pieces. The corpus and the conversion go to the workers once per command."""
-ReadJob = tuple[list[tuple[list[Problem | int], RecordNotes | None]], Candidates[T]]
-"""What a worker makes of a read job: each piece's problems and candidates (by number), and the candidates."""
-ReadPieces = list[tuple[list[Problem | int], int, bool]]
+ReadJob = tuple[list[tuple[list[Problem | int], RecordNotes | None]] | None, Candidates[T]]
+"""What a worker makes of a read job: each piece's problems and candidates (by number), and the candidates.
+
+None for the pieces of a job of whole files that each gave one candidate and nothing else: the
+common case, told in one word, not a list and a tuple a file for the driver to unpickle and walk.
+"""
+
+
+@dataclass(frozen=True)
+class Plain:
+    """Pieces that are ``count`` whole files, each of which gave one candidate and nothing else.
+
+    File ``first + n`` (a place in the names read) gave candidate ``n``.
+    """
+
+    first: int
+    count: int
+
+    def pieces(self) -> list[tuple[list[Problem | int], int, bool]]:
+        """Return these pieces one by one, as ``ReadPieces`` lists them."""
+        return [([n], self.first + n, True) for n in range(self.count)]
+
+
+ReadPieces = list[tuple[list[Problem | int], int, bool]] | Plain
 """A job's pieces as the driver has them: what each became (candidates by number), its file, whether it ends it."""
 
 
@@ -56,6 +75,8 @@ def _read_job(corpus: Path, convert: Convert[T], job: Job) -> ReadJob[T]:
     read = [read_piece(corpus, piece) for piece in pieces]
     found = [item for items, _ in read for item in items if isinstance(item, Candidate)]
     values = convert(index, found)
+    if len(found) == len(pieces) and all(len(items) == 1 for items, _ in read) and all(type(p) is str for p in pieces):
+        return None, Candidates.of(found, values)  # whole files (str pieces), one candidate each: ``Plain``
     numbers = iter(range(len(found)))
     return (
         [([item if isinstance(item, Problem) else next(numbers) for item in items], notes) for items, notes in read],
@@ -82,14 +103,15 @@ def smallest_job(files: int, workers: int, smallest: int, per_worker: int) -> in
     return min(smallest, max(Executor.smallest_job, files // (workers * per_worker)))
 
 
-def job_size(per_job: int, left: int, workers: int, smallest: int) -> int:
+def job_size(per_job: int, left: int, workers: int, smallest: int, tail: int) -> int:
     """Return how many files the next job takes: ``per_job``, shrinking once ``left`` files are few, to ``smallest``.
 
     Jobs of one size leave a worker idle for up to a whole job at the end while another finishes
-    its last (4 s for 125 articles tokenised cold); shrinking them then, as guided self-scheduling
-    does, costs a few more round trips and leaves only short jobs for the end.
+    its last (4 s for 125 articles tokenised cold); shrinking them then to ``tail`` jobs a worker
+    of what is left (``Executor.tail_jobs_per_worker``), as guided self-scheduling does, costs a
+    few more round trips and leaves only short jobs for the end.
     """
-    return min(per_job, max(smallest, left // (workers * TAIL_JOBS_PER_WORKER)))
+    return min(per_job, max(smallest, left // (workers * tail)))
 
 
 def _read(
@@ -102,6 +124,7 @@ def _read(
     """
     per_job = files_per_job(len(names), executor.workers, executor.largest_job, executor.jobs_per_worker)
     smallest = smallest_job(len(names), executor.workers, executor.smallest_job, executor.jobs_per_worker)
+    tail = executor.tail_jobs_per_worker
     ends: deque[tuple[str, bool]] = deque()
     # Jobs may run on other machines: they must find the corpus from any working folder.
     where = corpus.absolute()
@@ -109,7 +132,7 @@ def _read(
     def jobs() -> Iterator[Job]:
         left = sum(single(name.lower()) for name in names)  # single-article files not yet sent
         files: list[Piece] = []
-        index, size = 0, job_size(per_job, left, executor.workers, smallest)
+        index, size = 0, job_size(per_job, left, executor.workers, smallest, tail)
         for piece, name, ends_file in pieces_of(corpus, names, executor.workers):
             ends.append((name, ends_file))
             if isinstance(piece, str):
@@ -118,12 +141,12 @@ def _read(
                     continue
                 pieces, files = files, []
                 left -= len(pieces)
-                size = job_size(per_job, left, executor.workers, smallest)
+                size = job_size(per_job, left, executor.workers, smallest, tail)
             else:
                 if files:
                     yield index, files
                     index, left, files = index + 1, left - len(files), []
-                    size = job_size(per_job, left, executor.workers, smallest)
+                    size = job_size(per_job, left, executor.workers, smallest, tail)
                 pieces = [piece]
             yield index, pieces
             index += 1
@@ -135,7 +158,13 @@ def _read(
     file = 0  # the place of the file being read in ``names``
     # Bound once: a Ray task sends its work function through the object store once, not with every job.
     for results, found in executor.map(partial(_read_job, where, convert), jobs()):
-        made: ReadPieces = []
+        if results is None:  # whole files, one candidate each: each ends its file, none is a JSONL file's
+            for _ in range(len(found)):
+                ends.popleft()
+            yield Plain(file, len(found)), found
+            file += len(found)
+            continue
+        made: list[tuple[list[Problem | int], int, bool]] = []
         for items, noted in results:
             name, ends_file = ends.popleft()
             if noted is not None:
@@ -177,12 +206,17 @@ def _joined(jobs: list[tuple[ReadPieces, Candidates[T]]]) -> tuple[ReadPieces, C
     """Return ``jobs`` as one: their pieces in order, each candidate numbered among all of theirs."""
     if len(jobs) == 1:
         return jobs[0]
-    pieces: ReadPieces = []
+    found = Candidates.joined([found for _, found in jobs])
+    first = jobs[0][0]
+    if all(isinstance(made, Plain) for made, _ in jobs) and isinstance(first, Plain):
+        return Plain(first.first, len(found)), found  # consecutive jobs: their files follow one another
+    pieces: list[tuple[list[Problem | int], int, bool]] = []
     start = 0
-    for made, found in jobs:
-        pieces += [([i if isinstance(i, Problem) else i + start for i in items], file, e) for items, file, e in made]
-        start += len(found)
-    return pieces, Candidates.joined([found for _, found in jobs])
+    for made, run in jobs:
+        listed = made.pieces() if isinstance(made, Plain) else made
+        pieces += [([i if isinstance(i, Problem) else i + start for i in items], file, e) for items, file, e in listed]
+        start += len(run)
+    return pieces, found
 
 
 def _nothing_read(name: str) -> Problem:
@@ -253,6 +287,9 @@ def iter_corpus(
     raw_names, gold_names, names = listing.raw, listing.gold, admission.names
     job_convert = convert_job or partial(_each, convert)
     for pieces, found in _together(_read(corpus, names, job_convert, executor or LocalExecutor(1))):
+        if isinstance(pieces, Plain):
+            yield from _plain(admission.admit_files(pieces.first, found), found, on_file)
+            continue
         made = admission.admit([(items, file) for items, file, _ in pieces], found)
         for (_, _, ends_file), items in zip(pieces, made, strict=True):
             yield from items
@@ -260,6 +297,30 @@ def iter_corpus(
                 on_file()
     yield from unreadable_entries(corpus, listing.others)
     yield from orphans(admission, raw_names, gold_names)
+
+
+def _plain(turned: list[Problem | None], found: Candidates[T], on_file: Callable[[], None] | None) -> Iterator[Any]:
+    """Yield what each of ``found``, one a file, became (``turned``: its problem, or None if admitted), in order.
+
+    As ``iter_corpus`` yields any piece's: a problem, or the gold's problems and the value.
+    """
+    values, gold = found.values, found.gold_problems
+    if not gold and turned.count(None) == len(turned):  # the common case: no Python step an article
+        if on_file is None:
+            yield from values
+            return
+        for value in values:
+            yield value
+            on_file()
+        return
+    for n, problem in enumerate(turned):
+        if problem is not None:
+            yield problem
+        else:
+            yield from gold.get(n, ())
+            yield values[n]
+        if on_file:
+            on_file()
 
 
 S = TypeVar("S")

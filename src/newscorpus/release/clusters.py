@@ -228,21 +228,28 @@ def assign_splits(articles: Placed, roots: Articles, released: Mapping[str, str]
     ids = articles.ids
     rank = {article_id: n for n, article_id in enumerate(released)}
     # An article of its own cluster: its id, and its released split if it has one.
-    splits = [released.get(article_id, split) for article_id, split in zip(ids, articles.splits, strict=True)]
+    splits = (
+        [released.get(article_id, split) for article_id, split in zip(ids, articles.splits, strict=True)]
+        if released
+        else list(articles.splits)
+    )
     result = Assignment(splits, np.arange(len(ids), dtype=np.int64))
     for members in groups_of(roots):
-        kept = sorted((m for m in members if ids[m] in rank), key=lambda m: rank[ids[m]])
+        # Without a release before, no id is looked up: a cluster's articles are new, its first leads.
+        kept = sorted((m for m in members if ids[m] in rank), key=lambda m: rank[ids[m]]) if rank else []
         leader = kept[0] if kept else members[0]
         split = released[ids[leader]] if kept else articles.splits[leader]
         sides = {released[ids[m]] for m in kept}
         result.spanning += len(sides) > 1
-        for m in members:
-            result.leaders[m] = leader
-            if ids[m] in rank:
-                continue
+        result.leaders[members] = leader
+        fresh = members
+        if kept:
+            held = set(kept)
+            fresh = [m for m in members if m not in held]
+        for m in fresh:
             splits[m] = split
-            if len(sides) > 1:
-                result.problems.append(_conflict(articles, m, [ids[k] for k in kept], released, split))
+        if len(sides) > 1:
+            result.problems += [_conflict(articles, m, [ids[k] for k in kept], released, split) for m in fresh]
     return result
 
 

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import platformdirs
@@ -113,6 +114,7 @@ def value(i: int) -> token_store.Sentences:
 def fresh(folder: Path, monkeypatch: pytest.MonkeyPatch) -> tokens.TokenCache:
     """A cache on ``folder`` as a new process sees it: no store opened yet, the index read from disk."""
     monkeypatch.setattr(tokens, "_STORES", {})
+    monkeypatch.setattr(tokens, "_UNUSABLE", set())
     return tokens.TokenCache(folder)
 
 
@@ -271,3 +273,38 @@ def test_a_cache_pickles_as_its_folder(tmp_path: Path, monkeypatch: pytest.Monke
     assert copy.folder == tmp_path
     assert len(pickle.dumps(cache)) < 300  # no index, no descriptors travel with every job
     assert copy.lookup(key(1)) == value(1)
+
+
+def test_a_cache_folder_that_cannot_be_used_is_warned_about_once_and_the_release_is_the_same(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A path that is a file (as a read-only disk or a cluster node without the folder): tokenised anew, not refused."""
+    write_gold(corpus, write_article(corpus, blocks=2), [("Berlin", "LOC")])
+    usable = release_bytes(corpus, tmp_path / "cache", monkeypatch)
+    blocked = tmp_path / "a-file"
+    blocked.write_bytes(b"")
+    monkeypatch.setattr(tokens, "_STORES", {})
+    monkeypatch.setattr(tokens, "_UNUSABLE", set())
+    with pytest.warns(RuntimeWarning, match="NEWSCORPUS_CACHE") as told:
+        unusable = release_bytes(corpus, blocked / "cache", monkeypatch)
+    assert unusable == usable
+    assert any(path.startswith("ner/") for path in unusable)
+    assert [str(blocked / "cache" / "tokens") in str(w.message) for w in told if w.category is RuntimeWarning] == [True]
+
+
+def test_a_write_that_fails_leaves_the_cache_unused_and_the_sentences_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = fresh(tmp_path / "cache", monkeypatch)
+    assert cache.lookup(key(1)) is None
+
+    def full(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(token_store.SegmentStore, "put", full)
+    with pytest.warns(RuntimeWarning, match="No space left on device"):
+        cache.store(key(1), value(1))
+    assert cache.lookup(key(1)) is None  # unused from then on in this process: a miss, never an error
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and told once
+        cache.store(key(2), value(2))

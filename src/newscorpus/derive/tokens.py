@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
@@ -79,17 +80,38 @@ class TokenCache:
         self.folder = folder or default_cache_dir()
         self.hits = self.misses = 0
 
-    def _store(self) -> SegmentStore:
+    def _store(self) -> SegmentStore | None:
+        """Return this process's store of the folder; None, after one warning, where the folder cannot be used."""
+        if self.folder in _UNUSABLE:
+            return None
         store = _STORES.get(self.folder)  # by the folder itself: a path made anew per article costs more than the read
         if store is None or store.pid != os.getpid() or store.writes_to_missing_segment():
             if store is not None:
                 store.close()  # in a forked child, its own copies of the parent's descriptors
-            store = _STORES[self.folder] = SegmentStore(self.folder / FORMAT)
+            try:
+                store = _STORES[self.folder] = SegmentStore(self.folder / FORMAT)
+            except OSError as exc:
+                self._unusable(exc)
+                return None
         return store
+
+    def _unusable(self, exc: OSError) -> None:
+        # A cache only saves time: a folder that cannot be read or written (a path that is a file, a read-only
+        # disk, a node of a cluster without the driver's folder) leaves the articles tokenised anew, not refused.
+        _UNUSABLE.add(self.folder)
+        warnings.warn(
+            f"The token cache {self.folder} cannot be used ({exc.strerror or exc}); tokenising without it, "
+            "which is slower. Set NEWSCORPUS_CACHE to a folder this process may write.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
     def lookup(self, key: str) -> Sentences | None:
         """Return the sentences stored under the hex ``key``, or None (also for an entry that does not check out)."""
         store, raw = self._store(), bytes.fromhex(key)
+        if store is None:
+            self.misses += 1
+            return None
         payload = store.get(raw)
         if payload is None:  # perhaps another process stored it since this one read the index
             store.refresh()
@@ -105,8 +127,13 @@ class TokenCache:
         return found
 
     def store(self, key: str, found: Sentences) -> None:
-        """Store ``found`` under the hex ``key``."""
-        self._store().put(bytes.fromhex(key), encode(found))
+        """Store ``found`` under the hex ``key`` (nothing, where the folder cannot be used)."""
+        if (store := self._store()) is None:
+            return
+        try:
+            store.put(bytes.fromhex(key), encode(found))
+        except OSError as exc:
+            self._unusable(exc)
 
     def get(self, article: Article) -> Sentences | None:
         """Return the cached sentences of ``article``, or None."""
@@ -119,6 +146,8 @@ class TokenCache:
 
 _STORES: dict[Path, SegmentStore] = {}
 """This process's store of each cache folder."""
+_UNUSABLE: set[Path] = set()
+"""The cache folders this process could not use, warned about once each."""
 
 
 def cached_sentences(article: Article, cache: TokenCache) -> Sentences:

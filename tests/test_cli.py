@@ -13,8 +13,12 @@ from typer.testing import CliRunner
 
 from newscorpus.cli import app
 from newscorpus.core.plural import plural
+from newscorpus.derive import tokens
+from newscorpus.ingest.corpus import iter_corpus
+from newscorpus.model.article import Article
 from newscorpus.release.schema import schema_version
 from tests.conftest import REPO
+from tests.helpers import write_gold
 
 runner = CliRunner()
 
@@ -193,3 +197,19 @@ def test_version_names_the_package_and_the_schema_and_runs_no_command() -> None:
     assert result.exit_code == 0
     assert result.output == f"newscorpus {version('newscorpus')}, schema {schema_version()}\n"
     assert "Commands" in run().output  # without a command, the help as before
+
+
+def test_a_token_cache_that_cannot_be_used_is_one_warning_line_and_the_build_goes_on(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed = next(a for a in iter_corpus(corpus) if isinstance(a, Article) and "Paris" in a.text)
+    write_gold(corpus, seed, [("Paris", "LOC")])  # ner tokenises only articles with entity gold
+    (tmp_path / "a-file").write_bytes(b"")
+    monkeypatch.setenv("NEWSCORPUS_CACHE", str(tmp_path / "a-file" / "cache"))
+    monkeypatch.setattr(tokens, "_STORES", {})
+    monkeypatch.setattr(tokens, "_UNUSABLE", set())
+    built = run("build", "--version", "1.0.0", "--processes", "1", "--corpus", str(corpus))  # tokenised here
+    assert built.exit_code == 0, built.output
+    told = [line for line in built.stderr.splitlines() if "token cache" in line]
+    assert [line.startswith("Warning: The token cache ") for line in told] == [True], built.stderr
+    assert "tokens.py" not in built.stderr  # the message, not where in the code it came from

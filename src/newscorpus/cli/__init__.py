@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
 from importlib.metadata import version
+from typing import TextIO
 
 import typer
 
@@ -36,6 +38,18 @@ app.add_typer(import_.app, name=import_.NAME)
 app.add_typer(export.app, name=export.NAME)
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Print a warning of the library as the CLI's other messages: what it says, not the source line it came from."""
+    typer.echo(f"Warning: {message}", err=True)
+
+
 def _print_version(asked: bool) -> None:
     if asked:
         from newscorpus.release.schema import schema_version  # only when asked: --help stays quick
@@ -51,6 +65,7 @@ def _options(
     ),
 ) -> None:
     """Take the options given before any command."""
+    warnings.showwarning = _show_warning
 
 
 def main() -> None:

@@ -305,14 +305,6 @@ def _plain(turned: list[Problem | None], found: Candidates[T], on_file: Callable
     As ``iter_corpus`` yields any piece's: a problem, or the gold's problems and the value.
     """
     values, gold = found.values, found.gold_problems
-    if not gold and turned.count(None) == len(turned):  # the common case: no Python step an article
-        if on_file is None:
-            yield from values
-            return
-        for value in values:
-            yield value
-            on_file()
-        return
     for n, problem in enumerate(turned):
         if problem is not None:
             yield problem

@@ -10,7 +10,6 @@ entries it always was.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from itertools import chain, repeat
 from json.encoder import encode_basestring  # the C encoder of json.dumps
 from typing import Any, TypeVar
 
@@ -98,8 +97,8 @@ class _Listed(Computed[E]):
     def _columns(self) -> tuple[object, ...]:
         raise NotImplementedError
 
-    def _fields(self, start: int, stop: int) -> tuple[Sequence[str], ...]:
-        """Return the fields of entries ``start`` to ``stop``, a sequence per field in the order of ``_entry``'s."""
+    def _escaped_fields(self, start: int, stop: int) -> tuple[list[str], ...]:
+        """Return the fields of entries ``start`` to ``stop``, JSON-escaped and unquoted, a list each."""
         raise NotImplementedError
 
     def json_objects(self, start: int, stop: int) -> bytes:
@@ -109,14 +108,21 @@ class _Listed(Computed[E]):
         by two more (tested alike). Written from the columns: making each entry and dumping those
         took the driver about 6 µs an article.
         """
+        count = stop - start
+        if count <= 0:
+            return b""
         names = list(self._entry.__dataclass_fields__)  # type: ignore[attr-defined]
         # What comes before each value: the end of the object before and the opening of this one, else a comma.
-        before = [f'\n    }},\n    {{\n      "{names[0]}": ', *(f',\n      "{name}": ' for name in names[1:])]
-        columns = [map(encode_basestring, values) for values in self._fields(start, stop)]
-        # One join, its pieces interleaved in C: a string made per entry took longer than all the rest.
-        interleaved = chain.from_iterable(zip(map(repeat, before), columns, strict=True))
-        pieces = chain.from_iterable(zip(*interleaved, strict=False))  # as long as the columns: ``repeat`` never ends
-        return ("".join(pieces)[len("\n    },") :] + "\n    }").encode() if stop > start else b""
+        before = [f'"\n    }},\n    {{\n      "{names[0]}": "', *(f'",\n      "{name}": "' for name in names[1:])]
+        # One join of a list filled a column at a time by slices, in C: interleaving iterators over each value's
+        # pieces, and JSON-escaping each value, took the driver 1.4 µs an article of a manifest's 5.4 ms at 4,000.
+        width = 2 * len(names)
+        parts = [""] * (width * count + 1)
+        for k, values in enumerate(self._escaped_fields(start, stop)):
+            parts[2 * k : width * count : width] = [before[k]] * count
+            parts[2 * k + 1 : width * count : width] = values
+        parts[0], parts[-1] = parts[0][len('"\n    },') :], '"\n    }'
+        return "".join(parts).encode()
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
@@ -128,6 +134,15 @@ class _Listed(Computed[E]):
             python_schema=core_schema.union_schema([core_schema.is_instance_schema(cls), listed]),
             serialization=core_schema.plain_serializer_function_ser_schema(list, return_schema=entries),
         )
+
+
+def _escaped(values: Sequence[str]) -> list[str]:
+    """Return ``values`` JSON-escaped, without their quotes; as they are if none needs it (usual, checked at once)."""
+    listed = list(values)
+    joined = "".join(listed)
+    if len(encode_basestring(joined)) == len(joined) + 2:  # only the quotes added: nothing escaped
+        return listed
+    return [encode_basestring(value)[1:-1] for value in listed]
 
 
 class InputList(_Listed[InputEntry]):
@@ -153,11 +168,10 @@ class InputList(_Listed[InputEntry]):
     def _item(self, n: int) -> InputEntry:
         return InputEntry.unchecked(self._paths[n], self._digests[DIGEST_BYTES * n : DIGEST_BYTES * (n + 1)].hex())
 
-    def _fields(self, start: int, stop: int) -> tuple[Sequence[str], ...]:
-        hexes = self._digests[DIGEST_BYTES * start : DIGEST_BYTES * stop].hex()
-        return self._paths[start:stop], [
-            hexes[at : at + 2 * DIGEST_BYTES] for at in range(0, len(hexes), 2 * DIGEST_BYTES)
-        ]
+    def _escaped_fields(self, start: int, stop: int) -> tuple[list[str], ...]:
+        # Hex digits need no escaping; cut by a separator and split in C, not sliced a digest at a time.
+        hexes = self._digests[DIGEST_BYTES * start : DIGEST_BYTES * stop].hex("\n", DIGEST_BYTES)
+        return _escaped(self._paths[start:stop]), hexes.split("\n") if hexes else []
 
     def _columns(self) -> tuple[object, ...]:
         paths = self._paths if isinstance(self._paths, Names) else self._paths.names()
@@ -196,8 +210,8 @@ class ArticleList(_Listed[ArticleEntry]):
     def _item(self, n: int) -> ArticleEntry:
         return ArticleEntry.unchecked(self._ids[n], self._splits[n], self._clusters[n])
 
-    def _fields(self, start: int, stop: int) -> tuple[Sequence[str], ...]:
-        return self._ids[start:stop], self._splits[start:stop], self._clusters[start:stop]
+    def _escaped_fields(self, start: int, stop: int) -> tuple[list[str], ...]:
+        return tuple(map(_escaped, (self._ids[start:stop], self._splits[start:stop], self._clusters[start:stop])))
 
     def _columns(self) -> tuple[object, ...]:
         clusters = self._clusters if isinstance(self._clusters, Names) else Names(self._clusters)

@@ -78,15 +78,13 @@ def _changed(paths: Sequence[str]) -> ReleaseError:
     )
 
 
-def _sha256_files(job: tuple[Path, str, Names, Collection[str], bytes | None]) -> tuple[bytes, bytes, bytes]:
+def _sha256_files(job: tuple[Path, str, Names, Collection[str], bytes | None]) -> tuple[bytes, bytes]:
     """Return the sha256 of each file of a job, one after another, and the seal of its gold files but ``unapplied``.
 
-    And the job's part of what the inputs' hash hashes: a line per file, its path and its sha256 in hex (made
-    here, not on the driver: 1 µs an input there). Given their ``stamps`` (``stamp_raw``), a file whose
-    stamp differs now, once hashed, is refused.
+    Given their ``stamps`` (``stamp_raw``), a file whose stamp differs now, once hashed, is refused.
     """
     corpus, prefix, names, unapplied, stamps = job
-    digests, seals, lines = [], [], []
+    digests, seals = [], []
     root = str(corpus)
     before = array("Q", stamps or b"")
     changed = []
@@ -104,13 +102,26 @@ def _sha256_files(job: tuple[Path, str, Names, Collection[str], bytes | None]) -
         if stamps is not None and _stamp(where) != before[n]:  # taken after the hash
             changed.append(path)
         digests.append(digest)
-        lines.append(f"{path}\0{digest.hex()}\n")
         if prefix == _GOLD_PREFIX and path not in unapplied:
             seals.append(gold_seal(path, digest))
     if changed:
         raise _changed(changed)
     seal = folded(np.frombuffer(b"".join(seals), dtype=np.uint8).reshape(len(seals), SEAL_BYTES))
-    return b"".join(digests), seal, "".join(lines).encode()
+    return b"".join(digests), seal
+
+
+def _hashed_lines(prefix: str, names: Names, digests: bytes | bytearray) -> bytes:
+    """Return what the inputs' hash hashes of ``names`` (each read as ``prefix`` and the name) with their ``digests``.
+
+    A line per file: its path, NUL, its sha256 in hex. Made here, in C, from a list filled a piece at a time by
+    slices (0.17 µs an input): the jobs made the lines before, and sending them back (90 bytes an input) cost the
+    driver more.
+    """
+    count = len(names)
+    parts = [""] * (5 * count)
+    parts[0::5], parts[1::5], parts[2::5] = [prefix] * count, list(names), ["\0"] * count
+    parts[3::5], parts[4::5] = digests.hex("\n", DIGEST_BYTES).split("\n") if count else [], ["\n"] * count
+    return "".join(parts).encode()
 
 
 def _jobs(
@@ -164,12 +175,17 @@ def hash_inputs(
             yield where, prefix, names, unapplied if prefix == _GOLD_PREFIX else (), given
 
     # Made at its size and filled in place: grown or joined, the digests were held twice on the way.
-    digests, at, seal, combined = bytearray(DIGEST_BYTES * len(paths)), 0, NO_SEAL, hashlib.sha256()
-    for part, part_seal, lines in executor.map(_sha256_files, jobs(), executor.quick_jobs):
+    digests, at, seal = bytearray(DIGEST_BYTES * len(paths)), 0, NO_SEAL
+    for part, part_seal in executor.map(_sha256_files, jobs(), executor.quick_jobs):
         digests[at : at + len(part)] = part
         at += len(part)
         seal = joined(seal, part_seal)
-        combined.update(lines)
+    combined, at = hashlib.sha256(), 0
+    for prefix, names in paths.batches():
+        for start in range(0, len(names), HASHES_PER_JOB):  # a part at a time: the lines of every input are big
+            some = names[start : start + HASHES_PER_JOB]
+            combined.update(_hashed_lines(prefix, some, digests[at : at + DIGEST_BYTES * len(some)]))
+            at += DIGEST_BYTES * len(some)
     return HashedInputs(InputList(paths, digests), combined.hexdigest(), seal)
 
 

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from newscorpus.core.codes import Code
 from newscorpus.core.errors import ReleaseError
 from newscorpus.core.report import Problem
+from newscorpus.ingest import admission as admission_module
 from newscorpus.ingest import candidates
-from newscorpus.ingest.admission import Admission
+from newscorpus.ingest.admission import Admission, orphans
 from newscorpus.ingest.candidates import Candidates
 from newscorpus.ingest.seal import NO_SEAL, SEAL_BYTES
 
@@ -135,9 +136,8 @@ def test_admission_by_job_keeps_the_rule_one_candidate_at_a_time(stream: list[li
     assert admission.gold_seal == seal.to_bytes(SEAL_BYTES, "little")
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.lists(st.sampled_from(IDS), max_size=5), max_size=5), st.lists(st.sampled_from(IDS)))
-def test_admitted_ids_are_known_and_no_other(batches: list[list[str]], asked: list[str]) -> None:
+def _admitting(batches: list[list[str]]) -> tuple[Admission, set[str], list[str]]:
+    """An admission of ``batches`` of ids, one job a batch; the ids it admitted, and their files in order."""
     names = [f"raw/{b}.jsonl" for b in range(len(batches))]
     admission, seen, files = Admission(names), set(), []
     for b, batch in enumerate(batches):
@@ -150,9 +150,59 @@ def test_admitted_ids_are_known_and_no_other(batches: list[list[str]], asked: li
             if i not in seen:
                 files.append(names[b])  # the first of an id is admitted, where it was read
             seen.add(i)
-    assert admission.admitted(asked) == [i in seen for i in asked]
+    return admission, seen, files
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(IDS), max_size=5), max_size=5), st.lists(st.sampled_from(IDS)), st.booleans())
+def test_admitted_ids_are_known_and_no_other(batches: list[list[str]], asked: list[str], colliding: bool) -> None:
+    """Also where keys collide (alpha and beta share one): a key found is not yet the id."""
+    with pytest.MonkeyPatch.context() as patch:
+        if colliding:  # where a job's keys are made, and where ids are looked up
+            patch.setattr(candidates, "id_keys", _colliding)
+            patch.setattr(admission_module, "id_keys", _colliding)
+        admission, seen, files = _admitting(batches)
+        assert admission.admitted(asked) == [i in seen for i in asked]
     assert list(admission.files) == files
     assert [admission.files[n] for n in range(len(files))] == files
+
+
+GOLD_FORMS = [
+    "{}.json",
+    "{}.json.json",
+    "{}.jsongamma.json",
+    "{}.txt",
+    "{}",
+    "alt/{}.json",
+    "{}.JSON",
+    "{}.jsonl",
+    ".json",
+    "x.json",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(IDS), max_size=6),
+    st.lists(st.tuples(st.sampled_from(GOLD_FORMS), st.sampled_from(IDS)), max_size=12),
+    st.integers(1, 4),
+)
+def test_gold_of_no_admitted_article_is_an_orphan_in_every_batch(
+    admitted_ids: list[str], gold: list[tuple[str, str]], batch: int
+) -> None:
+    """Each gold file is an orphan unless it is ``<id>.json`` of an admitted id, however its batch looks."""
+    names = [form.format(i) for form, i in gold]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(admission_module, "ORPHAN_BATCH", batch)  # batches of usual names beside unusual ones
+        admission, seen, _ = _admitting([admitted_ids])
+        found = [(p.file, p.article_id) for p in orphans(admission, [], names)]
+    expected = []
+    for name in names:
+        stem, dot, suffix = name.rpartition("/")[2].rpartition(".")
+        stem = stem if dot else suffix
+        if "/" in name or suffix != "json" or not dot or stem not in seen:
+            expected.append((f"annotations/{name}", stem))
+    assert found == expected
 
 
 def test_a_settled_admission_keeps_its_articles_and_admits_no_more() -> None:

@@ -83,10 +83,13 @@ def test_gold_files_are_hashed_after_the_raw_files_under_their_folder(tmp_path: 
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(data)
     executor = _Sizing(2)
-    entries, _, _ = hash_inputs(tmp_path, executor, Listing.of(tmp_path))
+    entries, combined, _ = hash_inputs(tmp_path, executor, Listing.of(tmp_path))
 
     assert [(e.path, e.sha256) for e in entries] == [(p, hashlib.sha256(d).hexdigest()) for p, d in files.items()]
     assert executor.sizes == [2, 1]
+    # Each file's line under its own folder, raw and gold alike.
+    lines = "".join(f"{p}\0{hashlib.sha256(d).hexdigest()}\n" for p, d in files.items())
+    assert combined == hashlib.sha256(lines.encode()).hexdigest()
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -100,6 +100,9 @@ def first_places(keys: npt.NDArray[np.uint64]) -> tuple[npt.NDArray[np.uint64], 
     np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
     starts = np.flatnonzero(new)
     inverse: Holders = np.empty(len(keys), dtype=np.int64)
+    if len(starts) == len(keys):  # every key distinct, as a batch's keys usually are: each is its own first place
+        inverse[order] = np.arange(len(keys))
+        return ordered, order.astype(np.int64, copy=False), inverse
     inverse[order] = np.cumsum(new) - 1
     return ordered[starts], np.minimum.reduceat(order, starts).astype(np.int64), inverse
 

@@ -114,15 +114,10 @@ class _Listed(Computed[E]):
         names = list(self._entry.__dataclass_fields__)  # type: ignore[attr-defined]
         # What comes before each value: the end of the object before and the opening of this one, else a comma.
         before = [f'"\n    }},\n    {{\n      "{names[0]}": "', *(f'",\n      "{name}": "' for name in names[1:])]
-        # One join of a list filled a column at a time by slices, in C: interleaving iterators over each value's
-        # pieces, and JSON-escaping each value, took the driver 1.4 µs an article of a manifest's 5.4 ms at 4,000.
-        width = 2 * len(names)
-        parts = [""] * (width * count + 1)
-        for k, values in enumerate(self._escaped_fields(start, stop)):
-            parts[2 * k : width * count : width] = [before[k]] * count
-            parts[2 * k + 1 : width * count : width] = values
-        parts[0], parts[-1] = parts[0][len('"\n    },') :], '"\n    }'
-        return "".join(parts).encode()
+        # Escaped a column at a time, joined by ``interleaved``: escaping each value and interleaving iterators over the
+        # pieces took the driver 1.4 µs an article.
+        pieces = [piece for pair in zip(before, self._escaped_fields(start, stop), strict=True) for piece in pair]
+        return (interleaved(pieces, count)[len('"\n    },') :] + '"\n    }').encode()
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
@@ -134,6 +129,22 @@ class _Listed(Computed[E]):
             python_schema=core_schema.union_schema([core_schema.is_instance_schema(cls), listed]),
             serialization=core_schema.plain_serializer_function_ser_schema(list, return_schema=entries),
         )
+
+
+def interleaved(pieces: Sequence[str | list[str]], count: int) -> str:
+    """Return ``count`` rows joined, each its ``pieces`` in order: a ``str`` in every row alike, a list one a row.
+
+    Made in C: one join of a list filled a piece at a time by slices, not a string made per row.
+    """
+    parts = [""] * (len(pieces) * count)
+    for k, piece in enumerate(pieces):
+        parts[k :: len(pieces)] = [piece] * count if isinstance(piece, str) else piece
+    return "".join(parts)
+
+
+def hex_digests(digests: bytes | bytearray) -> list[str]:
+    """Return each sha256 of ``digests`` (32 bytes each, one after another) in hex: cut and split in C."""
+    return digests.hex("\n", DIGEST_BYTES).split("\n") if digests else []
 
 
 def _escaped(values: Sequence[str]) -> list[str]:
@@ -169,9 +180,8 @@ class InputList(_Listed[InputEntry]):
         return InputEntry.unchecked(self._paths[n], self._digests[DIGEST_BYTES * n : DIGEST_BYTES * (n + 1)].hex())
 
     def _escaped_fields(self, start: int, stop: int) -> tuple[list[str], ...]:
-        # Hex digits need no escaping; cut by a separator and split in C, not sliced a digest at a time.
-        hexes = self._digests[DIGEST_BYTES * start : DIGEST_BYTES * stop].hex("\n", DIGEST_BYTES)
-        return _escaped(self._paths[start:stop]), hexes.split("\n") if hexes else []
+        # Hex digits need no escaping.
+        return _escaped(self._paths[start:stop]), hex_digests(self._digests[DIGEST_BYTES * start : DIGEST_BYTES * stop])
 
     def _columns(self) -> tuple[object, ...]:
         paths = self._paths if isinstance(self._paths, Names) else self._paths.names()

@@ -129,12 +129,12 @@ def unfrozen() -> Iterator[None]:
 def test_a_ray_task_freezes_its_workers_imports_once_and_collects_seldom(unfrozen: None) -> None:
     gc.unfreeze()
     gc.set_threshold(700, 10, 10)
-    assert pickle.loads(_apply_chunk(square, pickle.dumps([1, 2, 3]))) == [1, 4, 9]  # noqa: S301 - one piece
+    assert pickle.loads(_apply_chunk(pickle.dumps(square), pickle.dumps([1, 2, 3]))) == [1, 4, 9]  # noqa: S301 - one piece
     frozen = gc.get_freeze_count()
     assert frozen > 0  # the imports of this process, at least
     assert gc.get_threshold() == (YOUNG_OBJECTS, 10, 10)
     garbage = [object() for _ in range(1000)]
-    assert pickle.loads(_apply_chunk(square, pickle.dumps([4]))) == [16]  # noqa: S301 - made here
+    assert pickle.loads(_apply_chunk(pickle.dumps(square), pickle.dumps([4]))) == [16]  # noqa: S301 - made here
     assert gc.get_freeze_count() == frozen  # once per process: what later tasks make stays collectable
     del garbage
 

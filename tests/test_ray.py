@@ -26,6 +26,7 @@ import pytest
 
 from benchmarks.generate import generate
 from newscorpus.core.codes import Code
+from newscorpus.core.executor import INLINE_WORK
 from newscorpus.model.gold import ANNOTATIONS_DIR
 from tests.conftest import FIXTURES, REPO
 from tests.raycluster import ADDRESS, Namespace, RayCluster
@@ -201,6 +202,29 @@ def typed_array(_):
 with RayExecutor(sys.argv[1]) as executor:
     print(sorted(set(executor.map(typed_array, range(8)))))
 """
+
+
+WORK_ON_RAY = """
+import sys
+from functools import partial
+from newscorpus.core.executor import INLINE_WORK, RayExecutor
+
+def measured(data, n):
+    return n, len(data)
+
+with RayExecutor(sys.argv[1]) as executor:
+    for size in (10, 4 * INLINE_WORK):  # with each task, then through the object store
+        print(list(executor.map(partial(measured, b"x" * size), range(5), chunk=2)))
+"""
+
+
+@pytest.mark.integration
+@pytest.mark.ray
+def test_small_and_big_work_reach_the_cluster_s_jobs(cluster: RayCluster) -> None:
+    """A small work travels with each task, a big one through the object store: the jobs get it either way."""
+    done = cluster.run([sys.executable, "-c", WORK_ON_RAY, ADDRESS])
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines()[-2:] == [str([(n, size) for n in range(5)]) for size in (10, 4 * INLINE_WORK)]
 
 
 @pytest.mark.integration

@@ -33,6 +33,8 @@ CONNECT_SECONDS = 5.0
 """How long an address may take to answer before it counts as unreachable."""
 TASK_RETRIES = 3
 """How often Ray runs a job again whose node died; jobs write their files atomically, so a rerun is harmless."""
+INLINE_WORK = 16 * 1024
+"""Bytes of a pickled work that travel with each Ray task; a bigger one is put in the object store once a map."""
 _ENVIRONMENT = ("newscorpus", "pyarrow", "pydantic", "somajo", "datasets")
 """Packages whose versions decide the bytes of a release: every node must have the driver's."""
 
@@ -143,16 +145,16 @@ def _probe(driver: dict[str, str], warm: Collection[str]) -> dict[str, str]:
     return found
 
 
-def _apply_chunk(work: Callable[[J], R], chunk: bytes) -> bytes:
+def _apply_chunk(work: bytes, chunk: bytes) -> bytes:
     """Return ``work(job)`` for each job of a pickled chunk, pickled: the Ray task, in a worker with its imports frozen.
 
-    Both ways in one piece, by the C pickler: Ray's own (cloudpickle, in Python) would go through
-    a chunk object by object, and send each array in a result as a buffer of its own; both cost
-    the driver (a build's job result holds about ten arrays).
+    ``work`` comes pickled too. Both ways in one piece, by the C pickler: Ray's own (cloudpickle, in
+    Python) would go through a chunk object by object, and send each array in a result as a buffer of
+    its own; both cost the driver (a build's job result holds about ten arrays).
     """
     _freeze_imports()
-    jobs: list[J] = pickle.loads(chunk)  # noqa: S301 - pickled by this package's driver
-    return pickle.dumps(apply_chunk(work, jobs), protocol=pickle.HIGHEST_PROTOCOL)
+    jobs: list[Any] = pickle.loads(chunk)  # noqa: S301 - pickled by this package's driver
+    return pickle.dumps(apply_chunk(pickle.loads(work), jobs), protocol=pickle.HIGHEST_PROTOCOL)  # noqa: S301
 
 
 def _import_ray() -> Any:
@@ -192,7 +194,9 @@ class RayExecutor(Executor):
     # article and the cold build stayed 1.77 times the local one (bench, medians of 3: results-ray-b6d34e3.json).
     # And they shrink at the end to one a worker of what is left, not two: 11 read tasks at 4,000 articles, not 16,
     # and the driver's CPU an article 16.6 -> 15.5 µs (warm builds on 2 nodes, medians of 10, alternating runs).
-    smallest_job, largest_job, quick_jobs, jobs_per_worker, tail_jobs_per_worker = 64, 2048, 4, 4, 1
+    # Down to 128 files, not 64, and eight quick jobs a task, not four: 10 read tasks at 4,000 articles, not 11, and
+    # 2 shard tasks, not 4 (of 14 shards).
+    smallest_job, largest_job, quick_jobs, jobs_per_worker, tail_jobs_per_worker = 128, 2048, 8, 4, 1
 
     def __init__(self, address: str, warm: Collection[str] = ()) -> None:
         ray = self._ray = _import_ray()
@@ -250,7 +254,10 @@ class RayExecutor(Executor):
         """Yield ``work(job)`` for each job, in order, from a bounded window of Ray tasks."""
         ray = self._ray
         self._checked()
-        shared = ray.put(work)  # sent to the object store once, not with every task
+        # A big work (the ids of a corpus) goes to the object store once, not with every task; a small one travels
+        # with each: a ``ray.put`` cost the driver 0.5-0.7 ms of CPU, its threads included, and a build maps 5 times.
+        pickled = ray.cloudpickle.dumps(work, protocol=pickle.HIGHEST_PROTOCOL)
+        shared = pickled if len(pickled) <= INLINE_WORK else ray.put(pickled)
         pending: deque[Any] = deque()
 
         def results(ref: Any) -> list[R]:

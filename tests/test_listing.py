@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newscorpus.core import names as names_module
 from newscorpus.core.codes import Code
 from newscorpus.core.names import JOIN_BATCH, GrowingNames, Names, NamesAt
 from newscorpus.core.report import Problem
@@ -123,11 +124,27 @@ def test_names_at_places_read_as_the_names_there(
     assert chosen[cut] == expected[cut]
 
 
-@given(
-    st.lists(st.tuples(st.lists(st.text(max_size=5), max_size=6), st.sampled_from(["", "raw/", "ä/"])), max_size=6),
-    st.integers(-40, 40),
-    SLICES,
+BATCHES = st.lists(
+    st.tuples(st.lists(st.text(max_size=5), max_size=6), st.sampled_from(["", "raw/", "ä/"])), max_size=6
 )
+
+
+@given(BATCHES, st.lists(st.integers(0, 10**6), max_size=12), st.integers(1, 40))
+def test_growing_names_at_numbers_in_runs_or_scattered_are_the_names_there(
+    batches: list[tuple[list[str], str]], numbers: list[int], run_names: int
+) -> None:
+    """Names at any numbers, in reading order too (runs in one batch), whether taken a run or a name at a time."""
+    grown, names = GrowingNames(), []
+    for batch, prefix in batches:
+        grown.extend(batch, prefix)
+        names += [prefix + name for name in batch]
+    picked = [n % len(names) for n in numbers] + list(range(len(names))) if names else []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(names_module, "RUN_NAMES", run_names)
+        assert grown.at(np.array(picked, dtype=np.int64)) == [names[n] for n in picked]
+
+
+@given(BATCHES, st.integers(-40, 40), SLICES)
 def test_growing_names_are_the_batches_added_in_order(
     batches: list[tuple[list[str], str]], index: int, cut: slice
 ) -> None:

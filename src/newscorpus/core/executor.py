@@ -33,8 +33,10 @@ CONNECT_SECONDS = 5.0
 """How long an address may take to answer before it counts as unreachable."""
 TASK_RETRIES = 3
 """How often Ray runs a job again whose node died; jobs write their files atomically, so a rerun is harmless."""
-INLINE_WORK = 16 * 1024
-"""Bytes of a pickled work that travel with each Ray task; a bigger one is put in the object store once a map."""
+INLINE_WORK = 100 * 1024
+"""Bytes of a pickled work that travel with each Ray task, Ray's own limit for an argument sent with its task
+(``max_direct_call_object_size``); a bigger one is put in the object store once a map, as Ray would put it once a task.
+"""
 _ENVIRONMENT = ("newscorpus", "pyarrow", "pydantic", "somajo", "datasets")
 """Packages whose versions decide the bytes of a release: every node must have the driver's."""
 
@@ -257,7 +259,7 @@ class RayExecutor(Executor):
         # A big work (the ids of a corpus) goes to the object store once, not with every task; a small one travels
         # with each: a ``ray.put`` cost the driver 0.5-0.7 ms of CPU, its threads included, and a build maps 5 times.
         pickled = ray.cloudpickle.dumps(work, protocol=pickle.HIGHEST_PROTOCOL)
-        shared = pickled if len(pickled) <= INLINE_WORK else ray.put(pickled)
+        shared = pickled if len(pickled) < INLINE_WORK else ray.put(pickled)
         pending: deque[Any] = deque()
 
         def results(ref: Any) -> list[R]:

@@ -156,7 +156,7 @@ def _read(
     notes: RecordNotes | None = None  # of the JSONL file being read, told at its end
     told = False  # whether the file being read gave anything yet
     file = 0  # the place of the file being read in ``names``
-    # Bound once: a Ray task sends its work function through the object store once, not with every job.
+    # Bound once, not sent with every job: on Ray, through the object store once or with each task if small.
     for results, found in executor.map(partial(_read_job, where, convert), jobs()):
         if results is None:  # whole files, one candidate each: each ends its file, none is a JSONL file's
             for _ in range(len(found)):

@@ -176,11 +176,9 @@ def hash_inputs(
         at += len(part)
         seal = joined(seal, part_seal)
     combined, at = hashlib.sha256(), 0
-    for prefix, names in paths.batches():
-        for start in range(0, len(names), HASHES_PER_JOB):  # a part at a time: the lines of every input are big
-            some = names[start : start + HASHES_PER_JOB]
-            combined.update(_hashed_lines(prefix, some, digests[at : at + DIGEST_BYTES * len(some)]))
-            at += DIGEST_BYTES * len(some)
+    for _, prefix, names in _jobs(corpus, executor, paths):  # a job's part at a time: the lines of all are big
+        combined.update(_hashed_lines(prefix, names, digests[at : at + DIGEST_BYTES * len(names)]))
+        at += DIGEST_BYTES * len(names)
     return HashedInputs(InputList(paths, digests), combined.hexdigest(), seal)
 
 
